@@ -1,0 +1,76 @@
+/*
+ * jetl/extract.h - extraction from Jira into raw rows and transform messages.
+ */
+#ifndef JETL_EXTRACT_H
+#define JETL_EXTRACT_H
+
+#include "context.h"
+
+JETL_BEGIN_DECL
+
+#define JETL_EXTRACT_OPTIONS_VERSION 1
+
+/** Options of one extraction. Strings are borrowed for the call. */
+typedef struct jetl_extract_options {
+	unsigned int version;        /**< JETL_EXTRACT_OPTIONS_VERSION */
+	int full;                    /**< ignore the sync watermark, re-read everything */
+	const char *jql;             /**< extra JQL, ANDed with the project; NULL = none */
+	int distribute;              /**< jetl_extract: publish one extract message per
+	                                  project for workers instead of extracting here */
+	int wait;                    /**< with a queue: return only when every raw row
+	                                  is transformed (by workers) */
+	int dev_status;              /**< fetch dev status: 1 (default) or 0 */
+	jetl_progress_cb progress;   /**< NULL: none */
+	void *progress_userdata;
+} jetl_extract_options;
+
+#define JETL_EXTRACT_OPTIONS_INIT { JETL_EXTRACT_OPTIONS_VERSION, 0, NULL, 0, 0, 1, NULL, NULL }
+
+/** Fill defaults. JETL_EINVAL for NULL, JETL_EVERSION for an unknown version. */
+JETL_API int jetl_extract_options_init(jetl_extract_options *opts, unsigned int version);
+
+#define JETL_EXTRACT_RESULT_VERSION 1
+
+/** Counts of one extraction; set version (or use the INIT macro) before the call. */
+typedef struct jetl_extract_result {
+	unsigned int version;        /**< JETL_EXTRACT_RESULT_VERSION */
+	int64_t job_id;
+	int64_t issues;              /**< issues fetched */
+	int64_t histories;           /**< change histories fetched (complete) */
+	int64_t changelogs_completed;/**< issues whose embedded log was capped */
+	int64_t dev_status_fetched;  /**< issues whose dev status was fetched by API */
+	int64_t deleted;             /**< issues found gone from Jira and marked */
+	int64_t raw_rows;            /**< raw rows written */
+	int64_t transformed;         /**< raw rows transformed before returning */
+	int64_t requests;            /**< HTTP requests made */
+	int64_t retries;             /**< requests retried */
+	int64_t rate_limited;        /**< 429 answers received */
+	double seconds;              /**< wall time */
+} jetl_extract_result;
+
+#define JETL_EXTRACT_RESULT_INIT { JETL_EXTRACT_RESULT_VERSION, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0.0 }
+
+/**
+ * Extract one project: issues (incrementally unless opts->full), complete
+ * changelogs and dev status, written as raw rows, one transform message per
+ * raw row. Without a queue the rows are transformed in-process before the
+ * call returns. Creates a job (result->job_id).
+ * opts and result may be NULL. Progress runs on the calling thread.
+ * Errors: JETL_ECONFIG, JETL_EAUTH, JETL_EFORBIDDEN, JETL_ENETWORK, …,
+ * JETL_ECANCELLED (job marked cancelled; the watermark does not move).
+ */
+JETL_API int jetl_extract_project(jetl_ctx *ctx, const char *project_key,
+	const jetl_extract_options *opts, jetl_extract_result *result);
+
+/**
+ * A whole job over n projects (every visible project when n == 0). Writes
+ * the job id to *job_id (may be NULL) as soon as the job exists, also on
+ * failure. Returns when extraction is done (and, without a queue or with
+ * opts->wait, when every raw row is transformed).
+ */
+JETL_API int jetl_extract(jetl_ctx *ctx, const char *const *project_keys, size_t n,
+	const jetl_extract_options *opts, int64_t *job_id);
+
+JETL_END_DECL
+
+#endif

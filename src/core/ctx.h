@@ -1,0 +1,31 @@
+/* ctx.h - the context behind jetl_ctx (private to the library). */
+#ifndef JL_CTX_H
+#define JL_CTX_H
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <libpq-fe.h>
+
+#include "jetl/context.h"
+#include "util.h"
+
+struct jetl_ctx {
+	jetl_options opts;      /* strings below are owned copies */
+	char *db;
+	char *jira_url;
+	char *jira_user;
+	char *jira_token;       /* secret: never logged or put into messages */
+	char *queue_url;
+	PGconn *pg;             /* the context's own connection */
+	atomic_int stop;        /* set by jetl_worker_stop(); lock-free, signal-safe */
+	char err[512];          /* jetl_last_error() */
+};
+
+/* Record a one-line message (newlines folded) on ctx and return status. */
+int jl_fail(jetl_ctx *ctx, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Clear the last error at the start of a public call. */
+void jl_clear_error(jetl_ctx *ctx);
+/* Log through the context's callback when level passes the threshold. */
+void jl_log(const jetl_ctx *ctx, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,121 @@
+/* test_db.c - jetl_open and jetl_migrate against the real private PostgreSQL. */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "jetl.h"
+#include "testdb.h"
+
+static void setup(void)
+{
+	testdb_create();
+}
+
+static void teardown(void)
+{
+	testdb_drop();
+}
+
+static jetl_ctx *open_db(const char *conninfo)
+{
+	jetl_options o = JETL_OPTIONS_INIT;
+	jetl_ctx *ctx = NULL;
+	char err[512];
+
+	o.db = conninfo;
+	cr_assert_eq(jetl_open_err(&ctx, &o, err, sizeof(err)), JETL_OK, "open: %s", err);
+	return ctx;
+}
+
+Test(open, unreachable_database_names_the_cause)
+{
+	jetl_options o = JETL_OPTIONS_INIT;
+	jetl_ctx *ctx = (jetl_ctx *)0x1;
+	char err[512];
+
+	o.db = "host=127.0.0.1 port=1 dbname=x user=x password=s3cr3t-pw connect_timeout=2";
+	cr_assert_eq(jetl_open_err(&ctx, &o, err, sizeof(err)), JETL_EDBCONN);
+	cr_assert_null(ctx);
+	cr_assert(strstr(err, "cannot connect"), "message: %s", err);
+	cr_assert(strstr(err, "refused") || strstr(err, "port 1"), "message lacks the cause: %s", err);
+	cr_assert_null(strstr(err, "s3cr3t-pw"), "message leaks the password: %s", err);
+	cr_assert_null(strchr(err, '\n'));
+}
+
+Test(open, malformed_conninfo_is_a_distinct_clear_failure)
+{
+	jetl_options o = JETL_OPTIONS_INIT;
+	jetl_ctx *ctx = NULL;
+	char err[512];
+
+	o.db = "nonsense_option=1";
+	cr_assert_eq(jetl_open_err(&ctx, &o, err, sizeof(err)), JETL_EDBCONN);
+	cr_assert(strstr(err, "nonsense_option"), "message: %s", err);
+}
+
+Test(migrate, creates_every_table_and_is_idempotent, .init = setup, .fini = teardown)
+{
+	jetl_ctx *ctx = open_db(testdb_create());
+	char *n;
+
+	cr_assert_eq(jetl_migrate(ctx), JETL_OK, "%s", jetl_last_error(ctx));
+	cr_assert_eq(jetl_migrate(ctx), JETL_OK, "%s", jetl_last_error(ctx));
+	n = testdb_scalar("SELECT count(*) FROM information_schema.tables WHERE table_schema='public' AND table_name IN "
+		"('raw_extraction_data','etl_job_queue','work_items','custom_field_mappings','jira_fields',"
+		"'changelogs','dev_status','sync_state','projects','schema_migrations')");
+	cr_assert_str_eq(n, "10");
+	free(n);
+	n = testdb_scalar("SELECT count(*) FROM schema_migrations");
+	cr_assert_eq(atoi(n), jetl_schema_version());
+	free(n);
+	/* Every table's primary key starts with tenant_id, integration_id (SPEC §4). */
+	n = testdb_scalar("SELECT count(*) FROM information_schema.columns WHERE table_schema='public' "
+		"AND column_name LIKE 'custom_field___' AND table_name='work_items'");
+	cr_assert_str_eq(n, "20");
+	free(n);
+	n = testdb_scalar("SELECT data_type FROM information_schema.columns WHERE table_name='raw_extraction_data' "
+		"AND column_name='raw_data'");
+	cr_assert_str_eq(n, "json", "raw_data must be json to keep \\u0000");
+	free(n);
+	jetl_close(ctx);
+}
+
+Test(migrate, two_processes_at_once, .init = setup, .fini = teardown)
+{
+	const char *ci = testdb_create();
+	pid_t kids[4];
+	int status;
+	char *n;
+
+	for (int i = 0; i < 4; i++) {
+		kids[i] = fork();
+		if (kids[i] == 0) {
+			jetl_options o = JETL_OPTIONS_INIT;
+			jetl_ctx *ctx = NULL;
+			o.db = ci;
+			if (jetl_open(&ctx, &o) != JETL_OK)
+				_exit(2);
+			_exit(jetl_migrate(ctx) == JETL_OK ? 0 : 1);
+		}
+	}
+	for (int i = 0; i < 4; i++) {
+		cr_assert_eq(waitpid(kids[i], &status, 0), kids[i]);
+		cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0, "migration %d failed", i);
+	}
+	n = testdb_scalar("SELECT count(*) FROM schema_migrations");
+	cr_assert_eq(atoi(n), jetl_schema_version());
+	free(n);
+}
+
+Test(migrate, refuses_a_newer_schema, .init = setup, .fini = teardown)
+{
+	jetl_ctx *ctx = open_db(testdb_create());
+
+	cr_assert_eq(jetl_migrate(ctx), JETL_OK);
+	testdb_exec("INSERT INTO schema_migrations (version, name) VALUES (999, 'from the future')");
+	cr_assert_eq(jetl_migrate(ctx), JETL_ESCHEMA);
+	cr_assert(strstr(jetl_last_error(ctx), "newer"), "%s", jetl_last_error(ctx));
+	jetl_close(ctx);
+}
