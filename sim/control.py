@@ -1,0 +1,77 @@
+"""The /__sim/ control and stats endpoints (no auth, never faulted)."""
+import datetime
+
+
+def _fmt_now(like, minutes_ago):
+    """Now minus minutes_ago, written in the offset the issue already uses (e.g. +0800)."""
+    off = like[-5:] if like and like[-5] in '+-' else '+0000'
+    sign = -1 if off[0] == '-' else 1
+    tz = datetime.timezone(sign * datetime.timedelta(hours=int(off[1:3]), minutes=int(off[3:5])))
+    t = datetime.datetime.now(tz) - datetime.timedelta(minutes=minutes_ago)
+    return t.strftime('%Y-%m-%dT%H:%M:%S.') + '%03d' % (t.microsecond // 1000) + off
+
+
+_STATUSES = [
+    {"id": "3", "name": "In Progress", "statusCategory": {"id": 4, "key": "indeterminate",
+                                                         "colorName": "yellow",
+                                                         "name": "In Progress"}},
+    {"id": "10001", "name": "Done", "statusCategory": {"id": 3, "key": "done",
+                                                       "colorName": "green", "name": "Done"}},
+]
+
+
+def touch(sim, keys, minutes_ago):
+    ds = sim.dataset
+    done = []
+    for k in keys:
+        e = ds.find(k)
+        if e is None:
+            continue
+        rec = ds.record(e)
+        fields = rec.setdefault('issue', {}).setdefault('fields', {})
+        when = _fmt_now(rec.get('updated'), minutes_ago)
+        old = fields.get('status') or {}
+        new = _STATUSES[1] if old.get('name') == _STATUSES[0]['name'] else _STATUSES[0]
+        hist = rec.setdefault('histories', [])
+        author = (hist[-1].get('author') if hist else None) or {
+            "accountId": "5b10ac8d82e05b22cc7d4ef5", "displayName": "Sim User", "active": True}
+        hist.append({"id": str(ds.new_history_id()), "author": author, "created": when,
+                     "items": [{"field": "status", "fieldtype": "jira", "fieldId": "status",
+                                "from": old.get('id'), "fromString": old.get('name'),
+                                "to": new['id'], "toString": new['name']}]})
+        status = dict(old)
+        status.update(new)
+        fields['status'] = status
+        fields['updated'] = when
+        rec['updated'] = when
+        ds.replace(e, rec)
+        done.append(e.key)
+    return done
+
+
+def handle(sim, method, path, body):
+    """-> (status, json).  Raises ValueError on a bad request."""
+    if path == '/__sim/health':
+        return 200, {"ok": True, "issues": len(sim.dataset.by_id), "flavor": sim.flavor}
+    if path == '/__sim/stats' and method == 'GET':
+        return 200, sim.stats.snapshot()
+    if path == '/__sim/reset-stats' and method == 'POST':
+        sim.stats.reset()
+        return 200, {"ok": True}
+    if path == '/__sim/touch' and method == 'POST':
+        keys = body.get('keys') or []
+        done = touch(sim, keys, float(body.get('minutes_ago', 0)))
+        return 200, {"touched": done}
+    if path == '/__sim/delete' and method == 'POST':
+        done = []
+        for k in body.get('keys') or []:
+            e = sim.dataset.find(k)
+            if e is not None:
+                sim.dataset.delete(e)
+                done.append(e.key)
+        return 200, {"deleted": done}
+    if path == '/__sim/faults':
+        if method == 'POST':
+            sim.faults.update(body)
+        return 200, sim.faults.snapshot()
+    return 404, {"error": "unknown control endpoint %s %s" % (method, path)}

@@ -1,0 +1,96 @@
+"""Fault injection: latency, a token-bucket rate limit, 503s, resets, truncated bodies.
+
+Decisions are drawn from random.Random(seed, request number) so a run with the
+same seed and the same request order fails the same requests, whatever the
+wall clock does.  Only the rate limit depends on time, as Jira's does.
+"""
+import datetime
+import math
+import random
+import threading
+import time
+
+
+class Faults:
+    def __init__(self, seed=1, latency_ms=0, per_item_ms=0, rate=0.0, burst=0,
+                 fail_503=0.0, reset=0.0, truncate=0.0):
+        self.seed = seed
+        self.latency_ms = latency_ms
+        self.per_item_ms = per_item_ms
+        self.fail_503 = fail_503
+        self.reset = reset
+        self.truncate = truncate
+        self.lock = threading.Lock()
+        self.counter = 0
+        self.set_rate(rate, burst)
+
+    def set_rate(self, rate, burst):
+        with self.lock:
+            self.rate = float(rate or 0)
+            self.burst = int(burst or 0) or max(1, int(math.ceil(self.rate)))
+            self.tokens = float(self.burst)
+            self.stamp = time.monotonic()
+
+    def update(self, d):
+        for k in ('fail_503', 'reset', 'truncate', 'latency_ms', 'per_item_ms'):
+            if k in d:
+                setattr(self, k, float(d[k]))
+        if 'rate' in d or 'burst' in d:
+            self.set_rate(d.get('rate', self.rate), d.get('burst', self.burst))
+        if 'seed' in d:
+            with self.lock:
+                self.seed = int(d['seed'])
+                self.counter = 0
+
+    def snapshot(self):
+        return {'fail_503': self.fail_503, 'reset': self.reset, 'truncate': self.truncate,
+                'rate': self.rate, 'burst': self.burst, 'latency_ms': self.latency_ms,
+                'per_item_ms': self.per_item_ms, 'seed': self.seed}
+
+    def take_token(self):
+        """None if the request may go on, else the 429 headers to send."""
+        if self.rate <= 0:
+            return None
+        with self.lock:
+            now = time.monotonic()
+            self.tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            if self.tokens >= 1:
+                self.tokens -= 1
+                return None
+            wait = (1 - self.tokens) / self.rate
+        # Jira rounds Retry-After to whole seconds; 0 is legal and does occur
+        reset_at = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=wait)
+        return {
+            'Retry-After': str(int(math.ceil(wait)) if wait > 0.5 else 0),
+            'X-RateLimit-Reset': reset_at.strftime('%Y-%m-%dT%H:%M:%S.') +
+            '%03dZ' % (reset_at.microsecond // 1000),
+            'X-RateLimit-Limit': str(self.burst),
+            'X-RateLimit-Remaining': '0',
+            'X-RateLimit-NearLimit': 'true',
+            'RateLimit-Reason': 'jira-burst-based',
+        }
+
+    def draw(self):
+        """Decide this request's fate: 'ok', '503', '503-retry', 'reset' or 'truncate'."""
+        with self.lock:
+            n = self.counter
+            self.counter += 1
+            seed = self.seed
+        r = random.Random(seed * 1000003 + n)
+        x = r.random()
+        if x < self.fail_503:
+            return '503-retry' if r.random() < 0.5 else '503'
+        x -= self.fail_503
+        if x < self.reset:
+            return 'reset'
+        x -= self.reset
+        if x < self.truncate:
+            return 'truncate'
+        return 'ok'
+
+    def delay(self, items):
+        ms = self.latency_ms + self.per_item_ms * items
+        if ms > 0:
+            time.sleep(ms / 1000.0)
+

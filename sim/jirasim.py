@@ -1,0 +1,269 @@
+#!/usr/bin/python3
+"""jirasim: a Jira Cloud / Server REST simulator serving a dataset directory.
+
+HTTP plumbing, auth, fault injection, stats and the /__sim/ control endpoints live
+here; the Jira endpoints themselves are in jira_api.py.  See README.md.
+"""
+import argparse
+import base64
+import gzip
+import json
+import os
+import signal
+import socket
+import struct
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import control            # noqa: E402
+from dataset import Dataset      # noqa: E402
+from faults import Faults        # noqa: E402
+from jira_api import JiraApi, ApiError, Request  # noqa: E402
+
+JSON_CT = 'application/json;charset=UTF-8'
+
+
+class Stats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        with self.lock:
+            self.requests = {}
+            self.by_status = {}
+            self.total = 0
+            self.items = 0
+
+    def add(self, pattern, status, items=0):
+        status = str(status)
+        with self.lock:
+            d = self.requests.setdefault(pattern, {})
+            d[status] = d.get(status, 0) + 1
+            self.by_status[status] = self.by_status.get(status, 0) + 1
+            self.total += 1
+            self.items += items
+
+    def snapshot(self):
+        with self.lock:
+            return {"requests": json.loads(json.dumps(self.requests)), "total": self.total,
+                    "by_status": dict(self.by_status), "items_served": self.items}
+
+
+class Sim:
+    """Everything a request handler needs, shared by all threads."""
+
+    def __init__(self, args):
+        self.dataset = Dataset(args.data)
+        meta = self.dataset.meta
+        self.flavor = args.flavor or meta.get('flavor', 'cloud')
+        self.user_tz = args.user_tz or meta.get('timeZone') or 'Asia/Shanghai'
+        self.user, self.token, self.bearer = args.user, args.token, args.bearer
+        self.embedded_cap = args.embedded_cap
+        self.seed = args.seed
+        self.no_dev_permission = args.no_dev_permission
+        self.quiet = args.quiet
+        self.faults = Faults(seed=args.seed, latency_ms=args.latency_ms,
+                             per_item_ms=args.per_item_ms, rate=args.rate, burst=args.burst,
+                             fail_503=args.fail_503, reset=args.reset, truncate=args.truncate)
+        self.stats = Stats()
+        self.port = 0
+        self.host = args.host
+        self.api = JiraApi(self)
+
+    def base_url(self):
+        return 'http://%s:%d' % (self.host, self.port)
+
+    def auth_ok(self, header):
+        if self.bearer:
+            return header == 'Bearer ' + self.bearer
+        if self.user is not None or self.token is not None:
+            want = base64.b64encode(('%s:%s' % (self.user or '', self.token or '')).encode())
+            if not header or not header.lower().startswith('basic '):
+                return False
+            return header[6:].strip().encode() == want
+        return True
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
+    server_version = 'jirasim'
+    sim = None  # set by serve()
+
+    def log_message(self, fmt, *args):
+        if not self.sim.quiet:
+            sys.stderr.write('%s %s\n' % (self.address_string(), fmt % args))
+
+    def do_GET(self):
+        self.dispatch('GET')
+
+    def do_POST(self):
+        self.dispatch('POST')
+
+    def do_PUT(self):
+        self.dispatch('PUT')
+
+    def do_DELETE(self):
+        self.dispatch('DELETE')
+
+    # -- plumbing -----------------------------------------------------------
+    def read_body(self):
+        n = int(self.headers.get('Content-Length') or 0)
+        return self.rfile.read(n) if n > 0 else b''
+
+    def send_json(self, status, obj, headers=None, truncate=False):
+        body = json.dumps(obj, ensure_ascii=False, separators=(',', ':')).encode('utf-8')
+        if 'gzip' in (self.headers.get('Accept-Encoding') or '').lower():
+            body = gzip.compress(body, compresslevel=5)
+            headers = dict(headers or {}, **{'Content-Encoding': 'gzip', 'Vary': 'Accept-Encoding'})
+        self.send_response(status)
+        self.send_header('Content-Type', JSON_CT)
+        self.send_header('Content-Length', str(len(body)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command == 'HEAD':
+            return
+        if truncate:
+            # Content-Length promised the whole body; send half and hang up
+            self.wfile.write(body[:len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        self.wfile.write(body)
+
+    def reset_connection(self):
+        # SO_LINGER 0 makes close() send RST: the client sees "connection reset by peer"
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                                       struct.pack('ii', 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
+
+    def dispatch(self, method):
+        url = urllib.parse.urlsplit(self.path)
+        path = url.path
+        query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
+        raw = self.read_body()
+        if path.startswith('/__sim/'):
+            return self.control(method, path, query, raw)
+        sim = self.sim
+        try:
+            fn, match, pattern = sim.api.route(method, path)
+        except ApiError as e:
+            sim.stats.add('%s %s' % (method, path), e.status)
+            return self.send_json(e.status, e.body)
+        name = '%s %s' % (method, pattern.replace('(2|3|latest)', '{ver}')
+                          .replace('(latest|1\\.0)', '{ver}').replace('([^/]+)', '{idOrKey}'))
+        limited = sim.faults.take_token()
+        if limited is not None:
+            sim.stats.add(name, 429)
+            return self.send_json(429, {"errorMessages": ["Rate limit exceeded."], "errors": {}},
+                                  limited)
+        fate = sim.faults.draw()
+        if fate == 'reset':
+            sim.stats.add(name, 'reset')
+            return self.reset_connection()
+        if fate.startswith('503'):
+            sim.faults.delay(0)
+            sim.stats.add(name, 503)
+            hdr = {'Retry-After': '1'} if fate == '503-retry' else {}
+            return self.send_json(503, {"errorMessages": ["Service Unavailable"], "errors": {}},
+                                  hdr)
+        if not sim.auth_ok(self.headers.get('Authorization')):
+            sim.stats.add(name, 401)
+            return self.send_json(401, {"errorMessages": [
+                "You are not authenticated. Authentication required to perform this operation."],
+                "errors": {}})
+        try:
+            body = json.loads(raw) if raw and method == 'POST' else {}
+        except ValueError:
+            sim.stats.add(name, 400)
+            return self.send_json(400, {"errorMessages": ["Invalid request payload. Refer to "
+                                                          "the REST API documentation and try "
+                                                          "again."], "errors": {}})
+        headers = {}
+        try:
+            status, obj, items = fn(Request(method, path, query, body, match))
+        except ApiError as e:
+            status, obj, items, headers = e.status, e.body, 0, e.headers
+        sim.faults.delay(items)
+        sim.stats.add(name, status if fate != 'truncate' else 'truncated', items)
+        self.send_json(status, obj, headers, truncate=(fate == 'truncate'))
+
+    def control(self, method, path, query, raw):
+        try:
+            body = json.loads(raw) if raw else {}
+            status, obj = control.handle(self.sim, method, path, body)
+        except ValueError as e:
+            status, obj = 400, {"error": str(e)}
+        self.send_json(status, obj)
+
+
+def serve(args):
+    sim = Sim(args)
+    handler = type('BoundHandler', (Handler,), {'sim': sim})
+    httpd = ThreadingHTTPServer((args.host, args.port), handler)
+    httpd.daemon_threads = True
+    sim.port = httpd.server_address[1]
+    if args.port_file:
+        tmp = args.port_file + '.tmp'
+        with open(tmp, 'w') as f:
+            f.write('%d\n' % sim.port)
+        os.replace(tmp, args.port_file)   # readers never see a half-written file
+    print('listening on http://%s:%d' % (args.host, sim.port), flush=True)
+    return sim, httpd
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description='Jira REST simulator')
+    p.add_argument('--data', required=True, help='dataset directory')
+    p.add_argument('--host', default='127.0.0.1')
+    p.add_argument('--port', type=int, default=0)
+    p.add_argument('--port-file')
+    p.add_argument('--flavor', choices=['cloud', 'server'])
+    p.add_argument('--user')
+    p.add_argument('--token')
+    p.add_argument('--bearer')
+    p.add_argument('--user-tz')
+    p.add_argument('--latency-ms', type=float, default=0)
+    p.add_argument('--per-item-ms', type=float, default=0)
+    p.add_argument('--rate', type=float, default=0)
+    p.add_argument('--burst', type=int, default=0)
+    p.add_argument('--fail-503', type=float, default=0.0)
+    p.add_argument('--reset', type=float, default=0.0)
+    p.add_argument('--truncate', type=float, default=0.0)
+    p.add_argument('--seed', type=int, default=1)
+    p.add_argument('--embedded-cap', type=int, default=40)
+    p.add_argument('--no-dev-permission', action='store_true')
+    p.add_argument('--quiet', action='store_true')
+    args = p.parse_args(argv)
+    t0 = time.time()
+    sim, httpd = serve(args)
+    if not args.quiet:
+        sys.stderr.write('loaded %d issues in %.1fs (%s)\n' % (
+            len(sim.dataset.by_id), time.time() - t0, sim.flavor))
+
+    def stop(signum, frame):
+        # shutdown() waits for serve_forever, so it must run on another thread
+        threading.Thread(target=httpd.shutdown, daemon=True).start()
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    httpd.serve_forever(poll_interval=0.2)
+    httpd.server_close()
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
