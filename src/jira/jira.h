@@ -1,0 +1,97 @@
+/*
+ * jira.h - the Jira REST client (libcurl + jansson; knows nothing of PostgreSQL).
+ *
+ * One client = one curl multi handle with a shared connection pool. A client
+ * is used by one thread at a time; every callback runs on that thread, from
+ * inside the call that was given it. Every function returns a jetl_status;
+ * on failure jl_jira_error() holds a one-line cause naming the endpoint and
+ * the HTTP status, never a secret.
+ */
+#ifndef JL_JIRA_H
+#define JL_JIRA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "jetl/context.h"
+
+typedef struct jl_jira jl_jira;
+
+typedef struct jl_jira_config {
+	const char *base_url;       /* may carry a path (…/ex/jira/<cloudId>) */
+	const char *user;           /* basic auth */
+	const char *token;          /* secret */
+	int auth;                   /* jetl_auth */
+	int flavor;                 /* jetl_flavor; AUTO detects via serverInfo */
+	int concurrency;            /* requests in flight, ≥ 1 */
+	int connect_timeout_ms;
+	int request_timeout_ms;
+	int max_attempts;           /* per request, including the first */
+	jetl_log_cb log_cb;         /* may be NULL */
+	void *log_userdata;
+	int log_level;
+} jl_jira_config;
+
+/* Counters since the client was made (all requests of all calls). */
+typedef struct jl_jira_stats {
+	int64_t requests;           /* HTTP requests sent (retries included) */
+	int64_t retries;
+	int64_t rate_limited;       /* 429s received */
+	int64_t server_errors;      /* 5xx received */
+	int64_t bytes;              /* response bytes (decoded) */
+	double wait_seconds;        /* time spent waiting on Retry-After/backoff */
+} jl_jira_stats;
+
+/* Strings in cfg are copied. Contacts nobody. */
+int jl_jira_new(jl_jira **out, const jl_jira_config *cfg, char *err, size_t errlen);
+void jl_jira_free(jl_jira *j);
+const char *jl_jira_error(const jl_jira *j);
+void jl_jira_get_stats(const jl_jira *j, jl_jira_stats *out);
+
+/* The flavor in use (detected on first need, or as configured). */
+int jl_jira_flavor(jl_jira *j, int *flavor);
+
+/* GET /myself → the user's time zone ("Asia/Shanghai"); caller frees *tz. */
+int jl_jira_myself_tz(jl_jira *j, char **tz);
+
+/* GET /field → array of field objects (caller decrefs). */
+int jl_jira_fields(jl_jira *j, json_t **out);
+
+/* Every visible project → array of {id, key, name, projectTypeKey} (caller decrefs). */
+int jl_jira_projects(jl_jira *j, json_t **out);
+
+/* What one extraction reads. Strings are borrowed for the call. */
+typedef struct jl_jira_extract_req {
+	const char *project_key;
+	const char *jql_extra;      /* ANDed in parentheses; NULL = none */
+	const char *updated_since;  /* JQL literal "yyyy/MM/dd HH:mm" already in the
+	                               user's zone (see jl_tz_jql_date); NULL = all */
+	const char *dev_field_id;   /* the Development field's id; NULL if unknown */
+	int dev_status;             /* fetch dev status where the field says so */
+	int census_all;             /* report every issue id of the project (deletions) */
+	int batch_size;             /* issues per batch; ≤ 100 */
+} jl_jira_extract_req;
+
+typedef struct jl_jira_callbacks {
+	/* Ids of every issue of the project (only with census_all), page by page. */
+	int (*census)(void *ud, const char *const *ids, size_t n);
+	/* One finished batch in the raw layout of SPEC §4:
+	 * {"issues": [as Jira returned them], "changelogs": {"<id>": [every history,
+	 * oldest first]} (only for issues whose embedded log was capped),
+	 * "dev_status": {"<id>": {"summary": …, "detail": […]}} (only where fetched)}.
+	 * Borrowed: incref what you keep. n_histories counts complete histories. */
+	int (*batch)(void *ud, json_t *raw, size_t n_issues, size_t n_histories);
+	/* Progress of a phase (jetl_phase); total 0 = unknown. */
+	int (*progress)(void *ud, int phase, int64_t done, int64_t total);
+	void *ud;
+} jl_jira_callbacks;
+
+/*
+ * Stream one project's issues. Batches arrive in order, each complete. Any
+ * callback returning non-zero stops the run: JETL_ECANCELLED. Memory stays
+ * bounded by a few batches whatever the project's size.
+ */
+int jl_jira_extract(jl_jira *j, const jl_jira_extract_req *req, const jl_jira_callbacks *cb);
+
+#endif
