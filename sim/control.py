@@ -2,12 +2,16 @@
 import datetime
 
 
-def _fmt_now(like, minutes_ago):
-    """Now minus minutes_ago, written in the offset the issue already uses (e.g. +0800)."""
+def _fmt_now(like, minutes_ago, at=None):
+    """Now minus minutes_ago (or the ISO instant `at`), written in the offset the issue
+    already uses (e.g. +0800), as Jira keeps a site's offset."""
     off = like[-5:] if like and like[-5] in '+-' else '+0000'
     sign = -1 if off[0] == '-' else 1
     tz = datetime.timezone(sign * datetime.timedelta(hours=int(off[1:3]), minutes=int(off[3:5])))
-    t = datetime.datetime.now(tz) - datetime.timedelta(minutes=minutes_ago)
+    if at:
+        t = datetime.datetime.fromisoformat(at.replace('Z', '+00:00')).astimezone(tz)
+    else:
+        t = datetime.datetime.now(tz) - datetime.timedelta(minutes=minutes_ago)
     return t.strftime('%Y-%m-%dT%H:%M:%S.') + '%03d' % (t.microsecond // 1000) + off
 
 
@@ -20,7 +24,7 @@ _STATUSES = [
 ]
 
 
-def touch(sim, keys, minutes_ago):
+def touch(sim, keys, minutes_ago, at=None):
     ds = sim.dataset
     done = []
     for k in keys:
@@ -29,7 +33,7 @@ def touch(sim, keys, minutes_ago):
             continue
         rec = ds.record(e)
         fields = rec.setdefault('issue', {}).setdefault('fields', {})
-        when = _fmt_now(rec.get('updated'), minutes_ago)
+        when = _fmt_now(rec.get('updated'), minutes_ago, at)
         old = fields.get('status') or {}
         new = _STATUSES[1] if old.get('name') == _STATUSES[0]['name'] else _STATUSES[0]
         hist = rec.setdefault('histories', [])
@@ -60,7 +64,7 @@ def handle(sim, method, path, body):
         return 200, {"ok": True}
     if path == '/__sim/touch' and method == 'POST':
         keys = body.get('keys') or []
-        done = touch(sim, keys, float(body.get('minutes_ago', 0)))
+        done = touch(sim, keys, float(body.get('minutes_ago', 0)), body.get('at'))
         return 200, {"touched": done}
     if path == '/__sim/delete' and method == 'POST':
         done = []

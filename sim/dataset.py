@@ -142,6 +142,14 @@ class Dataset:
         raw = os.pread(self.files[e.fidx], e.length, e.off)
         return json.loads(raw)
 
+    def dev_only(self, iid):
+        """Dev-status data recorded for an issue id whose issue body is not in the dataset."""
+        p = os.path.join(self.path, 'devstatus', '%d.json' % int(iid))
+        if not os.path.exists(p):
+            return None
+        with open(p, encoding='utf-8') as f:
+            return json.load(f)
+
     def project_keys(self):
         keys = {p.get('key') for p in self.projects}
         keys.update(e.project for e in self.by_id.values())

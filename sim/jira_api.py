@@ -85,8 +85,6 @@ class JiraApi:
             if m:
                 if method not in methods:
                     raise ApiError(405, "Method %s is not allowed on %s." % (method, path))
-                if self.cloud and m.group(1) == 'latest' and path.startswith('/rest/api/'):
-                    pass
                 if not self.cloud and path.startswith('/rest/api/3/'):
                     # Server/DC has no v3 API
                     raise ApiError(404, "null for uri: %s" % path)
@@ -355,6 +353,9 @@ class JiraApi:
             raise ApiError(400, "issueId must be the numeric id of an issue, got '%s'." % iid)
         e = self.ds.find(str(iid))
         if e is None:
+            dev = self.ds.dev_only(iid)
+            if dev is not None:
+                return dev
             raise ApiError(404, "Issue does not exist or you do not have permission to see it.")
         return self.record(e).get('dev')
 

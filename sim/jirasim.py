@@ -226,7 +226,7 @@ def serve(args):
     return sim, httpd
 
 
-def main(argv=None):
+def parse_args(argv=None):
     p = argparse.ArgumentParser(description='Jira REST simulator')
     p.add_argument('--data', required=True, help='dataset directory')
     p.add_argument('--host', default='127.0.0.1')
@@ -248,7 +248,11 @@ def main(argv=None):
     p.add_argument('--embedded-cap', type=int, default=40)
     p.add_argument('--no-dev-permission', action='store_true')
     p.add_argument('--quiet', action='store_true')
-    args = p.parse_args(argv)
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(argv)
     t0 = time.time()
     sim, httpd = serve(args)
     if not args.quiet:

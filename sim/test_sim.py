@@ -1,0 +1,354 @@
+"""Tests of the Jira simulator against small generated datasets (stdlib unittest).
+
+Run: /usr/bin/python3 -m unittest discover -s sim -p 'test_*.py'
+Each flavor's server runs in-process on a thread; faults are switched through /__sim/faults.
+"""
+import base64
+import datetime
+import gzip
+import http.client
+import json
+import os
+import shutil
+import sys
+import tempfile
+import threading
+import unittest
+from zoneinfo import ZoneInfo
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import gen        # noqa: E402
+from dataset import parse_ts  # noqa: E402
+import jirasim    # noqa: E402
+
+AUTH = 'Basic ' + base64.b64encode(b'me@example.com:tok').decode()
+
+
+class Server:
+    def __init__(self, data, *extra):
+        args = ['--data', data, '--quiet', '--user', 'me@example.com', '--token', 'tok',
+                '--user-tz', 'America/Los_Angeles'] + list(extra)
+        ns = jirasim.parse_args(args)   # the real CLI options
+        self.sim, self.httpd = jirasim.serve(ns)
+        self.port = self.sim.port
+        self.t = threading.Thread(target=self.httpd.serve_forever, kwargs={'poll_interval': 0.05},
+                                  daemon=True)
+        self.t.start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def call(self, method, path, body=None, auth=AUTH, headers=None, raw=False):
+        c = http.client.HTTPConnection('127.0.0.1', self.port, timeout=10)
+        h = dict(headers or {})
+        if auth:
+            h['Authorization'] = auth
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            h['Content-Type'] = 'application/json'
+        c.request(method, path, body=data, headers=h)
+        try:
+            r = c.getresponse()
+            payload = r.read()
+        finally:
+            c.close()
+        if raw:
+            return r, payload
+        return r.status, (json.loads(payload) if payload else None), r
+
+
+class Base(unittest.TestCase):
+    FLAVOR = 'cloud'
+    PROJECTS = 'AA:130,BB:70'
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dir = tempfile.mkdtemp(prefix='jirasim-test-')
+        gen.main(['--out', cls.dir, '--projects', cls.PROJECTS, '--flavor', cls.FLAVOR,
+                  '--long-every', '50', '--seed', '7'])
+        cls.srv = Server(cls.dir, '--flavor', cls.FLAVOR, '--embedded-cap', '40')
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def call(self, *a, **k):
+        return self.srv.call(*a, **k)
+
+
+class CloudTest(Base):
+    def search_all(self, jql, fields=None, size=50, expand=None):
+        seen, tok, tokens = [], None, set()
+        while True:
+            body = {"jql": jql, "maxResults": size}
+            if fields:
+                body["fields"] = fields
+            if expand:
+                body["expand"] = expand
+            if tok:
+                body["nextPageToken"] = tok
+            st, d, _ = self.call('POST', '/rest/api/3/search/jql', body)
+            self.assertEqual(st, 200, d)
+            self.assertNotIn('total', d)
+            seen.extend(d['issues'])
+            if 'nextPageToken' not in d:
+                self.assertTrue(d['isLast'])
+                return seen
+            self.assertFalse(d['isLast'])
+            self.assertNotIn(d['nextPageToken'], tokens)
+            tokens.add(d['nextPageToken'])
+            tok = d['nextPageToken']
+
+    def test_paging_ids_and_fields(self):
+        ids = self.search_all('project in (AA, BB) ORDER BY key ASC', size=5000)
+        self.assertEqual(len(ids), 200)
+        self.assertEqual(set(ids[0].keys()), {'id'})
+        self.assertEqual(len({i['id'] for i in ids}), 200)
+        full = self.search_all('project = "AA"', fields=['summary', 'status', 'updated'],
+                               size=500)
+        self.assertEqual(len(full), 130)
+        self.assertEqual(len({i['key'] for i in full}), 130)
+        self.assertEqual(set(full[0]['fields']), {'summary', 'status', 'updated'})
+
+    def test_page_size_cap(self):
+        st, d, _ = self.call('GET', '/rest/api/3/search/jql?jql=project%3DAA&maxResults=500'
+                             '&fields=summary')
+        self.assertEqual(len(d['issues']), 100)
+
+    def test_unbounded_jql_400(self):
+        st, d, _ = self.call('GET', '/rest/api/3/search/jql?jql=order%20by%20key')
+        self.assertEqual(st, 400)
+        self.assertTrue(d['errorMessages'])
+        self.assertEqual(d['errors'], {})
+        st, d, _ = self.call('GET', '/rest/api/3/search/jql?jql=projct%3DAA')
+        self.assertEqual(st, 400)
+
+    def test_legacy_search_gone(self):
+        for m in ('GET', 'POST'):
+            st, d, _ = self.call(m, '/rest/api/3/search?jql=project%3DAA',
+                                 {"jql": "project=AA"} if m == 'POST' else None)
+            self.assertEqual(st, 410)
+            self.assertTrue(d['errorMessages'])
+
+    def test_bad_auth_401(self):
+        st, d, r = self.call('GET', '/rest/api/3/myself', auth=None)
+        self.assertEqual(st, 401)
+        self.assertTrue(r.getheader('Content-Type').startswith('application/json'))
+        st, d, _ = self.call('GET', '/rest/api/3/myself',
+                             auth='Basic ' + base64.b64encode(b'me@example.com:bad').decode())
+        self.assertEqual(st, 401)
+        st, d, _ = self.call('GET', '/rest/api/3/myself')
+        self.assertEqual((st, d['timeZone']), (200, 'America/Los_Angeles'))
+
+    def test_embedded_cap_and_changelog_paging(self):
+        issues = self.search_all('key = AA-50', fields=['summary'], expand='changelog')
+        ch = issues[0]['changelog']
+        self.assertGreater(ch['total'], 100)
+        self.assertEqual(len(ch['histories']), 40)
+        # newest first
+        self.assertGreaterEqual(ch['histories'][0]['created'][:19], ch['histories'][-1]['created'][:19])
+        got, start = [], 0
+        while True:
+            st, d, _ = self.call('GET', '/rest/api/3/issue/AA-50/changelog?startAt=%d&maxResults=500'
+                                 % start)
+            self.assertEqual(d['maxResults'], 100)
+            got.extend(d['values'])
+            start += len(d['values'])
+            if d['isLast']:
+                break
+        self.assertEqual(len(got), ch['total'])
+        self.assertEqual(len({h['id'] for h in got}), ch['total'])
+        self.assertEqual(got[-1]['id'], ch['histories'][0]['id'])   # oldest first
+
+    def test_changelog_bulkfetch_splits_inside_issue(self):
+        keys = ['AA-49', 'AA-50', 'AA-51']
+        want = {}
+        for k in keys:
+            st, d, _ = self.call('GET', '/rest/api/3/issue/%s?fields=summary' % k)
+            st, c, _ = self.call('GET', '/rest/api/3/issue/%s/changelog?maxResults=1' % k)
+            want[d['id']] = c['total']
+        got, tok, pages, split = {}, None, 0, False
+        while True:
+            body = {"issueIdsOrKeys": keys, "maxResults": 37}
+            if tok:
+                body["nextPageToken"] = tok
+            st, d, _ = self.call('POST', '/rest/api/3/changelog/bulkfetch', body)
+            self.assertEqual(st, 200, d)
+            n = sum(len(x['changeHistories']) for x in d['issueChangeLogs'])
+            self.assertLessEqual(n, 37)
+            for x in d['issueChangeLogs']:
+                if x['issueId'] in got:
+                    split = True
+                got.setdefault(x['issueId'], []).extend(x['changeHistories'])
+            pages += 1
+            tok = d.get('nextPageToken')
+            if not tok:
+                break
+        self.assertTrue(split)
+        self.assertEqual({k: len(v) for k, v in got.items()}, want)
+        st, d, _ = self.call('POST', '/rest/api/3/changelog/bulkfetch',
+                             {"issueIdsOrKeys": ['AA-1'] * 1001})
+        self.assertEqual(st, 400)
+
+    def test_issue_bulkfetch(self):
+        st, d, _ = self.call('POST', '/rest/api/3/issue/bulkfetch',
+                             {"issueIdsOrKeys": ['AA-1', 'NOPE-1'], "fields": ['summary']})
+        self.assertEqual(st, 200)
+        self.assertEqual(len(d['issues']), 1)
+        self.assertEqual(len(d['issueErrors']), 1)
+        st, d, _ = self.call('POST', '/rest/api/3/issue/bulkfetch',
+                             {"issueIdsOrKeys": ['AA-1'] * 101, "fields": ['summary']})
+        self.assertEqual(st, 400)
+
+    def test_updated_in_user_tz_minute_resolution(self):
+        # place AA-3's update at 10:00:30 UTC and search in the user's zone (Los Angeles)
+        st, d, _ = self.call('GET', '/rest/api/3/issue/AA-3?fields=updated')
+        utc = datetime.datetime(2024, 3, 1, 10, 0, 30, tzinfo=datetime.timezone.utc)
+        st, t, _ = self.call('POST', '/__sim/touch', {"keys": ["AA-3"],
+                                                      "at": "2024-03-01T10:00:30Z"}, auth=None)
+        st, d, _ = self.call('GET', '/rest/api/3/issue/AA-3?fields=updated')
+        self.assertEqual(parse_ts(d['fields']['updated']), int(utc.timestamp()) * 1000)
+        local = utc.astimezone(ZoneInfo('America/Los_Angeles'))
+        lit = local.strftime('%Y/%m/%d %H:%M')
+        nxt = (local + datetime.timedelta(minutes=1)).strftime('%Y-%m-%d %H:%M')
+        keys = lambda j: {i['key'] for i in self.search_all(j, fields=['key', 'updated'])}
+        self.assertIn('AA-3', keys('project = AA AND updated >= "%s" AND updated < "%s"'
+                                   % (lit, nxt)))
+        self.assertNotIn('AA-3', keys('project = AA AND updated >= "%s"' % nxt))
+        # reading the literal as UTC would be the classic bug: 10:00 UTC is not 10:00 LA
+        self.assertNotIn('AA-3', keys('project = AA AND updated >= "2024/03/01 10:00" '
+                                      'AND updated < "2024/03/01 10:01"'))
+
+    def test_touch_and_delete(self):
+        st, d, _ = self.call('GET', '/rest/api/3/issue/BB-5/changelog')
+        before = d['total']
+        st, t, _ = self.call('POST', '/__sim/touch', {"keys": ["BB-5"]}, auth=None)
+        self.assertEqual(t['touched'], ['BB-5'])
+        st, d, _ = self.call('GET', '/rest/api/3/issue/BB-5/changelog')
+        self.assertEqual(d['total'], before + 1)
+        self.assertEqual(d['values'][-1]['items'][0]['field'], 'status')
+        recent = self.search_all('project = BB AND updated >= -5m')
+        self.assertIn('BB-5', {i['key'] for i in self.search_all(
+            'project = BB AND updated >= -5m', fields=['key'])})
+        self.assertTrue(recent)
+        st, d, _ = self.call('POST', '/__sim/delete', {"keys": ["BB-6"]}, auth=None)
+        st, d, _ = self.call('GET', '/rest/api/3/issue/BB-6')
+        self.assertEqual(st, 404)
+        st, d, _ = self.call('POST', '/rest/api/3/search/approximate-count', {"jql": "project = BB"})
+        self.assertEqual(d['count'], 69)
+
+    def test_gzip(self):
+        r, body = self.call('GET', '/rest/api/3/field', headers={'Accept-Encoding': 'gzip'},
+                            raw=True)
+        self.assertEqual(r.getheader('Content-Encoding'), 'gzip')
+        self.assertEqual(int(r.getheader('Content-Length')), len(body))
+        self.assertTrue(json.loads(gzip.decompress(body)))
+
+    def test_devstatus(self):
+        st, d, _ = self.call('GET', '/rest/dev-status/latest/issue/summary?issueId=AA-1')
+        self.assertEqual(st, 400)
+        found = 0
+        for line in open(os.path.join(self.dir, 'issues', 'AA.jsonl'), encoding='utf-8'):
+            rec = json.loads(line)
+            dev = rec['dev']
+            fv = rec['issue']['fields']['customfield_10000']
+            if not dev:
+                self.assertEqual(fv, '{}')
+                continue
+            found += 1
+            app = next(iter(dev['summary']['repository']['byInstanceType']))
+            st, s, _ = self.call('GET', '/rest/dev-status/1.0/issue/summary?issueId=' + rec['id'])
+            self.assertEqual(s['summary']['repository']['overall']['count'],
+                             dev['summary']['repository']['overall']['count'])
+            st, det, _ = self.call('GET', '/rest/dev-status/latest/issue/detail?issueId=%s'
+                                   '&applicationType=%s&dataType=repository' % (rec['id'], app))
+            self.assertEqual(st, 200)
+            self.assertTrue(det['detail'][0]['repositories'][0]['commits'])
+        self.assertGreater(found, 5)
+
+    def test_rate_limit_429(self):
+        try:
+            self.call('POST', '/__sim/faults', {"rate": 1, "burst": 2}, auth=None)
+            statuses, hdrs = [], None
+            for _ in range(6):
+                st, d, r = self.call('GET', '/rest/api/3/serverInfo')
+                statuses.append(st)
+                if st == 429:
+                    hdrs = r
+            self.assertIn(429, statuses)
+            self.assertGreaterEqual(int(hdrs.getheader('Retry-After')), 0)
+            datetime.datetime.strptime(hdrs.getheader('X-RateLimit-Reset'),
+                                       '%Y-%m-%dT%H:%M:%S.%fZ')
+            self.assertEqual(hdrs.getheader('RateLimit-Reason'), 'jira-burst-based')
+        finally:
+            self.call('POST', '/__sim/faults', {"rate": 0}, auth=None)
+
+    def test_faults_deterministic_and_stats(self):
+        def run():
+            self.call('POST', '/__sim/faults', {"fail_503": 0.3, "reset": 0.2, "truncate": 0.2,
+                                                "seed": 5}, auth=None)
+            out = []
+            for _ in range(20):
+                try:
+                    r, body = self.call('GET', '/rest/api/3/serverInfo', raw=True)
+                    out.append(r.status)
+                except (http.client.HTTPException, ConnectionError, OSError) as e:
+                    out.append(type(e).__name__)
+            return out
+        try:
+            a, b = run(), run()
+        finally:
+            self.call('POST', '/__sim/faults', {"fail_503": 0, "reset": 0, "truncate": 0},
+                      auth=None)
+        self.assertEqual(a, b)
+        self.assertIn(503, a)
+        self.assertTrue(any(isinstance(x, str) for x in a))
+        st, s, _ = self.call('GET', '/__sim/stats', auth=None)
+        self.assertIn('GET /rest/api/{ver}/serverInfo', s['requests'])
+        self.assertGreater(s['total'], 0)
+
+
+class ServerTest(Base):
+    FLAVOR = 'server'
+    PROJECTS = 'SS:160'
+
+    def test_paging_offset_every_issue_once(self):
+        seen, start = [], 0
+        while True:
+            st, d, _ = self.call('GET', '/rest/api/2/search?jql=project%%3DSS%%20ORDER%%20BY%%20'
+                                 'created%%20ASC&startAt=%d&maxResults=1000&expand=changelog'
+                                 % start)
+            self.assertEqual(st, 200, d)
+            self.assertEqual(d['maxResults'], 100)
+            self.assertEqual(d['total'], 160)
+            seen.extend(d['issues'])
+            start += len(d['issues'])
+            if start >= d['total']:
+                break
+        self.assertEqual(len({i['key'] for i in seen}), 160)
+        long = [i for i in seen if i['changelog']['total'] > 100]
+        self.assertTrue(long)
+        self.assertEqual(len(long[0]['changelog']['histories']), 100)
+        self.assertIn('customfield_10020', seen[0]['fields'])
+
+    def test_server_shapes(self):
+        st, d, _ = self.call('GET', '/rest/api/2/serverInfo')
+        self.assertIn(d['deploymentType'], ('Server', 'DataCenter'))
+        st, d, _ = self.call('GET', '/rest/api/3/myself')
+        self.assertEqual(st, 404)
+        st, d, _ = self.call('GET', '/rest/api/2/search/jql?jql=project%3DSS')
+        self.assertEqual(st, 404)
+        st, d, _ = self.call('GET', '/rest/api/2/issue/SS-2?fields=customfield_10020,description')
+        sprint = d['fields']['customfield_10020']
+        if sprint:
+            self.assertTrue(sprint[0].startswith('com.atlassian.greenhopper.service.sprint.Sprint@'))
+        self.assertIsInstance(d['fields']['description'] or '', str)
+
+
+if __name__ == '__main__':
+    unittest.main()
