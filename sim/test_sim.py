@@ -350,5 +350,35 @@ class ServerTest(Base):
         self.assertIsInstance(d['fields']['description'] or '', str)
 
 
+class FixtureTest(unittest.TestCase):
+    """The recorded responses served back verbatim."""
+
+    @classmethod
+    def setUpClass(cls):
+        import from_fixtures
+        cls.dir = tempfile.mkdtemp(prefix='jirasim-fx-')
+        if not os.path.isdir(from_fixtures.DEFAULT_FIXTURES):
+            raise unittest.SkipTest('fixtures not found')
+        from_fixtures.main(['--out', cls.dir])
+        cls.srv = Server(cls.dir)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.srv.stop()
+        shutil.rmtree(cls.dir, ignore_errors=True)
+
+    def test_recorded_issue_and_devstatus(self):
+        st, d, _ = self.srv.call('GET', '/rest/api/3/issue/EE-17/changelog')
+        self.assertEqual(d['total'], 31)
+        st, d, _ = self.srv.call('GET', '/rest/api/3/issue/EE-1?fields=summary')
+        self.assertTrue(d['fields']['summary'].startswith('\u200b'))
+        st, d, _ = self.srv.call('GET', '/rest/dev-status/latest/issue/detail?issueId=10395'
+                                 '&applicationType=GitLab&dataType=repository')
+        self.assertEqual(d['detail'][0]['_instance']['type'], 'GitLab')
+        st, d, _ = self.srv.call('POST', '/rest/api/3/search/jql',
+                                 {"jql": "project in (EE, K5)", "maxResults": 100})
+        self.assertEqual(len(d['issues']), 36)
+
+
 if __name__ == '__main__':
     unittest.main()
