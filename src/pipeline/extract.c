@@ -1,0 +1,493 @@
+/* extract.c - jetl_extract_project and jetl_extract: jobs around
+ * jl_extract_one, transforms in-process or through the queue, waiting,
+ * watermarks, cancellation. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "../store/jobs.h"
+#include "../store/migrate.h"
+#include "../store/raw_insert.h"
+
+int jetl_extract_options_init(jetl_extract_options *opts, unsigned int version)
+{
+	static const jetl_extract_options defaults = JETL_EXTRACT_OPTIONS_INIT;
+
+	if (!opts)
+		return JETL_EINVAL;
+	if (version == 0 || version > JETL_EXTRACT_OPTIONS_VERSION)
+		return JETL_EVERSION;
+	*opts = defaults;
+	opts->version = version;
+	return JETL_OK;
+}
+
+/* One job's state while this process drives it. */
+struct job_run {
+	jetl_ctx *ctx;
+	const jetl_extract_options *opts;
+	int64_t job_id;
+	jl_jira *jira;
+	char *tz, *dev_field;
+	jl_queue *pub;
+	char transform_queue[64];
+	/* in-process transforms */
+	int inproc;
+	jl_wthread w;
+	atomic_int w_stop, w_done;
+	int w_started;
+	jetl_extract_result totals;
+	jl_progress progress;
+};
+
+static int check_common(jetl_ctx *ctx, const jetl_extract_options *opts)
+{
+	char err[512];
+	int rc;
+
+	if (opts && (opts->version == 0 || opts->version > JETL_EXTRACT_OPTIONS_VERSION))
+		return jl_fail(ctx, JETL_EVERSION, "extract: options version %u is not supported", opts->version);
+	rc = jl_store_schema_check(ctx->pg, err, sizeof(err));
+	if (rc != JETL_OK)
+		return jl_fail(ctx, rc, "%s", err);
+	return JETL_OK;
+}
+
+static char *job_params(const char *const *keys, size_t n, const jetl_extract_options *o)
+{
+	json_t *p = json_object(), *a = json_array();
+	char *s;
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(keys[i]));
+	json_object_set_new(p, "projects", a);
+	json_object_set_new(p, "full", json_boolean(o->full));
+	if (o->jql)
+		json_object_set_new(p, "jql", json_string(o->jql));
+	json_object_set_new(p, "distribute", json_boolean(o->distribute));
+	s = json_dumps(p, JSON_COMPACT);
+	json_decref(p);
+	return s;
+}
+
+/* Open the publisher; without a queue URL, start the in-process consumer
+ * that transforms while we keep fetching. */
+static int start_queue(struct job_run *jr)
+{
+	jetl_ctx *ctx = jr->ctx;
+	char err[512];
+	int rc;
+
+	jr->inproc = ctx->queue_url == NULL;
+	if (jr->inproc)
+		/* A private in-process queue per job: two contexts of one process
+		 * (maybe on different databases) never see each other's rows. */
+		snprintf(jr->transform_queue, sizeof(jr->transform_queue), "jetl.transform.job%" PRId64 ".%p",
+			jr->job_id, (void *)jr);
+	else
+		snprintf(jr->transform_queue, sizeof(jr->transform_queue), "%s", JL_QUEUE_TRANSFORM);
+	rc = jl_queue_open(&jr->pub, ctx->queue_url, err, sizeof(err));
+	if (rc != JETL_OK)
+		return jl_fail(ctx, rc, "%s", err);
+	if (!jr->inproc)
+		return JETL_OK;
+	memset(&jr->w, 0, sizeof(jr->w));
+	jr->w.parent = ctx;
+	jr->w.queue_url = NULL;
+	jr->w.queues[0] = jr->transform_queue;
+	jr->w.nqueues = 1;
+	jr->w.prefetch = 4;
+	jr->w.max_deliveries = 1;
+	jr->w.idle_ms = 0;
+	jr->w.stop = &jr->w_stop;
+	jr->w.producer_done = &jr->w_done;
+	if (jl_wthread_start(&jr->w) < 0)
+		return jl_fail(ctx, JETL_ERROR, "extract: cannot start the transform thread");
+	jr->w_started = 1;
+	return JETL_OK;
+}
+
+/* Wait for the job's raw rows to be transformed, reporting progress on the
+ * calling thread. A cancel here drops what is still queued (rows stay
+ * 'pending', whole and re-transformable). */
+static int wait_transforms(struct job_run *jr, int cancelled)
+{
+	jetl_ctx *ctx = jr->ctx;
+	int64_t total = jr->totals.raw_rows;
+	char err[512];
+
+	if (jr->inproc) {
+		if (!jr->w_started)
+			return JETL_OK;
+		if (cancelled)
+			atomic_store(&jr->w.discard, 1);
+		atomic_store(&jr->w_done, 1);
+		while (atomic_load(&jr->w.running)) {
+			if (!cancelled && jl_progress_emit(&jr->progress, JETL_PHASE_TRANSFORM,
+					atomic_load(&jr->w.transformed) + atomic_load(&jr->w.failed), total, NULL, 0)) {
+				cancelled = 1;
+				atomic_store(&jr->w.discard, 1);
+			}
+			usleep(50000);
+		}
+		jl_wthread_join(&jr->w);
+		jr->w_started = 0;
+		jr->totals.transformed = atomic_load(&jr->w.transformed);
+		if (jr->w.rc != JETL_OK && !cancelled)
+			return jl_fail(ctx, jr->w.rc, "transform thread: %s", jr->w.err);
+		if (!cancelled)
+			jl_progress_emit(&jr->progress, JETL_PHASE_TRANSFORM, jr->totals.transformed, total, NULL, 1);
+		return cancelled ? JETL_ECANCELLED : JETL_OK;
+	}
+	for (;;) {
+		int64_t pending, done, failed;
+		if (jl_raw_counts(ctx->pg, jr->job_id, &pending, &done, &failed, err, sizeof(err)) < 0)
+			return jl_fail(ctx, JETL_EDB, "%s", err);
+		jr->totals.transformed = done;
+		if (jl_progress_emit(&jr->progress, JETL_PHASE_TRANSFORM, done + failed, done + failed + pending,
+				NULL, pending == 0))
+			return JETL_ECANCELLED;
+		if (pending == 0)
+			return JETL_OK;
+		usleep(200000);
+	}
+}
+
+static void job_run_free(struct job_run *jr)
+{
+	if (jr->w_started) {
+		atomic_store(&jr->w.discard, 1);
+		atomic_store(&jr->w_stop, 1);
+		jl_wthread_join(&jr->w);
+	}
+	jl_queue_close(jr->pub);
+	jl_jira_free(jr->jira);
+	free(jr->tz);
+	free(jr->dev_field);
+}
+
+/* Run the extraction of one project inside a job (this process). */
+static int run_project(struct job_run *jr, const char *project, int step)
+{
+	jl_extract_run run;
+	int rc;
+
+	memset(&run, 0, sizeof(run));
+	run.ctx = jr->ctx;
+	run.jira = jr->jira;
+	run.job_id = jr->job_id;
+	run.project = project;
+	run.full = jr->opts->full;
+	run.jql = jr->opts->jql;
+	run.dev_status = jr->opts->dev_status;
+	run.tz = jr->tz;
+	run.dev_field = jr->dev_field;
+	run.pub = jr->pub;
+	run.transform_queue = jr->transform_queue;
+	run.progress = &jr->progress;
+	jr->progress.project_key = project;
+	jr->progress.step = step;
+	rc = jl_extract_one(&run);
+	jr->totals.issues += run.issues;
+	jr->totals.histories += run.histories;
+	jr->totals.raw_rows += run.raw_rows;
+	jr->totals.deleted += run.deleted;
+	if (rc != JETL_OK)
+		return rc;
+	/* Raw rows are committed: the watermark may move. Their transforms
+	 * follow (and failures show on the job), but the data is not lost. */
+	rc = jl_extract_commit_watermark(&run);
+	if (rc == JETL_OK) {
+		char err[512];
+		if (jl_jobs_step_done(jr->ctx->pg, jr->job_id, err, sizeof(err)) < 0)
+			rc = jl_fail(jr->ctx, JETL_EDB, "%s", err);
+	}
+	jl_progress_emit(&jr->progress, JETL_PHASE_QUEUE, run.raw_rows, run.raw_rows, NULL, 1);
+	return rc;
+}
+
+/* Close the job according to how the run ended. */
+static int end_job(struct job_run *jr, int rc)
+{
+	jetl_ctx *ctx = jr->ctx;
+	char err[512], status[16] = "";
+
+	if (rc == JETL_ECANCELLED) {
+		jl_jobs_set_status(ctx->pg, jr->job_id, "cancelled", NULL, "cancelled by the caller", err, sizeof(err));
+		if (!*jetl_last_error(ctx))
+			jl_fail(ctx, JETL_ECANCELLED, "extract: cancelled");
+		return JETL_ECANCELLED;
+	}
+	if (rc != JETL_OK) {
+		char msg[512];
+		snprintf(msg, sizeof(msg), "%s", jetl_last_error(ctx));
+		jl_jobs_set_status(ctx->pg, jr->job_id, "failed", msg, NULL, err, sizeof(err));
+		return rc;
+	}
+	if (jl_jobs_try_finish(ctx->pg, jr->job_id, status, sizeof(status), err, sizeof(err)) < 0)
+		return jl_fail(ctx, JETL_EDB, "%s", err);
+	if (strcmp(status, "failed") == 0) {
+		jetl_job job = JETL_JOB_INIT;
+		jl_jobs_get(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, jr->job_id, &job, err, sizeof(err));
+		return jl_fail(ctx, JETL_EDATA, "job %lld: %s", (long long)jr->job_id, job.error);
+	}
+	if (strcmp(status, "finished") == 0)
+		jl_progress_emit(&jr->progress, JETL_PHASE_DONE, jr->totals.issues, jr->totals.issues, "done", 1);
+	return JETL_OK;
+}
+
+static int begin_job(struct job_run *jr, const char *const *keys, size_t n, int total_steps)
+{
+	jetl_ctx *ctx = jr->ctx;
+	char err[512], *params = job_params(keys, n, jr->opts);
+	int rc;
+
+	if (!params)
+		return jl_fail(ctx, JETL_ENOMEM, "extract: out of memory");
+	rc = jl_jobs_create(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, JL_RAW_TYPE, params,
+		total_steps, 0, &jr->job_id, err, sizeof(err));
+	free(params);
+	if (rc < 0)
+		return jl_fail(ctx, JETL_EDB, "%s", err);
+	jl_progress_init(&jr->progress, ctx, jr->job_id, NULL, jr->opts->progress,
+		jr->opts->progress_userdata, 0, total_steps);
+	return JETL_OK;
+}
+
+/* Discover + queue set-up, shared by both entry points. */
+static int prepare(struct job_run *jr)
+{
+	int rc;
+
+	if (jl_progress_emit(&jr->progress, JETL_PHASE_DISCOVER, 0, 0, "discovering fields and time zone", 1))
+		return JETL_ECANCELLED;
+	rc = jl_pipeline_jira(jr->ctx, &jr->jira);
+	if (rc == JETL_OK)
+		rc = jl_pipeline_discover(jr->ctx, jr->jira, &jr->tz, &jr->dev_field);
+	if (rc == JETL_OK && !jr->opts->distribute)
+		rc = start_queue(jr);
+	return rc;
+}
+
+static void fill_result(struct job_run *jr, jetl_extract_result *res)
+{
+	jl_jira_stats st;
+
+	if (!res)
+		return;
+	memset(&st, 0, sizeof(st));
+	if (jr->jira)
+		jl_jira_get_stats(jr->jira, &st);
+	jr->totals.job_id = jr->job_id;
+	jr->totals.requests = st.requests;
+	jr->totals.retries = st.retries;
+	jr->totals.rate_limited = st.rate_limited;
+	jr->totals.seconds = jl_now() - jr->progress.t0;
+	jr->totals.version = res->version;
+	*res = jr->totals;
+}
+
+int jetl_extract_project(jetl_ctx *ctx, const char *project_key,
+	const jetl_extract_options *opts, jetl_extract_result *result)
+{
+	static const jetl_extract_options defaults = JETL_EXTRACT_OPTIONS_INIT;
+	struct job_run jr;
+	int rc;
+
+	if (!ctx)
+		return JETL_EINVAL;
+	jl_clear_error(ctx);
+	if (!project_key || !*project_key)
+		return jl_fail(ctx, JETL_EINVAL, "extract: no project key");
+	if (result && (result->version == 0 || result->version > JETL_EXTRACT_RESULT_VERSION))
+		return jl_fail(ctx, JETL_EVERSION, "extract: result version %u is not supported", result->version);
+	rc = check_common(ctx, opts);
+	if (rc != JETL_OK)
+		return rc;
+	memset(&jr, 0, sizeof(jr));
+	jr.ctx = ctx;
+	jr.opts = opts ? opts : &defaults;
+	if (jr.opts->distribute)
+		return jl_fail(ctx, JETL_EINVAL, "extract: distribute applies to jetl_extract, not to one project");
+	rc = begin_job(&jr, &project_key, 1, 1);
+	if (rc != JETL_OK)
+		return rc;
+	rc = prepare(&jr);
+	if (rc == JETL_OK)
+		rc = run_project(&jr, project_key, 1);
+	if (rc == JETL_OK || rc == JETL_ECANCELLED) {
+		int wrc;
+		if (jr.inproc || jr.opts->wait)
+			wrc = wait_transforms(&jr, rc == JETL_ECANCELLED);
+		else
+			wrc = JETL_OK;
+		if (rc == JETL_OK)
+			rc = wrc;
+	}
+	rc = end_job(&jr, rc);
+	fill_result(&jr, result);
+	job_run_free(&jr);
+	return rc;
+}
+
+/* Publish one extract message per project for workers (--distribute). */
+static int distribute(struct job_run *jr, const char *const *keys, size_t n)
+{
+	jetl_ctx *ctx = jr->ctx;
+	char err[512];
+	int rc;
+
+	if (!ctx->queue_url)
+		return jl_fail(ctx, JETL_ECONFIG, "extract: --distribute needs a queue (--queue or JETL_QUEUE)");
+	rc = jl_queue_open(&jr->pub, ctx->queue_url, err, sizeof(err));
+	if (rc != JETL_OK)
+		return jl_fail(ctx, rc, "%s", err);
+	for (size_t i = 0; i < n; i++) {
+		char *msg = jl_msg_extract(ctx->opts.tenant_id, ctx->opts.integration_id, jr->job_id, keys[i],
+			jr->opts->full, jr->opts->jql);
+		if (!msg)
+			return jl_fail(ctx, JETL_ENOMEM, "extract: out of memory");
+		rc = jl_queue_publish(jr->pub, JL_QUEUE_EXTRACT, msg, strlen(msg));
+		free(msg);
+		if (rc != JETL_OK)
+			return jl_fail(ctx, rc, "%s", jl_queue_error(jr->pub));
+	}
+	jl_progress_emit(&jr->progress, JETL_PHASE_QUEUE, (int64_t)n, (int64_t)n, "projects handed to workers", 1);
+	return JETL_OK;
+}
+
+/* Wait for a distributed job to end (workers finish it). */
+static int wait_job(struct job_run *jr)
+{
+	jetl_ctx *ctx = jr->ctx;
+	char err[512];
+
+	for (;;) {
+		jetl_job job = JETL_JOB_INIT;
+		if (jl_jobs_get(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, jr->job_id, &job, err, sizeof(err)) != 0)
+			return jl_fail(ctx, JETL_EDB, "%s", err);
+		if (strcmp(job.status, "finished") == 0)
+			return JETL_OK;
+		if (strcmp(job.status, "failed") == 0)
+			return jl_fail(ctx, JETL_ERROR, "job %lld failed: %s", (long long)jr->job_id, job.error);
+		if (strcmp(job.status, "cancelled") == 0)
+			return jl_fail(ctx, JETL_ECANCELLED, "job %lld was cancelled", (long long)jr->job_id);
+		if (jl_progress_emit(&jr->progress, JETL_PHASE_TRANSFORM, job.items_done, job.items_total,
+				job.message, 0))
+			return JETL_ECANCELLED;
+		usleep(250000);
+	}
+}
+
+int jetl_extract(jetl_ctx *ctx, const char *const *project_keys, size_t n,
+	const jetl_extract_options *opts, int64_t *job_id)
+{
+	static const jetl_extract_options defaults = JETL_EXTRACT_OPTIONS_INIT;
+	struct job_run jr;
+	json_t *all = NULL;
+	const char **keys = NULL;
+	int rc;
+
+	if (!ctx)
+		return JETL_EINVAL;
+	jl_clear_error(ctx);
+	if (job_id)
+		*job_id = 0;
+	if (n > 0 && !project_keys)
+		return jl_fail(ctx, JETL_EINVAL, "extract: project_keys is NULL");
+	for (size_t i = 0; i < n; i++)
+		if (!project_keys[i] || !*project_keys[i])
+			return jl_fail(ctx, JETL_EINVAL, "extract: project key %zu is empty", i);
+	rc = check_common(ctx, opts);
+	if (rc != JETL_OK)
+		return rc;
+	memset(&jr, 0, sizeof(jr));
+	jr.ctx = ctx;
+	jr.opts = opts ? opts : &defaults;
+	if (n == 0) {
+		/* Every visible project: ask Jira first, so the job knows its steps. */
+		size_t i;
+		json_t *p;
+		rc = jl_pipeline_jira(ctx, &jr.jira);
+		if (rc == JETL_OK && (rc = jl_jira_projects(jr.jira, &all)) != JETL_OK)
+			rc = jl_pipeline_jira_fail(ctx, jr.jira, rc);
+		if (rc != JETL_OK) {
+			job_run_free(&jr);
+			return rc;
+		}
+		n = json_array_size(all);
+		keys = calloc(n ? n : 1, sizeof(*keys));
+		json_array_foreach(all, i, p)
+			keys[i] = json_string_value(json_object_get(p, "key"));
+		project_keys = keys;
+		if (n == 0) {
+			json_decref(all);
+			free(keys);
+			job_run_free(&jr);
+			return jl_fail(ctx, JETL_ENOENT, "extract: Jira shows no project to this user");
+		}
+	}
+	rc = begin_job(&jr, project_keys, n, (int)n);
+	if (rc == JETL_OK && job_id)
+		*job_id = jr.job_id;
+	if (rc == JETL_OK && jr.opts->distribute) {
+		rc = distribute(&jr, project_keys, n);
+		if (rc == JETL_OK && jr.opts->wait)
+			rc = wait_job(&jr);
+		if (rc != JETL_OK)
+			rc = end_job(&jr, rc);
+	} else if (rc == JETL_OK) {
+		jl_jira *pre = jr.jira;
+		jr.jira = NULL;
+		jl_jira_free(pre);  /* prepare() makes the one used for the run */
+		rc = prepare(&jr);
+		for (size_t i = 0; rc == JETL_OK && i < n; i++)
+			rc = run_project(&jr, project_keys[i], (int)i + 1);
+		if (rc == JETL_OK || rc == JETL_ECANCELLED) {
+			int wrc = (jr.inproc || jr.opts->wait) ? wait_transforms(&jr, rc == JETL_ECANCELLED) : JETL_OK;
+			if (rc == JETL_OK)
+				rc = wrc;
+		}
+		rc = end_job(&jr, rc);
+	}
+	job_run_free(&jr);
+	json_decref(all);
+	free(keys);
+	return rc;
+}
+
+/* A worker's side of --distribute: extract one project of a job. */
+int jl_extract_from_message(jetl_ctx *ctx, json_t *body, const char *queue_url)
+{
+	jetl_extract_options o = JETL_EXTRACT_OPTIONS_INIT;
+	struct job_run jr;
+	const char *project = json_string_value(json_object_get(body, "project_key"));
+	char err[512];
+	int rc;
+
+	(void)queue_url;
+	memset(&jr, 0, sizeof(jr));
+	o.full = json_is_true(json_object_get(body, "full"));
+	o.jql = json_string_value(json_object_get(body, "jql"));
+	jr.ctx = ctx;
+	jr.opts = &o;
+	jr.job_id = json_integer_value(json_object_get(body, "job_id"));
+	jl_progress_init(&jr.progress, ctx, jr.job_id, project, NULL, NULL, 0, 0);
+	rc = prepare(&jr);
+	if (rc == JETL_OK)
+		rc = run_project(&jr, project, -1);
+	if (rc == JETL_OK && jr.inproc)
+		rc = wait_transforms(&jr, 0);
+	if (rc != JETL_OK) {
+		char msg[600];
+		snprintf(msg, sizeof(msg), "%s: %s", project, jetl_last_error(ctx));
+		jl_jobs_set_status(ctx->pg, jr.job_id, "failed", msg, NULL, err, sizeof(err));
+	} else {
+		jl_jobs_try_finish(ctx->pg, jr.job_id, NULL, 0, err, sizeof(err));
+	}
+	job_run_free(&jr);
+	return rc;
+}

@@ -1,0 +1,209 @@
+/* extract_run.c - one project: Jira pages → raw rows → transform messages.
+ * Runs on the calling thread; the Jira client calls back here for each
+ * census page and each finished batch. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "../core/buf.h"
+#include "../jira/tz.h"
+#include "../store/catalog.h"
+#include "../store/raw_insert.h"
+#include "../store/sync_state.h"
+
+/* Context of the callbacks; rc carries a failure out of a callback. */
+struct run_cb {
+	jl_extract_run *run;
+	int rc;
+};
+
+static int on_census(void *ud, const char *const *ids, size_t n)
+{
+	struct run_cb *c = ud;
+	jl_extract_run *run = c->run;
+	jl_buf b = JL_BUF_INIT;
+	char err[512];
+
+	jl_buf_putc(&b, '[');
+	for (size_t i = 0; i < n; i++) {
+		json_t *s = json_string(ids[i]);
+		char *q = s ? json_dumps(s, JSON_ENCODE_ANY) : NULL;
+		if (i)
+			jl_buf_putc(&b, ',');
+		if (q)
+			jl_buf_puts(&b, q);
+		free(q);
+		json_decref(s);
+	}
+	jl_buf_putc(&b, ']');
+	if (b.oom) {
+		jl_buf_free(&b);
+		c->rc = jl_fail(run->ctx, JETL_ENOMEM, "census: out of memory");
+		return 1;
+	}
+	if (jl_census_add(run->ctx->pg, b.data, err, sizeof(err)) < 0) {
+		jl_buf_free(&b);
+		c->rc = jl_fail(run->ctx, JETL_EDB, "%s", err);
+		return 1;
+	}
+	jl_buf_free(&b);
+	return 0;
+}
+
+/* Highest `updated` of a batch, for the watermark. */
+static void note_updated(jl_extract_run *run, json_t *issues)
+{
+	size_t i;
+	json_t *issue;
+
+	json_array_foreach(issues, i, issue) {
+		const char *u = json_string_value(json_object_get(json_object_get(issue, "fields"), "updated"));
+		int64_t ms;
+
+		if (u && jl_jira_time_parse(u, &ms, NULL) == 0 && ms > run->max_updated_ms)
+			run->max_updated_ms = ms;
+	}
+}
+
+static int on_batch(void *ud, json_t *raw, size_t n_issues, size_t n_histories)
+{
+	struct run_cb *c = ud;
+	jl_extract_run *run = c->run;
+	jetl_ctx *ctx = run->ctx;
+	char err[512], *text, *msg;
+	int64_t raw_id;
+	int rc;
+
+	note_updated(run, json_object_get(raw, "issues"));
+	/* Compact, and \u0000 stays escaped: the json column keeps it as is. */
+	text = json_dumps(raw, JSON_COMPACT);
+	if (!text) {
+		c->rc = jl_fail(ctx, JETL_ENOMEM, "store: cannot serialise a batch of %zu issues", n_issues);
+		return 1;
+	}
+	rc = jl_raw_insert(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, run->job_id,
+		JL_RAW_TYPE, run->project, text, strlen(text), (int)n_issues, &raw_id, err, sizeof(err));
+	free(text);
+	if (rc < 0) {
+		c->rc = jl_fail(ctx, JETL_EDB, "%s", err);
+		return 1;
+	}
+	run->raw_rows++;
+	run->issues += (int64_t)n_issues;
+	run->histories += (int64_t)n_histories;
+	msg = jl_msg_transform(ctx->opts.tenant_id, ctx->opts.integration_id, run->job_id, raw_id);
+	if (!msg) {
+		c->rc = jl_fail(ctx, JETL_ENOMEM, "queue: out of memory");
+		return 1;
+	}
+	rc = jl_queue_publish(run->pub, run->transform_queue, msg, strlen(msg));
+	free(msg);
+	if (rc != JETL_OK) {
+		/* The raw row is stored; without its message nobody would pick it
+		 * up, so say which row so that `jetl transform --raw-id` can. */
+		c->rc = jl_fail(ctx, rc, "%s (raw row %lld is stored but not queued)",
+			jl_queue_error(run->pub), (long long)raw_id);
+		return 1;
+	}
+	if (jl_progress_emit(run->progress, JETL_PHASE_STORE, run->issues, 0, NULL, 0)) {
+		c->rc = JETL_ECANCELLED;
+		return 1;
+	}
+	return 0;
+}
+
+static int on_progress(void *ud, int phase, int64_t done, int64_t total)
+{
+	struct run_cb *c = ud;
+
+	if (jl_progress_emit(c->run->progress, phase, done, total, NULL, 0)) {
+		c->rc = JETL_ECANCELLED;
+		return 1;
+	}
+	return 0;
+}
+
+/* The JQL literal for "updated since the watermark", in the user's zone. */
+static int since_literal(jl_extract_run *run, char out[32])
+{
+	char err[512];
+	int64_t wm;
+	int found, off = 0;
+
+	if (run->full)
+		return 0;
+	if (jl_sync_get(run->ctx->pg, run->ctx->opts.tenant_id, run->ctx->opts.integration_id,
+			run->project, &wm, &found, err, sizeof(err)) < 0)
+		return jl_fail(run->ctx, JETL_EDB, "%s", err);
+	if (!found)
+		return 0;
+	wm -= JL_SYNC_OVERLAP_SECONDS;
+	if (!run->tz || jl_tz_offset(run->tz, wm, &off) != 0) {
+		/* Unknown zone: JQL reads the literal in a zone we cannot convert
+		 * to, so widen the window by the largest offset on Earth instead
+		 * of risking a gap. */
+		jl_log(run->ctx, JETL_LOG_WARNING, "sync: unknown Jira user time zone '%s': widening the overlap by 14 h",
+			run->tz ? run->tz : "");
+		wm -= 14 * 3600;
+		off = 0;
+	}
+	jl_tz_jql_date(out, wm, off);
+	return 1;
+}
+
+int jl_extract_one(jl_extract_run *run)
+{
+	jl_jira_extract_req req;
+	jl_jira_callbacks cb;
+	struct run_cb c = { run, JETL_OK };
+	char since[32], err[512];
+	int rc;
+
+	rc = since_literal(run, since);
+	if (rc < 0)
+		return rc;
+	memset(&req, 0, sizeof(req));
+	req.project_key = run->project;
+	req.jql_extra = run->jql;
+	req.updated_since = rc == 1 ? since : NULL;
+	req.dev_field_id = run->dev_field;
+	req.dev_status = run->dev_status;
+	req.census_all = 1;
+	req.batch_size = run->ctx->opts.batch_size;
+	if (req.updated_since)
+		jl_log(run->ctx, JETL_LOG_INFO, "%s: incremental, updated >= \"%s\" (%s)", run->project, since,
+			run->tz ? run->tz : "UTC");
+	if (jl_census_begin(run->ctx->pg, err, sizeof(err)) < 0)
+		return jl_fail(run->ctx, JETL_EDB, "%s", err);
+	cb.census = on_census;
+	cb.batch = on_batch;
+	cb.progress = on_progress;
+	cb.ud = &c;
+	rc = jl_jira_extract(run->jira, &req, &cb);
+	if (rc == JETL_ECANCELLED && c.rc != JETL_OK && c.rc != JETL_ECANCELLED)
+		return c.rc;  /* a callback failed: its message is on ctx */
+	if (rc == JETL_ECANCELLED)
+		return jl_fail(run->ctx, JETL_ECANCELLED, "%s: cancelled", run->project);
+	if (rc != JETL_OK)
+		return jl_pipeline_jira_fail(run->ctx, run->jira, rc);
+	run->census_complete = 1;
+	if (jl_census_mark_deleted(run->ctx->pg, run->ctx->opts.tenant_id, run->ctx->opts.integration_id,
+			run->project, &run->deleted, err, sizeof(err)) < 0)
+		return jl_fail(run->ctx, JETL_EDB, "%s", err);
+	if (run->deleted)
+		jl_log(run->ctx, JETL_LOG_INFO, "%s: %lld issues no longer in Jira, marked deleted",
+			run->project, (long long)run->deleted);
+	return JETL_OK;
+}
+
+int jl_extract_commit_watermark(jl_extract_run *run)
+{
+	char err[512];
+
+	if (run->max_updated_ms <= 0)
+		return JETL_OK;  /* nothing seen: keep the old watermark */
+	if (jl_sync_set(run->ctx->pg, run->ctx->opts.tenant_id, run->ctx->opts.integration_id,
+			run->project, run->max_updated_ms / 1000, run->job_id, err, sizeof(err)) < 0)
+		return jl_fail(run->ctx, JETL_EDB, "%s", err);
+	return JETL_OK;
+}

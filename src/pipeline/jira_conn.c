@@ -1,0 +1,75 @@
+/* jira_conn.c - the pipeline's side of the Jira client: configuration from
+ * the context, error mapping, the discover phase. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "../store/catalog.h"
+
+int jl_pipeline_jira(jetl_ctx *ctx, jl_jira **out)
+{
+	jl_jira_config cfg;
+	char err[512];
+	int rc;
+
+	*out = NULL;
+	if (!ctx->jira_url)
+		return jl_fail(ctx, JETL_ECONFIG, "jira: no Jira URL: set --jira-url or JETL_JIRA_URL");
+	if (!ctx->jira_token)
+		return jl_fail(ctx, JETL_ECONFIG, "jira: no token: set JETL_JIRA_TOKEN (or --jira-token-file)");
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.base_url = ctx->jira_url;
+	cfg.user = ctx->jira_user;
+	cfg.token = ctx->jira_token;
+	cfg.auth = ctx->opts.jira_auth;
+	cfg.flavor = ctx->opts.jira_flavor;
+	cfg.concurrency = ctx->opts.concurrency;
+	cfg.connect_timeout_ms = ctx->opts.connect_timeout_ms;
+	cfg.request_timeout_ms = ctx->opts.request_timeout_ms;
+	cfg.max_attempts = ctx->opts.max_attempts;
+	cfg.log_cb = ctx->opts.log_cb;
+	cfg.log_userdata = ctx->opts.log_userdata;
+	cfg.log_level = ctx->opts.log_level;
+	rc = jl_jira_new(out, &cfg, err, sizeof(err));
+	if (rc != JETL_OK)
+		return jl_fail(ctx, rc, "%s", err);
+	return JETL_OK;
+}
+
+int jl_pipeline_jira_fail(jetl_ctx *ctx, jl_jira *j, int rc)
+{
+	const char *m = j ? jl_jira_error(j) : NULL;
+
+	return jl_fail(ctx, rc, "%s", m && *m ? m : jetl_strerror(rc));
+}
+
+int jl_pipeline_discover(jetl_ctx *ctx, jl_jira *j, char **tz, char **dev_field)
+{
+	json_t *fields = NULL;
+	char err[512], *text;
+	int64_t n = 0;
+	int rc;
+
+	*tz = NULL;
+	*dev_field = NULL;
+	rc = jl_jira_myself_tz(j, tz);
+	if (rc != JETL_OK)
+		return jl_pipeline_jira_fail(ctx, j, rc);
+	rc = jl_jira_fields(j, &fields);
+	if (rc != JETL_OK)
+		return jl_pipeline_jira_fail(ctx, j, rc);
+	text = json_dumps(fields, JSON_COMPACT);
+	json_decref(fields);
+	if (!text)
+		return jl_fail(ctx, JETL_ENOMEM, "discover: out of memory");
+	rc = jl_catalog_fields(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, text, &n,
+		err, sizeof(err));
+	free(text);
+	if (rc < 0)
+		return jl_fail(ctx, JETL_EDB, "%s", err);
+	*dev_field = jl_catalog_dev_field(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id,
+		err, sizeof(err));
+	jl_log(ctx, JETL_LOG_INFO, "discover: %lld fields, time zone %s, Development field %s",
+		(long long)n, *tz ? *tz : "(unknown)", *dev_field ? *dev_field : "(none)");
+	return JETL_OK;
+}

@@ -1,0 +1,29 @@
+/* messages.c - the queue message bodies of SPEC §5. */
+#include <jansson.h>
+
+#include "internal.h"
+
+char *jl_msg_transform(int tenant, int integration, int64_t job_id, int64_t raw_id)
+{
+	json_t *o = json_pack("{s:s, s:i, s:i, s:I, s:I}", "type", JL_RAW_TYPE,
+		"tenant_id", tenant, "integration_id", integration,
+		"job_id", (json_int_t)job_id, "raw_id", (json_int_t)raw_id);
+	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+
+	json_decref(o);
+	return s;
+}
+
+char *jl_msg_extract(int tenant, int integration, int64_t job_id, const char *project, int full, const char *jql)
+{
+	json_t *o = json_pack("{s:s, s:i, s:i, s:I, s:s, s:b}", "type", JL_EXTRACT_TYPE,
+		"tenant_id", tenant, "integration_id", integration, "job_id", (json_int_t)job_id,
+		"project_key", project, "full", full);
+	char *s;
+
+	if (o && jql)
+		json_object_set_new(o, "jql", json_string(jql));
+	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	return s;
+}

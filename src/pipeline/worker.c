@@ -1,0 +1,98 @@
+/* worker.c - jetl_worker_run: consumer threads, progress on the calling
+ * thread, stop from a signal handler or another thread. */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+int jetl_worker_options_init(jetl_worker_options *opts, unsigned int version)
+{
+	static const jetl_worker_options defaults = JETL_WORKER_OPTIONS_INIT;
+
+	if (!opts)
+		return JETL_EINVAL;
+	if (version == 0 || version > JETL_WORKER_OPTIONS_VERSION)
+		return JETL_EVERSION;
+	*opts = defaults;
+	opts->version = version;
+	return JETL_OK;
+}
+
+void jetl_worker_stop(jetl_ctx *ctx)
+{
+	/* Only an atomic store: async-signal-safe. */
+	if (ctx)
+		atomic_store(&ctx->stop, 1);
+}
+
+int jetl_worker_run(jetl_ctx *ctx, const jetl_worker_options *opts)
+{
+	static const jetl_worker_options defaults = JETL_WORKER_OPTIONS_INIT;
+	jl_wthread *w;
+	jl_progress prog;
+	int n, rc = JETL_OK, alive;
+
+	if (!ctx)
+		return JETL_EINVAL;
+	jl_clear_error(ctx);
+	if (!opts)
+		opts = &defaults;
+	if (opts->version == 0 || opts->version > JETL_WORKER_OPTIONS_VERSION)
+		return jl_fail(ctx, JETL_EVERSION, "worker: options version %u is not supported", opts->version);
+	n = opts->threads > 0 ? opts->threads : 1;
+	if (n > 64)
+		return jl_fail(ctx, JETL_EINVAL, "worker: %d threads is too many (at most 64)", n);
+	w = calloc((size_t)n, sizeof(*w));
+	if (!w)
+		return jl_fail(ctx, JETL_ENOMEM, "worker: out of memory");
+	/* A stop that arrived before the run would end it at once: the flag
+	 * is consumed by the run it stops. */
+	atomic_store(&ctx->stop, 0);
+	for (int i = 0; i < n; i++) {
+		w[i].parent = ctx;
+		w[i].queue_url = ctx->queue_url;
+		w[i].queues[0] = JL_QUEUE_TRANSFORM;
+		w[i].nqueues = 1;
+		if (opts->distribute)
+			w[i].queues[w[i].nqueues++] = JL_QUEUE_EXTRACT;
+		w[i].prefetch = opts->prefetch > 0 ? opts->prefetch : 4;
+		w[i].max_deliveries = opts->max_deliveries > 0 ? opts->max_deliveries : 3;
+		w[i].idle_ms = opts->idle_ms > 0 ? opts->idle_ms : 2000;
+		w[i].until_idle = opts->until_idle;
+		w[i].stop = &ctx->stop;
+		if (jl_wthread_start(&w[i]) < 0) {
+			atomic_store(&ctx->stop, 1);
+			n = i;
+			rc = jl_fail(ctx, JETL_ERROR, "worker: cannot start thread %d", i);
+			break;
+		}
+	}
+	jl_progress_init(&prog, ctx, 0, NULL, opts->progress, opts->progress_userdata, 0, 0);
+	do {
+		int64_t done = 0, failed = 0;
+		alive = 0;
+		for (int i = 0; i < n; i++) {
+			alive += atomic_load(&w[i].running);
+			done += atomic_load(&w[i].transformed);
+			failed += atomic_load(&w[i].failed);
+		}
+		if (alive && opts->progress) {
+			char msg[128];
+			snprintf(msg, sizeof(msg), "worker: %lld raw rows transformed, %lld failed",
+				(long long)done, (long long)failed);
+			if (jl_progress_emit(&prog, JETL_PHASE_TRANSFORM, done, 0, msg, 0))
+				atomic_store(&ctx->stop, 1);
+		}
+		if (alive)
+			usleep(100000);
+	} while (alive);
+	for (int i = 0; i < n; i++) {
+		int trc = jl_wthread_join(&w[i]);
+		if (trc != JETL_OK && rc == JETL_OK)
+			rc = jl_fail(ctx, trc, "worker thread %d: %s", i, w[i].err);
+	}
+	free(w);
+	atomic_store(&ctx->stop, 0);
+	return rc;
+}

@@ -1,0 +1,110 @@
+/* catalog.c - jira_fields, projects, and the census of issue ids. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "db.h"
+
+int jl_catalog_fields(PGconn *pg, int tenant, int integration, const char *fields_json,
+	int64_t *count, char *err, size_t errlen)
+{
+	char t[16], i[16];
+	const char *p[3] = { t, i, fields_json };
+	PGresult *r;
+
+	snprintf(t, sizeof(t), "%d", tenant);
+	snprintf(i, sizeof(i), "%d", integration);
+	r = jl_store_exec(pg, "storing jira_fields",
+		"WITH f AS (SELECT DISTINCT ON (e->>'id') e FROM json_array_elements($3::json) e"
+		"  WHERE e->>'id' IS NOT NULL),"
+		" u AS (INSERT INTO jira_fields (tenant_id, integration_id, field_id, name, custom, schema)"
+		"  SELECT $1, $2, e->>'id', e->>'name', coalesce((e->>'custom')::boolean, false), (e->'schema')::jsonb FROM f"
+		"  ON CONFLICT (tenant_id, integration_id, field_id) DO UPDATE SET name = excluded.name,"
+		"  custom = excluded.custom, schema = excluded.schema RETURNING 1)"
+		" SELECT count(*) FROM u", 3, p, err, errlen);
+	if (!r)
+		return -1;
+	if (count)
+		*count = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+int jl_catalog_projects(PGconn *pg, int tenant, int integration, const char *projects_json,
+	char *err, size_t errlen)
+{
+	char t[16], i[16];
+	const char *p[3] = { t, i, projects_json };
+
+	snprintf(t, sizeof(t), "%d", tenant);
+	snprintf(i, sizeof(i), "%d", integration);
+	return jl_store_cmd(pg, "storing projects",
+		"INSERT INTO projects (tenant_id, integration_id, external_id, key, name, project_type)"
+		" SELECT DISTINCT ON (e->>'id') $1::int, $2::int, e->>'id', e->>'key', e->>'name',"
+		"  coalesce(e->>'projectTypeKey', e->>'projectType')"
+		" FROM json_array_elements($3::json) e WHERE e->>'id' IS NOT NULL AND e->>'key' IS NOT NULL"
+		" ON CONFLICT (tenant_id, integration_id, external_id) DO UPDATE SET key = excluded.key,"
+		" name = excluded.name, project_type = excluded.project_type", 3, p, err, errlen);
+}
+
+char *jl_catalog_dev_field(PGconn *pg, int tenant, int integration, char *err, size_t errlen)
+{
+	char t[16], i[16];
+	const char *p[2] = { t, i };
+	PGresult *r;
+	char *id = NULL;
+
+	snprintf(t, sizeof(t), "%d", tenant);
+	snprintf(i, sizeof(i), "%d", integration);
+	/* The schema says devsummary on every site; the name is the fallback. */
+	r = jl_store_exec(pg, "finding the Development field",
+		"SELECT field_id FROM jira_fields WHERE tenant_id = $1 AND integration_id = $2 AND custom"
+		" AND (schema->>'custom' ILIKE '%devsummary%' OR name = 'Development')"
+		" ORDER BY (schema->>'custom' ILIKE '%devsummary%') DESC, field_id LIMIT 1", 2, p, err, errlen);
+	if (!r)
+		return NULL;
+	if (PQntuples(r) > 0)
+		id = strdup(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return id;
+}
+
+int jl_census_begin(PGconn *pg, char *err, size_t errlen)
+{
+	if (jl_store_cmd(pg, "starting the census",
+			"CREATE TEMP TABLE IF NOT EXISTS jetl_census (id text PRIMARY KEY)", 0, NULL, err, errlen) < 0)
+		return -1;
+	return jl_store_cmd(pg, "starting the census", "TRUNCATE jetl_census", 0, NULL, err, errlen);
+}
+
+int jl_census_add(PGconn *pg, const char *ids_json_array, char *err, size_t errlen)
+{
+	const char *p[1] = { ids_json_array };
+
+	return jl_store_cmd(pg, "recording the census",
+		"INSERT INTO jetl_census SELECT json_array_elements_text($1::json) ON CONFLICT DO NOTHING",
+		1, p, err, errlen);
+}
+
+int jl_census_mark_deleted(PGconn *pg, int tenant, int integration, const char *project,
+	int64_t *marked, char *err, size_t errlen)
+{
+	char t[16], i[16];
+	const char *p[3] = { t, i, project };
+	PGresult *r;
+
+	snprintf(t, sizeof(t), "%d", tenant);
+	snprintf(i, sizeof(i), "%d", integration);
+	r = jl_store_exec(pg, "marking deleted issues",
+		"WITH u AS (UPDATE work_items w SET deleted_at = now() WHERE w.tenant_id = $1"
+		" AND w.integration_id = $2 AND w.project_key = $3 AND w.deleted_at IS NULL"
+		" AND NOT EXISTS (SELECT 1 FROM jetl_census c WHERE c.id = w.external_id) RETURNING 1)"
+		" SELECT count(*) FROM u", 3, p, err, errlen);
+	if (!r)
+		return -1;
+	if (marked)
+		*marked = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return 0;
+}

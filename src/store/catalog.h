@@ -1,0 +1,31 @@
+/* catalog.h - what Jira has besides issues: fields, projects, and the census
+ * of issue ids used to notice deleted issues. */
+#ifndef JL_STORE_CATALOG_H
+#define JL_STORE_CATALOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <libpq-fe.h>
+
+/* Upsert jira_fields from the JSON text of Jira's /field array; *count gets
+ * the number of fields. One statement whatever the size. */
+int jl_catalog_fields(PGconn *pg, int tenant, int integration, const char *fields_json,
+	int64_t *count, char *err, size_t errlen);
+
+/* Upsert projects from a JSON array of {id, key, name, projectTypeKey}. */
+int jl_catalog_projects(PGconn *pg, int tenant, int integration, const char *projects_json,
+	char *err, size_t errlen);
+
+/* The Development field's id from jira_fields (by schema or name), or NULL.
+ * Caller frees. */
+char *jl_catalog_dev_field(PGconn *pg, int tenant, int integration, char *err, size_t errlen);
+
+/* Census of a project's issue ids, kept in a session temp table. */
+int jl_census_begin(PGconn *pg, char *err, size_t errlen);
+int jl_census_add(PGconn *pg, const char *ids_json_array, char *err, size_t errlen);
+/* Mark live work_items of the project that the census did not see as
+ * deleted (deleted_at = now()); *marked gets how many. */
+int jl_census_mark_deleted(PGconn *pg, int tenant, int integration, const char *project,
+	int64_t *marked, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,175 @@
+/* jobs.c - etl_job_queue rows. Every change notifies 'jetl_progress' with the
+ * row as JSON, so dashboards can LISTEN instead of polling. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "jobs.h"
+
+#define NOTIFY_TAIL \
+	" RETURNING *) SELECT pg_notify('jetl_progress', json_build_object(" \
+	"'job_id', u.id, 'tenant_id', u.tenant_id, 'integration_id', u.integration_id, " \
+	"'status', u.status, 'step', u.step, 'total_steps', u.total_steps, 'step_name', u.step_name, " \
+	"'items_done', u.items_done, 'items_total', u.items_total, 'message', u.message, " \
+	"'error', u.error)::text), u.status, u.id FROM u"
+
+int jl_jobs_create(PGconn *pg, int tenant, int integration, const char *job_type,
+	const char *params_json, int total_steps, int queued, int64_t *id, char *err, size_t errlen)
+{
+	char t[16], i[16], s[16];
+	const char *p[6];
+	PGresult *r;
+
+	snprintf(t, sizeof(t), "%d", tenant);
+	snprintf(i, sizeof(i), "%d", integration);
+	snprintf(s, sizeof(s), "%d", total_steps);
+	p[0] = t; p[1] = i; p[2] = job_type; p[3] = params_json ? params_json : "{}"; p[4] = s;
+	p[5] = queued ? "queued" : "running";
+	r = jl_store_exec(pg, "creating the job",
+		"WITH u AS (INSERT INTO etl_job_queue (tenant_id, integration_id, job_type, params, total_steps,"
+		" status, started_at, step_name, message) VALUES ($1, $2, $3, $4::jsonb, $5, $6,"
+		" CASE WHEN $6 = 'running' THEN now() END, 'discover', 'starting')" NOTIFY_TAIL,
+		6, p, err, errlen);
+	if (!r)
+		return -1;
+	*id = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+int jl_jobs_progress(PGconn *pg, int64_t id, int step, const char *step_name,
+	int64_t done, int64_t total, const char *message, char *err, size_t errlen)
+{
+	char ids[24], st[16], d[24], t[24];
+	const char *p[6];
+
+	snprintf(ids, sizeof(ids), "%" PRId64, id);
+	snprintf(st, sizeof(st), "%d", step);
+	snprintf(d, sizeof(d), "%" PRId64, done);
+	snprintf(t, sizeof(t), "%" PRId64, total);
+	p[0] = ids; p[1] = st; p[2] = step_name; p[3] = d; p[4] = t; p[5] = message;
+	return jl_store_cmd(pg, "updating job progress",
+		"WITH u AS (UPDATE etl_job_queue SET step = CASE WHEN $2::int < 0 THEN step ELSE $2::int END,"
+		" step_name = coalesce($3, step_name), items_done = $4, items_total = $5,"
+		" message = coalesce($6, message), updated_at = now()"
+		" WHERE id = $1 AND status IN ('queued', 'running')" NOTIFY_TAIL,
+		6, p, err, errlen);
+}
+
+int jl_jobs_step_done(PGconn *pg, int64_t id, char *err, size_t errlen)
+{
+	char ids[24];
+	const char *p[1] = { ids };
+
+	snprintf(ids, sizeof(ids), "%" PRId64, id);
+	return jl_store_cmd(pg, "counting a finished project",
+		"WITH u AS (UPDATE etl_job_queue SET step = least(step + 1, total_steps), updated_at = now()"
+		" WHERE id = $1" NOTIFY_TAIL, 1, p, err, errlen);
+}
+
+int jl_jobs_set_status(PGconn *pg, int64_t id, const char *status, const char *error,
+	const char *message, char *err, size_t errlen)
+{
+	char ids[24];
+	const char *p[4];
+
+	snprintf(ids, sizeof(ids), "%" PRId64, id);
+	p[0] = ids; p[1] = status; p[2] = error; p[3] = message;
+	/* A terminal status is final: a late worker must not turn 'cancelled'
+	 * back into 'finished'. */
+	return jl_store_cmd(pg, "setting the job status",
+		"WITH u AS (UPDATE etl_job_queue SET status = $2, error = coalesce($3, error),"
+		" message = coalesce($4, message), updated_at = now(),"
+		" started_at = coalesce(started_at, now()),"
+		" finished_at = CASE WHEN $2 IN ('finished', 'failed', 'cancelled') THEN now() END,"
+		" step_name = CASE WHEN $2 = 'finished' THEN 'done' ELSE step_name END"
+		" WHERE id = $1 AND status IN ('queued', 'running')" NOTIFY_TAIL,
+		4, p, err, errlen);
+}
+
+int jl_jobs_try_finish(PGconn *pg, int64_t id, char *final_status, size_t fslen, char *err, size_t errlen)
+{
+	char ids[24];
+	const char *p[1] = { ids };
+	PGresult *r;
+
+	snprintf(ids, sizeof(ids), "%" PRId64, id);
+	r = jl_store_exec(pg, "finishing the job",
+		"WITH c AS (SELECT count(*) FILTER (WHERE status IN ('pending', 'processing')) AS pending,"
+		"  count(*) FILTER (WHERE status = 'failed') AS failed"
+		"  FROM raw_extraction_data WHERE job_id = $1 AND active),"
+		" u AS (UPDATE etl_job_queue j SET"
+		"  status = CASE WHEN c.failed > 0 THEN 'failed' ELSE 'finished' END,"
+		"  error = CASE WHEN c.failed > 0 THEN c.failed || ' raw row(s) failed to transform; see raw_extraction_data.error' END,"
+		"  step_name = 'done', finished_at = now(), updated_at = now()"
+		"  FROM c WHERE j.id = $1 AND j.status = 'running' AND j.step >= j.total_steps AND c.pending = 0"
+		"  RETURNING j.*)"
+		" SELECT pg_notify('jetl_progress', json_build_object('job_id', u.id, 'tenant_id', u.tenant_id,"
+		"  'integration_id', u.integration_id, 'status', u.status, 'step', u.step,"
+		"  'total_steps', u.total_steps, 'step_name', u.step_name, 'items_done', u.items_done,"
+		"  'items_total', u.items_total, 'message', u.message, 'error', u.error)::text), u.status FROM u"
+		" UNION ALL SELECT NULL, status FROM etl_job_queue WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM u)",
+		1, p, err, errlen);
+	if (!r)
+		return -1;
+	if (final_status && fslen) {
+		snprintf(final_status, fslen, "%s", PQntuples(r) > 0 ? PQgetvalue(r, 0, 1) : "");
+	}
+	PQclear(r);
+	return 0;
+}
+
+static double epoch_or_zero(PGresult *r, int col)
+{
+	return PQgetisnull(r, 0, col) ? 0.0 : strtod(PQgetvalue(r, 0, col), NULL);
+}
+
+static void copy_text(char *dst, size_t n, PGresult *r, int col)
+{
+	snprintf(dst, n, "%s", PQgetisnull(r, 0, col) ? "" : PQgetvalue(r, 0, col));
+}
+
+int jl_jobs_get(PGconn *pg, int tenant, int integration, int64_t id, jetl_job *job, char *err, size_t errlen)
+{
+	char t[16], i[16], ids[24];
+	const char *p[3] = { t, i, ids };
+	PGresult *r;
+
+	snprintf(t, sizeof(t), "%d", tenant);
+	snprintf(i, sizeof(i), "%d", integration);
+	snprintf(ids, sizeof(ids), "%" PRId64, id);
+	r = jl_store_exec(pg, "reading the job",
+		"SELECT j.id, j.job_type, j.status, j.step, j.total_steps, j.step_name, j.items_done, j.items_total,"
+		" j.message, j.error, extract(epoch FROM j.created_at), extract(epoch FROM j.started_at),"
+		" extract(epoch FROM j.updated_at), extract(epoch FROM j.finished_at),"
+		" (SELECT count(*) FROM raw_extraction_data r WHERE r.job_id = j.id AND r.active AND r.status IN ('pending','processing')),"
+		" (SELECT count(*) FROM raw_extraction_data r WHERE r.job_id = j.id AND r.active AND r.status = 'failed')"
+		" FROM etl_job_queue j WHERE j.tenant_id = $1 AND j.integration_id = $2 AND j.id = $3",
+		3, p, err, errlen);
+	if (!r)
+		return -1;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return 1;
+	}
+	job->id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	copy_text(job->job_type, sizeof(job->job_type), r, 1);
+	copy_text(job->status, sizeof(job->status), r, 2);
+	job->step = atoi(PQgetvalue(r, 0, 3));
+	job->total_steps = atoi(PQgetvalue(r, 0, 4));
+	copy_text(job->step_name, sizeof(job->step_name), r, 5);
+	job->items_done = strtoll(PQgetvalue(r, 0, 6), NULL, 10);
+	job->items_total = strtoll(PQgetvalue(r, 0, 7), NULL, 10);
+	copy_text(job->message, sizeof(job->message), r, 8);
+	copy_text(job->error, sizeof(job->error), r, 9);
+	job->created_at = epoch_or_zero(r, 10);
+	job->started_at = epoch_or_zero(r, 11);
+	job->updated_at = epoch_or_zero(r, 12);
+	job->finished_at = epoch_or_zero(r, 13);
+	job->raw_pending = strtoll(PQgetvalue(r, 0, 14), NULL, 10);
+	job->raw_failed = strtoll(PQgetvalue(r, 0, 15), NULL, 10);
+	PQclear(r);
+	return 0;
+}

@@ -1,0 +1,41 @@
+/* jobs.h - etl_job_queue rows: create, progress (with pg_notify), finish. */
+#ifndef JL_STORE_JOBS_H
+#define JL_STORE_JOBS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <libpq-fe.h>
+
+#include "jetl/job.h"
+
+/* Insert a job ('running' unless queued) and return its id in *id.
+ * params_json is a JSON object text. Returns 0 or -1 with err. */
+int jl_jobs_create(PGconn *pg, int tenant, int integration, const char *job_type,
+	const char *params_json, int total_steps, int queued, int64_t *id, char *err, size_t errlen);
+
+/* Progress of a job: one UPDATE that also sends pg_notify('jetl_progress', row json).
+ * step < 0 leaves step unchanged. Strings may be NULL (unchanged). */
+int jl_jobs_progress(PGconn *pg, int64_t id, int step, const char *step_name,
+	int64_t done, int64_t total, const char *message, char *err, size_t errlen);
+
+/* Mark one project's extraction done (step = step + 1, atomically, so that
+ * workers extracting projects of one job in parallel count right). */
+int jl_jobs_step_done(PGconn *pg, int64_t id, char *err, size_t errlen);
+
+/* Set a terminal (or running) status; error may be NULL. Notifies. */
+int jl_jobs_set_status(PGconn *pg, int64_t id, const char *status, const char *error,
+	const char *message, char *err, size_t errlen);
+
+/*
+ * Finish the job if its extraction is complete (step >= total_steps) and no
+ * raw row of it is pending or processing: 'finished', or 'failed' when some
+ * raw rows failed. Safe to call from every worker after every commit: the
+ * UPDATE is conditional and idempotent. *final_status (may be NULL) gets
+ * the status after the call.
+ */
+int jl_jobs_try_finish(PGconn *pg, int64_t id, char *final_status, size_t fslen, char *err, size_t errlen);
+
+/* Read a job of a tenant/integration; returns 0, 1 when absent, -1 on error. */
+int jl_jobs_get(PGconn *pg, int tenant, int integration, int64_t id, jetl_job *job, char *err, size_t errlen);
+
+#endif
