@@ -26,6 +26,24 @@ JETL_API int jetl_fields_sync(jetl_ctx *ctx, int64_t *count);
  */
 JETL_API int jetl_field_map(jetl_ctx *ctx, const char *jira_field_id, int slot);
 
+/** One Jira field as jira_fields knows it (strings borrowed for the callback). */
+typedef struct jetl_field_info {
+	const char *id;        /**< "customfield_10016" */
+	const char *name;      /**< may be "" */
+	const char *type;      /**< schema type ("number", "array", …) or "" */
+	int custom;            /**< 1 for custom fields */
+	int slot;              /**< mapped slot 1..20, or 0 */
+} jetl_field_info;
+
+/** Called once per field; return non-zero to stop early (not an error). */
+typedef int (*jetl_field_cb)(const jetl_field_info *f, void *userdata);
+
+/**
+ * List the synced fields (ordered by id) with their slots, on the calling
+ * thread. Errors: JETL_EINVAL, JETL_EDB.
+ */
+JETL_API int jetl_fields_list(jetl_ctx *ctx, jetl_field_cb cb, void *userdata);
+
 JETL_END_DECL
 
 #endif

@@ -39,6 +39,13 @@ typedef struct jetl_job {
  */
 JETL_API int jetl_job_get(jetl_ctx *ctx, int64_t job_id, jetl_job *job);
 
+/**
+ * Ids of the most recent jobs of the context's tenant/integration, newest
+ * first: up to max ids into ids[], their number into *count.
+ * Errors: JETL_EINVAL, JETL_EDB.
+ */
+JETL_API int jetl_job_list(jetl_ctx *ctx, int64_t *ids, size_t max, size_t *count);
+
 JETL_END_DECL
 
 #endif

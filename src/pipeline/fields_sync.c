@@ -1,8 +1,10 @@
 /* fields_sync.c - jetl_fields_sync: Jira's /field into jira_fields. */
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "internal.h"
 #include "../store/catalog.h"
+#include "../store/db.h"
 
 int jetl_fields_sync(jetl_ctx *ctx, int64_t *count)
 {
@@ -33,4 +35,39 @@ int jetl_fields_sync(jetl_ctx *ctx, int64_t *count)
 		rc = jl_fail(ctx, JETL_EDB, "%s", err);
 	free(text);
 	return rc;
+}
+
+int jetl_fields_list(jetl_ctx *ctx, jetl_field_cb cb, void *userdata)
+{
+	char t[16], i[16], err[512];
+	const char *p[2] = { t, i };
+	PGresult *r;
+
+	if (!ctx)
+		return JETL_EINVAL;
+	jl_clear_error(ctx);
+	if (!cb)
+		return jl_fail(ctx, JETL_EINVAL, "fields: no callback");
+	snprintf(t, sizeof(t), "%d", ctx->opts.tenant_id);
+	snprintf(i, sizeof(i), "%d", ctx->opts.integration_id);
+	r = jl_store_exec(ctx->pg, "listing fields",
+		"SELECT f.field_id, coalesce(f.name, ''), coalesce(f.schema->>'type', ''), f.custom, coalesce(m.slot, 0)"
+		" FROM jira_fields f LEFT JOIN custom_field_mappings m ON m.tenant_id = f.tenant_id"
+		" AND m.integration_id = f.integration_id AND m.jira_field_id = f.field_id"
+		" WHERE f.tenant_id = $1 AND f.integration_id = $2 ORDER BY f.custom, f.field_id",
+		2, p, err, sizeof(err));
+	if (!r)
+		return jl_fail(ctx, JETL_EDB, "%s", err);
+	for (int k = 0; k < PQntuples(r); k++) {
+		jetl_field_info f;
+		f.id = PQgetvalue(r, k, 0);
+		f.name = PQgetvalue(r, k, 1);
+		f.type = PQgetvalue(r, k, 2);
+		f.custom = PQgetvalue(r, k, 3)[0] == 't';
+		f.slot = atoi(PQgetvalue(r, k, 4));
+		if (cb(&f, userdata) != 0)
+			break;
+	}
+	PQclear(r);
+	return JETL_OK;
 }

@@ -1,5 +1,9 @@
 /* job_get.c - jetl_job_get. */
+#include <stdio.h>
+#include <stdlib.h>
+
 #include "internal.h"
+#include "../store/db.h"
 #include "../store/jobs.h"
 
 int jetl_job_get(jetl_ctx *ctx, int64_t job_id, jetl_job *job)
@@ -20,5 +24,33 @@ int jetl_job_get(jetl_ctx *ctx, int64_t job_id, jetl_job *job)
 	if (rc > 0)
 		return jl_fail(ctx, JETL_ENOENT, "job %lld: no such job for tenant %d integration %d",
 			(long long)job_id, ctx->opts.tenant_id, ctx->opts.integration_id);
+	return JETL_OK;
+}
+
+int jetl_job_list(jetl_ctx *ctx, int64_t *ids, size_t max, size_t *count)
+{
+	char t[16], i[16], m[24], err[512];
+	const char *p[3] = { t, i, m };
+	PGresult *r;
+	size_t n;
+
+	if (!ctx)
+		return JETL_EINVAL;
+	jl_clear_error(ctx);
+	if (!count || (max > 0 && !ids))
+		return jl_fail(ctx, JETL_EINVAL, "job list: NULL output");
+	snprintf(t, sizeof(t), "%d", ctx->opts.tenant_id);
+	snprintf(i, sizeof(i), "%d", ctx->opts.integration_id);
+	snprintf(m, sizeof(m), "%zu", max);
+	r = jl_store_exec(ctx->pg, "listing jobs",
+		"SELECT id FROM etl_job_queue WHERE tenant_id = $1 AND integration_id = $2 ORDER BY id DESC LIMIT $3",
+		3, p, err, sizeof(err));
+	if (!r)
+		return jl_fail(ctx, JETL_EDB, "%s", err);
+	n = (size_t)PQntuples(r);
+	for (size_t k = 0; k < n; k++)
+		ids[k] = strtoll(PQgetvalue(r, (int)k, 0), NULL, 10);
+	*count = n;
+	PQclear(r);
 	return JETL_OK;
 }
