@@ -1,0 +1,121 @@
+/* changelog.c - histories → one changelogs row per history item.
+ *
+ * Recorded data (JIRA_API.md §2): fieldId is missing on most items, from
+ * may be "" or null, to may be an object (a description's ADF pointer),
+ * author.accountId may be "", created may be an epoch number (bulk fetch).
+ * Values are kept as given; objects become compact JSON text. */
+#include <string.h>
+
+#include "json.h"
+#include "time.h"
+#include "xf.h"
+
+enum { C_WID, C_WKEY, C_HID, C_IDX, C_AID, C_ANAME, C_AT, C_FIELD, C_FID, C_FTYPE,
+	C_FROMV, C_FROMS, C_TOV, C_TOS };
+
+const char *const jl_changelogs_cols[] = { "work_item_external_id", "work_item_key", "history_id",
+	"item_index", "author_account_id", "author_name", "changed_at", "field", "field_id",
+	"field_type", "from_value", "from_string", "to_value", "to_string" };
+const int jl_changelogs_ncols = (int)(sizeof(jl_changelogs_cols) / sizeof(jl_changelogs_cols[0]));
+
+/* Scalars as text, objects/arrays as compact JSON, null → NULL. */
+static int put_value(jl_xf *xf, size_t row, int col, const json_t *v)
+{
+	jl_rowset *rs = &xf->out->changelogs;
+
+	if (!v || json_is_null(v))
+		return 0;
+	jl_buf_clear(&xf->tmp);
+	if (json_is_object(v) || json_is_array(v)) {
+		if (jl_json_compact(&xf->tmp, v) < 0)
+			return -1;
+	} else if (jl_json_scalar_text(&xf->tmp, v) < 0) {
+		return -1;
+	}
+	return jl_rowset_set(rs, row, col, xf->tmp.data ? xf->tmp.data : "", xf->tmp.len);
+}
+
+static int history(jl_xf *xf, const json_t *h, size_t hi)
+{
+	jl_rowset *rs = &xf->out->changelogs;
+	const json_t *id = json_object_get(h, "id"), *items = json_object_get(h, "items");
+	const json_t *author = json_object_get(h, "author"), *it;
+	const char *aid = NULL, *aname = NULL;
+	char hid[32], at[JL_TIME_MAX];
+	const char *hid_s;
+	int have_at = 0;
+	size_t i;
+
+	if (!json_is_object(h))
+		return jl_xf_fail(xf, "changelog", "history #%zu is a %s, not an object", hi, jl_json_type_name(h));
+	if (json_is_string(id))
+		hid_s = json_string_value(id);
+	else if (json_is_integer(id))
+		snprintf(hid, sizeof(hid), "%" JSON_INTEGER_FORMAT, json_integer_value(id)), hid_s = hid;
+	else
+		return jl_xf_fail(xf, "changelog", "history #%zu has no id", hi);
+	if (items && !json_is_array(items))
+		return jl_xf_fail(xf, "changelog", "history %s: items is a %s", hid_s, jl_json_type_name(items));
+	if (json_array_size(items) > 32767)
+		return jl_xf_fail(xf, "changelog", "history %s: %zu items exceed item_index", hid_s,
+			json_array_size(items));
+	if (json_is_object(author)) {
+		aid = json_string_value(json_object_get(author, "accountId"));
+		/* Server has no accountId: its user key (or name) is the stable id. */
+		if (!aid || !*aid)
+			aid = json_string_value(json_object_get(author, "key"));
+		if (!aid || !*aid)
+			aid = json_string_value(json_object_get(author, "name"));
+		aname = json_string_value(json_object_get(author, "displayName"));
+	}
+	if (json_object_get(h, "created") && !json_is_null(json_object_get(h, "created"))) {
+		if (jl_time_json(json_object_get(h, "created"), at) < 0)
+			return jl_xf_fail(xf, "changelog", "history %s: created is not a time", hid_s);
+		have_at = 1;
+	}
+	json_array_foreach(items, i, it) {
+		long row;
+		int bad = 0;
+
+		if (!json_is_object(it))
+			return jl_xf_fail(xf, "changelog", "history %s: item %zu is a %s", hid_s, i,
+				jl_json_type_name(it));
+		if ((row = jl_rowset_add_row(rs)) < 0)
+			return jl_xf_oom(xf);
+		bad |= jl_rowset_sets(rs, (size_t)row, C_WID, xf->issue_id);
+		bad |= jl_rowset_sets(rs, (size_t)row, C_WKEY, xf->issue_key);
+		bad |= jl_rowset_sets(rs, (size_t)row, C_HID, hid_s);
+		bad |= jl_rowset_setf(rs, (size_t)row, C_IDX, "%zu", i);
+		bad |= jl_rowset_sets(rs, (size_t)row, C_AID, aid && *aid ? aid : NULL);
+		bad |= jl_rowset_sets(rs, (size_t)row, C_ANAME, aname);
+		bad |= jl_rowset_sets(rs, (size_t)row, C_AT, have_at ? at : NULL);
+		bad |= put_value(xf, (size_t)row, C_FIELD, json_object_get(it, "field"));
+		bad |= put_value(xf, (size_t)row, C_FID, json_object_get(it, "fieldId"));
+		bad |= put_value(xf, (size_t)row, C_FTYPE, json_object_get(it, "fieldtype"));
+		bad |= put_value(xf, (size_t)row, C_FROMV, json_object_get(it, "from"));
+		bad |= put_value(xf, (size_t)row, C_FROMS, json_object_get(it, "fromString"));
+		bad |= put_value(xf, (size_t)row, C_TOV, json_object_get(it, "to"));
+		bad |= put_value(xf, (size_t)row, C_TOS, json_object_get(it, "toString"));
+		if (bad)
+			return rs->oom ? jl_xf_oom(xf) :
+				jl_xf_fail(xf, "changelog", "history %s: item %zu holds a value that is not JSON text", hid_s, i);
+	}
+	return 0;
+}
+
+int jl_changelog_map(jl_xf *xf, const json_t *histories, int newest_first)
+{
+	size_t n = json_array_size(histories);
+	int rc;
+
+	if (!json_is_array(histories))
+		return jl_xf_fail(xf, "changelog", "histories are a %s, not an array", jl_json_type_name(histories));
+	/* Rows go out oldest first whatever order Jira used. */
+	for (size_t i = 0; i < n; i++) {
+		size_t k = newest_first ? n - 1 - i : i;
+
+		if ((rc = history(xf, json_array_get(histories, k), k)) != 0)
+			return rc;
+	}
+	return 0;
+}

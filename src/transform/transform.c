@@ -1,0 +1,330 @@
+/* transform.c - a raw row → work_items, changelogs and dev_status rows. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "jetl/common.h"
+#include "../core/util.h"
+#include "dev_status.h"
+#include "json.h"
+#include "sprint.h"
+#include "xf.h"
+
+const char *const jl_dev_status_cols[] = { "work_item_external_id", "pr_count", "pr_state",
+	"pr_open_count", "pr_merged_count", "pr_declined_count", "commit_count", "branch_count",
+	"repository_count", "build_count", "build_failed_count", "build_successful_count",
+	"review_count", "providers", "repositories", "last_updated", "is_stale", "source", "detail" };
+const int jl_dev_status_ncols = (int)(sizeof(jl_dev_status_cols) / sizeof(jl_dev_status_cols[0]));
+
+enum { D_WID, D_PR, D_PR_STATE, D_PR_OPEN, D_PR_MERGED, D_PR_DECLINED, D_COMMITS, D_BRANCHES,
+	D_REPOS, D_BUILDS, D_BUILDS_FAILED, D_BUILDS_OK, D_REVIEWS, D_PROVIDERS, D_REPOSITORIES,
+	D_UPDATED, D_STALE, D_SOURCE, D_DETAIL };
+
+void jl_transform_out_init(jl_transform_out *out)
+{
+	memset(out, 0, sizeof(*out));
+	jl_rowset_init(&out->work_items, "work_items", jl_work_items_cols, jl_work_items_ncols);
+	jl_rowset_init(&out->changelogs, "changelogs", jl_changelogs_cols, jl_changelogs_ncols);
+	jl_rowset_init(&out->dev_status, "dev_status", jl_dev_status_cols, jl_dev_status_ncols);
+}
+
+void jl_transform_out_free(jl_transform_out *out)
+{
+	if (!out)
+		return;
+	jl_rowset_free(&out->work_items);
+	jl_rowset_free(&out->changelogs);
+	jl_rowset_free(&out->dev_status);
+}
+
+const char *jl_json_type_name(const json_t *v)
+{
+	switch (v ? json_typeof(v) : JSON_NULL) {
+	case JSON_OBJECT: return "object";
+	case JSON_ARRAY: return "array";
+	case JSON_STRING: return "string";
+	case JSON_INTEGER: return "integer";
+	case JSON_REAL: return "real number";
+	case JSON_TRUE:
+	case JSON_FALSE: return "boolean";
+	default: return v ? "null" : "missing value";
+	}
+}
+
+static int issue_prefix(const jl_xf *xf, char *dst, size_t n)
+{
+	return snprintf(dst, n, "issue %s (%s)", xf->issue_id ? xf->issue_id : "?",
+		xf->issue_key ? xf->issue_key : "no key");
+}
+
+int jl_xf_fail(jl_xf *xf, const char *field, const char *fmt, ...)
+{
+	char tmp[sizeof(xf->out->err)], why[384];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	issue_prefix(xf, tmp, sizeof(tmp));
+	snprintf(tmp + strlen(tmp), sizeof(tmp) - strlen(tmp), ": field '%s': %s", field, why);
+	jl_one_line(xf->out->err, sizeof(xf->out->err), tmp);
+	return JETL_EDATA;
+}
+
+void jl_xf_warn(jl_xf *xf, const char *fmt, ...)
+{
+	char tmp[512], line[512];
+	int n;
+	va_list ap;
+
+	xf->out->warnings++;
+	if (!xf->in->warn)
+		return;
+	n = issue_prefix(xf, tmp, sizeof(tmp));
+	snprintf(tmp + n, sizeof(tmp) - (size_t)n, ": ");
+	va_start(ap, fmt);
+	vsnprintf(tmp + n + 2, sizeof(tmp) - (size_t)n - 2, fmt, ap);
+	va_end(ap);
+	jl_one_line(line, sizeof(line), tmp);
+	xf->in->warn(xf->in->warn_userdata, line);
+}
+
+int jl_xf_oom(jl_xf *xf)
+{
+	snprintf(xf->out->err, sizeof(xf->out->err), "transform: out of memory");
+	return JETL_ENOMEM;
+}
+
+/*
+ * Fields the catalog does not name are detected by their values, over the
+ * whole batch (one issue's "{}" says nothing, another's JSON does):
+ * Sprint = an array of sprint objects or Server sprint strings;
+ * Development = a string in one of the field's non-empty forms.
+ * Story Points and Epic Link have no telling shape (a number, a key), so
+ * without a synced catalog they are left alone: their values stay in the
+ * overflow and parent comes from `parent` only.
+ */
+static void detect(jl_xf *xf, const json_t *issues)
+{
+	size_t i;
+	json_t *issue;
+
+	json_array_foreach(issues, i, issue) {
+		const char *k;
+		json_t *v;
+
+		if (xf->cat.sprint && xf->cat.development)
+			return;
+		json_object_foreach(json_object_get(issue, "fields"), k, v) {
+			if (strncmp(k, "customfield_", 12) != 0)
+				continue;
+			if (!xf->cat.sprint && jl_sprint_looks_like(v))
+				xf->cat.sprint = (char *)k;
+			else if (!xf->cat.development && json_is_string(v) &&
+				 jl_dev_field_looks_like(json_string_value(v)))
+				xf->cat.development = (char *)k;
+		}
+	}
+}
+
+static int dev_row(jl_xf *xf, const jl_dev *d)
+{
+	jl_rowset *rs = &xf->out->dev_status;
+	long lrow = jl_rowset_add_row(rs);
+	size_t r;
+	int bad = 0;
+
+	if (lrow < 0)
+		return jl_xf_oom(xf);
+	r = (size_t)lrow;
+	bad |= jl_rowset_sets(rs, r, D_WID, xf->issue_id);
+	bad |= jl_rowset_setf(rs, r, D_PR, "%ld", d->pr_count);
+	bad |= jl_rowset_sets(rs, r, D_PR_STATE, d->pr_state[0] ? d->pr_state : NULL);
+	bad |= jl_rowset_setf(rs, r, D_PR_OPEN, "%ld", d->pr_open);
+	bad |= jl_rowset_setf(rs, r, D_PR_MERGED, "%ld", d->pr_merged);
+	bad |= jl_rowset_setf(rs, r, D_PR_DECLINED, "%ld", d->pr_declined);
+	bad |= jl_rowset_setf(rs, r, D_COMMITS, "%ld", d->commits);
+	bad |= jl_rowset_setf(rs, r, D_BRANCHES, "%ld", d->branches);
+	bad |= jl_rowset_setf(rs, r, D_REPOS, "%ld", d->repos);
+	bad |= jl_rowset_setf(rs, r, D_BUILDS, "%ld", d->builds);
+	bad |= jl_rowset_setf(rs, r, D_BUILDS_FAILED, "%ld", d->builds_failed);
+	bad |= jl_rowset_setf(rs, r, D_BUILDS_OK, "%ld", d->builds_ok);
+	bad |= jl_rowset_setf(rs, r, D_REVIEWS, "%ld", d->reviews);
+	bad |= jl_rowset_set_array(rs, r, D_PROVIDERS, (const char *const *)d->providers, (size_t)d->nproviders);
+	bad |= jl_rowset_set_array(rs, r, D_REPOSITORIES, (const char *const *)d->repositories,
+		(size_t)d->nrepositories);
+	bad |= jl_rowset_sets(rs, r, D_UPDATED, d->last_updated[0] ? d->last_updated : NULL);
+	bad |= jl_rowset_sets(rs, r, D_STALE, d->is_stale ? "t" : "f");
+	bad |= jl_rowset_sets(rs, r, D_SOURCE, d->source);
+	if (d->detail) {
+		jl_buf_clear(&xf->tmp);
+		if (jl_json_compact(&xf->tmp, d->detail) < 0)
+			return jl_xf_fail(xf, "dev_status", "detail holds a non-finite number");
+		bad |= jl_rowset_set(rs, r, D_DETAIL, xf->tmp.data, xf->tmp.len);
+	}
+	return bad ? jl_xf_oom(xf) : 0;
+}
+
+/* Remove \u0000 from a value, one warning per repaired string. */
+static int strip(jl_xf *xf, json_t *v, const char *what)
+{
+	long n = v ? jl_json_strip_nul(v) : 0;
+
+	if (n < 0)
+		return jl_xf_oom(xf);
+	if (n > 0) {
+		jl_xf_warn(xf, "%s: \\u0000 removed from %ld string value(s) (PostgreSQL text cannot hold it)",
+			what, n);
+		xf->out->warnings += n - 1;
+	}
+	return 0;
+}
+
+/* Dev status of one issue: fetched summary/detail first, else the field. */
+static int dev_of(jl_xf *xf, const json_t *fields, json_t *fetched, jl_dev *d)
+{
+	const json_t *f = xf->cat.development ? json_object_get(fields, xf->cat.development) : NULL;
+	int rc;
+
+	if (json_is_object(fetched)) {
+		json_t *s = json_object_get(fetched, "summary");
+		json_t *det = json_object_get(fetched, "detail");
+
+		if (s && !json_is_null(s) && (rc = jl_dev_from_summary(d, s)) < 0)
+			return jl_xf_oom(xf);
+		if (det && !json_is_null(det) && (rc = jl_dev_from_detail(d, det)) < 0)
+			return jl_xf_oom(xf);
+		if (d->present)
+			return 0;
+	}
+	if (!f || json_is_null(f))
+		return 0;
+	if (!json_is_string(f))
+		return jl_xf_fail(xf, xf->cat.development, "Development: expected a string, got a %s",
+			jl_json_type_name(f));
+	rc = jl_dev_from_field(d, json_string_value(f), json_string_length(f));
+	if (rc < 0)
+		return jl_xf_oom(xf);
+	if (rc == 1)
+		jl_xf_warn(xf, "field '%s': Development value in an unknown form: no dev status from it",
+			xf->cat.development);
+	return 0;
+}
+
+static int one_issue(jl_xf *xf, json_t *issue, size_t idx, json_t *logs, json_t *devs)
+{
+	char idbuf[32];
+	const json_t *id, *key, *fields, *cl;
+	json_t *completed, *fetched;
+	jl_dev d;
+	int rc;
+
+	xf->issue_id = NULL;
+	xf->issue_key = NULL;
+	if (!json_is_object(issue)) {
+		snprintf(idbuf, sizeof(idbuf), "#%zu", idx);
+		xf->issue_id = idbuf;
+		return jl_xf_fail(xf, "issue", "expected an object, got a %s", jl_json_type_name(issue));
+	}
+	id = json_object_get(issue, "id");
+	key = json_object_get(issue, "key");
+	xf->issue_key = json_string_value(key);
+	if (json_is_string(id) && json_string_length(id) > 0) {
+		xf->issue_id = json_string_value(id);
+	} else if (json_is_integer(id)) {
+		snprintf(idbuf, sizeof(idbuf), "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+		xf->issue_id = idbuf;
+	} else {
+		snprintf(idbuf, sizeof(idbuf), "#%zu", idx);
+		xf->issue_id = idbuf;
+		return jl_xf_fail(xf, "id", "%s", id ? "not a string or integer" : "missing");
+	}
+	if (!xf->issue_key || !*xf->issue_key)
+		return jl_xf_fail(xf, "key", "%s", key ? "not a non-empty string" : "missing");
+	if ((rc = strip(xf, issue, "fields")) != 0)
+		return rc;
+	/* strip may have rewritten the key string: take it again. */
+	xf->issue_key = json_string_value(json_object_get(issue, "key"));
+	completed = json_object_get(logs, xf->issue_id);
+	fetched = json_object_get(devs, xf->issue_id);
+	if ((rc = strip(xf, completed, "changelog")) != 0 || (rc = strip(xf, fetched, "dev_status")) != 0)
+		return rc;
+	fields = json_object_get(issue, "fields");
+	jl_dev_init(&d);
+	if (json_is_object(fields) && (rc = dev_of(xf, fields, fetched, &d)) != 0)
+		goto out;
+	if ((rc = jl_work_item_map(xf, issue, &d)) != 0)
+		goto out;
+	if (d.present && (rc = dev_row(xf, &d)) != 0)
+		goto out;
+	/* The completed log (oldest first) wins over the embedded one (newest
+	 * first, capped by Jira). Accept a changelog page object too. */
+	if (json_is_object(completed) && json_is_array(json_object_get(completed, "values")))
+		completed = json_object_get(completed, "values");
+	if (completed && !json_is_null(completed)) {
+		rc = jl_changelog_map(xf, completed, 0);
+	} else if ((cl = json_object_get(issue, "changelog")) && !json_is_null(cl)) {
+		const json_t *h = json_object_get(cl, "histories");
+		json_int_t total = json_integer_value(json_object_get(cl, "total"));
+
+		if (!json_is_object(cl))
+			rc = jl_xf_fail(xf, "changelog", "expected an object, got a %s", jl_json_type_name(cl));
+		else if (h && (rc = jl_changelog_map(xf, h, 1)) == 0 && total > (json_int_t)json_array_size(h))
+			jl_xf_warn(xf, "changelog: only %zu of %" JSON_INTEGER_FORMAT
+				" histories embedded and none completed: history is partial",
+				json_array_size(h), total);
+	}
+out:
+	jl_dev_free(&d);
+	return rc;
+}
+
+int jl_transform_raw(const jl_transform_in *in, jl_transform_out *out)
+{
+	json_error_t e;
+	json_t *doc, *issues, *logs, *devs, *issue;
+	jl_xf xf;
+	size_t i;
+	int rc = JETL_OK;
+
+	memset(&xf, 0, sizeof(xf));
+	xf.in = in;
+	xf.out = out;
+	out->err[0] = '\0';
+	/* JSON_ALLOW_NUL: Jira text may carry \u0000; it is removed per value
+	 * with a warning rather than failing the whole page. */
+	doc = json_loadb(in->raw ? in->raw : "", in->raw_len, JSON_ALLOW_NUL, &e);
+	if (!doc) {
+		char tmp[sizeof(out->err)];
+
+		snprintf(tmp, sizeof(tmp), "raw row %lld: invalid JSON at line %d column %d: %s",
+			(long long)in->raw_id, e.line, e.column, e.text);
+		jl_one_line(out->err, sizeof(out->err), tmp);
+		return JETL_EDATA;
+	}
+	issues = json_is_array(doc) ? doc : json_object_get(doc, "issues");
+	logs = json_object_get(doc, "changelogs");
+	devs = json_object_get(doc, "dev_status");
+	if (!json_is_array(issues)) {
+		snprintf(out->err, sizeof(out->err), "raw row %lld: no \"issues\" array", (long long)in->raw_id);
+		rc = JETL_EDATA;
+		goto out;
+	}
+	if ((logs && !json_is_object(logs) && !json_is_null(logs)) ||
+	    (devs && !json_is_object(devs) && !json_is_null(devs))) {
+		snprintf(out->err, sizeof(out->err), "raw row %lld: \"changelogs\"/\"dev_status\" must be objects keyed by issue id",
+			(long long)in->raw_id);
+		rc = JETL_EDATA;
+		goto out;
+	}
+	if (in->catalog)
+		xf.cat = *in->catalog;   /* shallow: strings stay the caller's */
+	detect(&xf, issues);
+	json_array_foreach(issues, i, issue)
+		if ((rc = one_issue(&xf, issue, i, logs, devs)) != 0)
+			break;
+out:
+	jl_buf_free(&xf.tmp);
+	json_decref(doc);
+	return rc;
+}

@@ -1,0 +1,57 @@
+/* transform.h - one raw_extraction_data row → rows of work_items,
+ * changelogs and dev_status. PURE: no I/O, no libpq, no globals; safe to
+ * call from many threads at once with separate in/out structs. */
+#ifndef JL_TRANSFORM_TRANSFORM_H
+#define JL_TRANSFORM_TRANSFORM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "rowset.h"
+
+/* Called for each repaired value with a one-line message naming the issue
+ * and field; runs on the calling thread. May be NULL. */
+typedef void (*jl_warn_fn)(void *userdata, const char *message);
+
+typedef struct jl_transform_in {
+	const char *raw;            /* raw_data as text (json keeps \u0000 escapes) */
+	size_t raw_len;
+	int64_t raw_id;             /* written to work_items.raw_id */
+	const char *project_key;    /* of the raw row; fallback for issues without project */
+	const jl_catalog *catalog;  /* may be NULL: special fields detected by value shape */
+	jl_warn_fn warn;
+	void *warn_userdata;
+} jl_transform_in;
+
+typedef struct jl_transform_out {
+	jl_rowset work_items;       /* columns: jl_work_items_cols */
+	jl_rowset changelogs;       /* columns: jl_changelogs_cols */
+	jl_rowset dev_status;       /* columns: jl_dev_status_cols */
+	int64_t warnings;
+	char err[512];              /* one line, set when the call fails */
+} jl_transform_out;
+
+extern const char *const jl_work_items_cols[];
+extern const int jl_work_items_ncols;
+extern const char *const jl_changelogs_cols[];
+extern const int jl_changelogs_ncols;
+extern const char *const jl_dev_status_cols[];
+extern const int jl_dev_status_ncols;
+
+/* Empty rowsets with their column lists. Never fails. */
+void jl_transform_out_init(jl_transform_out *out);
+/* Free the rowsets. NULL-safe. */
+void jl_transform_out_free(jl_transform_out *out);
+
+/*
+ * Map the raw row. Input `raw` is {"issues":[…], "changelogs":{id:[…]},
+ * "dev_status":{id:{summary,detail}}} (a bare array of issues or a Jira
+ * search page {"issues":[…]} is read the same way).
+ * Returns JETL_OK; JETL_EDATA with out->err naming the issue and field
+ * (invalid JSON, an issue without id/key, a field of an unexpected type);
+ * JETL_ENOMEM. On failure the rowsets hold partial rows: do not load them.
+ */
+int jl_transform_raw(const jl_transform_in *in, jl_transform_out *out);
+
+#endif

@@ -1,0 +1,56 @@
+/* xf.h - state shared by the transform's files while one raw row is mapped
+ * (private to src/transform/). One xf per call: no globals, so calls on
+ * different threads never meet. */
+#ifndef JL_TRANSFORM_XF_H
+#define JL_TRANSFORM_XF_H
+
+#include <jansson.h>
+
+#include "../core/buf.h"
+#include "catalog.h"
+#include "rowset.h"
+#include "transform.h"
+
+/* Columns of work_items rows, in jl_work_items_cols order. */
+enum jl_wi_col {
+	WI_ID, WI_KEY, WI_PROJECT, WI_SUMMARY, WI_DESCRIPTION, WI_TYPE, WI_STATUS, WI_STATUS_CAT,
+	WI_PRIORITY, WI_RESOLUTION, WI_ASSIGNEE_ID, WI_ASSIGNEE_NAME, WI_REPORTER_ID,
+	WI_REPORTER_NAME, WI_PARENT, WI_LABELS, WI_COMPONENTS, WI_FIX_VERSIONS, WI_SPRINTS,
+	WI_STORY_POINTS, WI_CREATED, WI_UPDATED, WI_RESOLVED, WI_DUE, WI_CODE_CHANGED,
+	WI_CF01, WI_OVERFLOW = WI_CF01 + 20, WI_RAW_ID, WI_NCOLS
+};
+
+typedef struct jl_xf {
+	const jl_transform_in *in;
+	jl_transform_out *out;
+	jl_catalog cat;            /* borrowed strings: in->catalog plus detected fields */
+	const char *issue_id;      /* current issue, for messages */
+	const char *issue_key;
+	jl_buf tmp;                /* scratch text, reused */
+	const char *items[256];    /* scratch for array cells */
+} jl_xf;
+
+/* Record "issue <id> (<key>): field '<field>': <why>" as the row's error;
+ * returns JETL_EDATA. */
+int jl_xf_fail(jl_xf *xf, const char *field, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Count a warning and hand "issue <id> (<key>): <msg>" to the callback. */
+void jl_xf_warn(jl_xf *xf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* JETL_ENOMEM with a message. */
+int jl_xf_oom(jl_xf *xf);
+
+/* Name of a JSON type for messages ("string", "object", …). */
+const char *jl_json_type_name(const json_t *v);
+
+/* work_item.c: one issue → one row of out->work_items (dev gives
+ * code_changed). Returns 0 or a jetl_status with the error recorded. */
+struct jl_dev;
+int jl_work_item_map(jl_xf *xf, const json_t *issue, const struct jl_dev *dev);
+
+/* custom_fields.c: the issue's custom fields → slots and overflow of row. */
+int jl_custom_fields_map(jl_xf *xf, const json_t *fields, size_t row);
+
+/* changelog.c: histories (oldest first when !newest_first) → rows of
+ * out->changelogs. */
+int jl_changelog_map(jl_xf *xf, const json_t *histories, int newest_first);
+
+#endif
