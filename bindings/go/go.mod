@@ -1,0 +1,3 @@
+module jetl
+
+go 1.19

@@ -1,0 +1,27 @@
+/*
+ * progress.c - the C side of the Go progress callback.
+ *
+ * cgo forbids C definitions in a Go file that has //export functions, so the
+ * trampoline lives here. The userdata is a runtime/cgo.Handle (an integer),
+ * converted to and from void * in C, where that is well defined, and never
+ * through unsafe.Pointer in Go.
+ */
+#include <jetl.h>
+#include "_cgo_export.h"
+
+static int jetl_go_progress(const jetl_progress *p, void *userdata)
+{
+	return jetlGoProgress((jetl_progress *)p, (uintptr_t)userdata);
+}
+
+void jetl_go_extract_progress(jetl_extract_options *o, uintptr_t handle)
+{
+	o->progress = jetl_go_progress;
+	o->progress_userdata = (void *)handle;
+}
+
+void jetl_go_worker_progress(jetl_worker_options *o, uintptr_t handle)
+{
+	o->progress = jetl_go_progress;
+	o->progress_userdata = (void *)handle;
+}
