@@ -51,12 +51,6 @@ int jetl_extract(jetl_ctx *ctx, const char *const *project_keys, size_t n,
 	return not_yet(ctx, "jetl_extract");
 }
 
-int jetl_transform_batch(jetl_ctx *ctx, int64_t raw_id, jetl_transform_result *result)
-{
-	(void)raw_id; (void)result;
-	return not_yet(ctx, "jetl_transform_batch");
-}
-
 int jetl_worker_run(jetl_ctx *ctx, const jetl_worker_options *opts)
 {
 	(void)opts;
@@ -79,10 +73,4 @@ int jetl_fields_sync(jetl_ctx *ctx, int64_t *count)
 {
 	(void)count;
 	return not_yet(ctx, "jetl_fields_sync");
-}
-
-int jetl_field_map(jetl_ctx *ctx, const char *jira_field_id, int slot)
-{
-	(void)jira_field_id; (void)slot;
-	return not_yet(ctx, "jetl_field_map");
 }

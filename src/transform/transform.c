@@ -20,12 +20,15 @@ enum { D_WID, D_PR, D_PR_STATE, D_PR_OPEN, D_PR_MERGED, D_PR_DECLINED, D_COMMITS
 	D_REPOS, D_BUILDS, D_BUILDS_FAILED, D_BUILDS_OK, D_REVIEWS, D_PROVIDERS, D_REPOSITORIES,
 	D_UPDATED, D_STALE, D_SOURCE, D_DETAIL };
 
+static const char *const history_cols[] = { "external_id" };
+
 void jl_transform_out_init(jl_transform_out *out)
 {
 	memset(out, 0, sizeof(*out));
 	jl_rowset_init(&out->work_items, "work_items", jl_work_items_cols, jl_work_items_ncols);
 	jl_rowset_init(&out->changelogs, "changelogs", jl_changelogs_cols, jl_changelogs_ncols);
 	jl_rowset_init(&out->dev_status, "dev_status", jl_dev_status_cols, jl_dev_status_ncols);
+	jl_rowset_init(&out->history_read, "history_read", history_cols, 1);
 }
 
 void jl_transform_out_free(jl_transform_out *out)
@@ -35,6 +38,7 @@ void jl_transform_out_free(jl_transform_out *out)
 	jl_rowset_free(&out->work_items);
 	jl_rowset_free(&out->changelogs);
 	jl_rowset_free(&out->dev_status);
+	jl_rowset_free(&out->history_read);
 }
 
 const char *jl_json_type_name(const json_t *v)
@@ -217,7 +221,7 @@ static int one_issue(jl_xf *xf, json_t *issue, size_t idx, json_t *logs, json_t 
 	const json_t *id, *key, *fields, *cl;
 	json_t *completed, *fetched;
 	jl_dev d;
-	int rc;
+	int rc, history_read = 0;
 
 	xf->issue_id = NULL;
 	xf->issue_key = NULL;
@@ -263,16 +267,24 @@ static int one_issue(jl_xf *xf, json_t *issue, size_t idx, json_t *logs, json_t 
 		completed = json_object_get(completed, "values");
 	if (completed && !json_is_null(completed)) {
 		rc = jl_changelog_map(xf, completed, 0);
+		history_read = 1;
 	} else if ((cl = json_object_get(issue, "changelog")) && !json_is_null(cl)) {
 		const json_t *h = json_object_get(cl, "histories");
 		json_int_t total = json_integer_value(json_object_get(cl, "total"));
 
 		if (!json_is_object(cl))
 			rc = jl_xf_fail(xf, "changelog", "expected an object, got a %s", jl_json_type_name(cl));
-		else if (h && (rc = jl_changelog_map(xf, h, 1)) == 0 && total > (json_int_t)json_array_size(h))
+		else if (h && (rc = jl_changelog_map(xf, h, 1)) == 0 && (history_read = 1) &&
+			 total > (json_int_t)json_array_size(h))
 			jl_xf_warn(xf, "changelog: only %zu of %" JSON_INTEGER_FORMAT
 				" histories embedded and none completed: history is partial",
 				json_array_size(h), total);
+	}
+	if (rc == 0 && history_read) {
+		long r = jl_rowset_add_row(&xf->out->history_read);
+
+		if (r < 0 || jl_rowset_sets(&xf->out->history_read, (size_t)r, 0, xf->issue_id) < 0)
+			rc = jl_xf_oom(xf);
 	}
 out:
 	jl_dev_free(&d);

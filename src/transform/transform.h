@@ -28,6 +28,8 @@ typedef struct jl_transform_out {
 	jl_rowset work_items;       /* columns: jl_work_items_cols */
 	jl_rowset changelogs;       /* columns: jl_changelogs_cols */
 	jl_rowset dev_status;       /* columns: jl_dev_status_cols */
+	jl_rowset history_read;     /* column "external_id": issues whose history was read
+	                             * (completed or embedded); only theirs is replaced */
 	int64_t warnings;
 	char err[512];              /* one line, set when the call fails */
 } jl_transform_out;

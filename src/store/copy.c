@@ -1,0 +1,139 @@
+/* copy.c - COPY … FROM STDIN in text format for rowsets. */
+#include <stdio.h>
+#include <string.h>
+
+#include "copy.h"
+#include "db.h"
+
+/* Escape for COPY text format; everything else passes through byte for byte. */
+static int put_escaped(jl_buf *out, const char *s, size_t n)
+{
+	if (jl_buf_grow(out, n + n / 8 + 8) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		size_t start = i;
+
+		while (i < n && s[i] != '\\' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+			i++;
+		if (i > start)
+			jl_buf_put(out, s + start, i - start);
+		if (i >= n)
+			break;
+		switch (s[i]) {
+		case '\\': jl_buf_put(out, "\\\\", 2); break;
+		case '\t': jl_buf_put(out, "\\t", 2); break;
+		case '\n': jl_buf_put(out, "\\n", 2); break;
+		case '\r': jl_buf_put(out, "\\r", 2); break;
+		}
+	}
+	return out->oom ? -1 : 0;
+}
+
+/* {"a","b \"q\"","c\\d"}: quoting every element is always correct, where
+ * leaving some bare would need PostgreSQL's full rules (spaces, NULL, {}). */
+static int put_array(jl_buf *out, jl_buf *lit, const jl_cell *c)
+{
+	jl_buf_clear(lit);
+	jl_buf_putc(lit, '{');
+	for (uint32_t i = 0; i < c->n; i++) {
+		const char *p = c->v.items[i];
+
+		if (i)
+			jl_buf_putc(lit, ',');
+		jl_buf_putc(lit, '"');
+		for (; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				jl_buf_putc(lit, '\\');
+			jl_buf_putc(lit, *p);
+		}
+		jl_buf_putc(lit, '"');
+	}
+	jl_buf_putc(lit, '}');
+	if (lit->oom)
+		return -1;
+	return put_escaped(out, lit->data, lit->len);
+}
+
+static int encode(jl_buf *out, jl_buf *lit, const jl_rowset *rs, size_t row)
+{
+	for (int col = 0; col < rs->ncols; col++) {
+		const jl_cell *c = jl_rowset_cget(rs, row, col);
+
+		if (col)
+			jl_buf_putc(out, '\t');
+		if (c->kind == JL_CELL_NULL)
+			jl_buf_put(out, "\\N", 2);
+		else if (c->kind == JL_CELL_TEXT)
+			put_escaped(out, c->v.s, c->n);
+		else if (put_array(out, lit, c) < 0)
+			return -1;
+	}
+	return jl_buf_putc(out, '\n');
+}
+
+int jl_copy_encode_row(jl_buf *out, const jl_rowset *rs, size_t row)
+{
+	jl_buf lit = JL_BUF_INIT;
+	int rc = encode(out, &lit, rs, row);
+
+	jl_buf_free(&lit);
+	return rc;
+}
+
+int jl_copy_rowset(PGconn *pg, const char *table, const jl_rowset *rs, char *err, size_t errlen)
+{
+	jl_buf sql = JL_BUF_INIT, data = JL_BUF_INIT, lit = JL_BUF_INIT;
+	PGresult *res;
+	char what[96];
+	int rc = -1;
+
+	snprintf(what, sizeof(what), "COPY %s", table);
+	jl_buf_printf(&sql, "COPY %s (", table);
+	for (int i = 0; i < rs->ncols; i++)
+		jl_buf_printf(&sql, "%s%s", i ? "," : "", rs->cols[i]);
+	jl_buf_puts(&sql, ") FROM STDIN");
+	if (sql.oom) {
+		snprintf(err, errlen, "%s: out of memory", what);
+		goto out;
+	}
+	res = PQexec(pg, sql.data);
+	if (PQresultStatus(res) != PGRES_COPY_IN) {
+		jl_store_error(pg, res, what, err, errlen);
+		PQclear(res);
+		goto out;
+	}
+	PQclear(res);
+	for (size_t r = 0; r < rs->nrows; r++) {
+		if (encode(&data, &lit, rs, r) < 0) {
+			PQputCopyEnd(pg, "out of memory");
+			snprintf(err, errlen, "%s: out of memory", what);
+			goto drain;
+		}
+		if (data.len >= 256 * 1024 || r + 1 == rs->nrows) {
+			if (PQputCopyData(pg, data.data, (int)data.len) != 1) {
+				jl_store_error(pg, NULL, what, err, errlen);
+				goto drain;
+			}
+			jl_buf_clear(&data);
+		}
+	}
+	if (PQputCopyEnd(pg, NULL) != 1) {
+		jl_store_error(pg, NULL, what, err, errlen);
+		goto drain;
+	}
+	rc = 0;
+drain:
+	/* Read every result so the connection is ready for the next command. */
+	while ((res = PQgetResult(pg)) != NULL) {
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0) {
+			jl_store_error(pg, res, what, err, errlen);
+			rc = -1;
+		}
+		PQclear(res);
+	}
+out:
+	jl_buf_free(&sql);
+	jl_buf_free(&data);
+	jl_buf_free(&lit);
+	return rc;
+}

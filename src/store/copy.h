@@ -1,0 +1,29 @@
+/* copy.h - stream a rowset into a table with COPY (text format). libpq only. */
+#ifndef JL_STORE_COPY_H
+#define JL_STORE_COPY_H
+
+#include <stddef.h>
+#include <libpq-fe.h>
+
+#include "../core/buf.h"
+#include "../transform/rowset.h"
+
+/*
+ * Append one row in COPY text format to out: columns separated by TAB,
+ * ending in '\n'; backslash, TAB, LF and CR escaped; NULL as \N; a text
+ * array as a PostgreSQL array literal with every element double-quoted
+ * (so commas, braces, quotes, "NULL" and spaces survive). Pure.
+ * Returns 0, or -1 on OOM.
+ */
+int jl_copy_encode_row(jl_buf *out, const jl_rowset *rs, size_t row);
+
+/*
+ * COPY every row of rs into `table` (a trusted identifier, e.g. a temp
+ * table) with the rowset's column names, in chunks of about 256 KB: one
+ * statement, never a round trip per row. The connection must not be in the
+ * middle of another command. Returns 0, or -1 with "what: cause" in err.
+ * Not thread-safe for one connection (a connection serves one thread).
+ */
+int jl_copy_rowset(PGconn *pg, const char *table, const jl_rowset *rs, char *err, size_t errlen);
+
+#endif

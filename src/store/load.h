@@ -1,0 +1,62 @@
+/* load.h - raw rows in, transformed rows out, field mappings: the SQL side
+ * of the transform. libpq only; every function works inside the caller's
+ * transaction unless it says otherwise, and never makes a round trip per
+ * row. A connection serves one thread at a time. Errors: -1 with
+ * "what: cause" (one line) in err. */
+#ifndef JL_STORE_LOAD_H
+#define JL_STORE_LOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <libpq-fe.h>
+
+#include "../transform/catalog.h"
+#include "../transform/transform.h"
+
+/*
+ * Lock and read one raw row of the tenant/integration (SELECT … FOR UPDATE,
+ * so two workers on the same row take turns). *raw (raw_data as text,
+ * verbatim, \u0000 escapes included) and *project_key (may be NULL) are
+ * malloc'd for the caller. Returns 0, 1 when there is no such row, -1.
+ */
+int jl_raw_fetch(PGconn *pg, int tenant, int integration, int64_t raw_id, char **raw, size_t *raw_len,
+	char **project_key, char *err, size_t errlen);
+
+/* status = completed, error = NULL, attempts + 1, processed_at = now(). */
+int jl_raw_mark_completed(PGconn *pg, int tenant, int integration, int64_t raw_id, char *err, size_t errlen);
+
+/* In its own transaction (call after ROLLBACK): status = failed, the
+ * one-line error, attempts + 1, processed_at = now(). */
+int jl_raw_mark_failed(PGconn *pg, int tenant, int integration, int64_t raw_id, const char *error,
+	char *err, size_t errlen);
+
+/* Fill cat from custom_field_mappings, then jira_fields (custom fields). */
+int jl_catalog_read(PGconn *pg, int tenant, int integration, jl_catalog *cat, char *err, size_t errlen);
+
+typedef struct jl_load_counts {
+	int64_t work_items;       /* upserted */
+	int64_t changelog_items;  /* rows of the batch's issues now in changelogs */
+	int64_t dev_status;       /* upserted */
+	int64_t stale;            /* issues skipped: the table holds a newer `updated` */
+} jl_load_counts;
+
+/*
+ * Write a transform's rows: COPY into session temp tables, then one
+ * statement per table. An issue already stored with a newer `updated` is
+ * left alone (a late, older raw row must not undo a newer one). For the
+ * other issues: work_items upserted; changelog rows of issues whose
+ * history was read are replaced (items no longer in Jira's history are
+ * deleted, unchanged rows are not rewritten); dev_status upserted.
+ */
+int jl_load_rows(PGconn *pg, int tenant, int integration, const jl_transform_out *out,
+	jl_load_counts *counts, char *err, size_t errlen);
+
+/*
+ * Map field_id to slot 1..20 (replacing the slot's field, freeing the
+ * field's old slot) or unmap it (slot 0), in one transaction of its own.
+ * Name and type come from jira_fields when present.
+ */
+int jl_field_mapping_set(PGconn *pg, int tenant, int integration, const char *field_id, int slot,
+	char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,237 @@
+/* test_transform_db.c - jetl_transform_batch and jetl_field_map on the real
+ * PostgreSQL: idempotence, mapping changes, a bad row failing alone, a
+ * shrunk history, \u0000, an older raw row arriving late. */
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jetl.h"
+#include "testdb.h"
+
+static jetl_ctx *ctx;
+
+static void setup(void)
+{
+	jetl_options o = JETL_OPTIONS_INIT;
+	char err[512];
+
+	o.db = testdb_create();
+	cr_assert_eq(jetl_open_err(&ctx, &o, err, sizeof(err)), JETL_OK, "open: %s", err);
+	cr_assert_eq(jetl_migrate(ctx), JETL_OK, "%s", jetl_last_error(ctx));
+}
+
+static void teardown(void)
+{
+	jetl_close(ctx);
+	ctx = NULL;
+	testdb_drop();
+}
+
+static char *fixture(const char *name)
+{
+	const char *dir = getenv("JETL_FIXTURES");
+	char path[1024];
+	FILE *f;
+	long n;
+	char *p;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "rb");
+	cr_assert_not_null(f, "%s", path);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	p = calloc(1, (size_t)n + 1);
+	cr_assert_eq(fread(p, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	return p;
+}
+
+/* Insert a raw row (json text, dollar-quoted) and return its id. */
+static long long insert_raw(const char *json)
+{
+	size_t n = strlen(json) + 256;
+	char *sql = malloc(n), *id;
+	long long v;
+
+	snprintf(sql, n, "INSERT INTO raw_extraction_data (tenant_id, integration_id, type, project_key, raw_data, "
+		"item_count) VALUES (1, 1, 'jira_issues_changelogs_dev_status', 'EE', $JETL$%s$JETL$, 1) RETURNING id", json);
+	id = testdb_scalar(sql);
+	v = atoll(id);
+	free(id);
+	free(sql);
+	return v;
+}
+
+static char *scalar(const char *fmt, ...)
+{
+	char sql[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	return testdb_scalar(sql);
+}
+
+#define SCALAR_IS(want, ...) do { char *got_ = scalar(__VA_ARGS__); \
+	cr_assert_str_eq(got_ ? got_ : "(null)", want); free(got_); } while (0)
+
+/* Everything but synced_at, hashed: equal hashes = the same rows. */
+static char *snapshot(void)
+{
+	return testdb_scalar(
+		"SELECT md5(coalesce((SELECT string_agg(t::text, '|' ORDER BY t.external_id) FROM "
+		"  (SELECT external_id, key, project_key, summary, description, issue_type, status, status_category, "
+		"   priority, resolution, assignee_account_id, assignee_name, reporter_account_id, reporter_name, "
+		"   parent_key, labels, components, fix_versions, sprints, story_points, created_at, updated_at, "
+		"   resolved_at, due_date, code_changed, custom_field_01, custom_field_05, custom_fields_overflow, "
+		"   raw_id FROM work_items) t), '') || "
+		"coalesce((SELECT string_agg(c::text, '|' ORDER BY c.history_id, c.item_index) FROM changelogs c), '') || "
+		"coalesce((SELECT string_agg(d::text, '|' ORDER BY d.work_item_external_id) FROM "
+		"  (SELECT work_item_external_id, pr_count, commit_count, providers, last_updated, is_stale, source, detail "
+		"   FROM dev_status) d), ''))");
+}
+
+static char *page_of(const char *a, const char *b)
+{
+	size_t n = strlen(a) + (b ? strlen(b) : 0) + 32;
+	char *s = malloc(n);
+
+	snprintf(s, n, "{\"issues\":[%s%s%s]}", a, b ? "," : "", b ? b : "");
+	return s;
+}
+
+Test(transform_db, twice_gives_the_same_rows, .init = setup, .fini = teardown)
+{
+	char *ee17 = fixture("cloud_agile_board_issue_EE-17_with_changelog_devlake.json");
+	char *k52 = fixture("cloud_agile_board_issue_K5-2_small_changelog_devlake.json");
+	char *page = page_of(ee17, k52), *s1, *s2;
+	long long id = insert_raw(page);
+	jetl_transform_result r = JETL_TRANSFORM_RESULT_INIT;
+
+	/* "{}" alone cannot be told from any text: the synced catalog names it. */
+	testdb_exec("INSERT INTO jira_fields (tenant_id, integration_id, field_id, name, custom, schema) VALUES "
+		"(1, 1, 'customfield_10000', 'Development', true, '{\"type\":\"any\"}')");
+	cr_assert_eq(jetl_transform_batch(ctx, id, &r), JETL_OK, "%s", jetl_last_error(ctx));
+	cr_assert_eq(r.work_items, 2);
+	cr_assert_eq(r.changelog_items, 42, "40 items of EE-17 + 2 of K5-2: %lld", (long long)r.changelog_items);
+	SCALAR_IS("42", "SELECT count(*) FROM changelogs");
+	SCALAR_IS("completed", "SELECT status FROM raw_extraction_data WHERE id = %lld", id);
+	SCALAR_IS("2020-06-12 00:24:56.048+00", "SET TIME ZONE 'UTC'; SELECT created_at FROM work_items WHERE key = 'EE-17'");
+	SCALAR_IS("已完成", "SELECT status FROM work_items WHERE key = 'EE-17'");
+	s1 = snapshot();
+	cr_assert_eq(jetl_transform_batch(ctx, id, &r), JETL_OK, "%s", jetl_last_error(ctx));
+	s2 = snapshot();
+	cr_assert_str_eq(s1, s2, "a rerun changed rows");
+	SCALAR_IS("2", "SELECT attempts FROM raw_extraction_data WHERE id = %lld", id);
+	SCALAR_IS("2", "SELECT count(*) FROM dev_status");
+	cr_assert_eq(jetl_transform_batch(ctx, 999999, &r), JETL_ENOENT);
+	free(s1);
+	free(s2);
+	free(page);
+	free(ee17);
+	free(k52);
+}
+
+Test(transform_db, a_mapping_moves_a_field_from_overflow_to_its_slot, .init = setup, .fini = teardown)
+{
+	char *ee17 = fixture("cloud_agile_board_issue_EE-17_with_changelog_devlake.json");
+	char *page = page_of(ee17, NULL);
+	long long id = insert_raw(page);
+
+	testdb_exec("INSERT INTO jira_fields (tenant_id, integration_id, field_id, name, custom, schema) VALUES "
+		"(1, 1, 'customfield_10019', 'Rank', true, '{\"type\":\"any\"}')");
+	cr_assert_eq(jetl_transform_batch(ctx, id, NULL), JETL_OK, "%s", jetl_last_error(ctx));
+	SCALAR_IS("t", "SELECT custom_fields_overflow ? 'customfield_10019' FROM work_items");
+	SCALAR_IS("(null)", "SELECT custom_field_05 FROM work_items");
+	cr_assert_eq(jetl_field_map(ctx, "customfield_10019", 5), JETL_OK, "%s", jetl_last_error(ctx));
+	SCALAR_IS("Rank any", "SELECT name || ' ' || field_type FROM custom_field_mappings WHERE slot = 5");
+	cr_assert_eq(jetl_transform_batch(ctx, id, NULL), JETL_OK, "%s", jetl_last_error(ctx));
+	SCALAR_IS("f", "SELECT custom_fields_overflow ? 'customfield_10019' FROM work_items");
+	SCALAR_IS("t", "SELECT custom_field_05 = (raw.raw_data->'issues'->0->'fields'->>'customfield_10019') "
+		"FROM work_items, raw_extraction_data raw");
+	/* Moving it frees the old slot; 0 unmaps; out of range is refused. */
+	cr_assert_eq(jetl_field_map(ctx, "customfield_10019", 1), JETL_OK, "%s", jetl_last_error(ctx));
+	SCALAR_IS("1", "SELECT string_agg(slot::text, ',') FROM custom_field_mappings");
+	cr_assert_eq(jetl_field_map(ctx, "customfield_10019", 21), JETL_EINVAL);
+	cr_assert_eq(jetl_field_map(ctx, "summary", 2), JETL_EINVAL);
+	cr_assert_eq(jetl_field_map(ctx, "customfield_10019", 0), JETL_OK, "%s", jetl_last_error(ctx));
+	SCALAR_IS("0", "SELECT count(*) FROM custom_field_mappings");
+	free(page);
+	free(ee17);
+}
+
+Test(transform_db, a_bad_row_fails_alone_and_writes_nothing, .init = setup, .fini = teardown)
+{
+	char *k52 = fixture("cloud_agile_board_issue_K5-2_small_changelog_devlake.json");
+	char *good = page_of(k52, NULL);
+	char *bad = page_of("{\"id\":\"501\",\"key\":\"EE-501\",\"fields\":{\"summary\":\"fine\"}}",
+		"{\"id\":\"502\",\"key\":\"EE-502\",\"fields\":{\"status\":\"Done\"}}");
+	long long g = insert_raw(good), b = insert_raw(bad);
+	jetl_transform_result r = JETL_TRANSFORM_RESULT_INIT;
+	char *err;
+
+	cr_assert_eq(jetl_transform_batch(ctx, b, &r), JETL_EDATA);
+	cr_assert(strstr(jetl_last_error(ctx), "EE-502") && strstr(jetl_last_error(ctx), "'status'"),
+		"%s", jetl_last_error(ctx));
+	cr_assert_eq(jetl_transform_batch(ctx, g, &r), JETL_OK, "%s", jetl_last_error(ctx));
+	SCALAR_IS("failed", "SELECT status FROM raw_extraction_data WHERE id = %lld", b);
+	SCALAR_IS("1", "SELECT attempts FROM raw_extraction_data WHERE id = %lld", b);
+	err = scalar("SELECT error FROM raw_extraction_data WHERE id = %lld", b);
+	cr_assert(strstr(err, "502") && strstr(err, "EE-502") && strstr(err, "status") && !strchr(err, '\n'), "%s", err);
+	free(err);
+	SCALAR_IS("0", "SELECT count(*) FROM work_items WHERE key LIKE 'EE-50%%'");
+	SCALAR_IS("completed", "SELECT status FROM raw_extraction_data WHERE id = %lld", g);
+	SCALAR_IS("1", "SELECT count(*) FROM work_items");
+	free(good);
+	free(bad);
+	free(k52);
+}
+
+static const char *hist(char *buf, size_t n, int id, const char *to)
+{
+	snprintf(buf, n, "{\"id\":\"%d\",\"author\":{\"accountId\":\"a1\",\"displayName\":\"Ann\"},"
+		"\"created\":\"2021-0%d-01T10:00:00.000+0800\",\"items\":[{\"field\":\"status\",\"fieldtype\":\"jira\","
+		"\"from\":\"1\",\"fromString\":\"Open\",\"to\":\"3\",\"toString\":\"%s\"}]}", id, id, to);
+	return buf;
+}
+
+Test(transform_db, a_shrunk_history_loses_its_stale_rows, .init = setup, .fini = teardown)
+{
+	char h1[512], h2[512], h3[512], doc[4096];
+	long long a, b;
+
+	snprintf(doc, sizeof(doc), "{\"issues\":[{\"id\":\"700\",\"key\":\"EE-700\",\"fields\":{\"updated\":"
+		"\"2021-05-01T00:00:00.000+0000\"}}],\"changelogs\":{\"700\":[%s,%s,%s]}}",
+		hist(h1, sizeof(h1), 1, "A"), hist(h2, sizeof(h2), 2, "B"), hist(h3, sizeof(h3), 3, "C"));
+	a = insert_raw(doc);
+	cr_assert_eq(jetl_transform_batch(ctx, a, NULL), JETL_OK, "%s", jetl_last_error(ctx));
+	SCALAR_IS("1,2,3", "SELECT string_agg(history_id, ',' ORDER BY history_id) FROM changelogs");
+	/* Jira dropped history 2 and the issue moved on. */
+	snprintf(doc, sizeof(doc), "{\"issues\":[{\"id\":\"700\",\"key\":\"EE-700\",\"fields\":{\"updated\":"
+		"\"2021-06-01T00:00:00.000+0000\"}}],\"changelogs\":{\"700\":[%s,%s]}}",
+		hist(h1, sizeof(h1), 1, "A"), hist(h3, sizeof(h3), 3, "C2"));
+	b = insert_raw(doc);
+	cr_assert_eq(jetl_transform_batch(ctx, b, NULL), JETL_OK, "%s", jetl_last_error(ctx));
+	SCALAR_IS("1,3", "SELECT string_agg(history_id, ',' ORDER BY history_id) FROM changelogs");
+	SCALAR_IS("C2", "SELECT to_string FROM changelogs WHERE history_id = '3'");
+	/* The older raw row again (a late redelivery) does not undo the newer. */
+	cr_assert_eq(jetl_transform_batch(ctx, a, NULL), JETL_OK, "%s", jetl_last_error(ctx));
+	SCALAR_IS("1,3", "SELECT string_agg(history_id, ',' ORDER BY history_id) FROM changelogs");
+	SCALAR_IS("2021-06-01 00:00:00+00", "SET TIME ZONE 'UTC'; SELECT updated_at FROM work_items");
+}
+
+Test(transform_db, nul_in_a_string_is_dropped_with_a_warning, .init = setup, .fini = teardown)
+{
+	long long id = insert_raw("{\"issues\":[{\"id\":\"800\",\"key\":\"EE-800\",\"fields\":{\"summary\":"
+		"\"pareto\\u0000chart\",\"customfield_10001\":{\"v\":\"x\\u0000\"}}}]}");
+	jetl_transform_result r = JETL_TRANSFORM_RESULT_INIT;
+
+	cr_assert_eq(jetl_transform_batch(ctx, id, &r), JETL_OK, "%s", jetl_last_error(ctx));
+	cr_assert_eq(r.warnings, 2);
+	SCALAR_IS("paretochart", "SELECT summary FROM work_items");
+	SCALAR_IS("{\"v\": \"x\"}", "SELECT custom_fields_overflow->>'customfield_10001' FROM work_items");
+}
