@@ -1,0 +1,115 @@
+/*
+ * bulkfetch.c - issue bodies for a list of ids: Cloud POST /issue/bulkfetch
+ * (≤ 100 ids, every field, embedded changelog), Server/DC a search on
+ * "id in (…)" (used to re-read issues an offset shift skipped).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "extract.h"
+
+static void on_bodies(jl_jira *j, jl_req *r)
+{
+	jl_batch *b = r->ud;
+	jl_run *run = b->run;
+	json_t *issues, *errs, *v;
+	jl_idset got = { 0 }, gone = { 0 };
+	size_t i;
+
+	if (r->rc) {
+		jl_run_fail(run, r->rc, r->err);
+		goto out;
+	}
+	issues = json_object_get(r->json, "issues");
+	if (!json_is_array(issues)) {
+		char msg[200];
+
+		snprintf(msg, sizeof(msg), "jira: %s %s answered without issues", r->method, r->path);
+		jl_run_fail(run, JETL_EPROTOCOL, msg);
+		goto out;
+	}
+	json_array_foreach(issues, i, v) {
+		int64_t id = strtoll(jl_str_or(json_string_value(json_object_get(v, "id")), "0"), NULL, 10);
+
+		if (id <= 0 || jl_idset_add(&got, id) != 1)
+			continue; /* no id, or twice in one answer: keep the first */
+		json_array_append(b->issues, v);
+	}
+	errs = json_object_get(r->json, "issueErrors");
+	json_array_foreach(errs, i, v) {
+		const char *ids = json_string_value(json_object_get(v, "id"));
+
+		if (ids)
+			jl_idset_add(&gone, strtoll(ids, NULL, 10));
+	}
+	for (size_t k = 0; k < b->nids; k++) {
+		if (jl_idset_has(&got, b->ids[k]))
+			continue;
+		if (run->cloud && !jl_idset_has(&gone, b->ids[k])) {
+			char msg[200];
+
+			snprintf(msg, sizeof(msg),
+				 "jira: POST %s/issue/bulkfetch neither returned issue %lld nor said why",
+				 j->api, (long long)b->ids[k]);
+			jl_run_fail(run, JETL_EPROTOCOL, msg);
+			goto out;
+		}
+		/* deleted (or hidden) since the census: nothing to store, but say so */
+		jl_jira_log(j, JETL_LOG_WARNING, "jira: issue %lld vanished since the census", (long long)b->ids[k]);
+	}
+	b->bodies_done = 1;
+	jl_batch_after_bodies(b);
+out:
+	jl_idset_free(&got);
+	jl_idset_free(&gone);
+	jl_req_free(r);
+	jl_batch_request_done(b);
+}
+
+void jl_bulkfetch_submit(jl_run *run, jl_batch *b)
+{
+	jl_jira *j = run->j;
+	json_t *body = json_object();
+	char *text, *path;
+	jl_req *r;
+
+	if (run->cloud) {
+		json_t *ids = json_array();
+
+		for (size_t k = 0; k < b->nids; k++) {
+			char tmp[24];
+
+			snprintf(tmp, sizeof(tmp), "%lld", (long long)b->ids[k]);
+			json_array_append_new(ids, json_string(tmp));
+		}
+		json_object_set_new(body, "issueIdsOrKeys", ids);
+		path = jl_strdupf("%s/issue/bulkfetch", j->api);
+	} else {
+		jl_buf q = JL_BUF_INIT;
+
+		jl_buf_puts(&q, "id in (");
+		for (size_t k = 0; k < b->nids; k++)
+			jl_buf_printf(&q, "%s%lld", k ? ", " : "", (long long)b->ids[k]);
+		jl_buf_puts(&q, ") ORDER BY created ASC, key ASC");
+		json_object_set_new(body, "jql", json_string(q.data ? q.data : ""));
+		jl_buf_free(&q);
+		json_object_set_new(body, "startAt", json_integer(0));
+		json_object_set_new(body, "maxResults", json_integer((json_int_t)b->nids));
+		path = jl_strdupf("%s/search", j->api);
+	}
+	json_object_set_new(body, "fields", json_pack("[s]", "*all"));
+	json_object_set_new(body, "expand", json_pack("[s]", "changelog"));
+	text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	r = jl_req_new("POST", path, text);
+	if (!r) {
+		jl_run_fail(run, JETL_ENOMEM, "jira: out of memory");
+		return;
+	}
+	r->prio = b->seq;
+	r->done = on_bodies;
+	r->ud = b;
+	b->outstanding++;
+	jl_http_submit(j, r);
+}

@@ -1,0 +1,110 @@
+/*
+ * extract.h - the state of one jl_jira_extract() run, shared by the files
+ * that drive it (extract.c, search.c, bulkfetch.c, changelog.c, devstatus.c).
+ * Private to src/jira/. Everything runs on the caller's thread.
+ */
+#ifndef JL_JIRA_EXTRACT_H
+#define JL_JIRA_EXTRACT_H
+
+#include "internal.h"
+
+/* A set of issue ids (open addressing; ids are positive). */
+typedef struct jl_idset {
+	int64_t *slot;
+	size_t cap, n;
+} jl_idset;
+
+int jl_idset_add(jl_idset *s, int64_t id);     /* 1 added, 0 already there, -1 OOM */
+int jl_idset_has(const jl_idset *s, int64_t id);
+void jl_idset_free(jl_idset *s);
+
+typedef struct jl_run jl_run;
+
+typedef struct jl_batch {
+	int64_t seq;
+	jl_run *run;
+	int kind;               /* JL_BATCH_IDS (ids known) or JL_BATCH_PAGE (Server startAt) */
+	int64_t *ids;           /* ids asked (kind IDS) */
+	size_t nids;
+	int64_t start_at;       /* kind PAGE */
+	int64_t expect;         /* issues expected on the page */
+	int tails;              /* re-reads of a short page */
+	int bodies_done;
+	int outstanding;        /* requests in flight for this batch */
+	json_t *issues;         /* as Jira returned them */
+	json_t *changelogs;     /* id → every history, oldest first */
+	json_t *dev;            /* id → {summary, detail, detail_requests} */
+	json_t *cl_ids;         /* Cloud: ids whose logs are completed by /changelog/bulkfetch */
+	json_t *cl_acc;         /* id → histories fetched so far */
+	json_t *cl_tokens;      /* tokens seen, to refuse a loop */
+	size_t n_histories;
+	struct jl_batch *next;
+} jl_batch;
+
+enum { JL_BATCH_IDS = 0, JL_BATCH_PAGE = 1 };
+
+struct jl_run {
+	jl_jira *j;
+	const jl_jira_extract_req *req;
+	const jl_jira_callbacks *cb;
+	int cloud;
+	int rc;                 /* first failure; the message is on j */
+	int batch_size;
+	int window;             /* batches alive at once (memory bound) */
+	int dev_disabled;       /* dev-status API absent (404): stop asking */
+
+	/* ids to fetch (Cloud, or Server reconciliation) */
+	int64_t *ids;
+	size_t nids, capids, next_id;
+	jl_idset seen;          /* every id collected or emitted */
+
+	/* Server paging */
+	int64_t srv_total;      /* from the first page; -1 before */
+	int64_t srv_next;       /* next startAt to ask */
+	int64_t srv_ps;         /* page size the server grants */
+	int srv_drift;          /* total changed during the read */
+	int srv_first_done;
+	int paging_done;
+
+	jl_batch *head, *tail;
+	int nbatches;
+	int64_t next_seq;
+
+	/* progress */
+	int64_t total;          /* issues expected */
+	int64_t issues_done;
+	int64_t capped_found, capped_done;
+	int64_t dev_found, dev_done;
+	int bodies_all_in;
+	int64_t last_p[8][2];
+};
+
+/* Record the first failure (message copied onto the client). */
+void jl_run_fail(jl_run *run, int rc, const char *msg);
+/* The batch's requests changed: account one finished request. */
+void jl_batch_request_done(jl_batch *b);
+/* After a batch's issue bodies are complete: find capped logs and dev status to fetch. */
+void jl_batch_after_bodies(jl_batch *b);
+
+/* search.c */
+/* Page an ids-only search over jql; each page's ids go to cb->census (when
+ * census) and into run->ids (when collect). Synchronous. */
+int jl_search_ids(jl_run *run, const char *jql, int census, int collect);
+/* Server: submit the search page of batch b (startAt b->start_at + got, n issues). */
+void jl_search_page_submit(jl_run *run, jl_batch *b, int64_t start_at, int64_t n);
+
+/* bulkfetch.c: submit the bodies of batch b (Cloud /issue/bulkfetch, Server id-in search). */
+void jl_bulkfetch_submit(jl_run *run, jl_batch *b);
+
+/* changelog.c */
+/* Cloud: complete the logs of b->cl_ids through /changelog/bulkfetch. */
+void jl_changelog_bulk_submit(jl_run *run, jl_batch *b, const char *token);
+/* Server (or fallback): complete one issue's log through /issue/{id}/changelog. */
+void jl_changelog_issue_submit(jl_run *run, jl_batch *b, json_t *issue);
+
+/* devstatus.c */
+/* Whether the issue's Development field asks for the dev-status API. */
+int jl_dev_wanted(jl_run *run, json_t *issue);
+void jl_dev_submit(jl_run *run, jl_batch *b, const char *issue_id);
+
+#endif

@@ -1,0 +1,439 @@
+/*
+ * test_jira_sim.c - the Jira client against the simulator (sim/jirasim.py):
+ * completeness on both flavors, fault storms, fail-fast errors, and that dev
+ * status is fetched only where the Development field says so.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jetl.h"
+#include "jira/devfield.h"
+#include "jira/jira.h"
+#include "jirasim.h"
+
+#define USER "sim@example.com"
+#define TOKEN "s3cr3t-t0ken-value"
+
+typedef struct got {
+	json_t *issues;        /* id → array of history ids, oldest first */
+	json_t *order;         /* ids in emission order */
+	json_t *dev;           /* id → dev_status entry */
+	json_t *census;        /* id → true */
+	size_t batches, n_histories_cb;
+	int64_t last[9][2];
+} got;
+
+static int on_census(void *ud, const char *const *ids, size_t n)
+{
+	got *g = ud;
+
+	for (size_t i = 0; i < n; i++)
+		json_object_set_new(g->census, ids[i], json_true());
+	return 0;
+}
+
+static int on_batch(void *ud, json_t *raw, size_t n_issues, size_t n_hist)
+{
+	got *g = ud;
+	json_t *issues = json_object_get(raw, "issues"), *logs = json_object_get(raw, "changelogs");
+	json_t *dev = json_object_get(raw, "dev_status"), *issue, *v;
+	const char *k;
+	size_t i;
+
+	cr_assert_eq(json_array_size(issues), n_issues);
+	g->batches++;
+	g->n_histories_cb += n_hist;
+	json_array_foreach(issues, i, issue) {
+		const char *id = json_string_value(json_object_get(issue, "id"));
+		json_t *hl = json_object_get(logs, id), *ids = json_array(), *h;
+		size_t m;
+
+		cr_assert(id);
+		cr_assert_null(json_object_get(g->issues, id), "issue %s emitted twice", id);
+		if (hl) {
+			json_array_foreach(hl, m, h)
+				json_array_append(ids, json_object_get(h, "id"));
+		} else {
+			json_t *emb = json_object_get(json_object_get(issue, "changelog"), "histories");
+			/* embedded: newest first */
+			for (m = json_array_size(emb); m > 0; m--)
+				json_array_append(ids, json_object_get(json_array_get(emb, m - 1), "id"));
+		}
+		json_object_set_new(g->issues, id, ids);
+		json_array_append_new(g->order, json_string(id));
+	}
+	json_object_foreach(dev, k, v)
+		json_object_set(g->dev, k, v);
+	return 0;
+}
+
+static int on_progress(void *ud, int phase, int64_t done, int64_t total)
+{
+	got *g = ud;
+
+	cr_assert(phase >= 0 && phase < 9);
+	g->last[phase][0] = done;
+	g->last[phase][1] = total;
+	return 0;
+}
+
+static void got_init(got *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->issues = json_object();
+	g->order = json_array();
+	g->dev = json_object();
+	g->census = json_object();
+}
+
+static void got_free(got *g)
+{
+	json_decref(g->issues);
+	json_decref(g->order);
+	json_decref(g->dev);
+	json_decref(g->census);
+}
+
+static void log_stderr(int level, const char *msg, void *ud)
+{
+	(void)ud;
+	fprintf(stderr, "[%d] %s\n", level, msg);
+}
+
+static jl_jira *client(const jirasim *s, int flavor, const char *token, int concurrency)
+{
+	jl_jira_config cfg = { 0 };
+	jl_jira *j = NULL;
+	char err[256] = "";
+
+	cfg.base_url = s->url;
+	cfg.user = USER;
+	cfg.token = token;
+	cfg.auth = JETL_AUTH_BASIC;
+	cfg.flavor = flavor;
+	cfg.concurrency = concurrency;
+	cfg.connect_timeout_ms = 5000;
+	cfg.request_timeout_ms = 30000;
+	cfg.max_attempts = 6;
+	if (getenv("JETL_TEST_LOG")) {
+		/* JETL_TEST_LOG=7 shows every retry */
+		cfg.log_cb = log_stderr;
+		cfg.log_level = atoi(getenv("JETL_TEST_LOG"));
+	}
+	cr_assert_eq(jl_jira_new(&j, &cfg, err, sizeof(err)), 0, "%s", err);
+	return j;
+}
+
+static int run_extract(jl_jira *j, const char *key, int census_all, got *g)
+{
+	jl_jira_extract_req req = { 0 };
+	jl_jira_callbacks cb = { on_census, on_batch, on_progress, g };
+
+	req.project_key = key;
+	req.dev_field_id = "customfield_10000";
+	req.dev_status = 1;
+	req.census_all = census_all;
+	req.batch_size = 100;
+	return jl_jira_extract(j, &req, &cb);
+}
+
+/* Every issue of the dataset once, with every history once and in order. */
+static void check_complete(const char *data, const char *key, got *g)
+{
+	char path[512], *line = NULL;
+	size_t cap = 0, n = 0, capped = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/issues/%s.jsonl", data, key);
+	f = fopen(path, "r");
+	cr_assert(f, "cannot read %s", path);
+	while (getline(&line, &cap, f) > 0) {
+		json_t *rec = json_loads(line, JSON_ALLOW_NUL, NULL), *want, *have, *h;
+		const char *id = json_string_value(json_object_get(rec, "id"));
+		size_t i;
+
+		cr_assert(rec && id);
+		have = json_object_get(g->issues, id);
+		cr_assert(have, "issue %s missing", id);
+		want = json_object_get(rec, "histories");
+		if (json_array_size(want) > 40)
+			capped++;
+		cr_assert_eq(json_array_size(have), json_array_size(want), "issue %s: %zu histories, want %zu", id,
+			     json_array_size(have), json_array_size(want));
+		json_array_foreach(want, i, h)
+			cr_assert_str_eq(json_string_value(json_array_get(have, i)),
+					 json_string_value(json_object_get(h, "id")), "issue %s history %zu", id, i);
+		if (!json_is_null(json_object_get(rec, "dev")) && json_object_get(rec, "dev"))
+			cr_assert(json_object_get(g->dev, id), "issue %s has dev data but none was fetched", id);
+		json_decref(rec);
+		n++;
+	}
+	free(line);
+	fclose(f);
+	cr_assert_eq(json_object_size(g->issues), n, "%zu issues emitted, dataset has %zu",
+		     json_object_size(g->issues), n);
+	cr_assert_gt(capped, 0, "the dataset should hold issues above the embedded cap");
+}
+
+static json_t *sim_stats(const jirasim *s)
+{
+	char *body = jirasim_http(s, "/__sim/stats", NULL);
+	json_t *doc = body ? json_loads(body, 0, NULL) : NULL;
+
+	free(body);
+	cr_assert(doc, "no stats from the simulator");
+	return doc;
+}
+
+static long stat_of(json_t *st, const char *endpoint, const char *status)
+{
+	json_t *e = json_object_get(json_object_get(st, "requests"), endpoint);
+
+	if (!status) {
+		const char *k;
+		json_t *v;
+		long n = 0;
+
+		json_object_foreach(e, k, v)
+			n += (long)json_integer_value(v);
+		return n;
+	}
+	return (long)json_integer_value(json_object_get(e, status));
+}
+
+static char *g_data;
+static jirasim g_sim;
+
+static void fini(void)
+{
+	jirasim_stop(&g_sim);
+	if (g_data)
+		jirasim_rmdir(g_data);
+	free(g_data);
+	g_data = NULL;
+}
+
+static void setup(const char *flavor, const char *const *sim_args)
+{
+	const char *gen_args[] = { "--long-every", "40", "--seed", "7", NULL };
+
+	/* small pages so 450 issues span many census and body pages */
+	setenv("JETL_JIRA_ID_PAGE", "120", 1);
+	setenv("JETL_JIRA_BACKOFF_MS", "20", 1);
+	jetl_global_init();
+	g_data = jirasim_gen("ABC:450,XYZ:30", flavor, gen_args);
+	jirasim_start(&g_sim, g_data, flavor, sim_args);
+}
+
+static void complete_run(const char *flavor, int jflavor, const char *const *sim_args, int concurrency)
+{
+	got g;
+	jl_jira *j;
+	int rc;
+
+	setup(flavor, sim_args);
+	got_init(&g);
+	j = client(&g_sim, jflavor, TOKEN, concurrency);
+	rc = run_extract(j, "ABC", 1, &g);
+	cr_assert_eq(rc, 0, "extract: %d %s", rc, jl_jira_error(j));
+	check_complete(g_data, "ABC", &g);
+	cr_assert_eq(json_object_size(g.census), 450, "census reported %zu ids", json_object_size(g.census));
+	cr_assert_eq(g.last[JETL_PHASE_ISSUES][0], 450);
+	cr_assert_eq(g.last[JETL_PHASE_ISSUES][1], 450);
+	cr_assert_eq(g.last[JETL_PHASE_CHANGELOGS][0], g.last[JETL_PHASE_CHANGELOGS][1]);
+	cr_assert_gt(g.last[JETL_PHASE_CHANGELOGS][0], 0);
+	cr_assert_gt(g.batches, 4);
+	{
+		jl_jira_stats st;
+
+		jl_jira_get_stats(j, &st);
+		cr_log_info("%s: %lld requests, %lld retries, %lld 429s, %lld 5xx, %.2f s waited", flavor,
+			    (long long)st.requests, (long long)st.retries, (long long)st.rate_limited,
+			    (long long)st.server_errors, st.wait_seconds);
+	}
+	jl_jira_free(j);
+	got_free(&g);
+}
+
+Test(jira_sim, cloud_project_arrives_complete, .fini = fini, .timeout = 120)
+{
+	complete_run("cloud", JETL_FLAVOR_AUTO, NULL, 8);
+	{
+		json_t *st = sim_stats(&g_sim);
+
+		/* never the legacy search on Cloud */
+		cr_assert_eq(stat_of(st, "POST /rest/api/{ver}/search", NULL), 0);
+		cr_assert_gt(stat_of(st, "POST /rest/api/{ver}/changelog/bulkfetch", "200"), 0);
+		json_decref(st);
+	}
+}
+
+Test(jira_sim, server_project_arrives_complete, .fini = fini, .timeout = 120)
+{
+	complete_run("server", JETL_FLAVOR_AUTO, NULL, 8);
+	{
+		json_t *st = sim_stats(&g_sim);
+
+		cr_assert_gt(stat_of(st, "GET /rest/api/{ver}/issue/{idOrKey}/changelog", "200"), 0);
+		json_decref(st);
+	}
+}
+
+static const char *const storm[] = { "--rate", "40", "--burst", "8", "--fail-503", "0.05", "--reset", "0.04",
+				     "--truncate", "0.04", "--seed", "3", NULL };
+
+Test(jira_sim, cloud_storm_still_complete, .fini = fini, .timeout = 300)
+{
+	complete_run("cloud", JETL_FLAVOR_CLOUD, storm, 8);
+	{
+		json_t *st = sim_stats(&g_sim);
+		json_t *bs = json_object_get(st, "by_status");
+		long n429 = (long)json_integer_value(json_object_get(bs, "429"));
+		long n200 = (long)json_integer_value(json_object_get(bs, "200"));
+
+		cr_log_info("cloud storm: sim saw %ld 200s, %ld 429s, %ld 503s, %ld resets, %ld truncated", n200, n429,
+			    (long)json_integer_value(json_object_get(bs, "503")),
+			    (long)json_integer_value(json_object_get(bs, "reset")),
+			    (long)json_integer_value(json_object_get(bs, "truncated")));
+		cr_assert_gt(n429, 0, "the storm should have rate limited us");
+		/* honouring Retry-After keeps 429s a small share; hammering makes them most answers */
+		cr_assert_lt(n429 * 2, n200, "%ld 429s for %ld 200s: Retry-After was not honoured", n429, n200);
+		json_decref(st);
+	}
+}
+
+Test(jira_sim, server_storm_still_complete, .fini = fini, .timeout = 300)
+{
+	complete_run("server", JETL_FLAVOR_SERVER, storm, 8);
+}
+
+Test(jira_sim, bad_token_fails_fast_with_the_cause, .fini = fini, .timeout = 60)
+{
+	const char *args[] = { "--user", USER, "--token", TOKEN, NULL };
+	got g;
+	jl_jira *j;
+	char *tz = NULL;
+	int rc;
+
+	setup("cloud", args);
+	got_init(&g);
+	j = client(&g_sim, JETL_FLAVOR_CLOUD, "wrong-token-123", 4);
+	rc = jl_jira_myself_tz(j, &tz);
+	cr_assert_eq(rc, JETL_EAUTH, "rc %d: %s", rc, jl_jira_error(j));
+	cr_assert(strstr(jl_jira_error(j), "HTTP 401 on GET /rest/api/3/myself"), "%s", jl_jira_error(j));
+	cr_assert(strstr(jl_jira_error(j), "check the user and token"), "%s", jl_jira_error(j));
+	cr_assert_null(strstr(jl_jira_error(j), "wrong-token"));
+	rc = run_extract(j, "ABC", 0, &g);
+	cr_assert_eq(rc, JETL_EAUTH);
+	{
+		json_t *st = sim_stats(&g_sim);
+		cr_assert_eq(json_integer_value(json_object_get(json_object_get(st, "by_status"), "401")), 2,
+			     "401 must not be retried");
+		json_decref(st);
+	}
+	jl_jira_free(j);
+	/* the right token works */
+	j = client(&g_sim, JETL_FLAVOR_CLOUD, TOKEN, 4);
+	cr_assert_eq(jl_jira_myself_tz(j, &tz), 0, "%s", jl_jira_error(j));
+	cr_assert_str_eq(tz, "Asia/Shanghai");
+	free(tz);
+	jl_jira_free(j);
+	got_free(&g);
+}
+
+Test(jira_sim, legacy_search_on_cloud_is_410_not_retried, .fini = fini, .timeout = 60)
+{
+	got g;
+	jl_jira *j;
+	int rc;
+
+	setup("cloud", NULL);
+	got_init(&g);
+	/* a client wrongly configured as Server calls the removed /search */
+	j = client(&g_sim, JETL_FLAVOR_SERVER, TOKEN, 4);
+	rc = run_extract(j, "ABC", 0, &g);
+	cr_assert_eq(rc, JETL_EGONE, "rc %d: %s", rc, jl_jira_error(j));
+	cr_assert(strstr(jl_jira_error(j), "HTTP 410 on POST /rest/api/2/search"), "%s", jl_jira_error(j));
+	{
+		json_t *st = sim_stats(&g_sim);
+		cr_assert_eq(stat_of(st, "POST /rest/api/{ver}/search", "410"), 1);
+		json_decref(st);
+	}
+	jl_jira_free(j);
+	got_free(&g);
+}
+
+Test(jira_sim, no_dev_permission_names_view_dev_tools, .fini = fini, .timeout = 60)
+{
+	const char *args[] = { "--no-dev-permission", NULL };
+	got g;
+	jl_jira *j;
+	int rc;
+
+	setup("cloud", args);
+	got_init(&g);
+	j = client(&g_sim, JETL_FLAVOR_CLOUD, TOKEN, 4);
+	rc = run_extract(j, "ABC", 0, &g);
+	cr_assert_eq(rc, JETL_EFORBIDDEN, "rc %d: %s", rc, jl_jira_error(j));
+	cr_assert(strstr(jl_jira_error(j), "VIEW_DEV_TOOLS"), "%s", jl_jira_error(j));
+	jl_jira_free(j);
+	got_free(&g);
+}
+
+/* Count the issues whose Development field says there is something. */
+static long dev_wanted(const char *data, const char *key)
+{
+	char path[512], *line = NULL;
+	size_t cap = 0;
+	long n = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/issues/%s.jsonl", data, key);
+	f = fopen(path, "r");
+	cr_assert(f);
+	while (getline(&line, &cap, f) > 0) {
+		json_t *rec = json_loads(line, JSON_ALLOW_NUL, NULL);
+		json_t *v = json_object_get(json_object_get(json_object_get(rec, "issue"), "fields"), "customfield_10000");
+		jl_devfield df;
+
+		jl_devfield_parse(json_string_value(v), json_string_length(v), &df);
+		n += df.has_data;
+		jl_devfield_clear(&df);
+		json_decref(rec);
+	}
+	free(line);
+	fclose(f);
+	return n;
+}
+
+Test(jira_sim, dev_status_only_where_the_field_says_so, .fini = fini, .timeout = 120)
+{
+	const char *flavors[] = { "cloud", "server" };
+
+	for (int k = 0; k < 2; k++) {
+		got g;
+		jl_jira *j;
+		json_t *st;
+		long want;
+
+		setup(flavors[k], NULL);
+		got_init(&g);
+		j = client(&g_sim, JETL_FLAVOR_AUTO, TOKEN, 8);
+		cr_assert_eq(run_extract(j, "ABC", 0, &g), 0, "%s", jl_jira_error(j));
+		want = dev_wanted(g_data, "ABC");
+		st = sim_stats(&g_sim);
+		cr_assert_gt(want, 0);
+		cr_assert_lt(want, 450);
+		cr_assert_eq(stat_of(st, "GET /rest/dev-status/{ver}/issue/summary", NULL), want, "%s: %ld summaries, want %ld",
+			     flavors[k], stat_of(st, "GET /rest/dev-status/{ver}/issue/summary", NULL), want);
+		cr_assert_eq((long)json_object_size(g.dev), want);
+		cr_assert_gt(stat_of(st, "GET /rest/dev-status/{ver}/issue/detail", "200"), 0);
+		json_decref(st);
+		jl_jira_free(j);
+		got_free(&g);
+		fini();
+	}
+}

@@ -1,0 +1,384 @@
+/*
+ * test_jira_pure.c - the pure parts of the Jira client, over recorded values:
+ * the Development field, timestamps, time zones and JQL dates, Retry-After /
+ * X-RateLimit-Reset, backoff bounds, URL joining, history merging.
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jetl.h"
+#include "jira/devfield.h"
+#include "jira/internal.h"
+#include "jira/retry.h"
+#include "jira/tz.h"
+
+static char *slurp_line(const char *path, int n)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len = -1;
+
+	cr_assert(f, "cannot open %s", path);
+	for (int i = 0; i <= n; i++)
+		len = getline(&line, &cap, f);
+	fclose(f);
+	cr_assert_gt(len, 0);
+	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+		line[--len] = '\0';
+	return line;
+}
+
+static const char *fixtures(void)
+{
+	const char *d = getenv("JETL_FIXTURES");
+
+	cr_assert(d, "JETL_FIXTURES not set");
+	return d;
+}
+
+Test(devfield, server_form_with_instances)
+{
+	char path[512], *v;
+	jl_devfield f;
+
+	snprintf(path, sizeof(path), "%s/server_development_field_values_jqtr.txt", fixtures());
+	v = slurp_line(path, 0);
+	cr_assert_eq(jl_devfield_parse(v, strlen(v), &f), 0);
+	cr_assert_eq(f.form, JL_DEVFIELD_SERVER);
+	cr_assert_eq(f.has_data, 1);
+	cr_assert_eq(f.stale, 1);
+	cr_assert_eq(f.build_count, 3);
+	cr_assert_eq(f.build_successful, 3);
+	cr_assert_eq(f.build_failed, 0);
+	cr_assert_eq(f.review_count, 1);
+	cr_assert_eq(f.pr_count, 0);
+	cr_assert_str_eq(f.pr_state, "");
+	cr_assert(f.summary && json_is_object(json_object_get(f.summary, "build")));
+	{
+		int bamboo = 0, fecru = 0;
+		size_t i;
+		json_t *p;
+
+		json_array_foreach(f.providers, i, p) {
+			bamboo |= !strcmp(json_string_value(p), "bamboo");
+			fecru |= !strcmp(json_string_value(p), "fecru");
+		}
+		cr_assert(bamboo && fecru, "providers from byInstanceType");
+	}
+	jl_devfield_clear(&f);
+	free(v);
+}
+
+Test(devfield, server_form_empty)
+{
+	char path[512], *v;
+	jl_devfield f;
+
+	snprintf(path, sizeof(path), "%s/server_development_field_values_jqtr.txt", fixtures());
+	v = slurp_line(path, 1);
+	cr_assert_eq(jl_devfield_parse(v, strlen(v), &f), 0);
+	cr_assert_eq(f.form, JL_DEVFIELD_SERVER);
+	cr_assert_eq(f.has_data, 0, "an all-zero summary says nothing is linked");
+	cr_assert_eq(f.commit_count, 0);
+	cr_assert_eq(json_array_size(f.providers), 0);
+	jl_devfield_clear(&f);
+	free(v);
+}
+
+Test(devfield, every_recorded_cloud_value)
+{
+	char path[512];
+	FILE *f;
+	char *line = NULL;
+	size_t cap = 0;
+	int empty = 0, filled = 0;
+	const char *root = getenv("JETL_SOURCE_ROOT");
+
+	cr_assert(root);
+	snprintf(path, sizeof(path), "%s/tests/data/jira_devfield_cloud_devlake.txt", root);
+	f = fopen(path, "r");
+	cr_assert(f);
+	while (getline(&line, &cap, f) > 0) {
+		char *v = strchr(line, '\t') + 1;
+		jl_devfield d;
+
+		v[strcspn(v, "\n")] = '\0';
+		cr_assert_eq(jl_devfield_parse(v, strlen(v), &d), 0, "value %s", v);
+		if (d.form == JL_DEVFIELD_EMPTY) {
+			empty++;
+			cr_assert_eq(d.has_data, 0);
+		} else {
+			filled++;
+			cr_assert_eq(d.form, JL_DEVFIELD_CLOUD);
+			cr_assert_eq(d.has_data, 1);
+			cr_assert_eq(d.stale, 1);
+			cr_assert_eq(d.commit_count, 1);
+			cr_assert_eq(d.pr_count, -1, "the field does not say anything about PRs");
+			cr_assert_str_eq(json_string_value(json_array_get(d.providers, 0)), "bitbucket");
+			cr_assert_str_eq(d.last_updated[0] ? "set" : "", "set");
+		}
+		jl_devfield_clear(&d);
+	}
+	free(line);
+	fclose(f);
+	cr_assert_eq(empty, 31);
+	cr_assert_eq(filled, 2);
+}
+
+Test(devfield, other_forms)
+{
+	const char *pr = "{pullrequest={dataType=pullrequest, state=MERGED, stateCount=15}, json={\"cachedValue\":"
+			 "{\"errors\":[],\"summary\":{\"pullrequest\":{\"overall\":{\"count\":15,\"lastUpdated\":"
+			 "\"2021-01-02T10:00:00.000+0800\",\"stateCount\":15,\"state\":\"MERGED\",\"dataType\":"
+			 "\"pullrequest\",\"open\":false},\"byInstanceType\":{\"GitHub\":{\"count\":15,\"name\":"
+			 "\"GitHub\"}}}}},\"isStale\":false}}";
+	const char *old = "PullRequestOverallDetails{openCount=1, mergedCount=2, declinedCount=0}";
+	jl_devfield f;
+
+	cr_assert_eq(jl_devfield_parse(pr, strlen(pr), &f), 0);
+	cr_assert_eq(f.form, JL_DEVFIELD_CLOUD);
+	cr_assert_eq(f.pr_count, 15);
+	cr_assert_eq(f.pr_merged, 15);
+	cr_assert_eq(f.pr_open, 0);
+	cr_assert_str_eq(f.pr_state, "MERGED");
+	cr_assert_eq(f.stale, 0);
+	cr_assert_eq(f.has_data, 1);
+	jl_devfield_clear(&f);
+
+	cr_assert_eq(jl_devfield_parse(old, strlen(old), &f), 0);
+	cr_assert_eq(f.form, JL_DEVFIELD_OVERALL);
+	cr_assert_eq(f.pr_count, 3);
+	cr_assert_eq(f.pr_open, 1);
+	cr_assert_eq(f.pr_merged, 2);
+	cr_assert_str_eq(f.pr_state, "OPEN");
+	cr_assert_eq(f.has_data, 1);
+	jl_devfield_clear(&f);
+
+	cr_assert_eq(jl_devfield_parse(" {} ", 4, &f), 0);
+	cr_assert_eq(f.form, JL_DEVFIELD_EMPTY);
+	cr_assert_eq(f.has_data, 0);
+	jl_devfield_clear(&f);
+
+	cr_assert_eq(jl_devfield_parse(NULL, 0, &f), 0);
+	cr_assert_eq(f.form, JL_DEVFIELD_ABSENT);
+	cr_assert_eq(f.has_data, 1, "absent: ask the API");
+	jl_devfield_clear(&f);
+
+	/* broken: never a crash, and the API gets asked */
+	cr_assert_eq(jl_devfield_parse("{repository={count=1}, json={\"cachedValue\":{", 44, &f), JETL_EPROTOCOL);
+	cr_assert_eq(f.has_data, 1);
+	jl_devfield_clear(&f);
+	cr_assert_eq(jl_devfield_parse("whatever", 8, &f), JETL_EPROTOCOL);
+	cr_assert_eq(f.form, JL_DEVFIELD_UNKNOWN);
+	jl_devfield_clear(&f);
+}
+
+Test(time, jira_timestamps)
+{
+	int64_t ms;
+	int off;
+
+	cr_assert_eq(jl_jira_time_parse("2020-06-12T08:24:56.048+0800", &ms, &off), 0);
+	cr_assert_eq(ms, 1591921496048LL);
+	cr_assert_eq(off, 8 * 3600);
+	cr_assert_eq(jl_jira_time_parse("2020-06-12T00:24:56.048Z", &ms, &off), 0);
+	cr_assert_eq(ms, 1591921496048LL);
+	cr_assert_eq(off, 0);
+	cr_assert_eq(jl_jira_time_parse("2020-06-12T08:24:56.048+08:00", &ms, &off), 0);
+	cr_assert_eq(ms, 1591921496048LL);
+	cr_assert_eq(jl_jira_time_parse("2018-05-04T19:14:51.500-0700", &ms, &off), 0);
+	cr_assert_eq(ms, 1525486491500LL);
+	cr_assert_eq(off, -7 * 3600);
+	cr_assert_eq(jl_jira_time_parse("2021-03-04T10:00:00.000+0530", &ms, &off), 0);
+	cr_assert_eq(off, 5 * 3600 + 1800);
+	cr_assert_eq(jl_jira_time_parse("2020-06-12T08:24:56+0800", &ms, NULL), 0);
+	cr_assert_eq(ms, 1591921496000LL);
+	cr_assert_eq(jl_jira_time_parse("1591921496048", &ms, &off), 0);
+	cr_assert_eq(ms, 1591921496048LL);
+	cr_assert_eq(jl_jira_time_parse("2020-06-12", &ms, NULL), 0);
+	cr_assert_eq(ms, 1591920000000LL);
+	cr_assert_eq(jl_jira_time_parse("2020-13-12T08:24:56.048+0800", &ms, NULL), JETL_EINVAL);
+	cr_assert_eq(jl_jira_time_parse("yesterday", &ms, NULL), JETL_EINVAL);
+	cr_assert_eq(jl_jira_time_parse("2020-06-12T08:24:56.048+08xx", &ms, NULL), JETL_EINVAL);
+}
+
+Test(time, zone_offsets)
+{
+	int off;
+
+	cr_assert_eq(jl_tz_offset("Asia/Shanghai", 1591921496, &off), 0);
+	cr_assert_eq(off, 8 * 3600);
+	cr_assert_eq(jl_tz_offset("Asia/Kolkata", 1591921496, &off), 0);
+	cr_assert_eq(off, 5 * 3600 + 1800);
+	cr_assert_eq(jl_tz_offset("UTC", 1591921496, &off), 0);
+	cr_assert_eq(off, 0);
+	cr_assert_eq(jl_tz_offset("Etc/UTC", 1591921496, &off), 0);
+	cr_assert_eq(off, 0);
+	/* Los Angeles across DST: 2024-03-10 02:00 PST = 10:00 UTC */
+	cr_assert_eq(jl_tz_offset("America/Los_Angeles", 1710064799, &off), 0);
+	cr_assert_eq(off, -8 * 3600);
+	cr_assert_eq(jl_tz_offset("America/Los_Angeles", 1710064800, &off), 0);
+	cr_assert_eq(off, -7 * 3600);
+	/* 2024-11-03 02:00 PDT = 09:00 UTC: back to PST */
+	cr_assert_eq(jl_tz_offset("America/Los_Angeles", 1730624399, &off), 0);
+	cr_assert_eq(off, -7 * 3600);
+	cr_assert_eq(jl_tz_offset("America/Los_Angeles", 1730624400, &off), 0);
+	cr_assert_eq(off, -8 * 3600);
+	/* past the table (2050): the POSIX footer rule */
+	cr_assert_eq(jl_tz_offset("America/Los_Angeles", 2540246400LL /* 2050-07-01 */, &off), 0);
+	cr_assert_eq(off, -7 * 3600);
+	cr_assert_eq(jl_tz_offset("America/Los_Angeles", 2524608000LL /* 2050-01-01 */, &off), 0);
+	cr_assert_eq(off, -8 * 3600);
+	/* southern hemisphere past the table: Sydney in January is daylight time */
+	cr_assert_eq(jl_tz_offset("Australia/Sydney", 2524608000LL, &off), 0);
+	cr_assert_eq(off, 11 * 3600);
+	cr_assert_eq(jl_tz_offset("Australia/Sydney", 2540246400LL, &off), 0);
+	cr_assert_eq(off, 10 * 3600);
+	/* refused names */
+	cr_assert_eq(jl_tz_offset("../../etc/passwd", 0, &off), JETL_EINVAL);
+	cr_assert_eq(jl_tz_offset("/etc/passwd", 0, &off), JETL_EINVAL);
+	cr_assert_eq(jl_tz_offset("Mars/Olympus_Mons", 0, &off), JETL_ENOENT);
+}
+
+Test(time, jql_dates)
+{
+	char out[32];
+
+	/* 2020-06-12T00:24:56Z */
+	jl_tz_jql_date(out, 1591921496, 8 * 3600);
+	cr_assert_str_eq(out, "2020/06/12 08:24");
+	jl_tz_jql_date(out, 1591921496, 0);
+	cr_assert_str_eq(out, "2020/06/12 00:24");
+	jl_tz_jql_date(out, 1591921496, -7 * 3600);
+	cr_assert_str_eq(out, "2020/06/11 17:24");
+	jl_tz_jql_date(out, 1591921496, 5 * 3600 + 1800);
+	cr_assert_str_eq(out, "2020/06/12 05:54");
+	/* floored, never rounded up */
+	jl_tz_jql_date(out, 1591921499 + 59, 0);
+	cr_assert_str_eq(out, "2020/06/12 00:25");
+	jl_tz_jql_date(out, 0, -3600);
+	cr_assert_str_eq(out, "1969/12/31 23:00");
+	{
+		int off;
+
+		cr_assert_eq(jl_tz_offset("America/Los_Angeles", 1710064800, &off), 0);
+		jl_tz_jql_date(out, 1710064800, off);
+		cr_assert_str_eq(out, "2024/03/10 03:00");
+	}
+}
+
+Test(retry, retry_after_and_reset)
+{
+	double s;
+	int64_t ms;
+
+	cr_assert_eq(jl_retry_after_parse("5", 0, &s), 0);
+	cr_assert_float_eq(s, 5.0, 1e-9);
+	cr_assert_eq(jl_retry_after_parse("0", 0, &s), 0);
+	cr_assert_float_eq(s, 0.0, 1e-9);
+	cr_assert_eq(jl_retry_after_parse(" 12 ", 0, &s), 0);
+	cr_assert_float_eq(s, 12.0, 1e-9);
+	cr_assert_eq(jl_jira_time_parse("2015-10-21T07:28:00Z", &ms, NULL), 0);
+	cr_assert_eq(jl_retry_after_parse("Wed, 21 Oct 2015 07:28:00 GMT", (double)ms / 1000 - 10, &s), 0);
+	cr_assert_float_eq(s, 10.0, 1e-6);
+	cr_assert_eq(jl_retry_after_parse("Wed, 21 Oct 2015 07:28:00 GMT", (double)ms / 1000 + 10, &s), 0);
+	cr_assert_float_eq(s, 0.0, 1e-9);
+	cr_assert_eq(jl_retry_after_parse("soon", 0, &s), -1);
+	cr_assert_eq(jl_retry_after_parse("-3", 0, &s), -1);
+	cr_assert_eq(jl_retry_after_parse("", 0, &s), -1);
+
+	cr_assert_eq(jl_jira_time_parse("2025-01-01T10:00:00Z", &ms, NULL), 0);
+	cr_assert_eq(jl_ratelimit_reset_parse("2025-01-01T10:00:00.500Z", (double)ms / 1000, 300, &s), 0);
+	cr_assert_float_eq(s, 0.5, 1e-6);
+	cr_assert_eq(jl_ratelimit_reset_parse("2025-01-01T18:00:02.000+0800", (double)ms / 1000, 300, &s), 0);
+	cr_assert_float_eq(s, 2.0, 1e-6);
+	cr_assert_eq(jl_ratelimit_reset_parse("2025-01-01T09:00:00Z", (double)ms / 1000, 300, &s), 0);
+	cr_assert_float_eq(s, 0.0, 1e-9, "a reset in the past means now");
+	cr_assert_eq(jl_ratelimit_reset_parse("2025-01-02T10:00:00Z", (double)ms / 1000, 300, &s), 0);
+	cr_assert_float_eq(s, 300.0, 1e-9, "a skewed clock is capped");
+	cr_assert_eq(jl_ratelimit_reset_parse("1735725600", 0, 300, &s), -1);
+	cr_assert_eq(jl_ratelimit_reset_parse("garbage", 0, 300, &s), -1);
+}
+
+Test(retry, backoff_bounds)
+{
+	for (int i = 0; i <= 100; i++) {
+		double u = i / 100.0;
+		double d1 = jl_backoff_delay(1, 2.0, 30.0, u);
+		double d3 = jl_backoff_delay(3, 2.0, 30.0, u);
+		double d9 = jl_backoff_delay(9, 2.0, 30.0, u);
+
+		cr_assert(d1 >= 1.4 && d1 < 2.6, "attempt 1: %f", d1);
+		cr_assert(d3 >= 5.6 && d3 < 10.4, "attempt 3: %f", d3);
+		cr_assert(d9 >= 21.0 && d9 < 39.0, "capped: %f", d9);
+	}
+	cr_assert(jl_backoff_delay(1, 0.02, 0.32, 0.5) < 0.03);
+	cr_assert(jl_http_status_retriable(429));
+	cr_assert(jl_http_status_retriable(503));
+	cr_assert(jl_http_status_retriable(502));
+	for (long s = 400; s < 500; s++)
+		if (s != 429)
+			cr_assert(!jl_http_status_retriable(s), "%ld", s);
+}
+
+Test(retry, url_join)
+{
+	const char *cases[][3] = {
+		{ "https://x.atlassian.net", "/rest/api/3/myself", "https://x.atlassian.net/rest/api/3/myself" },
+		{ "https://x.atlassian.net/", "/rest/api/3/myself", "https://x.atlassian.net/rest/api/3/myself" },
+		{ "https://api.atlassian.com/ex/jira/abc-123", "/rest/api/3/field",
+		  "https://api.atlassian.com/ex/jira/abc-123/rest/api/3/field" },
+		{ "https://api.atlassian.com/ex/jira/abc-123//", "rest/api/3/field",
+		  "https://api.atlassian.com/ex/jira/abc-123/rest/api/3/field" },
+		{ "http://jira.local:8080/jira", "/rest/api/2/search?startAt=0",
+		  "http://jira.local:8080/jira/rest/api/2/search?startAt=0" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *u = jl_url_join(cases[i][0], cases[i][1]);
+
+		cr_assert_str_eq(u, cases[i][2]);
+		free(u);
+	}
+}
+
+Test(changelog, merge_dedupes_and_orders_oldest_first)
+{
+	/* embedded: newest first; fetched: oldest first, overlapping, one with an epoch number */
+	json_t *emb = json_loads("[{\"id\":\"30\",\"created\":\"2020-06-12T10:00:00.000+0800\"},"
+				 "{\"id\":\"20\",\"created\":\"2020-06-12T09:00:00.000+0800\"}]", 0, NULL);
+	json_t *got = json_loads("[{\"id\":\"5\",\"created\":1591920000000},"
+				 "{\"id\":\"10\",\"created\":\"2020-06-12T08:00:00.000+0800\"},"
+				 "{\"id\":\"11\",\"created\":\"2020-06-12T00:00:00.000Z\"},"
+				 "{\"id\":\"20\",\"created\":\"2020-06-12T09:00:00.000+0800\"}]", 0, NULL);
+	json_t *all = jl_histories_merge(emb, got);
+	const char *want[] = { "5", "10", "11", "20", "30" };
+
+	cr_assert_eq(json_array_size(all), 5);
+	for (size_t i = 0; i < 5; i++)
+		cr_assert_str_eq(json_string_value(json_object_get(json_array_get(all, i), "id")), want[i]);
+	json_decref(emb);
+	json_decref(got);
+	json_decref(all);
+}
+
+Test(search, jql_quoting)
+{
+	jl_jira_extract_req req = { 0 };
+	char *q;
+
+	req.project_key = "AB\"C";
+	req.updated_since = "2024/03/10 03:00";
+	req.jql_extra = "issuetype = Bug";
+	q = jl_jql_for(&req, 1, 1);
+	cr_assert_str_eq(q, "project = \"AB\\\"C\" AND updated >= \"2024/03/10 03:00\" AND (issuetype = Bug) "
+			    "ORDER BY created ASC, key ASC");
+	free(q);
+	q = jl_jql_for(&req, 0, 0);
+	cr_assert_str_eq(q, "project = \"AB\\\"C\"");
+	free(q);
+}
