@@ -481,3 +481,18 @@ func TestExample(t *testing.T) {
 		t.Fatalf("unexpected output:\n%s", out)
 	}
 }
+
+func TestFieldMap(t *testing.T) {
+	db := freshDB(t)
+	ctx := open(t, jetl.Options{DB: db})
+	must(t, ctx.FieldMap("customfield_10016", 1), "FieldMap")
+	if got := psql(t, db, "SELECT jira_field_id FROM custom_field_mappings WHERE slot = 1"); got != "customfield_10016" {
+		t.Fatalf("slot 1 holds %q", got)
+	}
+	err := ctx.FieldMap("customfield_10016", 21)
+	var je *jetl.Error
+	if !errors.As(err, &je) || je.Status != jetl.EINVAL || je.Message == "" || ctx.LastError() != je.Message {
+		t.Fatalf("slot 21: %v (last error %q)", err, ctx.LastError())
+	}
+	must(t, ctx.FieldMap("customfield_10016", 0), "FieldMap unmap")
+}

@@ -16,6 +16,7 @@ import unittest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import jetl  # noqa: E402
+import support  # noqa: E402
 from support import (FreshDatabase, Simulator, pipeline, require_db, rss_kib,  # noqa: E402
                      run_cli, ROOT, PYTHON)
 
@@ -358,15 +359,58 @@ class TestPipeline(unittest.TestCase):
         self.assertEqual(db.query("SELECT count(*) FROM work_items")[0][0], self.sim.issues["PYB"])
 
     @pipeline
-    def test_fields(self):
-        db = self.fresh("pyfields")
+    def test_transform_batch_of_a_raw_row(self):
+        """transform_batch alone: a raw row holding the simulator's search answer."""
+        import base64
+        import json
+        import urllib.request
+        db = self.fresh("pytransform")
         ctx = self.open(db)
-        n = ctx.fields_sync()
-        self.assertGreater(n, 0)
+        body = json.dumps({"jql": "project = PYB ORDER BY key", "maxResults": 100,
+                           "fields": ["*all"], "expand": "changelog"}).encode()
+        auth = base64.b64encode(("%s:%s" % (support.SIM_USER, support.SIM_TOKEN)).encode()).decode()
+        req = urllib.request.Request(self.sim.url + "/rest/api/3/search/jql", data=body, method="POST",
+                                     headers={"Content-Type": "application/json",
+                                              "Authorization": "Basic " + auth})
+        with urllib.request.urlopen(req, timeout=30) as r:
+            page = json.load(r)
+        issues = page["issues"]
+        self.assertEqual(len(issues), self.sim.issues["PYB"])
+        raw_id = db.query(
+            "INSERT INTO raw_extraction_data (tenant_id, integration_id, type, project_key, raw_data, item_count)"
+            " VALUES (1, 1, 'jira_issues_changelogs_dev_status', 'PYB', %s, %s) RETURNING id",
+            (json.dumps({"issues": issues}), len(issues)))[0][0]
+        ctx.field_map("customfield_10016", 1)
+        t = ctx.transform_batch(raw_id)
+        self.assertIsInstance(t, jetl.TransformResult)
+        self.assertEqual((t.raw_id, t.work_items), (raw_id, len(issues)))
+        self.assertGreater(t.changelog_items, 0)
+        rows = db.rows()
+        self.assertEqual(len(rows["work_items"]), len(issues))
+        self.assertEqual(db.query("SELECT status FROM raw_extraction_data WHERE id = %s", (raw_id,)),
+                         [("completed",)])
+        self.assertEqual(ctx.transform_batch(raw_id).work_items, len(issues))   # idempotent
+        self.assertEqual(db.rows(), rows)
+        with self.assertRaises(jetl.NoEntryError) as cm:
+            ctx.transform_batch(10 ** 12)
+        self.assertTrue(cm.exception.message)
+
+    @pipeline
+    def test_field_map(self):
+        db = self.fresh("pyfmap")
+        ctx = self.open(db)
         ctx.field_map("customfield_10016", 1)
         self.assertEqual(db.query("SELECT jira_field_id FROM custom_field_mappings WHERE slot = 1"),
                          [("customfield_10016",)])
         ctx.field_map("customfield_10016", 0)
+        self.assertEqual(db.query("SELECT count(*) FROM custom_field_mappings"), [(0,)])
+        with self.assertRaises(jetl.InvalidArgumentError):
+            ctx.field_map("customfield_10016", 21)
+
+    @pipeline
+    def test_fields_sync(self):
+        ctx = self.open(self.fresh("pyfields"))
+        self.assertGreater(ctx.fields_sync(), 0)
 
     @pipeline
     def test_example_script(self):
