@@ -94,6 +94,8 @@ static int start_queue(struct job_run *jr)
 		return jl_fail(ctx, rc, "%s", err);
 	if (!jr->inproc)
 		return JETL_OK;
+	if ((rc = jl_queue_declare(jr->pub, jr->transform_queue)) != JETL_OK)
+		return jl_fail(ctx, rc, "%s", jl_queue_error(jr->pub));
 	memset(&jr->w, 0, sizeof(jr->w));
 	jr->w.parent = ctx;
 	jr->w.queue_url = NULL;

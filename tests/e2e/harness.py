@@ -31,14 +31,21 @@ def admin_dsn():
     return dsn
 
 
+def admin(sql):
+    c = psycopg2.connect(admin_dsn())
+    try:
+        c.autocommit = True
+        c.cursor().execute(sql)
+    finally:
+        c.close()
+
+
 class Database:
     """A throwaway database on the private server."""
 
     def __init__(self):
         self.name = "jetl_e2e_" + uuid.uuid4().hex[:10]
-        with psycopg2.connect(admin_dsn()) as c:
-            c.autocommit = True
-            c.cursor().execute("CREATE DATABASE " + self.name)
+        admin("CREATE DATABASE " + self.name)
         self.dsn = admin_dsn().rsplit("/", 1)[0] + "/" + self.name
 
     def query(self, sql, args=None):
@@ -79,9 +86,7 @@ class Database:
         return out
 
     def drop(self):
-        with psycopg2.connect(admin_dsn()) as c:
-            c.autocommit = True
-            c.cursor().execute("DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.name)
+        admin("DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.name)
 
 
 class Vhost:
@@ -116,13 +121,17 @@ class Simulator:
             [PY, os.path.join(ROOT, "sim", "jirasim.py"), "--data", data, "--port", "0",
              "--port-file", self.port_file, "--user", USER, "--token", TOKEN, "--quiet", *extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        port = ""
         for _ in range(300):
-            if os.path.exists(self.port_file) and open(self.port_file).read().strip():
-                break
+            if os.path.exists(self.port_file):
+                with open(self.port_file) as f:
+                    port = f.read().strip()
+                if port:
+                    break
             time.sleep(0.05)
         else:
             raise RuntimeError("simulator did not start")
-        self.url = "http://127.0.0.1:%s" % open(self.port_file).read().strip()
+        self.url = "http://127.0.0.1:%s" % port
 
     def control(self, path, body=None):
         req = urllib.request.Request(self.url + "/__sim/" + path, method="POST" if body is not None else "GET",
