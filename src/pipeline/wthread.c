@@ -115,10 +115,13 @@ static void handle_extract(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, jl_queue_m
 {
 	ctx->opts.tenant_id = (int)json_integer_value(json_object_get(body, "tenant_id"));
 	ctx->opts.integration_id = (int)json_integer_value(json_object_get(body, "integration_id"));
-	/* Failures are recorded on the job; redelivering an extraction that
-	 * failed after all its retries would only repeat them. */
-	jl_extract_from_message(ctx, body, w->queue_url);
+	/* Acked before the run: an extraction takes longer than the AMQP
+	 * heartbeat window of a consumer that is busy, so a late ack would be
+	 * refused and the project extracted twice. A worker that dies mid-run
+	 * leaves the job 'running' with its project not counted (visible on the
+	 * job); failures are recorded on the job either way. */
 	jl_queue_ack(q, m);
+	jl_extract_from_message(ctx, body, w->queue_url);
 	atomic_fetch_add(&w->extracted, 1);
 }
 
