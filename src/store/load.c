@@ -136,6 +136,8 @@ static const char temp_ddl[] =
 "  build_successful_count integer, review_count integer, providers text[], repositories text[],"
 "  last_updated timestamptz, is_stale boolean, source text, detail jsonb) ON COMMIT DELETE ROWS;"
 "CREATE TEMP TABLE IF NOT EXISTS jl_t_history_read (external_id text NOT NULL) ON COMMIT DELETE ROWS;"
+/* Probed once per stored item by the "gone items" anti-join. */
+"CREATE INDEX IF NOT EXISTS jl_t_changelogs_item ON jl_t_changelogs (history_id, item_index);"
 /* A failed transaction leaves nothing, a committed one leaves empty
  * tables; this only matters if a caller runs load twice in one transaction. */
 "TRUNCATE jl_t_work_items, jl_t_changelogs, jl_t_dev_status, jl_t_history_read";
@@ -152,7 +154,8 @@ static const char temp_ddl[] =
 static const char drop_stale[] =
 "WITH stale AS ("
 "  DELETE FROM jl_t_work_items t USING work_items w"
-"  WHERE w.tenant_id = $1 AND w.integration_id = $2 AND w.external_id = t.external_id"
+"  WHERE w.tenant_id = $1 AND w.integration_id = $2 AND w.external_id = ANY ($3::text[])"
+"    AND w.external_id = t.external_id"
 "    AND w.updated_at > t.updated_at RETURNING t.external_id),"
 " cl AS (DELETE FROM jl_t_changelogs x USING stale s WHERE x.work_item_external_id = s.external_id),"
 " dv AS (DELETE FROM jl_t_dev_status x USING stale s WHERE x.work_item_external_id = s.external_id),"
@@ -190,8 +193,10 @@ static const char upsert_work_items[] =
 /* Items that left an issue's history (Jira deleted a history, or the
  * issue's rows came from a fuller log before) go; the rest stay. */
 static const char delete_gone_changelogs[] =
-"DELETE FROM changelogs c USING jl_t_history_read h "
-"WHERE c.tenant_id = $1 AND c.integration_id = $2 AND c.work_item_external_id = h.external_id "
+"DELETE FROM changelogs c "
+"WHERE c.tenant_id = $1 AND c.integration_id = $2 AND c.work_item_external_id = ANY ($3::text[]) "
+/* $3 is the batch's list; stale issues left the temp table since. */
+"  AND EXISTS (SELECT 1 FROM jl_t_history_read h WHERE h.external_id = c.work_item_external_id) "
 "  AND NOT EXISTS (SELECT 1 FROM jl_t_changelogs n "
 "    WHERE n.history_id = c.history_id AND n.item_index = c.item_index "
 "      AND n.work_item_external_id = c.work_item_external_id)";
@@ -240,6 +245,29 @@ static const char upsert_dev_status[] =
 "last_updated = EXCLUDED.last_updated, is_stale = EXCLUDED.is_stale, source = EXCLUDED.source, "
 "detail = EXCLUDED.detail, synced_at = EXCLUDED.synced_at";
 
+/* The ids of column 0 of rs as a text[] literal. Passed as a parameter,
+ * "= ANY ($3)" is always an index condition, whatever the planner thinks
+ * of table sizes (a table that grew since its last ANALYZE otherwise gets
+ * scanned whole for every batch: measured 0.4 s per 100 issues). */
+static int ids_literal(jl_buf *b, const jl_rowset *rs)
+{
+	jl_buf_putc(b, '{');
+	for (size_t r = 0; r < rs->nrows; r++) {
+		const jl_cell *c = jl_rowset_cget(rs, r, 0);
+
+		if (r)
+			jl_buf_putc(b, ',');
+		jl_buf_putc(b, '"');
+		for (uint32_t i = 0; i < c->n; i++) {
+			if (c->v.s[i] == '"' || c->v.s[i] == '\\')
+				jl_buf_putc(b, '\\');
+			jl_buf_putc(b, c->v.s[i]);
+		}
+		jl_buf_putc(b, '"');
+	}
+	return jl_buf_putc(b, '}');
+}
+
 static int64_t affected(PGresult *res)
 {
 	const char *n = PQcmdTuples(res);
@@ -251,10 +279,16 @@ int jl_load_rows(PGconn *pg, int tenant, int integration, const jl_transform_out
 	jl_load_counts *counts, char *err, size_t errlen)
 {
 	char t[16], i[16];
-	const char *params[] = { t, i };
+	jl_buf wids = JL_BUF_INIT, hids = JL_BUF_INIT;
+	const char *params[] = { t, i, NULL };
 	PGresult *res;
+	int rc = -1;
 
 	memset(counts, 0, sizeof(*counts));
+	if (ids_literal(&wids, &out->work_items) < 0 || ids_literal(&hids, &out->history_read) < 0) {
+		snprintf(err, errlen, "load: out of memory");
+		goto out;
+	}
 	snprintf(t, sizeof(t), "%d", tenant);
 	snprintf(i, sizeof(i), "%d", integration);
 	/* Several statements: the simple protocol (PQexec), one round trip. */
@@ -262,27 +296,39 @@ int jl_load_rows(PGconn *pg, int tenant, int integration, const jl_transform_out
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		jl_store_error(pg, res, "create temp tables", err, errlen);
 		PQclear(res);
-		return -1;
+		goto out;
 	}
 	PQclear(res);
 	if (jl_copy_rowset(pg, "jl_t_work_items", &out->work_items, err, errlen) < 0 ||
 	    jl_copy_rowset(pg, "jl_t_changelogs", &out->changelogs, err, errlen) < 0 ||
 	    jl_copy_rowset(pg, "jl_t_dev_status", &out->dev_status, err, errlen) < 0 ||
 	    jl_copy_rowset(pg, "jl_t_history_read", &out->history_read, err, errlen) < 0)
-		return -1;
-	if (!(res = jl_store_exec(pg, "skip stale issues", drop_stale, 2, params, err, errlen)))
-		return -1;
+		goto out;
+	/* Temp tables have no statistics until analysed: without them the
+	 * planner picks nested loops over thousands of rows (measured: 7x
+	 * slower per batch). ANALYZE of three small tables costs ~1 ms. */
+	res = PQexec(pg, "ANALYZE jl_t_work_items, jl_t_changelogs, jl_t_dev_status, jl_t_history_read");
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		jl_store_error(pg, res, "analyze temp tables", err, errlen);
+		PQclear(res);
+		goto out;
+	}
+	PQclear(res);
+	params[2] = wids.data;
+	if (!(res = jl_store_exec(pg, "skip stale issues", drop_stale, 3, params, err, errlen)))
+		goto out;
 	counts->stale = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
 	if (!(res = jl_store_exec(pg, "upsert work_items", upsert_work_items, 2, params, err, errlen)))
-		return -1;
+		goto out;
 	counts->work_items = affected(res);
 	PQclear(res);
-	if (jl_store_cmd(pg, "delete gone changelog items", delete_gone_changelogs, 2, params, err, errlen) < 0 ||
+	params[2] = hids.data;
+	if (jl_store_cmd(pg, "delete gone changelog items", delete_gone_changelogs, 3, params, err, errlen) < 0 ||
 	    jl_store_cmd(pg, "upsert changelogs", upsert_changelogs, 2, params, err, errlen) < 0)
-		return -1;
+		goto out;
 	if (!(res = jl_store_exec(pg, "upsert dev_status", upsert_dev_status, 2, params, err, errlen)))
-		return -1;
+		goto out;
 	counts->dev_status = affected(res);
 	PQclear(res);
 	counts->changelog_items = (int64_t)out->changelogs.nrows;
@@ -290,11 +336,15 @@ int jl_load_rows(PGconn *pg, int tenant, int integration, const jl_transform_out
 		/* Only then does the batch's own count differ from what stayed. */
 		if (!(res = jl_store_exec(pg, "count changelogs", "SELECT count(*) FROM jl_t_changelogs", 0, NULL,
 				err, errlen)))
-			return -1;
+			goto out;
 		counts->changelog_items = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
 		PQclear(res);
 	}
-	return 0;
+	rc = 0;
+out:
+	jl_buf_free(&wids);
+	jl_buf_free(&hids);
+	return rc;
 }
 
 int jl_field_mapping_set(PGconn *pg, int tenant, int integration, const char *field_id, int slot,
