@@ -224,6 +224,9 @@ static int report_all(jl_run *run)
 {
 	int all = run->bodies_all_in;
 
+	/* Server: the first page's total is the census */
+	if (!run->cloud && run->srv_first_done && report(run, JETL_PHASE_CENSUS, run->total, run->total))
+		return JETL_ECANCELLED;
 	if (report(run, JETL_PHASE_ISSUES, run->issues_done, run->total) ||
 	    report(run, JETL_PHASE_CHANGELOGS, run->capped_done, all ? run->capped_found : 0) ||
 	    (run->req->dev_status && report(run, JETL_PHASE_DEV_STATUS, run->dev_done, all ? run->dev_found : 0)))

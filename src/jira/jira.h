@@ -80,6 +80,12 @@ typedef struct jl_jira_callbacks {
 	 * {"issues": [as Jira returned them], "changelogs": {"<id>": [every history,
 	 * oldest first]} (only for issues whose embedded log was capped),
 	 * "dev_status": {"<id>": {"summary": …, "detail": […]}} (only where fetched)}.
+	 * All three keys are always present (the last two may be {}).
+	 * dev_status entries: "summary" is the /issue/summary answer verbatim
+	 * ({errors, configErrors, summary}); "detail" the /issue/detail answers
+	 * verbatim ({errors, detail[]}), one per element of "detail_requests"
+	 * ([{"applicationType": "GitHub", "dataType": "pullrequest"}, …], same
+	 * order; a detail that answered 404 is null).
 	 * Borrowed: incref what you keep. n_histories counts complete histories. */
 	int (*batch)(void *ud, json_t *raw, size_t n_issues, size_t n_histories);
 	/* Progress of a phase (jetl_phase); total 0 = unknown. */
@@ -90,7 +96,17 @@ typedef struct jl_jira_callbacks {
 /*
  * Stream one project's issues. Batches arrive in order, each complete. Any
  * callback returning non-zero stops the run: JETL_ECANCELLED. Memory stays
- * bounded by a few batches whatever the project's size.
+ * bounded by a few batches whatever the project's size (plus 16 bytes per
+ * issue id for the census).
+ * Errors: JETL_EAUTH (401), JETL_EFORBIDDEN (403; on dev status the message
+ * names VIEW_DEV_TOOLS), JETL_ENOTFOUND, JETL_EGONE (410, never retried),
+ * JETL_ERATELIMIT / JETL_EHTTP / JETL_ENETWORK / JETL_ETIMEOUT after
+ * cfg.max_attempts, JETL_EPROTOCOL (HTML or invalid JSON after retries, a
+ * repeated nextPageToken, a page that shrinks for good, an incomplete log).
+ * A dev-status API that answers 404 (no plugin) is logged once and skipped.
+ * Environment (tests): JETL_JIRA_BACKOFF_MS sets the backoff base (default
+ * 2000 ms, doubling, capped at 16× or 30 s, jitter ×0.7–1.3);
+ * JETL_JIRA_ID_PAGE the ids asked per census page (default 5000).
  */
 int jl_jira_extract(jl_jira *j, const jl_jira_extract_req *req, const jl_jira_callbacks *cb);
 
