@@ -50,9 +50,6 @@
 %ignore jetl_progress;
 %ignore jetl_progress_cb;
 %ignore jetl_log_cb;
-/* Declared, not yet in libjetl.so: binding them would break the import. */
-%ignore jetl_fields_list;
-%ignore jetl_job_list;
 %ignore jetl_field_info;
 %ignore jetl_field_cb;
 

@@ -261,7 +261,14 @@ func startSim(t testing.TB) *simulator {
 	return sim
 }
 
+// queueURL is JETL_QUEUE (a private vhost), taken out of the environment:
+// the library falls back to it when no queue is given, and the tests choose
+// in-process by default and the queue where they ask for it.
+var queueURL string
+
 func TestMain(m *testing.M) {
+	queueURL = os.Getenv("JETL_QUEUE")
+	os.Unsetenv("JETL_QUEUE") // with cgo this reaches the C environment too
 	code := m.Run()
 	if simProc != nil && simProc.Process != nil {
 		simProc.Process.Kill()
@@ -421,7 +428,7 @@ func TestPanicInCallbackSurfaces(t *testing.T) {
 func TestWorkerStopFromAnotherGoroutine(t *testing.T) {
 	s := startSim(t)
 	o := simOptions(s, freshDB(t))
-	o.Queue = os.Getenv("JETL_QUEUE")
+	o.Queue = queueURL
 	ctx := open(t, o)
 	done := make(chan error, 1)
 	go func() { done <- ctx.WorkerRun(jetl.WorkerOptions{Threads: 2}) }()
@@ -495,4 +502,26 @@ func TestFieldMap(t *testing.T) {
 		t.Fatalf("slot 21: %v (last error %q)", err, ctx.LastError())
 	}
 	must(t, ctx.FieldMap("customfield_10016", 0), "FieldMap unmap")
+}
+
+func TestQueueDistributeAndWorkers(t *testing.T) {
+	if queueURL == "" {
+		t.Skip("JETL_QUEUE is not set (no RabbitMQ)")
+	}
+	s := startSim(t)
+	db := freshDB(t)
+	o := simOptions(s, db)
+	o.Queue = queueURL
+	ctx := open(t, o)
+	id, err := ctx.Extract([]string{"GOB"}, jetl.ExtractOptions{Full: true, Distribute: true})
+	must(t, err, "Extract")
+	must(t, ctx.WorkerRun(jetl.WorkerOptions{UntilIdle: true, Distribute: true, Threads: 2}), "WorkerRun")
+	job, err := ctx.Job(id)
+	must(t, err, "Job")
+	if job.Status != "finished" {
+		t.Fatalf("job %+v", job)
+	}
+	if n := psql(t, db, "SELECT count(*) FROM work_items"); n != strconv.Itoa(s.issues["GOB"]) {
+		t.Fatalf("%s work items", n)
+	}
 }

@@ -363,6 +363,14 @@ class Context:
         """Read Jira's field list into jira_fields; returns the number of fields."""
         return _c.fields_sync(self._handle())
 
+    def jobs(self, limit=20):
+        """Ids of the most recent jobs of this tenant/integration, newest first."""
+        return _c.job_list(self._handle(), int(limit))
+
+    def fields(self):
+        """The synced Jira fields with their slots: a list of dicts (id, name, type, custom, slot)."""
+        return _c.fields_list(self._handle())
+
     def field_map(self, field_id, slot):
         """Put a custom field in slot 1..20 (0 unmaps it)."""
         _c.field_map(self._handle(), field_id, int(slot))

@@ -26,6 +26,10 @@ SIM_USER, SIM_TOKEN = "bot@example.com", "sim-token"
 
 _seq = itertools.count(1)
 
+# The library reads JETL_QUEUE when no queue is given; the tests choose:
+# in-process by default, this queue (a private vhost) where they ask for it.
+QUEUE = os.environ.pop("JETL_QUEUE", "") or None
+
 
 def require_db():
     db = os.environ.get("JETL_DB")

@@ -223,7 +223,6 @@ class TestPipeline(unittest.TestCase):
 
         # the C path: the jetl command over the same simulator, another database
         env = dict(self.sim.env(), JETL_DB=db_c.dsn)
-        env.pop("JETL_QUEUE", None)
         for args in (["migrate"], ["extract", "--project", "PYA", "--full", "--progress", "none"]):
             res = run_cli(args, env)
             self.assertEqual(res.returncode, 0, res.stderr)
@@ -251,6 +250,7 @@ class TestPipeline(unittest.TestCase):
         job = ctx.job(job_id)
         self.assertEqual(job.status, "finished")
         self.assertIn("done", phases)
+        self.assertEqual(ctx.jobs(5)[0], job_id)
         with self.assertRaises(jetl.NoEntryError):
             ctx.job(10 ** 12)
 
@@ -326,8 +326,7 @@ class TestPipeline(unittest.TestCase):
 
     @pipeline
     def test_worker_stop_from_another_thread(self):
-        queue = os.environ.get("JETL_QUEUE") or None
-        ctx = self.open(self.fresh("pywork"), queue=queue)
+        ctx = self.open(self.fresh("pywork"), queue=support.QUEUE)
         errors = []
 
         def run():
@@ -348,11 +347,10 @@ class TestPipeline(unittest.TestCase):
 
     @pipeline
     def test_queue_distribute_and_workers(self):
-        queue = os.environ.get("JETL_QUEUE")
-        if not queue:
+        if not support.QUEUE:
             self.skipTest("JETL_QUEUE is not set (no RabbitMQ)")
         db = self.fresh("pyq")
-        ctx = self.open(db, queue=queue)
+        ctx = self.open(db, queue=support.QUEUE)
         job_id = ctx.extract(["PYB"], distribute=True, full=True)
         ctx.worker_run(until_idle=True, distribute=True, threads=2)
         self.assertEqual(ctx.job(job_id).status, "finished")
@@ -410,13 +408,19 @@ class TestPipeline(unittest.TestCase):
     @pipeline
     def test_fields_sync(self):
         ctx = self.open(self.fresh("pyfields"))
-        self.assertGreater(ctx.fields_sync(), 0)
+        n = ctx.fields_sync()
+        self.assertGreater(n, 0)
+        ctx.field_map("customfield_10016", 2)
+        fields = ctx.fields()
+        self.assertEqual(len(fields), n)
+        by_id = {f["id"]: f for f in fields}
+        self.assertEqual(by_id["customfield_10016"]["slot"], 2)
+        self.assertTrue(by_id["customfield_10016"]["custom"])
 
     @pipeline
     def test_example_script(self):
         db = self.fresh("pyexample")
         env = dict(self.sim.env(), JETL_DB=db.dsn)
-        env.pop("JETL_QUEUE", None)
         r = subprocess.run([PYTHON, os.path.join(ROOT, "examples", "python", "extract.py"), "PYB"],
                            env=env, capture_output=True, text=True, timeout=300)
         if r.returncode != 0 and "JETL_ENOTIMPL" in r.stderr:
