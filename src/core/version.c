@@ -1,5 +1,6 @@
 /* version.c - library version and process-wide set-up. */
 #include <curl/curl.h>
+#include <jansson.h>
 #include <stdatomic.h>
 
 #include "jetl/common.h"
@@ -23,6 +24,9 @@ static atomic_int global_refs;
 int jetl_global_init(void)
 {
 	if (atomic_fetch_add(&global_refs, 1) == 0) {
+		/* jansson seeds its hash function lazily, which races when the
+		 * first objects are made on several threads at once. */
+		json_object_seed(0);
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 			atomic_fetch_sub(&global_refs, 1);
 			return JETL_ERROR;
