@@ -97,10 +97,16 @@ static void on_summary(jl_jira *j, jl_req *r)
 	char id[24];
 
 	if (r->rc == JETL_ENOTFOUND) {
-		/* no dev-status plugin on this site: say it once and stop asking */
-		if (!run->dev_disabled)
-			jl_jira_log(j, JETL_LOG_WARNING, "%s: no development information on this site", r->err);
-		run->dev_disabled = 1;
+		if (run->dev_done > 0) {
+			/* the API works: this one issue went away since its body was read */
+			jl_jira_log(j, JETL_LOG_WARNING, "%s: issue %lld gone, no dev status", r->err, (long long)r->tag);
+		} else {
+			/* no summary has ever worked: no dev-status plugin on this site;
+			 * say it once and stop asking */
+			if (!run->dev_disabled)
+				jl_jira_log(j, JETL_LOG_WARNING, "%s: no development information on this site", r->err);
+			run->dev_disabled = 1;
+		}
 		goto out;
 	}
 	if (r->rc) {
