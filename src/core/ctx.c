@@ -129,7 +129,8 @@ int jetl_open_err(jetl_ctx **out, const jetl_options *opts, char *errbuf, size_t
 	    dup_opt(&ctx->jira_url, opts->jira_url, "JETL_JIRA_URL") < 0 ||
 	    dup_opt(&ctx->jira_user, opts->jira_user, "JETL_JIRA_USER") < 0 ||
 	    dup_opt(&ctx->jira_token, opts->jira_token, "JETL_JIRA_TOKEN") < 0 ||
-	    dup_opt(&ctx->queue_url, opts->queue_url, "JETL_QUEUE") < 0)
+	    (opts->queue_url && !*opts->queue_url ? 0 : /* "" forces in-process */
+	     dup_opt(&ctx->queue_url, opts->queue_url, "JETL_QUEUE")) < 0)
 		goto oom;
 	/* Stored copies are what every layer reads; the caller's may go away. */
 	ctx->opts.db = ctx->db;

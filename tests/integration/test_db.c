@@ -7,6 +7,7 @@
 
 #include "jetl.h"
 #include "testdb.h"
+#include "core/ctx.h"
 
 static void setup(void)
 {
@@ -117,5 +118,21 @@ Test(migrate, refuses_a_newer_schema, .init = setup, .fini = teardown)
 	testdb_exec("INSERT INTO schema_migrations (version, name) VALUES (999, 'from the future')");
 	cr_assert_eq(jetl_migrate(ctx), JETL_ESCHEMA);
 	cr_assert(strstr(jetl_last_error(ctx), "newer"), "%s", jetl_last_error(ctx));
+	jetl_close(ctx);
+}
+
+Test(open, empty_queue_url_forces_in_process_over_the_environment)
+{
+	jetl_options o = JETL_OPTIONS_INIT;
+	jetl_ctx *ctx = NULL;
+
+	setenv("JETL_QUEUE", "amqp://u:p@127.0.0.1:1/%2f", 1);
+	o.db = testdb_admin();
+	cr_assert_eq(jetl_open(&ctx, &o), JETL_OK);
+	cr_assert_str_eq(((struct jetl_ctx *)ctx)->queue_url, "amqp://u:p@127.0.0.1:1/%2f");
+	jetl_close(ctx);
+	o.queue_url = "";
+	cr_assert_eq(jetl_open(&ctx, &o), JETL_OK);
+	cr_assert_null(((struct jetl_ctx *)ctx)->queue_url, "\"\" must mean in-process");
 	jetl_close(ctx);
 }

@@ -233,7 +233,8 @@ def open(db=None, *, tenant=None, integration=None, jira_url=None, jira_user=Non
     """Open a context (every jetl_options field is a keyword argument).
 
     Strings left as None come from the environment as in C (JETL_DB,
-    JETL_JIRA_URL, …, JETL_QUEUE; no queue means in-process). ``jira_auth``
+    JETL_JIRA_URL, …, JETL_QUEUE; no queue means in-process; ``queue=""``
+    forces in-process even when JETL_QUEUE is set). ``jira_auth``
     is "basic"/"bearer" (or the JETL_AUTH_* value), ``jira_flavor``
     "auto"/"cloud"/"server". ``log`` is a callable ``log(level, message)``;
     it may be called from worker threads. Raises DatabaseConnectionError
