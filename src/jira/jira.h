@@ -96,8 +96,8 @@ typedef struct jl_jira_callbacks {
 /*
  * Stream one project's issues. Batches arrive in order, each complete. Any
  * callback returning non-zero stops the run: JETL_ECANCELLED. Memory stays
- * bounded by a few batches whatever the project's size (plus 16 bytes per
- * issue id for the census).
+ * bounded by a few batches whatever the project's size (plus about 24 bytes
+ * per issue id for the census list and the seen-set).
  * Errors: JETL_EAUTH (401), JETL_EFORBIDDEN (403; on dev status the message
  * names VIEW_DEV_TOOLS), JETL_ENOTFOUND, JETL_EGONE (410, never retried),
  * JETL_ERATELIMIT / JETL_EHTTP / JETL_ENETWORK / JETL_ETIMEOUT after
