@@ -91,6 +91,12 @@ typedef struct jl_jira_callbacks {
 	/* Progress of a phase (jetl_phase); total 0 = unknown. */
 	int (*progress)(void *ud, int phase, int64_t done, int64_t total);
 	void *ud;
+	/* Incremental Cloud selections only (updated_since set): one page of
+	 * candidate ids with their `updated` text; set skip[i] = 1 for each issue
+	 * already stored with exactly that `updated` (the overlap window re-reads
+	 * them), so its body is never fetched. May be NULL. */
+	int (*known)(void *ud, const char *const *ids, const char *const *updated, size_t n,
+		unsigned char *skip);
 } jl_jira_callbacks;
 
 /*

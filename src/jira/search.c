@@ -99,8 +99,13 @@ int jl_search_ids(jl_run *run, const char *jql, int census, int collect)
 	char *tok = NULL;
 	int64_t count = 0;
 	int rc = 0;
-	const char **page = NULL;
+	const char **page = NULL, **upd = NULL;
+	unsigned char *skip = NULL;
 	size_t cap = 0;
+	/* Incremental selections ask for `updated` too, so that issues the
+	 * overlap window re-reads unchanged are dropped before any body fetch. */
+	int dedupe = collect && run->cloud && run->cb->known && run->req->updated_since &&
+		*run->req->updated_since;
 
 	if (!tokens)
 		return JETL_ENOMEM;
@@ -110,7 +115,7 @@ int jl_search_ids(jl_run *run, const char *jql, int census, int collect)
 		size_t i, n;
 
 		json_object_set_new(body, "jql", json_string(jql));
-		json_object_set_new(body, "fields", json_pack("[s]", "id"));
+		json_object_set_new(body, "fields", dedupe ? json_pack("[s,s]", "id", "updated") : json_pack("[s]", "id"));
 		if (run->cloud) {
 			json_object_set_new(body, "maxResults", json_integer(j->id_page));
 			if (tok)
@@ -134,15 +139,37 @@ int jl_search_ids(jl_run *run, const char *jql, int census, int collect)
 		}
 		n = json_array_size(issues);
 		if (n > cap) {
-			const char **p = realloc(page, n * sizeof(*p));
+			const char **p = realloc(page, n * sizeof(*p)), **u;
+			unsigned char *k;
 
-			if (!p) {
+			if (p)
+				page = p;
+			u = p ? realloc(upd, n * sizeof(*u)) : NULL;
+			if (u)
+				upd = u;
+			k = u ? realloc(skip, n) : NULL;
+			if (!k) {
 				json_decref(doc);
 				rc = JETL_ENOMEM;
 				break;
 			}
-			page = p;
+			skip = k;
 			cap = n;
+		}
+		if (n)
+			memset(skip, 0, n);
+		if (dedupe && n) {
+			json_array_foreach(issues, i, v) {
+				page[i] = json_string_value(json_object_get(v, "id"));
+				upd[i] = json_string_value(json_object_get(json_object_get(v, "fields"), "updated"));
+				if (!page[i] || !upd[i])
+					page[i] = upd[i] = "";
+			}
+			if (run->cb->known(run->cb->ud, page, upd, n, skip)) {
+				json_decref(doc);
+				rc = jl_jira_fail(j, JETL_ECANCELLED, "jira: cancelled");
+				break;
+			}
 		}
 		json_array_foreach(issues, i, v) {
 			const char *ids = json_string_value(json_object_get(v, "id"));
@@ -153,7 +180,7 @@ int jl_search_ids(jl_run *run, const char *jql, int census, int collect)
 				break;
 			}
 			page[i] = ids;
-			if (collect) {
+			if (collect && !skip[i]) {
 				int added = jl_idset_add(&run->seen, id);
 
 				if (added < 0 || (added && ids_push(run, id))) {
@@ -216,6 +243,8 @@ int jl_search_ids(jl_run *run, const char *jql, int census, int collect)
 	}
 	free(tok);
 	free(page);
+	free(upd);
+	free(skip);
 	json_decref(tokens);
 	return rc;
 }

@@ -47,6 +47,7 @@ typedef struct jl_extract_run {
 	jl_progress *progress;
 	/* results */
 	int64_t issues, histories, raw_rows, deleted, max_updated_ms;
+	int64_t unchanged;        /* re-read by the overlap, already stored: skipped */
 	int census_complete;
 } jl_extract_run;
 
