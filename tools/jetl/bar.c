@@ -4,16 +4,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "cli.h"
 
+/* Log lines come from worker threads too; they and the bar share stderr. */
+static pthread_mutex_t term_lock = PTHREAD_MUTEX_INITIALIZER;
+static int bar_on_screen;
+
+void cli_log_line(const char *line)
+{
+	pthread_mutex_lock(&term_lock);
+	if (bar_on_screen) {
+		/* Clear the bar; the next redraw brings it back under the message. */
+		fputs("\r\033[K", stderr);
+		bar_on_screen = 0;
+	}
+	fputs(line, stderr);
+	fflush(stderr);
+	pthread_mutex_unlock(&term_lock);
+}
+
 struct bar {
 	enum progress_mode mode;
-	int phase;
-	double phase_t0;         /* elapsed at the phase's first event */
-	int64_t phase_done0;
+	char project[64];        /* the project of the line being drawn */
+	int64_t done[JETL_PHASE_DONE + 1], total[JETL_PHASE_DONE + 1];
+	double t_issues;         /* elapsed at the first issue of the project */
+	int64_t issues0;
 	double last_draw;
+	int last_phase;
 	int drawn;               /* a bar line is on screen */
 };
 
@@ -26,7 +46,8 @@ struct bar *bar_new(enum progress_mode mode)
 	if (mode == PROGRESS_AUTO)
 		mode = isatty(STDERR_FILENO) ? PROGRESS_BAR : PROGRESS_NONE;
 	b->mode = mode;
-	b->phase = -1;
+	b->last_phase = -1;
+	b->t_issues = -1;
 	return b;
 }
 
@@ -45,54 +66,91 @@ static void fmt_duration(char *out, size_t n, double s)
 		snprintf(out, n, "%ld:%02ld", t / 60, t % 60);
 }
 
+/* "done/total", or "done" while the total is unknown. */
+static void count_of(char *out, size_t n, int64_t done, int64_t total)
+{
+	if (total > 0)
+		snprintf(out, n, "%lld/%lld", (long long)done, (long long)total);
+	else
+		snprintf(out, n, "%lld", (long long)done);
+}
+
+/* One line per project: the phases of an extraction overlap (bodies,
+ * changelogs and dev status of different batches are in flight at once), so
+ * the bar follows the issues and the other phases ride along as counters. */
 static void draw(struct bar *b, const jetl_progress *p)
 {
-	char eta[32] = "", line[256], cells[64];
-	double dt = p->elapsed - b->phase_t0, rate = 0;
-	int width = 24, filled = 0, k = 0;
+	char eta[32] = "", line[320], cells[32], extra[160] = "";
+	int main_phase = p->phase == JETL_PHASE_TRANSFORM ? JETL_PHASE_TRANSFORM :
+		p->phase <= JETL_PHASE_CENSUS ? p->phase : JETL_PHASE_ISSUES;
+	int64_t done = b->done[main_phase], total = b->total[main_phase];
+	const char *what = main_phase == JETL_PHASE_TRANSFORM ? "raw rows transformed" :
+		main_phase == JETL_PHASE_ISSUES ? "issues" : jetl_phase_name(main_phase);
+	double rate = 0, dt;
+	int width = 24, filled;
 
-	if (dt > 0.2)
-		rate = (double)(p->done - b->phase_done0) / dt;
-	if (p->total > 0) {
-		double frac = (double)p->done / (double)p->total;
-		if (frac > 1)
-			frac = 1;
-		filled = (int)(frac * width + 0.5);
-		if (rate > 0 && p->done < p->total) {
-			char d[24];
-			fmt_duration(d, sizeof(d), (double)(p->total - p->done) / rate);
-			snprintf(eta, sizeof(eta), " ETA %s", d);
-		}
+	if (main_phase == JETL_PHASE_ISSUES && b->t_issues >= 0 && (dt = p->elapsed - b->t_issues) > 0.3)
+		rate = (double)(done - b->issues0) / dt;
+	filled = total > 0 ? (int)((double)width * (double)(done < total ? done : total) / (double)total + 0.5) : 0;
+	for (int i = 0; i < width; i++)
+		cells[i] = total > 0 ? (i < filled ? '#' : '.') : (i == (int)(p->elapsed * 8) % width ? '#' : '.');
+	cells[width] = '\0';
+	if (rate > 0 && total > done) {
+		char d[24];
+		fmt_duration(d, sizeof(d), (double)(total - done) / rate);
+		snprintf(eta, sizeof(eta), " ETA %s", d);
 	}
-	for (int i = 0; i < width; i++) {
-		/* '#' and '.' keep it readable on any terminal encoding. */
-		cells[k++] = p->total > 0 ? (i < filled ? '#' : '.') : (i == (int)(p->elapsed * 4) % width ? '#' : '.');
+	if (main_phase == JETL_PHASE_ISSUES) {
+		char l[48], d[48];
+		count_of(l, sizeof(l), b->done[JETL_PHASE_CHANGELOGS], b->total[JETL_PHASE_CHANGELOGS]);
+		count_of(d, sizeof(d), b->done[JETL_PHASE_DEV_STATUS], b->total[JETL_PHASE_DEV_STATUS]);
+		snprintf(extra, sizeof(extra), " | logs %s, dev %s, stored %lld", l, d,
+			(long long)b->done[JETL_PHASE_STORE]);
 	}
-	cells[k] = '\0';
-	if (p->total > 0)
-		snprintf(line, sizeof(line), "%-8s %-10s [%s] %lld/%lld %3d%% %7.0f/s%s",
-			p->project_key ? p->project_key : "", p->phase_name, cells, (long long)p->done,
-			(long long)p->total, (int)(100.0 * (double)p->done / (double)p->total), rate, eta);
+	if (total > 0)
+		snprintf(line, sizeof(line), "%-6s [%s] %lld/%lld %s %3d%% %5.0f/s%s%s", b->project, cells,
+			(long long)done, (long long)total, what, (int)(100.0 * (double)done / (double)total), rate, eta, extra);
 	else
-		snprintf(line, sizeof(line), "%-8s %-10s [%s] %lld %7.0f/s",
-			p->project_key ? p->project_key : "", p->phase_name, cells, (long long)p->done, rate);
-	fprintf(stderr, "\r%-100.100s", line);
+		snprintf(line, sizeof(line), "%-6s [%s] %s %lld%s", b->project, cells, what, (long long)done, extra);
+	pthread_mutex_lock(&term_lock);
+	fprintf(stderr, "\r%-110.110s", line);
 	fflush(stderr);
+	bar_on_screen = 1;
+	pthread_mutex_unlock(&term_lock);
 	b->drawn = 1;
+}
+
+/* Keep the finished line on screen and start a new one. */
+static void end_line(struct bar *b)
+{
+	pthread_mutex_lock(&term_lock);
+	if (bar_on_screen)
+		fputc('\n', stderr);
+	bar_on_screen = 0;
+	pthread_mutex_unlock(&term_lock);
+	b->drawn = 0;
 }
 
 int bar_callback(const jetl_progress *p, void *userdata)
 {
 	struct bar *b = userdata;
+	const char *proj = p->project_key ? p->project_key : "";
 
-	if (p->phase != b->phase) {
-		if (b->mode == PROGRESS_BAR && b->drawn && b->phase >= 0) {
-			fputc('\n', stderr);
-			b->drawn = 0;
-		}
-		b->phase = p->phase;
-		b->phase_t0 = p->elapsed;
-		b->phase_done0 = p->done;
+	if (strcmp(proj, b->project) != 0) {
+		if (b->mode == PROGRESS_BAR && b->drawn)
+			end_line(b);
+		snprintf(b->project, sizeof(b->project), "%s", proj);
+		memset(b->done, 0, sizeof(b->done));
+		memset(b->total, 0, sizeof(b->total));
+		b->t_issues = -1;
+	}
+	if (p->phase >= 0 && p->phase <= JETL_PHASE_DONE) {
+		b->done[p->phase] = p->done;
+		b->total[p->phase] = p->total;
+	}
+	if (p->phase == JETL_PHASE_ISSUES && b->t_issues < 0) {
+		b->t_issues = p->elapsed;
+		b->issues0 = p->done;
 	}
 	if (b->mode == PROGRESS_JSON) {
 		json_t *o = json_pack("{s:I, s:s?, s:s, s:i, s:i, s:I, s:I, s:s, s:f}",
@@ -106,19 +164,24 @@ int bar_callback(const jetl_progress *p, void *userdata)
 			json_decref(o);
 		}
 	} else if (b->mode == PROGRESS_BAR) {
+		int phase_line_ends = b->last_phase != p->phase &&
+			(p->phase == JETL_PHASE_TRANSFORM || p->phase == JETL_PHASE_DONE);
+
+		if (phase_line_ends && b->drawn)
+			end_line(b);
 		/* Redraw at most 10 times a second. */
-		if (p->elapsed - b->last_draw >= 0.1 || p->phase == JETL_PHASE_DONE || p->done == p->total) {
+		if (p->phase != JETL_PHASE_DONE && (p->elapsed - b->last_draw >= 0.1 || phase_line_ends ||
+				(p->total > 0 && p->done == p->total))) {
 			draw(b, p);
 			b->last_draw = p->elapsed;
 		}
+		b->last_phase = p->phase;
 	}
 	return cli_interrupted ? 1 : 0;
 }
 
 void bar_finish(struct bar *b)
 {
-	if (b && b->mode == PROGRESS_BAR && b->drawn) {
-		fputc('\n', stderr);
-		b->drawn = 0;
-	}
+	if (b && b->mode == PROGRESS_BAR && b->drawn)
+		end_line(b);
 }

@@ -35,6 +35,8 @@ struct bar *bar_new(enum progress_mode mode);
 void bar_free(struct bar *b);
 int bar_callback(const jetl_progress *p, void *userdata);
 void bar_finish(struct bar *b);
+/* Print one log line on stderr without tearing the bar (thread-safe). */
+void cli_log_line(const char *line);
 
 int cmd_migrate(struct cli *c, int argc, char **argv);
 int cmd_extract(struct cli *c, int argc, char **argv);

@@ -81,6 +81,27 @@ static void print_summary(jetl_ctx *ctx, int64_t job_id, const jetl_extract_resu
 			(long long)job.raw_failed, (long long)job_id);
 }
 
+/* A job-wide line for multi-project runs (per-project counts are on the
+ * job's progress events and in the tables). */
+static void print_job_line(jetl_ctx *ctx, int64_t job_id)
+{
+	jetl_job job = JETL_JOB_INIT;
+
+	if (jetl_job_get(ctx, job_id, &job) != JETL_OK)
+		return;
+	printf("job %lld %s: %d/%d projects extracted", (long long)job_id, job.status, job.step, job.total_steps);
+	if (job.finished_at > 0 && job.started_at > 0)
+		printf(" in %.1f s", job.finished_at - job.started_at);
+	printf("\n");
+	if (job.raw_pending)
+		printf("  %lld raw rows wait for workers (jetl worker)\n", (long long)job.raw_pending);
+	if (job.raw_failed)
+		printf("  %lld raw rows failed to transform: see `jetl status --job %lld`\n",
+			(long long)job.raw_failed, (long long)job_id);
+	if (*job.error)
+		printf("  error: %s\n", job.error);
+}
+
 static int parse_progress(const char *v, enum progress_mode *m)
 {
 	if (strcmp(v, "auto") == 0) *m = PROGRESS_AUTO;
@@ -160,8 +181,8 @@ int cmd_extract(struct cli *c, int argc, char **argv)
 	bar_free(bar);
 	if (job_id > 0 && mode != PROGRESS_JSON && (rc == JETL_OK || rc == JETL_EDATA) && n == 1 && !eo.distribute)
 		print_summary(ctx, job_id, &res);
-	else if (job_id > 0 && rc == JETL_OK && mode != PROGRESS_JSON)
-		printf("job %lld: see `jetl status --job %lld`\n", (long long)job_id, (long long)job_id);
+	else if (job_id > 0 && mode != PROGRESS_JSON)
+		print_job_line(ctx, job_id);
 	rc = cli_fail(ctx, rc, "extract");
 	jetl_close(ctx);
 	free(keys);

@@ -43,9 +43,12 @@ int cli_parse_int(const char *s, long lo, long hi, long *out)
 
 static void log_to_stderr(int level, const char *message, void *userdata)
 {
+	char line[1200];
+
 	(void)userdata;
-	fprintf(stderr, "jetl: %s%s\n", level <= JETL_LOG_ERROR ? "error: " :
+	snprintf(line, sizeof(line), "jetl: %s%s\n", level <= JETL_LOG_ERROR ? "error: " :
 		level == JETL_LOG_WARNING ? "warning: " : "", message);
+	cli_log_line(line);
 }
 
 static int read_token_file(struct cli *c)
