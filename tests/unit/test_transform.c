@@ -530,7 +530,9 @@ Test(time, offsets_and_forms)
 	cr_assert_str_eq(t, "2019-03-31T01:00:00-03:30");
 	cr_assert_eq(jl_time_iso("2022-11-22T15:13:47.91+08:00", t), 0);
 	cr_assert_str_eq(t, "2022-11-22T15:13:47.91+08:00");
-	cr_assert_eq(jl_time_json(json_integer(1592000000123LL), t), 0);
+	json_t *epoch = json_integer(1592000000123LL);
+	cr_assert_eq(jl_time_json(epoch, t), 0);
+	json_decref(epoch);
 	cr_assert_str_eq(t, "2020-06-12T22:13:20.123+00:00");
 	cr_assert_eq(jl_time_iso("2020-06-12T08:24:56", t), -1, "no offset: ambiguous");
 	cr_assert_eq(jl_time_iso("2020-02-30T08:24:56Z", t), -1);
