@@ -1,0 +1,629 @@
+#!/usr/bin/python3
+"""jetl's benchmarks in one run: transform (jetl, its limits, two peers),
+extraction against the simulator's limits (jetl Cloud and Server, python3-jira
+peer), peak memory, and a profile. Prints a table and writes
+bench/results/results.{json,md}. Run through bench/run, which builds and starts
+the services first. These print figures; they never fail on a slow machine.
+"""
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+
+import pika
+import psycopg2
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+BUILD = os.environ.get("JETL_BENCH_BUILD", os.path.join(ROOT, "build-bench", "build"))
+SOURCE = os.environ.get("JETL_BENCH_SOURCE", ROOT)
+JETL = os.path.join(BUILD, "tools", "jetl")
+TRANSFORM_BENCH = os.path.join(BUILD, "bench", "transform_bench")
+DATA = os.path.join(ROOT, "bench", ".data")
+RESULTS = os.path.join(ROOT, "bench", "results")
+PY = "/usr/bin/python3"
+USER, TOKEN = "bench@example.com", "bench-secret-token"
+RUN = uuid.uuid4().hex[:6]
+
+# Extraction limits: Jira Cloud's burst limit is a token bucket of about 100
+# requests/s per tenant (JIRA_API.md §5); 100 ms is a typical round trip to
+# Atlassian's cloud from another region; 0.2 ms per issue or history served is
+# the server-side cost of rendering. Concurrency 8 is jetl's default, inside
+# Atlassian's advice of 5-10 requests in flight.
+LATENCY_MS, PER_ITEM_MS, RATE, BURST, CONCURRENCY = 100, 0.2, 100, 100, 8
+
+SIZES = {
+    "full": dict(transform=20000, extract=10000, peer_extract=500, memory=[10000, 100000]),
+    "quick": dict(transform=1000, extract=500, peer_extract=100, memory=[1000]),
+}
+
+
+def log(msg):
+    print("[bench %s] %s" % (time.strftime("%H:%M:%S"), msg), file=sys.stderr, flush=True)
+
+
+# ------------------------------------------------------------------ services
+def admin_dsn():
+    dsn = os.environ.get("JETL_DB")
+    if not dsn:
+        sys.exit("JETL_DB is not set: run bench/run (it starts the private services)")
+    return dsn
+
+
+def dsn_of(name):
+    return admin_dsn().rsplit("/", 1)[0] + "/" + name
+
+
+def admin(sql):
+    c = psycopg2.connect(admin_dsn())
+    c.autocommit = True
+    try:
+        c.cursor().execute(sql)
+    finally:
+        c.close()
+
+
+def query(dsn, sql, args=None):
+    c = psycopg2.connect(dsn)
+    try:
+        cur = c.cursor()
+        cur.execute(sql, args)
+        rows = cur.fetchall() if cur.description else None
+        c.commit()
+        return rows
+    finally:
+        c.close()
+
+
+def db_exists(name):
+    return bool(query(admin_dsn(), "SELECT 1 FROM pg_database WHERE datname = %s", (name,)))
+
+
+class Database:
+    def __init__(self, tag, template=None):
+        self.name = "jetl_bench_%s_%s" % (tag, RUN)
+        admin("CREATE DATABASE %s%s" % (self.name, " TEMPLATE " + template if template else ""))
+        self.dsn = dsn_of(self.name)
+
+    def counts(self):
+        return query(self.dsn, "SELECT (SELECT count(*) FROM work_items), (SELECT count(*) FROM changelogs),"
+                     " (SELECT count(*) FROM dev_status)")[0]
+
+    def drop(self):
+        admin("DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.name)
+
+
+class Vhost:
+    """A private RabbitMQ vhost: nothing published here reaches anyone else's workers."""
+
+    def __init__(self, tag):
+        self.name = "jetl-bench-%s-%s" % (tag, RUN)
+        out = subprocess.run([os.path.join(ROOT, "scripts", "services"), "vhost", self.name],
+                             check=True, capture_output=True, text=True).stdout.strip()
+        self.url = out.splitlines()[-1].split("=", 1)[-1].strip("'\"")
+        if not self.url.endswith("/" + self.name):
+            raise RuntimeError("unexpected vhost URL %r" % self.url)
+
+    def publish_transform(self, db):
+        """One transform message per pending raw row (what extract --queue sends)."""
+        rows = query(db.dsn, "SELECT id, job_id FROM raw_extraction_data WHERE status = 'pending' ORDER BY id")
+        c = pika.BlockingConnection(pika.URLParameters(self.url))
+        ch = c.channel()
+        ch.confirm_delivery()
+        for raw_id, job_id in rows:
+            body = json.dumps({"type": "jira_issues_changelogs_dev_status", "tenant_id": 1, "integration_id": 1,
+                               "job_id": job_id, "raw_id": raw_id})
+            ch.basic_publish("", "jetl.transform", body,
+                             pika.BasicProperties(delivery_mode=2, content_type="application/json"))
+        c.close()
+        return len(rows)
+
+    def drop(self):
+        subprocess.run([os.path.join(ROOT, "scripts", "services"), "vhost", "--delete", self.name],
+                       capture_output=True)
+
+
+# ------------------------------------------------------------------ data
+def dataset(name, projects, flavor="cloud"):
+    """A generated dataset under bench/.data, made once and reused."""
+    d = os.path.join(DATA, name)
+    if os.path.exists(os.path.join(d, ".complete")):
+        return d
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    log("generating %s (%s, %s)" % (name, projects, flavor))
+    subprocess.run([PY, os.path.join(ROOT, "sim", "gen.py"), "--out", d, "--projects", projects, "--seed", "7",
+                    "--flavor", flavor], check=True, stdout=subprocess.DEVNULL)
+    open(os.path.join(d, ".complete"), "w").close()
+    return d
+
+
+class Simulator:
+    def __init__(self, data, *extra):
+        self.port_file = tempfile.mktemp(prefix="jetl-bench-port-")
+        self.proc = subprocess.Popen([PY, os.path.join(ROOT, "sim", "jirasim.py"), "--data", data, "--port", "0",
+                                      "--port-file", self.port_file, "--user", USER, "--token", TOKEN, "--quiet",
+                                      *[str(x) for x in extra]],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(1200):
+            if os.path.exists(self.port_file) and open(self.port_file).read().strip():
+                break
+            if self.proc.poll() is not None:
+                raise RuntimeError("simulator exited")
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("simulator did not start")
+        self.url = "http://127.0.0.1:%s" % open(self.port_file).read().strip()
+
+    def control(self, path, body=None):
+        req = urllib.request.Request(self.url + "/__sim/" + path, method="POST" if body is not None else "GET",
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            return json.loads(r.read() or b"{}")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(30)
+        os.unlink(self.port_file)
+
+
+def env_for(db, sim=None, queue=None):
+    env = dict(os.environ)
+    env["JETL_DB"] = db.dsn
+    env.pop("JETL_QUEUE", None)   # never the shared default vhost
+    if queue:
+        env["JETL_QUEUE"] = queue
+    if sim:
+        env.update(JETL_JIRA_URL=sim.url, JETL_JIRA_USER=USER, JETL_JIRA_TOKEN=TOKEN)
+    return env
+
+
+def run_timed(cmd, env=None, timeout=7200):
+    """Run a command under /usr/bin/time -v: wall seconds, peak RSS (KB), CPU seconds, stdout."""
+    tf = tempfile.mktemp(prefix="jetl-bench-time-")
+    t0 = time.monotonic()
+    p = subprocess.run(["/usr/bin/time", "-v", "-o", tf, *cmd], env=env, capture_output=True, text=True,
+                       timeout=timeout)
+    wall = time.monotonic() - t0
+    txt = open(tf).read()
+    os.unlink(tf)
+    if p.returncode != 0:
+        raise RuntimeError("%s failed (%d): %s %s" % (" ".join(cmd), p.returncode, p.stdout[-2000:],
+                                                     p.stderr[-2000:]))
+
+    def field(name):
+        m = re.search(re.escape(name) + r":\s*([\d.]+)", txt)
+        return float(m.group(1)) if m else 0.0
+    return dict(wall=wall, rss_kb=int(field("Maximum resident set size (kbytes)")),
+                cpu=field("User time (seconds)") + field("System time (seconds)"), stdout=p.stdout)
+
+
+def jetl_migrate(db):
+    subprocess.run([JETL, "-q", "migrate"], env=env_for(db), check=True, capture_output=True)
+
+
+def extract(db, sim, project, vhost, extra=()):
+    """jetl extract --queue (no workers): extraction alone, rows wait in the private vhost."""
+    return run_timed([JETL, "-q", "extract", "--project", project, "--full", "--queue", vhost.url,
+                      "--progress", "none", *extra], env=env_for(db, sim))
+
+
+def worker(db, vhost, threads, idle_ms=300, prefix=()):
+    r = run_timed([*prefix, JETL, "-q", "worker", "--queue", vhost.url, "--until-idle", "--idle-ms", str(idle_ms),
+                   "--threads", str(threads), "--progress", "none"], env=env_for(db))
+    r["wall"] = max(r["wall"] - idle_ms / 1000.0, 1e-6)   # the idle wait before leaving is not work
+    return r
+
+
+# ------------------------------------------------------------------ transform
+def raw_template(n):
+    """A database holding n generated issues as pending raw rows (schema migrated),
+    loaded once through `jetl extract --queue` and kept as a template."""
+    name = "jetl_bench_raw_t%d_v1" % n
+    if db_exists(name):
+        rows = query(dsn_of(name), "SELECT coalesce(sum(item_count), 0) FROM raw_extraction_data"
+                     " WHERE status = 'pending'")[0][0]
+        if rows == n:
+            return name
+        admin("DROP DATABASE %s WITH (FORCE)" % name)
+    d = dataset("cloud-tr-%d" % n, "TR:%d" % n)
+    log("loading %d raw rows into %s (once; kept as a template)" % (n, name))
+    admin("CREATE DATABASE %s" % name)
+
+    class Named:
+        pass
+    db = Named()
+    db.name, db.dsn = name, dsn_of(name)
+    jetl_migrate(db)
+    sim = Simulator(d)
+    vh = Vhost("load")
+    try:
+        extract(db, sim, "TR", vh)
+    finally:
+        vh.drop()
+        sim.stop()
+    return name
+
+
+def parse_transform_bench(out):
+    r = {}
+    for key, pat in (("jetl_1t", r"jetl_transform_batch.*?:\s+([\d.]+) s"),
+                     ("parse_only", r"pure transform.*?:\s+([\d.]+) s"),
+                     ("copy_only", r"bare COPY.*?:\s+([\d.]+) s"),
+                     ("jetl_2t", r"2 threads.*?:\s+([\d.]+) s")):
+        m = re.search(pat, out)
+        if m:
+            r[key] = float(m.group(1))
+    m = re.search(r"issues: (\d+) in .*?changelog items: (\d+)", out)
+    if m:
+        r["issues"], r["changelog_items"] = int(m.group(1)), int(m.group(2))
+    return r
+
+
+def bench_transform(n, res, profile):
+    tpl = raw_template(n)
+    raw = query(dsn_of(tpl), "SELECT count(*), sum(item_count), sum(octet_length(raw_data::text)) FROM raw_extraction_data")[0]
+    res["transform"] = t = {"issues": n, "raw_rows": raw[0], "raw_mb": round(raw[2] / 1e6, 1), "runs": {}}
+
+    def one(label, fn):
+        db = Database(label, template=tpl)
+        try:
+            secs, extra = fn(db)
+            wi, cl, ds = db.counts()
+            t["runs"][label] = dict(seconds=round(secs, 3), issues_per_s=round(wi / secs),
+                                    items_per_s=round(cl / secs), work_items=wi, changelog_items=cl, dev_status=ds,
+                                    **extra)
+            log("transform %-12s %7.2f s  %6.0f issues/s  %7.0f items/s" % (label, secs, wi / secs, cl / secs))
+        finally:
+            db.drop()
+
+    def jetl_run(threads, perf=False):
+        def fn(db):
+            vh = Vhost("w%d" % threads)
+            try:
+                worker(db, vh, threads, idle_ms=50)   # declares the queues, nothing to do yet
+                vh.publish_transform(db)
+                prefix = ()
+                if perf:
+                    prefix = ("perf", "record", "-F", "499", "-e", "cpu-clock", "-o",
+                              os.path.join(DATA, "perf.data"), "--")
+                r = worker(db, vh, threads, prefix=prefix)
+                return r["wall"], dict(cpu_s=round(r["cpu"], 2), rss_mb=round(r["rss_kb"] / 1024, 1))
+            finally:
+                vh.drop()
+        return fn
+
+    def seed_run(db):
+        p = subprocess.run([PY, os.path.join(ROOT, "bench", "peers", "seed_transform.py"), db.dsn],
+                           check=True, capture_output=True, text=True)
+        return json.loads(p.stdout.strip().splitlines()[-1])["seconds"], {}
+
+    def elt_run(db):
+        t0 = time.monotonic()
+        subprocess.run(["psql", "-q", "-X", "-v", "ON_ERROR_STOP=1", "-f",
+                        os.path.join(ROOT, "bench", "peers", "elt.sql"), db.dsn], check=True, capture_output=True)
+        return time.monotonic() - t0, {}
+
+    one("jetl_1t", jetl_run(1))
+    one("jetl_2t", jetl_run(2))
+    one("peer_seed_py", seed_run)
+    one("peer_elt_sql", elt_run)
+    if profile:
+        try:
+            one("jetl_1t_perf", jetl_run(1, perf=True))
+            t["profile"] = perf_summary()
+        except Exception as e:   # perf may be unavailable: a figure less, not a failure
+            t["profile_error"] = str(e)
+
+    # The limits: bench/transform_bench (owned with the transform) parses and
+    # COPYs on its own generated rows; use its figures (its --json when it has one).
+    log("transform limits: bench/transform_bench %d" % n)
+    env = dict(os.environ, JETL_DB=admin_dsn())
+    jf = os.path.join(tempfile.gettempdir(), "jetl-bench-tb-%s.json" % RUN)
+    src = open(os.path.join(SOURCE, "bench", "transform_bench.c")).read()
+    cmd = [TRANSFORM_BENCH, str(n)] + (["--json", jf] if "--json" in src else [])
+    p = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    tb = dict(cmd=" ".join(os.path.relpath(c, ROOT) if c.startswith(ROOT) else c for c in cmd), rc=p.returncode,
+              stdout=p.stdout.strip())
+    if os.path.exists(jf):
+        try:
+            tb["json"] = json.load(open(jf))
+        except ValueError:
+            pass
+        os.unlink(jf)
+    tb["parsed"] = parse_transform_bench(p.stdout)
+    t["transform_bench"] = tb
+
+
+def perf_summary():
+    p = subprocess.run(["perf", "report", "-i", os.path.join(DATA, "perf.data"), "--stdio", "--no-children",
+                        "--sort", "dso,sym", "--percent-limit", "1.5"], capture_output=True, text=True)
+    lines = [l for l in p.stdout.splitlines() if l.strip() and not l.startswith("#")]
+    dso = subprocess.run(["perf", "report", "-i", os.path.join(DATA, "perf.data"), "--stdio", "--no-children",
+                          "--sort", "dso"], capture_output=True, text=True).stdout
+    return dict(top_symbols=lines[:25], by_dso=[l for l in dso.splitlines() if l.strip() and not l.startswith("#")][:12])
+
+
+# ------------------------------------------------------------------ extraction
+def dataset_census(d, project, flavor):
+    """What the data requires at minimum: issues, histories beyond the embedded
+    cap, and dev-status summaries + detail answers of the issues with dev data."""
+    n = hist = long_hist = dev = details = 0
+    cap = 40 if flavor == "cloud" else 100
+    long_issues = 0
+    with open(os.path.join(d, "issues", project + ".jsonl")) as f:
+        for line in f:
+            rec = json.loads(line)
+            n += 1
+            h = len(rec.get("histories") or [])
+            hist += h
+            if h > cap:
+                long_issues += 1
+                long_hist += h
+            if rec.get("dev"):
+                dev += 1
+                details += len(rec["dev"].get("detail") or {})
+    return dict(issues=n, histories=hist, long_issues=long_issues, long_histories=long_hist,
+                dev_issues=dev, dev_details=details)
+
+
+def bound(c, flavor, latency, per_item, rate, burst, conc):
+    """Lower bound of the wall time the simulator's limits allow.
+
+    N = requests the data needs at the least:
+      setup 3 (serverInfo, myself, field)
+      Cloud:  census ceil(n/5000) id pages + ceil(n/100) issue bulkfetch pages
+              + ceil(long histories / 10000) changelog bulkfetch pages
+      Server: ceil(n/100) search pages (changelog embedded up to 100)
+              + sum over issues with more than 100 histories of ceil(h/100) changelog pages
+      + per issue with dev data: 1 summary + one detail answer per (instance type, data type)
+    I = items (issues + histories) those answers carry (each costs per_item).
+    T >= max( (N - B)/R ,  (N*L + I*p)/C )   — the token bucket, and C requests in flight.
+    """
+    n = c["issues"]
+    if flavor == "cloud":
+        reqs = 3 + math.ceil(n / 5000) + math.ceil(n / 100) + math.ceil(c["long_histories"] / 10000)
+        items = n + c["histories"]   # every history is served at least once, embedded or fetched
+    else:
+        reqs = 3 + math.ceil(n / 100) + c["long_issues"] + math.ceil(c["long_histories"] / 100)
+        items = n + c["histories"]
+    reqs += c["dev_issues"] + c["dev_details"]
+    t_rate = max(reqs - burst, 0) / rate if rate else 0.0
+    t_conc = (reqs * latency + items * per_item) / 1000.0 / conc
+    return dict(requests_min=reqs, items=items, t_rate=round(t_rate, 2), t_concurrency=round(t_conc, 2),
+                bound_s=round(max(t_rate, t_conc), 2))
+
+
+def sim_figures(sim):
+    st = sim.control("stats")
+    s429 = st.get("by_status", {}).get("429", 0)
+    return dict(requests=st.get("total", 0), http_429=s429, items_served=st.get("items_served", 0),
+                by_endpoint={k: v for k, v in st.get("requests", {}).items()})
+
+
+def bench_extract(n, peer_n, res):
+    res["extraction"] = e = {"issues": n, "latency_ms": LATENCY_MS, "per_item_ms": PER_ITEM_MS, "rate": RATE,
+                             "burst": BURST, "concurrency": CONCURRENCY, "runs": {}}
+    limits = ["--latency-ms", LATENCY_MS, "--per-item-ms", PER_ITEM_MS, "--rate", RATE, "--burst", BURST]
+    for flavor in ("cloud", "server"):
+        d = dataset("%s-ex-%d" % (flavor, n), "EX:%d" % n, flavor=flavor)
+        c = dataset_census(d, "EX", flavor)
+        b = bound(c, flavor, LATENCY_MS, PER_ITEM_MS, RATE, BURST, CONCURRENCY)
+        sim = Simulator(d, "--flavor", flavor, *limits)
+        db, vh = Database("ex" + flavor), Vhost("ex" + flavor)
+        try:
+            jetl_migrate(db)
+            log("extract jetl %s %d issues" % (flavor, n))
+            r = extract(db, sim, "EX", vh, ("--concurrency", str(CONCURRENCY)))
+            f = sim_figures(sim)
+            e["runs"]["jetl_" + flavor] = dict(seconds=round(r["wall"], 2), issues_per_s=round(n / r["wall"], 1),
+                                               rss_mb=round(r["rss_kb"] / 1024, 1), cpu_s=round(r["cpu"], 2),
+                                               census=c, bound=b, ratio_to_bound=round(r["wall"] / b["bound_s"], 2),
+                                               **f)
+            log("  %.1f s, %d requests, %d x 429, bound %.1f s" % (r["wall"], f["requests"], f["http_429"],
+                                                                   b["bound_s"]))
+            if flavor == "server":
+                sim.control("reset-stats", {})
+                pdb = Database("expeer")
+                try:
+                    jetl_migrate(pdb)
+                    log("extract peer python3-jira %d issues" % peer_n)
+                    env = env_for(pdb, sim)
+                    p = subprocess.run([PY, os.path.join(ROOT, "bench", "peers", "jira_extract.py"), sim.url, USER,
+                                        "EX", str(peer_n), pdb.dsn], env=env, check=True, capture_output=True,
+                                       text=True)
+                    pr = json.loads(p.stdout.strip().splitlines()[-1])
+                    f = sim_figures(sim)
+                    secs = pr["seconds"]
+                    e["runs"]["peer_python_jira_server"] = dict(
+                        issues=pr["issues"], seconds=round(secs, 2), issues_per_s=round(pr["issues"] / secs, 1),
+                        extrapolated_seconds=round(secs * n / pr["issues"], 1),
+                        extrapolated=pr["issues"] < n, **f)
+                finally:
+                    pdb.drop()
+        finally:
+            vh.drop()
+            db.drop()
+            sim.stop()
+
+
+# ------------------------------------------------------------------ memory
+def bench_memory(sizes, res):
+    res["memory"] = m = {"runs": {}}
+    for n in sizes:
+        d = dataset("cloud-ex-%d" % n, "EX:%d" % n) if n <= 10000 else dataset("cloud-mem-%d" % n, "EX:%d" % n)
+        sim = Simulator(d)
+        db, vh = Database("mem%d" % n), Vhost("mem%d" % n)
+        try:
+            jetl_migrate(db)
+            log("memory: jetl extract %d issues (no latency, --no-dev-status)" % n)
+            r = extract(db, sim, "EX", vh, ("--no-dev-status",))
+            log("memory: jetl worker over %d issues" % n)
+            w = worker(db, vh, 1)
+            wi, cl, ds = db.counts()
+            m["runs"][str(n)] = dict(issues=n, extract_rss_mb=round(r["rss_kb"] / 1024, 1),
+                                     extract_seconds=round(r["wall"], 1), extract_cpu_s=round(r["cpu"], 1),
+                                     worker_rss_mb=round(w["rss_kb"] / 1024, 1), worker_seconds=round(w["wall"], 1),
+                                     worker_cpu_s=round(w["cpu"], 1), work_items=wi, changelog_items=cl)
+            log("  extract %.1f MB, worker %.1f MB" % (r["rss_kb"] / 1024, w["rss_kb"] / 1024))
+        finally:
+            vh.drop()
+            db.drop()
+            sim.stop()
+
+
+# ------------------------------------------------------------------ report
+def sh_out(cmd):
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, shell=isinstance(cmd, str)).stdout.strip()
+    except OSError:
+        return ""
+
+
+def machine():
+    cpu = ""
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    mem = 0
+    for line in open("/proc/meminfo"):
+        if line.startswith("MemTotal"):
+            mem = int(line.split()[1]) // 1024
+    load = open("/proc/loadavg").read().split()[:3]
+    return dict(nproc=os.cpu_count(), memory_mb=mem, cpu=cpu, kernel=platform.release(), loadavg_start=load,
+                note="a shared 2-core build machine: other engineers' builds and tests ran at the same time")
+
+
+def versions():
+    pg = query(admin_dsn(), "SHOW server_version")[0][0]
+    return dict(jetl=sh_out([JETL, "--version"]), postgresql=pg,
+                rabbitmq=sh_out("dpkg-query -W -f '${Version}' rabbitmq-server"),
+                python=platform.python_version(), libcurl=sh_out(["curl-config", "--version"]),
+                jansson=sh_out(["pkg-config", "--modversion", "jansson"]),
+                python_jira=sh_out([PY, "-c", "import jira; print(jira.__version__)"]),
+                psycopg2=sh_out([PY, "-c", "import psycopg2; print(psycopg2.__version__.split()[0])"]),
+                commit=os.environ.get("JETL_BENCH_COMMIT") or sh_out(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"]))
+
+
+def ratio(a, b):
+    return round(a / b, 2) if a and b else None
+
+
+def table(res):
+    rows = []
+    t = res.get("transform")
+    if t:
+        runs = t["runs"]
+        j1 = runs.get("jetl_1t", {})
+        for label, name in (("jetl_1t", "jetl worker, 1 thread"), ("jetl_2t", "jetl worker, 2 threads"),
+                            ("peer_seed_py", "peer 1: Python, upsert per row"),
+                            ("peer_elt_sql", "peer 2: ELT in SQL (INSERT…SELECT)")):
+            r = runs.get(label)
+            if not r:
+                continue
+            cmp = "" if label.startswith("jetl") else "%.1f× slower than jetl 1t" % (r["seconds"] / j1["seconds"])
+            if label == "jetl_2t":
+                cmp = "%.2f× jetl 1t" % (j1["seconds"] / r["seconds"])
+            rows.append(("transform %d issues" % t["issues"], name, "%.2f s" % r["seconds"],
+                         "%d issues/s, %d items/s" % (r["issues_per_s"], r["items_per_s"]), cmp))
+        tb = t.get("transform_bench", {}).get("parsed", {})
+        if tb.get("jetl_1t") and tb.get("parse_only") and tb.get("copy_only"):
+            lim = tb["parse_only"] + tb["copy_only"]
+            rows.append(("transform limit (transform_bench's rows)", "parse-only + COPY-only",
+                         "%.2f + %.2f s" % (tb["parse_only"], tb["copy_only"]),
+                         "jetl there %.2f s" % tb["jetl_1t"], "jetl/limit %.2f" % (tb["jetl_1t"] / lim)))
+    e = res.get("extraction")
+    if e:
+        for label, name in (("jetl_cloud", "jetl, Cloud"), ("jetl_server", "jetl, Server"),
+                            ("peer_python_jira_server", "peer: python3-jira, Server")):
+            r = e["runs"].get(label)
+            if not r:
+                continue
+            if label.startswith("jetl"):
+                rows.append(("extract %d issues" % e["issues"], name, "%.1f s" % r["seconds"],
+                             "%d req, %d×429, bound %.1f s" % (r["requests"], r["http_429"], r["bound"]["bound_s"]),
+                             "%.2f× bound" % r["ratio_to_bound"]))
+            else:
+                js = e["runs"].get("jetl_server", {})
+                rows.append(("extract %d issues" % e["issues"], name + (" (%d issues, extrapolated)" % r["issues"]
+                                                                         if r["extrapolated"] else ""),
+                             "%.1f s" % r["extrapolated_seconds"],
+                             "%d req, %d×429 for %d issues" % (r["requests"], r["http_429"], r["issues"]),
+                             "%.1f× slower than jetl" % (r["extrapolated_seconds"] / js["seconds"]) if js else ""))
+    m = res.get("memory")
+    if m:
+        for n, r in m["runs"].items():
+            rows.append(("peak RSS, %s issues" % n, "jetl extract / jetl worker",
+                         "%.1f / %.1f MB" % (r["extract_rss_mb"], r["worker_rss_mb"]),
+                         "extract %.0f s, worker %.0f s" % (r["extract_seconds"], r["worker_seconds"]), ""))
+    return rows
+
+
+def markdown(res, rows):
+    out = ["# jetl benchmark results (%s run, %s)" % (res["mode"], res["date"]), "",
+           "Machine: %(nproc)d cores, %(memory_mb)d MB, %(cpu)s; %(note)s." % res["machine"], "",
+           "Versions: " + ", ".join("%s %s" % kv for kv in res["versions"].items()), "",
+           "| benchmark | what | time | figures | compared |", "|---|---|---|---|---|"]
+    out += ["| " + " | ".join(r) + " |" for r in rows]
+    e = res.get("extraction")
+    if e:
+        out += ["", "Extraction limits: latency %s ms per request, %s ms per issue or history served, token bucket"
+                " %s requests/s with burst %s, jetl concurrency %s. Bound: T ≥ max((N − B)/R, (N·L + I·p)/C), N ="
+                " the fewest requests the data needs, I = items served." % (e["latency_ms"], e["per_item_ms"],
+                                                                           e["rate"], e["burst"], e["concurrency"])]
+    t = res.get("transform", {})
+    if t.get("profile"):
+        out += ["", "Profile of the 1-thread worker (perf, cpu-clock, flat):", "", "```"] + t["profile"]["by_dso"] + \
+               [""] + t["profile"]["top_symbols"] + ["```"]
+    return "\n".join(out) + "\n"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", default="transform,extract,memory")
+    ap.add_argument("--out", default=RESULTS)
+    a = ap.parse_args()
+    mode = "quick" if a.quick else "full"
+    sz = SIZES[mode]
+    os.makedirs(DATA, exist_ok=True)
+    os.makedirs(a.out, exist_ok=True)
+    res = dict(mode=mode, date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+               machine=machine(), versions=versions(), sizes=sz)
+    t0 = time.monotonic()
+    only = a.only.split(",")
+    if "transform" in only:
+        bench_transform(sz["transform"], res, profile=True)
+    if "extract" in only:
+        bench_extract(sz["extract"], sz["peer_extract"], res)
+    if "memory" in only:
+        bench_memory(sz["memory"], res)
+    res["total_seconds"] = round(time.monotonic() - t0, 1)
+    res["machine"]["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
+    rows = table(res)
+    w = [max(len(r[i]) for r in rows + [("benchmark", "what", "time", "figures", "compared")]) for i in range(5)]
+    print()
+    for r in [("benchmark", "what", "time", "figures", "compared")] + rows:
+        print("  ".join(c.ljust(w[i]) for i, c in enumerate(r)))
+    print("\n%s run in %.0f s" % (mode, res["total_seconds"]))
+    base = "results" if mode == "full" else "results-quick"
+    with open(os.path.join(a.out, base + ".json"), "w") as f:
+        json.dump(res, f, indent=1, ensure_ascii=False)
+    with open(os.path.join(a.out, base + ".md"), "w") as f:
+        f.write(markdown(res, rows))
+    print("written: %s.{json,md}" % os.path.relpath(os.path.join(a.out, base), ROOT))
+
+
+if __name__ == "__main__":
+    main()
