@@ -372,7 +372,14 @@ def dataset_census(d, project, flavor):
                 long_hist += h
             if rec.get("dev"):
                 dev += 1
-                details += len(rec["dev"].get("detail") or {})
+                # a detail answer is needed per instance type of each data type
+                # whose summary count is not zero: the others hold nothing
+                summ = rec["dev"].get("summary") or {}
+                summ = summ.get("summary", summ) if isinstance(summ.get("summary"), dict) else summ
+                for dt in ("repository", "pullrequest", "branch", "build"):
+                    v = summ.get(dt) or {}
+                    if ((v.get("overall") or {}).get("count") or 0) > 0:
+                        details += len(v.get("byInstanceType") or {})
     return dict(issues=n, histories=hist, long_issues=long_issues, long_histories=long_hist,
                 dev_issues=dev, dev_details=details)
 
@@ -387,16 +394,17 @@ def bound(c, flavor, latency, per_item, rate, burst, conc):
       Server: ceil(n/100) search pages (changelog embedded up to 100)
               + sum over issues with more than 100 histories of ceil(h/100) changelog pages
       + per issue with dev data: 1 summary + one detail answer per (instance type, data type)
-    I = items (issues + histories) those answers carry (each costs per_item).
+    I = items the simulator charges per_item for in those answers (issues, census
+        ids, histories of changelog pages; embedded histories are free).
     T >= max( (N - B)/R ,  (N*L + I*p)/C )   — the token bucket, and C requests in flight.
     """
     n = c["issues"]
     if flavor == "cloud":
         reqs = 3 + math.ceil(n / 5000) + math.ceil(n / 100) + math.ceil(c["long_histories"] / 10000)
-        items = n + c["histories"]   # every history is served at least once, embedded or fetched
+        items = 2 * n + c["long_histories"]   # census ids, issues, the long issues' histories
     else:
         reqs = 3 + math.ceil(n / 100) + c["long_issues"] + math.ceil(c["long_histories"] / 100)
-        items = n + c["histories"]
+        items = n + c["long_histories"]
     reqs += c["dev_issues"] + c["dev_details"]
     t_rate = max(reqs - burst, 0) / rate if rate else 0.0
     t_conc = (reqs * latency + items * per_item) / 1000.0 / conc
@@ -594,11 +602,16 @@ def main():
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", default="transform,extract,memory")
     ap.add_argument("--out", default=RESULTS)
+    ap.add_argument("--merge", action="store_true", help="keep the other sections of the existing results")
     a = ap.parse_args()
     mode = "quick" if a.quick else "full"
     sz = SIZES[mode]
     os.makedirs(DATA, exist_ok=True)
     os.makedirs(a.out, exist_ok=True)
+    base = "results" if mode == "full" else "results-quick"
+    old = {}
+    if a.merge and os.path.exists(os.path.join(a.out, base + ".json")):
+        old = json.load(open(os.path.join(a.out, base + ".json")))
     res = dict(mode=mode, date=datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
                machine=machine(), versions=versions(), sizes=sz)
     t0 = time.monotonic()
@@ -610,6 +623,10 @@ def main():
     if "memory" in only:
         bench_memory(sz["memory"], res)
     res["total_seconds"] = round(time.monotonic() - t0, 1)
+    for k in ("transform", "extraction", "memory"):
+        if k not in res and k in old:
+            res[k] = old[k]
+            res.setdefault("merged_from_earlier_run", []).append("%s (%s)" % (k, old.get("date")))
     res["machine"]["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
     rows = table(res)
     w = [max(len(r[i]) for r in rows + [("benchmark", "what", "time", "figures", "compared")]) for i in range(5)]
@@ -617,7 +634,6 @@ def main():
     for r in [("benchmark", "what", "time", "figures", "compared")] + rows:
         print("  ".join(c.ljust(w[i]) for i, c in enumerate(r)))
     print("\n%s run in %.0f s" % (mode, res["total_seconds"]))
-    base = "results" if mode == "full" else "results-quick"
     with open(os.path.join(a.out, base + ".json"), "w") as f:
         json.dump(res, f, indent=1, ensure_ascii=False)
     with open(os.path.join(a.out, base + ".md"), "w") as f:
