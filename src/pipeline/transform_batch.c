@@ -29,36 +29,27 @@ static int attempt(jetl_ctx *ctx, int64_t raw_id, jetl_transform_result *res, ch
 	jl_transform_out out;
 	jl_catalog cat;
 	jl_load_counts counts;
-	char *raw = NULL, *project = NULL;
-	size_t raw_len = 0;
+	PGresult *raw = NULL;
 	int rc, st = ATTEMPT_DB;
-	PGresult *r;
 
 	jl_catalog_init(&cat);
 	jl_transform_out_init(&out);
-	/* Rows are written as UTF-8 (what jansson produces), whatever the
-	 * database's default client encoding is. */
-	r = PQexec(pg, "BEGIN; SET LOCAL client_encoding = 'UTF8'");
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		jl_store_error(pg, r, "begin", err, errlen);
-		PQclear(r);
-		goto rollback;
-	}
-	PQclear(r);
-	rc = jl_raw_fetch(pg, tenant, integ, raw_id, &raw, &raw_len, &project, err, errlen);
+	/* Round trip 1: BEGIN, temp tables, the raw row, the catalog. */
+	rc = jl_load_begin(pg, tenant, integ, raw_id, &raw, &cat, err, errlen);
 	if (rc == 1) {
 		snprintf(err, errlen, "transform: no raw row %lld for tenant %d, integration %d",
 			(long long)raw_id, tenant, integ);
 		st = ATTEMPT_NOROW;
 		goto rollback;
 	}
-	if (rc < 0 || jl_catalog_read(pg, tenant, integ, &cat, err, errlen) < 0)
+	if (rc < 0)
 		goto rollback;
 	memset(&in, 0, sizeof(in));
-	in.raw = raw;
-	in.raw_len = raw_len;
+	/* The text stays in the PGresult: no copy of the (large) row. */
+	in.raw = PQgetvalue(raw, 0, 0);
+	in.raw_len = (size_t)PQgetlength(raw, 0, 0);
 	in.raw_id = raw_id;
-	in.project_key = project;
+	in.project_key = PQgetisnull(raw, 0, 1) ? NULL : PQgetvalue(raw, 0, 1);
 	in.catalog = &cat;
 	in.warn = warn_to_log;
 	in.warn_userdata = ctx;
@@ -68,16 +59,12 @@ static int attempt(jetl_ctx *ctx, int64_t raw_id, jetl_transform_result *res, ch
 		st = rc == JETL_EDATA ? ATTEMPT_DATA : ATTEMPT_DB;
 		goto rollback;
 	}
-	if (jl_load_rows(pg, tenant, integ, &out, &counts, err, errlen) < 0 ||
-	    jl_raw_mark_completed(pg, tenant, integ, raw_id, err, errlen) < 0)
+	/* The raw text is no longer needed: free it before the rows go out. */
+	PQclear(raw);
+	raw = NULL;
+	/* Then COPYs, upserts, mark completed and COMMIT in one string. */
+	if (jl_load_commit(pg, tenant, integ, raw_id, &out, &counts, err, errlen) < 0)
 		goto rollback_sqlstate;
-	r = PQexec(pg, "COMMIT");
-	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
-		jl_store_error(pg, r, "commit", err, errlen);
-		PQclear(r);
-		goto rollback_sqlstate;
-	}
-	PQclear(r);
 	if (res) {
 		res->work_items = counts.work_items;
 		res->changelog_items = counts.changelog_items;
@@ -99,10 +86,10 @@ rollback_sqlstate:
 		 strstr(err, "invalid byte sequence") || strstr(err, "out of range"))
 		st = ATTEMPT_DATA;
 rollback:
-	PQclear(PQexec(pg, "ROLLBACK"));
+	if (PQtransactionStatus(pg) != PQTRANS_IDLE)
+		PQclear(PQexec(pg, "ROLLBACK"));
 done:
-	free(raw);
-	free(project);
+	PQclear(raw);
 	jl_catalog_free(&cat);
 	jl_transform_out_free(&out);
 	return st;

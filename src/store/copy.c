@@ -80,19 +80,47 @@ int jl_copy_encode_row(jl_buf *out, const jl_rowset *rs, size_t row)
 	return rc;
 }
 
+int jl_copy_put_rows(PGconn *pg, const char *what, const jl_rowset *rs, char *err, size_t errlen)
+{
+	jl_buf data = JL_BUF_INIT, lit = JL_BUF_INIT;
+	int rc = -1;
+
+	/* One large buffer, sent in 1 MB pieces: each PQputCopyData is a
+	 * CopyData message the server handles as a whole. */
+	for (size_t r = 0; r < rs->nrows; r++) {
+		if (encode(&data, &lit, rs, r) < 0) {
+			PQputCopyEnd(pg, "out of memory");
+			snprintf(err, errlen, "%s: out of memory", what);
+			goto out;
+		}
+		if (data.len >= 1024 * 1024 || r + 1 == rs->nrows) {
+			if (PQputCopyData(pg, data.data, (int)data.len) != 1) {
+				jl_store_error(pg, NULL, what, err, errlen);
+				goto out;
+			}
+			jl_buf_clear(&data);
+		}
+	}
+	if (PQputCopyEnd(pg, NULL) != 1) {
+		jl_store_error(pg, NULL, what, err, errlen);
+		goto out;
+	}
+	rc = 0;
+out:
+	jl_buf_free(&data);
+	jl_buf_free(&lit);
+	return rc;
+}
+
 int jl_copy_rowset(PGconn *pg, const char *table, const jl_rowset *rs, char *err, size_t errlen)
 {
-	jl_buf sql = JL_BUF_INIT, data = JL_BUF_INIT, lit = JL_BUF_INIT;
+	jl_buf sql = JL_BUF_INIT;
 	PGresult *res;
 	char what[96];
 	int rc = -1;
 
 	snprintf(what, sizeof(what), "COPY %s", table);
-	jl_buf_printf(&sql, "COPY %s (", table);
-	for (int i = 0; i < rs->ncols; i++)
-		jl_buf_printf(&sql, "%s%s", i ? "," : "", rs->cols[i]);
-	jl_buf_puts(&sql, ") FROM STDIN");
-	if (sql.oom) {
+	if (jl_copy_sql(&sql, table, rs) < 0) {
 		snprintf(err, errlen, "%s: out of memory", what);
 		goto out;
 	}
@@ -103,26 +131,7 @@ int jl_copy_rowset(PGconn *pg, const char *table, const jl_rowset *rs, char *err
 		goto out;
 	}
 	PQclear(res);
-	for (size_t r = 0; r < rs->nrows; r++) {
-		if (encode(&data, &lit, rs, r) < 0) {
-			PQputCopyEnd(pg, "out of memory");
-			snprintf(err, errlen, "%s: out of memory", what);
-			goto drain;
-		}
-		if (data.len >= 256 * 1024 || r + 1 == rs->nrows) {
-			if (PQputCopyData(pg, data.data, (int)data.len) != 1) {
-				jl_store_error(pg, NULL, what, err, errlen);
-				goto drain;
-			}
-			jl_buf_clear(&data);
-		}
-	}
-	if (PQputCopyEnd(pg, NULL) != 1) {
-		jl_store_error(pg, NULL, what, err, errlen);
-		goto drain;
-	}
-	rc = 0;
-drain:
+	rc = jl_copy_put_rows(pg, what, rs, err, errlen);
 	/* Read every result so the connection is ready for the next command. */
 	while ((res = PQgetResult(pg)) != NULL) {
 		if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0) {
@@ -133,7 +142,14 @@ drain:
 	}
 out:
 	jl_buf_free(&sql);
-	jl_buf_free(&data);
-	jl_buf_free(&lit);
 	return rc;
+}
+
+int jl_copy_sql(jl_buf *sql, const char *table, const jl_rowset *rs)
+{
+	jl_buf_printf(sql, "COPY %s (", table);
+	for (int i = 0; i < rs->ncols; i++)
+		jl_buf_printf(sql, "%s%s", i ? "," : "", rs->cols[i]);
+	jl_buf_puts(sql, ") FROM STDIN");
+	return sql->oom ? -1 : 0;
 }

@@ -12,50 +12,6 @@
 	snprintf(t##_s, sizeof(t##_s), "%d", t); snprintf(i##_s, sizeof(i##_s), "%d", i); \
 	snprintf(id##_s, sizeof(id##_s), "%" PRId64, id)
 
-int jl_raw_fetch(PGconn *pg, int tenant, int integration, int64_t raw_id, char **raw, size_t *raw_len,
-	char **project_key, char *err, size_t errlen)
-{
-	P3(tenant, integration, raw_id);
-	const char *params[] = { tenant_s, integration_s, raw_id_s };
-	PGresult *res;
-
-	*raw = NULL;
-	*project_key = NULL;
-	res = jl_store_exec(pg, "read raw row",
-		"SELECT raw_data::text, project_key FROM raw_extraction_data "
-		"WHERE tenant_id = $1 AND integration_id = $2 AND id = $3 FOR UPDATE",
-		3, params, err, errlen);
-	if (!res)
-		return -1;
-	if (PQntuples(res) == 0) {
-		PQclear(res);
-		return 1;
-	}
-	*raw_len = (size_t)PQgetlength(res, 0, 0);
-	*raw = malloc(*raw_len + 1);
-	if (*raw)
-		memcpy(*raw, PQgetvalue(res, 0, 0), *raw_len + 1);
-	if (!PQgetisnull(res, 0, 1))
-		*project_key = strdup(PQgetvalue(res, 0, 1));
-	PQclear(res);
-	if (!*raw) {
-		snprintf(err, errlen, "read raw row: out of memory");
-		return -1;
-	}
-	return 0;
-}
-
-int jl_raw_mark_completed(PGconn *pg, int tenant, int integration, int64_t raw_id, char *err, size_t errlen)
-{
-	P3(tenant, integration, raw_id);
-	const char *params[] = { tenant_s, integration_s, raw_id_s };
-
-	return jl_store_cmd(pg, "mark raw row completed",
-		"UPDATE raw_extraction_data SET status = 'completed', error = NULL, "
-		"attempts = attempts + 1, processed_at = now() "
-		"WHERE tenant_id = $1 AND integration_id = $2 AND id = $3", 3, params, err, errlen);
-}
-
 int jl_raw_mark_failed(PGconn *pg, int tenant, int integration, int64_t raw_id, const char *error,
 	char *err, size_t errlen)
 {
@@ -69,43 +25,49 @@ int jl_raw_mark_failed(PGconn *pg, int tenant, int integration, int64_t raw_id, 
 		"WHERE tenant_id = $1 AND integration_id = $2 AND id = $3", 4, params, err, errlen);
 }
 
+/* Slots first: add_field fills their types from the schema. */
+#define SQL_MAPPINGS "SELECT slot, jira_field_id, field_type FROM custom_field_mappings " \
+	"WHERE tenant_id = $1 AND integration_id = $2"
+#define SQL_FIELDS "SELECT field_id, name, schema::text FROM jira_fields " \
+	"WHERE tenant_id = $1 AND integration_id = $2 AND (custom OR field_id LIKE 'customfield\\_%')"
+
+static int catalog_fill(jl_catalog *cat, const PGresult *maps, const PGresult *fields, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	for (int r = 0; r < PQntuples(maps) && rc == 0; r++)
+		rc = jl_catalog_set_slot(cat, atoi(PQgetvalue(maps, r, 0)), PQgetvalue(maps, r, 1),
+			PQgetisnull(maps, r, 2) ? NULL : PQgetvalue(maps, r, 2));
+	for (int r = 0; r < PQntuples(fields) && rc == 0; r++)
+		rc = jl_catalog_add_field(cat, PQgetvalue(fields, r, 0),
+			PQgetisnull(fields, r, 1) ? NULL : PQgetvalue(fields, r, 1),
+			PQgetisnull(fields, r, 2) ? NULL : PQgetvalue(fields, r, 2));
+	if (rc) {
+		snprintf(err, errlen, "read field catalog: out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 int jl_catalog_read(PGconn *pg, int tenant, int integration, jl_catalog *cat, char *err, size_t errlen)
 {
 	char t[16], i[16];
 	const char *params[] = { t, i };
-	PGresult *res;
-	int rc = 0;
+	PGresult *maps, *fields;
+	int rc;
 
 	snprintf(t, sizeof(t), "%d", tenant);
 	snprintf(i, sizeof(i), "%d", integration);
-	/* Slots first: add_field fills their types from the schema. */
-	res = jl_store_exec(pg, "read field mappings",
-		"SELECT slot, jira_field_id, field_type FROM custom_field_mappings "
-		"WHERE tenant_id = $1 AND integration_id = $2", 2, params, err, errlen);
-	if (!res)
+	if (!(maps = jl_store_exec(pg, "read field mappings", SQL_MAPPINGS, 2, params, err, errlen)))
 		return -1;
-	for (int r = 0; r < PQntuples(res) && rc == 0; r++)
-		rc = jl_catalog_set_slot(cat, atoi(PQgetvalue(res, r, 0)), PQgetvalue(res, r, 1),
-			PQgetisnull(res, r, 2) ? NULL : PQgetvalue(res, r, 2));
-	PQclear(res);
-	if (rc)
-		goto oom;
-	res = jl_store_exec(pg, "read field catalog",
-		"SELECT field_id, name, schema::text FROM jira_fields "
-		"WHERE tenant_id = $1 AND integration_id = $2 AND (custom OR field_id LIKE 'customfield\\_%')",
-		2, params, err, errlen);
-	if (!res)
+	if (!(fields = jl_store_exec(pg, "read field catalog", SQL_FIELDS, 2, params, err, errlen))) {
+		PQclear(maps);
 		return -1;
-	for (int r = 0; r < PQntuples(res) && rc == 0; r++)
-		rc = jl_catalog_add_field(cat, PQgetvalue(res, r, 0), PQgetisnull(res, r, 1) ? NULL : PQgetvalue(res, r, 1),
-			PQgetisnull(res, r, 2) ? NULL : PQgetvalue(res, r, 2));
-	PQclear(res);
-	if (rc)
-		goto oom;
-	return 0;
-oom:
-	snprintf(err, errlen, "read field catalog: out of memory");
-	return -1;
+	}
+	rc = catalog_fill(cat, maps, fields, err, errlen);
+	PQclear(maps);
+	PQclear(fields);
+	return rc;
 }
 
 /* Session temp tables, emptied at each commit. Typed like the final tables
@@ -139,8 +101,11 @@ static const char temp_ddl[] =
 /* Probed once per stored item by the "gone items" anti-join. */
 "CREATE INDEX IF NOT EXISTS jl_t_changelogs_item ON jl_t_changelogs (history_id, item_index);"
 /* A failed transaction leaves nothing, a committed one leaves empty
- * tables; this only matters if a caller runs load twice in one transaction. */
-"TRUNCATE jl_t_work_items, jl_t_changelogs, jl_t_dev_status, jl_t_history_read";
+ * tables; this only matters if a caller runs load twice in one transaction.
+ * DELETE, not TRUNCATE: free on empty tables, where TRUNCATE gives each
+ * table and index a new file at every batch. */
+"DELETE FROM jl_t_work_items; DELETE FROM jl_t_changelogs; DELETE FROM jl_t_dev_status;"
+"DELETE FROM jl_t_history_read";
 
 #define WI_COLS "external_id, key, project_key, summary, description, issue_type, status, " \
 	"status_category, priority, resolution, assignee_account_id, assignee_name, reporter_account_id, " \
@@ -275,75 +240,230 @@ static int64_t affected(PGresult *res)
 	return n && *n ? strtoll(n, NULL, 10) : 0;
 }
 
-int jl_load_rows(PGconn *pg, int tenant, int integration, const jl_transform_out *out,
+/* Append tmpl to b with $1..$9 replaced by vals[0..8] (SQL text already
+ * quoted where needed). */
+static void put_sql(jl_buf *b, const char *tmpl, const char *const *vals, int nvals)
+{
+	const char *p = tmpl, *d;
+
+	while ((d = strchr(p, '$')) != NULL) {
+		int k = d[1] - '1';
+
+		jl_buf_put(b, p, (size_t)(d - p));
+		if (k >= 0 && k < nvals) {
+			jl_buf_puts(b, vals[k]);
+			p = d + 2;
+		} else {
+			jl_buf_putc(b, '$');
+			p = d + 1;
+		}
+	}
+	jl_buf_puts(b, p);
+	jl_buf_putc(b, ';');
+}
+
+/* One statement of a multi-statement string: its label for messages, the
+ * rows to stream when it is a COPY, and whether its result is kept. */
+typedef struct stmt {
+	const char *what;
+	const jl_rowset *copy;
+	int keep;
+	PGresult *res;
+} stmt;
+
+/*
+ * Send sql (n statements; the simple protocol, one round trip plus one per
+ * COPY) and read every result: statement i's in st[i].res when kept. Stops
+ * at the first error (PostgreSQL skips the rest of the string, and an open
+ * transaction is then aborted: the caller rolls back). Returns 0 or -1.
+ */
+static int run_stmts(PGconn *pg, const char *sql, stmt *st, int n, char *err, size_t errlen)
+{
+	PGresult *res;
+	int i = 0, rc = 0;
+
+	if (!PQsendQuery(pg, sql)) {
+		jl_store_error(pg, NULL, st[0].what, err, errlen);
+		return -1;
+	}
+	while ((res = PQgetResult(pg)) != NULL) {
+		ExecStatusType s = PQresultStatus(res);
+
+		if (s == PGRES_COPY_IN) {
+			/* Stream the rows; the COPY's own result follows. */
+			if (rc == 0 && i < n && st[i].copy)
+				rc = jl_copy_put_rows(pg, st[i].what, st[i].copy, err, errlen);
+			else
+				PQputCopyEnd(pg, "no rows for this COPY");
+			PQclear(res);
+			continue;
+		}
+		if (rc == 0 && s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
+			jl_store_error(pg, res, st[i < n ? i : n - 1].what, err, errlen);
+			rc = -1;
+		}
+		if (rc == 0 && i < n && st[i].keep)
+			st[i].res = res;
+		else
+			PQclear(res);
+		i++;
+	}
+	if (rc == 0 && i != n) {
+		snprintf(err, errlen, "postgresql: %s: %d results for %d statements", st[0].what, i, n);
+		rc = -1;
+	}
+	if (rc < 0)
+		for (i = 0; i < n; i++) {
+			PQclear(st[i].res);
+			st[i].res = NULL;
+		}
+	return rc;
+}
+
+int jl_load_begin(PGconn *pg, int tenant, int integration, int64_t raw_id, PGresult **raw, jl_catalog *cat,
+	char *err, size_t errlen)
+{
+	char t[16], i[16], id[24];
+	const char *vals[] = { t, i, id };
+	jl_buf sql = JL_BUF_INIT;
+	stmt st[] = {
+		{ "begin", NULL, 0, NULL },
+		{ "create temp tables", NULL, 0, NULL },
+		{ "read raw row", NULL, 1, NULL },
+		{ "read field mappings", NULL, 1, NULL },
+		{ "read field catalog", NULL, 1, NULL },
+	};
+	int nddl = 1, rc = -1;
+	stmt all[32];
+
+	*raw = NULL;
+	snprintf(t, sizeof(t), "%d", tenant);
+	snprintf(i, sizeof(i), "%d", integration);
+	snprintf(id, sizeof(id), "%" PRId64, raw_id);
+	/* Rows are written as UTF-8 (what jansson produces), whatever the
+	 * database's default client encoding is. */
+	jl_buf_puts(&sql, "BEGIN; SET LOCAL client_encoding = 'UTF8';");
+	jl_buf_puts(&sql, temp_ddl);
+	jl_buf_putc(&sql, ';');
+	for (const char *p = temp_ddl; (p = strchr(p, ';')) != NULL; p++)
+		nddl++;
+	/* Integers only: nothing to quote. */
+	put_sql(&sql, "SELECT raw_data::text, project_key FROM raw_extraction_data "
+		"WHERE tenant_id = $1 AND integration_id = $2 AND id = $3 FOR UPDATE", vals, 3);
+	put_sql(&sql, SQL_MAPPINGS, vals, 2);
+	put_sql(&sql, SQL_FIELDS, vals, 2);
+	if (sql.oom) {
+		snprintf(err, errlen, "read raw row: out of memory");
+		goto out;
+	}
+	/* BEGIN, SET, the DDL statements, three reads. */
+	{
+		int n = 0;
+
+		all[n++] = st[0];
+		all[n++] = st[0];
+		for (int k = 0; k < nddl; k++)
+			all[n++] = st[1];
+		all[n++] = st[2];
+		all[n++] = st[3];
+		all[n++] = st[4];
+		if (run_stmts(pg, sql.data, all, n, err, errlen) < 0)
+			goto out;
+		if (PQntuples(all[n - 3].res) == 0) {
+			rc = 1;
+		} else if (catalog_fill(cat, all[n - 2].res, all[n - 1].res, err, errlen) == 0) {
+			*raw = all[n - 3].res;
+			all[n - 3].res = NULL;
+			rc = 0;
+		}
+		for (int k = n - 3; k < n; k++)
+			PQclear(all[k].res);
+	}
+out:
+	jl_buf_free(&sql);
+	return rc;
+}
+
+int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, const jl_transform_out *out,
 	jl_load_counts *counts, char *err, size_t errlen)
 {
-	char t[16], i[16];
-	jl_buf wids = JL_BUF_INIT, hids = JL_BUF_INIT;
-	const char *params[] = { t, i, NULL };
-	PGresult *res;
+	char t[16], i[16], id[24];
+	jl_buf wids = JL_BUF_INIT, hids = JL_BUF_INIT, sql = JL_BUF_INIT;
+	char *wq = NULL, *hq = NULL;
+	const char *vals[] = { t, i, NULL };
+	enum { S_CWI, S_CCL, S_CDS, S_CHR, S_ANALYZE, S_STALE, S_UWI, S_DEL, S_UCL, S_UDS, S_COUNT, S_MARK, S_COMMIT, S_N };
+	stmt st[S_N] = {
+		[S_CWI] = { "COPY jl_t_work_items", &out->work_items, 0, NULL },
+		[S_CCL] = { "COPY jl_t_changelogs", &out->changelogs, 0, NULL },
+		[S_CDS] = { "COPY jl_t_dev_status", &out->dev_status, 0, NULL },
+		[S_CHR] = { "COPY jl_t_history_read", &out->history_read, 0, NULL },
+		[S_ANALYZE] = { "analyze temp tables", NULL, 0, NULL },
+		[S_STALE] = { "skip stale issues", NULL, 1, NULL },
+		[S_UWI] = { "upsert work_items", NULL, 1, NULL },
+		[S_DEL] = { "delete gone changelog items", NULL, 0, NULL },
+		[S_UCL] = { "upsert changelogs", NULL, 0, NULL },
+		[S_UDS] = { "upsert dev_status", NULL, 1, NULL },
+		[S_COUNT] = { "count changelogs", NULL, 1, NULL },
+		[S_MARK] = { "mark raw row completed", NULL, 0, NULL },
+		[S_COMMIT] = { "commit", NULL, 0, NULL },
+	};
 	int rc = -1;
 
 	memset(counts, 0, sizeof(*counts));
-	if (ids_literal(&wids, &out->work_items) < 0 || ids_literal(&hids, &out->history_read) < 0) {
+	snprintf(t, sizeof(t), "%d", tenant);
+	snprintf(i, sizeof(i), "%d", integration);
+	snprintf(id, sizeof(id), "%" PRId64, raw_id);
+	if (ids_literal(&wids, &out->work_items) < 0 || ids_literal(&hids, &out->history_read) < 0 ||
+	    !(wq = PQescapeLiteral(pg, wids.data, wids.len)) || !(hq = PQescapeLiteral(pg, hids.data, hids.len))) {
 		snprintf(err, errlen, "load: out of memory");
 		goto out;
 	}
-	snprintf(t, sizeof(t), "%d", tenant);
-	snprintf(i, sizeof(i), "%d", integration);
-	/* Several statements: the simple protocol (PQexec), one round trip. */
-	res = PQexec(pg, temp_ddl);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		jl_store_error(pg, res, "create temp tables", err, errlen);
-		PQclear(res);
-		goto out;
-	}
-	PQclear(res);
-	if (jl_copy_rowset(pg, "jl_t_work_items", &out->work_items, err, errlen) < 0 ||
-	    jl_copy_rowset(pg, "jl_t_changelogs", &out->changelogs, err, errlen) < 0 ||
-	    jl_copy_rowset(pg, "jl_t_dev_status", &out->dev_status, err, errlen) < 0 ||
-	    jl_copy_rowset(pg, "jl_t_history_read", &out->history_read, err, errlen) < 0)
-		goto out;
+	/* Everything after the rows in one string: the upserts read what the
+	 * COPYs wrote, and the whole batch costs five round trips. */
+	jl_copy_sql(&sql, "jl_t_work_items", &out->work_items);
+	jl_buf_putc(&sql, ';');
+	jl_copy_sql(&sql, "jl_t_changelogs", &out->changelogs);
+	jl_buf_putc(&sql, ';');
+	jl_copy_sql(&sql, "jl_t_dev_status", &out->dev_status);
+	jl_buf_putc(&sql, ';');
+	jl_copy_sql(&sql, "jl_t_history_read", &out->history_read);
+	jl_buf_putc(&sql, ';');
 	/* Temp tables have no statistics until analysed: without them the
-	 * planner picks nested loops over thousands of rows (measured: 7x
-	 * slower per batch). ANALYZE of three small tables costs ~1 ms. */
-	res = PQexec(pg, "ANALYZE jl_t_work_items, jl_t_changelogs, jl_t_dev_status, jl_t_history_read");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		jl_store_error(pg, res, "analyze temp tables", err, errlen);
-		PQclear(res);
+	 * planner picks nested loops over thousands of rows. */
+	jl_buf_puts(&sql, "ANALYZE jl_t_work_items, jl_t_changelogs, jl_t_dev_status, jl_t_history_read;");
+	vals[2] = wq;
+	put_sql(&sql, drop_stale, vals, 3);
+	put_sql(&sql, upsert_work_items, vals, 2);
+	vals[2] = hq;
+	put_sql(&sql, delete_gone_changelogs, vals, 3);
+	put_sql(&sql, upsert_changelogs, vals, 2);
+	put_sql(&sql, upsert_dev_status, vals, 2);
+	/* Only differs from the batch's own count when stale issues left. */
+	jl_buf_puts(&sql, "SELECT count(*) FROM jl_t_changelogs;");
+	vals[2] = id;
+	put_sql(&sql, "UPDATE raw_extraction_data SET status = 'completed', error = NULL, "
+		"attempts = attempts + 1, processed_at = now() "
+		"WHERE tenant_id = $1 AND integration_id = $2 AND id = $3", vals, 3);
+	jl_buf_puts(&sql, "COMMIT");
+	if (sql.oom) {
+		snprintf(err, errlen, "load: out of memory");
 		goto out;
 	}
-	PQclear(res);
-	params[2] = wids.data;
-	if (!(res = jl_store_exec(pg, "skip stale issues", drop_stale, 3, params, err, errlen)))
+	if (run_stmts(pg, sql.data, st, S_N, err, errlen) < 0)
 		goto out;
-	counts->stale = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-	PQclear(res);
-	if (!(res = jl_store_exec(pg, "upsert work_items", upsert_work_items, 2, params, err, errlen)))
-		goto out;
-	counts->work_items = affected(res);
-	PQclear(res);
-	params[2] = hids.data;
-	if (jl_store_cmd(pg, "delete gone changelog items", delete_gone_changelogs, 3, params, err, errlen) < 0 ||
-	    jl_store_cmd(pg, "upsert changelogs", upsert_changelogs, 2, params, err, errlen) < 0)
-		goto out;
-	if (!(res = jl_store_exec(pg, "upsert dev_status", upsert_dev_status, 2, params, err, errlen)))
-		goto out;
-	counts->dev_status = affected(res);
-	PQclear(res);
-	counts->changelog_items = (int64_t)out->changelogs.nrows;
-	if (counts->stale) {
-		/* Only then does the batch's own count differ from what stayed. */
-		if (!(res = jl_store_exec(pg, "count changelogs", "SELECT count(*) FROM jl_t_changelogs", 0, NULL,
-				err, errlen)))
-			goto out;
-		counts->changelog_items = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-		PQclear(res);
-	}
+	counts->stale = strtoll(PQgetvalue(st[S_STALE].res, 0, 0), NULL, 10);
+	counts->work_items = affected(st[S_UWI].res);
+	counts->dev_status = affected(st[S_UDS].res);
+	counts->changelog_items = strtoll(PQgetvalue(st[S_COUNT].res, 0, 0), NULL, 10);
+	for (int k = 0; k < S_N; k++)
+		PQclear(st[k].res);
 	rc = 0;
 out:
+	PQfreemem(wq);
+	PQfreemem(hq);
 	jl_buf_free(&wids);
 	jl_buf_free(&hids);
+	jl_buf_free(&sql);
 	return rc;
 }
 

@@ -14,16 +14,18 @@
 #include "../transform/transform.h"
 
 /*
- * Lock and read one raw row of the tenant/integration (SELECT … FOR UPDATE,
- * so two workers on the same row take turns). *raw (raw_data as text,
- * verbatim, \u0000 escapes included) and *project_key (may be NULL) are
- * malloc'd for the caller. Returns 0, 1 when there is no such row, -1.
+ * Open the transform's transaction, in one round trip: BEGIN (client
+ * encoding UTF-8 for its duration), the session's temp tables (created once
+ * per connection, emptied), the raw row of the tenant/integration locked
+ * (SELECT … FOR UPDATE, so two workers on the same row take turns) and the
+ * field catalog (custom_field_mappings, then jira_fields) into cat.
+ * *raw holds raw_data as text (column 0, verbatim, \u0000 escapes kept) and
+ * project_key (column 1, may be NULL); the caller PQclears it.
+ * Returns 0, 1 when there is no such row (*raw NULL), or -1; on 1 and -1 the
+ * transaction is still open (or aborted): the caller rolls back.
  */
-int jl_raw_fetch(PGconn *pg, int tenant, int integration, int64_t raw_id, char **raw, size_t *raw_len,
-	char **project_key, char *err, size_t errlen);
-
-/* status = completed, error = NULL, attempts + 1, processed_at = now(). */
-int jl_raw_mark_completed(PGconn *pg, int tenant, int integration, int64_t raw_id, char *err, size_t errlen);
+int jl_load_begin(PGconn *pg, int tenant, int integration, int64_t raw_id, PGresult **raw, jl_catalog *cat,
+	char *err, size_t errlen);
 
 /* In its own transaction (call after ROLLBACK): status = failed, the
  * one-line error, attempts + 1, processed_at = now(). */
@@ -41,14 +43,17 @@ typedef struct jl_load_counts {
 } jl_load_counts;
 
 /*
- * Write a transform's rows: COPY into session temp tables, then one
- * statement per table. An issue already stored with a newer `updated` is
- * left alone (a late, older raw row must not undo a newer one). For the
- * other issues: work_items upserted; changelog rows of issues whose
- * history was read are replaced (items no longer in Jira's history are
- * deleted, unchanged rows are not rewritten); dev_status upserted.
+ * Write a transform's rows, mark the raw row completed and COMMIT, in one
+ * multi-statement string (one round trip plus one per COPY): COPY into the
+ * session temp tables, then one statement per table. An issue already
+ * stored with a newer `updated` is left alone (a late, older raw row must
+ * not undo a newer one). For the other issues: work_items upserted;
+ * changelog rows of issues whose history was read are replaced (items no
+ * longer in Jira's history are deleted, unchanged rows are not rewritten);
+ * dev_status upserted. On -1 nothing is committed and the transaction may
+ * be open and aborted: the caller rolls back.
  */
-int jl_load_rows(PGconn *pg, int tenant, int integration, const jl_transform_out *out,
+int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, const jl_transform_out *out,
 	jl_load_counts *counts, char *err, size_t errlen);
 
 /*
