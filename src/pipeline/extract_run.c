@@ -139,8 +139,7 @@ static int on_known(void *ud, const char *const *ids, const char *const *updated
 	const char *p[4] = { t, i, a, b };
 	PGresult *r = NULL;
 
-	snprintf(t, sizeof(t), "%d", run->ctx->opts.tenant_id);
-	snprintf(i, sizeof(i), "%d", run->ctx->opts.integration_id);
+	jl_store_ids(t, i, run->ctx->opts.tenant_id, run->ctx->opts.integration_id);
 	if (a && b)
 		r = jl_store_exec(run->ctx->pg, "checking issues already stored",
 			"SELECT u.ord - 1 FROM json_array_elements_text($3::json) WITH ORDINALITY AS u(id, ord)"

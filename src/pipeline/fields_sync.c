@@ -48,8 +48,7 @@ int jetl_fields_list(jetl_ctx *ctx, jetl_field_cb cb, void *userdata)
 	jl_clear_error(ctx);
 	if (!cb)
 		return jl_fail(ctx, JETL_EINVAL, "fields: no callback");
-	snprintf(t, sizeof(t), "%d", ctx->opts.tenant_id);
-	snprintf(i, sizeof(i), "%d", ctx->opts.integration_id);
+	jl_store_ids(t, i, ctx->opts.tenant_id, ctx->opts.integration_id);
 	r = jl_store_exec(ctx->pg, "listing fields",
 		"SELECT f.field_id, coalesce(f.name, ''), coalesce(f.schema->>'type', ''), f.custom, coalesce(m.slot, 0)"
 		" FROM jira_fields f LEFT JOIN custom_field_mappings m ON m.tenant_id = f.tenant_id"

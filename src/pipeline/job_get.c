@@ -39,8 +39,7 @@ int jetl_job_list(jetl_ctx *ctx, int64_t *ids, size_t max, size_t *count)
 	jl_clear_error(ctx);
 	if (!count || (max > 0 && !ids))
 		return jl_fail(ctx, JETL_EINVAL, "job list: NULL output");
-	snprintf(t, sizeof(t), "%d", ctx->opts.tenant_id);
-	snprintf(i, sizeof(i), "%d", ctx->opts.integration_id);
+	jl_store_ids(t, i, ctx->opts.tenant_id, ctx->opts.integration_id);
 	snprintf(m, sizeof(m), "%zu", max);
 	r = jl_store_exec(ctx->pg, "listing jobs",
 		"SELECT id FROM etl_job_queue WHERE tenant_id = $1 AND integration_id = $2 ORDER BY id DESC LIMIT $3",

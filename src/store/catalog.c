@@ -11,24 +11,16 @@ int jl_catalog_fields(PGconn *pg, int tenant, int integration, const char *field
 {
 	char t[16], i[16];
 	const char *p[3] = { t, i, fields_json };
-	PGresult *r;
 
-	snprintf(t, sizeof(t), "%d", tenant);
-	snprintf(i, sizeof(i), "%d", integration);
-	r = jl_store_exec(pg, "storing jira_fields",
+	jl_store_ids(t, i, tenant, integration);
+	return jl_store_int64(pg, "storing jira_fields",
 		"WITH f AS (SELECT DISTINCT ON (e->>'id') e FROM json_array_elements($3::json) e"
 		"  WHERE e->>'id' IS NOT NULL),"
 		" u AS (INSERT INTO jira_fields (tenant_id, integration_id, field_id, name, custom, schema)"
 		"  SELECT $1, $2, e->>'id', e->>'name', coalesce((e->>'custom')::boolean, false), (e->'schema')::jsonb FROM f"
 		"  ON CONFLICT (tenant_id, integration_id, field_id) DO UPDATE SET name = excluded.name,"
 		"  custom = excluded.custom, schema = excluded.schema RETURNING 1)"
-		" SELECT count(*) FROM u", 3, p, err, errlen);
-	if (!r)
-		return -1;
-	if (count)
-		*count = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
-	return 0;
+		" SELECT count(*) FROM u", 3, p, count, err, errlen);
 }
 
 int jl_catalog_projects(PGconn *pg, int tenant, int integration, const char *projects_json,
@@ -37,8 +29,7 @@ int jl_catalog_projects(PGconn *pg, int tenant, int integration, const char *pro
 	char t[16], i[16];
 	const char *p[3] = { t, i, projects_json };
 
-	snprintf(t, sizeof(t), "%d", tenant);
-	snprintf(i, sizeof(i), "%d", integration);
+	jl_store_ids(t, i, tenant, integration);
 	return jl_store_cmd(pg, "storing projects",
 		"INSERT INTO projects (tenant_id, integration_id, external_id, key, name, project_type)"
 		" SELECT DISTINCT ON (e->>'id') $1::int, $2::int, e->>'id', e->>'key', e->>'name',"
@@ -55,8 +46,7 @@ char *jl_catalog_dev_field(PGconn *pg, int tenant, int integration, char *err, s
 	PGresult *r;
 	char *id = NULL;
 
-	snprintf(t, sizeof(t), "%d", tenant);
-	snprintf(i, sizeof(i), "%d", integration);
+	jl_store_ids(t, i, tenant, integration);
 	/* The schema says devsummary on every site; the name is the fallback. */
 	r = jl_store_exec(pg, "finding the Development field",
 		"SELECT field_id FROM jira_fields WHERE tenant_id = $1 AND integration_id = $2 AND custom"
@@ -92,19 +82,11 @@ int jl_census_mark_deleted(PGconn *pg, int tenant, int integration, const char *
 {
 	char t[16], i[16];
 	const char *p[3] = { t, i, project };
-	PGresult *r;
 
-	snprintf(t, sizeof(t), "%d", tenant);
-	snprintf(i, sizeof(i), "%d", integration);
-	r = jl_store_exec(pg, "marking deleted issues",
+	jl_store_ids(t, i, tenant, integration);
+	return jl_store_int64(pg, "marking deleted issues",
 		"WITH u AS (UPDATE work_items w SET deleted_at = now() WHERE w.tenant_id = $1"
 		" AND w.integration_id = $2 AND w.project_key = $3 AND w.deleted_at IS NULL"
 		" AND NOT EXISTS (SELECT 1 FROM jetl_census c WHERE c.id = w.external_id) RETURNING 1)"
-		" SELECT count(*) FROM u", 3, p, err, errlen);
-	if (!r)
-		return -1;
-	if (marked)
-		*marked = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
-	return 0;
+		" SELECT count(*) FROM u", 3, p, marked, err, errlen);
 }

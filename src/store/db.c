@@ -1,5 +1,6 @@
 /* db.c - PostgreSQL connections and statement helpers. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "db.h"
@@ -68,4 +69,23 @@ int jl_store_cmd(PGconn *pg, const char *what, const char *sql, int nparams,
 int jl_store_conn_lost(PGconn *pg)
 {
 	return !pg || PQstatus(pg) != CONNECTION_OK;
+}
+
+void jl_store_ids(char t[16], char i[16], int tenant, int integration)
+{
+	snprintf(t, 16, "%d", tenant);
+	snprintf(i, 16, "%d", integration);
+}
+
+int jl_store_int64(PGconn *pg, const char *what, const char *sql, int nparams,
+	const char *const *params, int64_t *out, char *err, size_t errlen)
+{
+	PGresult *r = jl_store_exec(pg, what, sql, nparams, params, err, errlen);
+
+	if (!r)
+		return -1;
+	if (out)
+		*out = PQntuples(r) > 0 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
+	PQclear(r);
+	return 0;
 }

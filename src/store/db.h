@@ -3,6 +3,7 @@
 #define JL_STORE_DB_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <libpq-fe.h>
 
 /*
@@ -26,6 +27,15 @@ int jl_store_cmd(PGconn *pg, const char *what, const char *sql, int nparams,
 
 /* Fill err with "what: <last libpq message>" as one line. */
 void jl_store_error(PGconn *pg, const PGresult *res, const char *what, char *err, size_t errlen);
+
+/* Run a statement whose first row's first column is an integer (a count);
+ * *out gets it (0 when no row). Returns 0 or -1 with err. */
+int jl_store_int64(PGconn *pg, const char *what, const char *sql, int nparams,
+	const char *const *params, int64_t *out, char *err, size_t errlen);
+
+/* Render tenant and integration as text parameters (t and i hold 16 bytes);
+ * every table's key starts with them. */
+void jl_store_ids(char t[16], char i[16], int tenant, int integration);
 
 /* Whether the connection broke (so that a retry on a new one may help). */
 int jl_store_conn_lost(PGconn *pg);

@@ -22,8 +22,7 @@ int jl_jobs_create(PGconn *pg, int tenant, int integration, const char *job_type
 	const char *p[6];
 	PGresult *r;
 
-	snprintf(t, sizeof(t), "%d", tenant);
-	snprintf(i, sizeof(i), "%d", integration);
+	jl_store_ids(t, i, tenant, integration);
 	snprintf(s, sizeof(s), "%d", total_steps);
 	p[0] = t; p[1] = i; p[2] = job_type; p[3] = params_json ? params_json : "{}"; p[4] = s;
 	p[5] = queued ? "queued" : "running";
@@ -138,8 +137,7 @@ int jl_jobs_get(PGconn *pg, int tenant, int integration, int64_t id, jetl_job *j
 	const char *p[3] = { t, i, ids };
 	PGresult *r;
 
-	snprintf(t, sizeof(t), "%d", tenant);
-	snprintf(i, sizeof(i), "%d", integration);
+	jl_store_ids(t, i, tenant, integration);
 	snprintf(ids, sizeof(ids), "%" PRId64, id);
 	r = jl_store_exec(pg, "reading the job",
 		"SELECT j.id, j.job_type, j.status, j.step, j.total_steps, j.step_name, j.items_done, j.items_total,"

@@ -16,8 +16,7 @@ int jl_raw_insert(PGconn *pg, int tenant, int integration, int64_t job_id, const
 	PGresult *r;
 	ExecStatusType st;
 
-	snprintf(t, sizeof(t), "%d", tenant);
-	snprintf(i, sizeof(i), "%d", integration);
+	jl_store_ids(t, i, tenant, integration);
 	snprintf(j, sizeof(j), "%" PRId64, job_id);
 	snprintf(n, sizeof(n), "%d", item_count);
 	p[0] = t; p[1] = i; p[2] = job_id > 0 ? j : NULL; p[3] = type; p[4] = project_key;

@@ -13,8 +13,7 @@ int jl_sync_get(PGconn *pg, int tenant, int integration, const char *project,
 	const char *p[3] = { t, i, project };
 	PGresult *r;
 
-	snprintf(t, sizeof(t), "%d", tenant);
-	snprintf(i, sizeof(i), "%d", integration);
+	jl_store_ids(t, i, tenant, integration);
 	r = jl_store_exec(pg, "reading sync_state",
 		"SELECT floor(extract(epoch FROM watermark))::bigint FROM sync_state"
 		" WHERE tenant_id = $1 AND integration_id = $2 AND project_key = $3 AND watermark IS NOT NULL",
@@ -33,8 +32,7 @@ int jl_sync_set(PGconn *pg, int tenant, int integration, const char *project,
 	char t[16], i[16], e[24], j[24];
 	const char *p[5] = { t, i, project, e, j };
 
-	snprintf(t, sizeof(t), "%d", tenant);
-	snprintf(i, sizeof(i), "%d", integration);
+	jl_store_ids(t, i, tenant, integration);
 	snprintf(e, sizeof(e), "%" PRId64, epoch);
 	snprintf(j, sizeof(j), "%" PRId64, job_id);
 	return jl_store_cmd(pg, "moving the sync watermark",
