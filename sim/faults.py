@@ -1,4 +1,5 @@
-"""Fault injection: latency, a token-bucket rate limit, 503s, resets, truncated bodies.
+"""Fault injection: latency, a token-bucket rate limit, 503s, resets, truncated bodies,
+HTML pages in place of JSON, bodies that are not JSON, and one-shot paging traps.
 
 Decisions are drawn from random.Random(seed, request number) so a run with the
 same seed and the same request order fails the same requests, whatever the
@@ -13,13 +14,20 @@ import time
 
 class Faults:
     def __init__(self, seed=1, latency_ms=0, per_item_ms=0, rate=0.0, burst=0,
-                 fail_503=0.0, reset=0.0, truncate=0.0):
+                 fail_503=0.0, reset=0.0, truncate=0.0, html=0.0, html_ok=0.5,
+                 bad_json=0.0):
         self.seed = seed
         self.latency_ms = latency_ms
         self.per_item_ms = per_item_ms
         self.fail_503 = fail_503
         self.reset = reset
         self.truncate = truncate
+        self.html = html            # share answered by an HTML page (proxy, login, gateway)
+        self.html_ok = html_ok      # of those, the part sent as 200 (else 502)
+        self.bad_json = bad_json    # share of 200s whose JSON body is cut inside a string
+        # One-shot traps, armed through /__sim/faults; each counts the answers it
+        # still spoils (True arms one).  Consumed by the handlers in jira_api.py.
+        self.traps = {'repeat_token': 0, 'shrink_page': 0}
         self.lock = threading.Lock()
         self.counter = 0
         self.set_rate(rate, burst)
@@ -32,9 +40,14 @@ class Faults:
             self.stamp = time.monotonic()
 
     def update(self, d):
-        for k in ('fail_503', 'reset', 'truncate', 'latency_ms', 'per_item_ms'):
+        for k in ('fail_503', 'reset', 'truncate', 'html', 'html_ok', 'bad_json',
+                  'latency_ms', 'per_item_ms'):
             if k in d:
                 setattr(self, k, float(d[k]))
+        with self.lock:
+            for k in self.traps:
+                if k in d:
+                    self.traps[k] = max(0, int(d[k]))   # true -> 1, false -> 0, n -> n
         if 'rate' in d or 'burst' in d:
             self.set_rate(d.get('rate', self.rate), d.get('burst', self.burst))
         if 'seed' in d:
@@ -43,7 +56,11 @@ class Faults:
                 self.counter = 0
 
     def snapshot(self):
+        with self.lock:
+            traps = dict(self.traps)
         return {'fail_503': self.fail_503, 'reset': self.reset, 'truncate': self.truncate,
+                'html': self.html, 'html_ok': self.html_ok, 'bad_json': self.bad_json,
+                'repeat_token': traps['repeat_token'], 'shrink_page': traps['shrink_page'],
                 'rate': self.rate, 'burst': self.burst, 'latency_ms': self.latency_ms,
                 'per_item_ms': self.per_item_ms, 'seed': self.seed}
 
@@ -71,8 +88,18 @@ class Faults:
             'RateLimit-Reason': 'jira-burst-based',
         }
 
+    def spring(self, name):
+        """True (and one use fewer) if the trap `name` is armed."""
+        with self.lock:
+            if self.traps.get(name, 0) > 0:
+                self.traps[name] -= 1
+                return True
+            return False
+
     def draw(self):
-        """Decide this request's fate: 'ok', '503', '503-retry', 'reset' or 'truncate'."""
+        """Decide this request's fate: 'ok', '503', '503-retry', 'reset', 'truncate',
+        'html-200', 'html-502' or 'bad-json'.  New kinds are drawn after the old ones,
+        so a seed gives the same 503/reset/truncate requests as before they existed."""
         with self.lock:
             n = self.counter
             self.counter += 1
@@ -87,6 +114,12 @@ class Faults:
         x -= self.reset
         if x < self.truncate:
             return 'truncate'
+        x -= self.truncate
+        if x < self.html:
+            return 'html-200' if r.random() < self.html_ok else 'html-502'
+        x -= self.html
+        if x < self.bad_json:
+            return 'bad-json'
         return 'ok'
 
     def delay(self, items):

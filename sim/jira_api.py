@@ -231,7 +231,11 @@ class JiraApi:
             issues.append(self.render.issue(rec, api, fields, expand, self.sim.embedded_cap,
                                             ids_only=fields is None))
         out = {"issues": issues}
-        if start + len(page) < len(res):
+        if tok and self.sim.faults.spring('repeat_token'):
+            # trap: the page it was asked for, pointing back at itself
+            out["nextPageToken"] = tok
+            out["isLast"] = False
+        elif start + len(page) < len(res):
             out["nextPageToken"] = self.token(start + len(page), salt)
             out["isLast"] = False
         else:
@@ -255,6 +259,11 @@ class JiraApi:
         expand = parse_list(req.arg('expand')) or []
         res = self.query(text)
         page = res[start:start + size]
+        if size and len(page) == size and start + size < len(res) and \
+                self.sim.faults.spring('shrink_page'):
+            # trap: a short page although more remain (total and maxResults unchanged),
+            # as permission filtering after the query does on real Server/DC
+            page = page[:size // 2]
         issues = [self.render.issue(self.record(e), '2', fields, expand, SERVER_CHANGELOG_CAP)
                   for e in page]
         return 200, {"expand": "schema,names", "startAt": start, "maxResults": size,

@@ -27,6 +27,40 @@ from jira_api import JiraApi, ApiError, Request  # noqa: E402
 
 JSON_CT = 'application/json;charset=UTF-8'
 
+# What a reverse proxy, a gateway or an SSO login page puts where JSON was expected.
+HTML_502 = ('<!DOCTYPE html>\n<html><head><title>502 Bad Gateway</title></head>\n<body>\n'
+            '<center><h1>502 Bad Gateway</h1></center>\n<hr><center>nginx</center>\n'
+            '</body></html>\n')
+HTML_200 = ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+            '<title>Log in with Atlassian account</title></head>\n<body>\n'
+            '<div id="root">Please log in to continue.</div>\n'
+            '<script>window.location.replace("/login?continue=%2F")</script>\n</body></html>\n')
+
+
+def cut_in_string(body):
+    """A prefix of a JSON body that ends inside a string literal: not JSON, although
+    the answer is complete as far as HTTP goes (Content-Length matches what is sent)."""
+    mid, opening, in_str, esc = len(body) // 2, None, False, False
+    for i, c in enumerate(body):
+        if in_str:
+            if esc:
+                esc = False
+            elif c == 0x5c:        # backslash
+                esc = True
+            elif c == 0x22:
+                in_str = False
+        elif c == 0x22:
+            in_str = True
+            opening = i            # the last string opened so far
+            if i >= mid:
+                break
+    if opening is None:            # no string at all (a bare number, say)
+        return body[:len(body) // 2] or b'{'
+    end = opening + 1
+    while end < len(body) and end < opening + 4 and body[end] not in (0x22, 0x5c):
+        end += 1                   # keep a few characters of the string
+    return body[:end]
+
 
 class Stats:
     def __init__(self):
@@ -70,7 +104,8 @@ class Sim:
         self.quiet = args.quiet
         self.faults = Faults(seed=args.seed, latency_ms=args.latency_ms,
                              per_item_ms=args.per_item_ms, rate=args.rate, burst=args.burst,
-                             fail_503=args.fail_503, reset=args.reset, truncate=args.truncate)
+                             fail_503=args.fail_503, reset=args.reset, truncate=args.truncate,
+                             html=args.html, html_ok=args.html_ok, bad_json=args.bad_json)
         self.stats = Stats()
         self.port = 0
         self.host = args.host
@@ -120,13 +155,22 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get('Content-Length') or 0)
         return self.rfile.read(n) if n > 0 else b''
 
-    def send_json(self, status, obj, headers=None, truncate=False):
+    def send_json(self, status, obj, headers=None, truncate=False, bad_json=False):
         body = json.dumps(obj, ensure_ascii=False, separators=(',', ':')).encode('utf-8')
+        if bad_json:
+            body = cut_in_string(body)
+        self.send_body(status, body, JSON_CT, headers, truncate)
+
+    def send_html(self, status, html):
+        self.send_body(status, html.encode('utf-8'), 'text/html; charset=utf-8',
+                       {'Server': 'nginx'})
+
+    def send_body(self, status, body, ctype, headers=None, truncate=False):
         if 'gzip' in (self.headers.get('Accept-Encoding') or '').lower():
             body = gzip.compress(body, compresslevel=5)
             headers = dict(headers or {}, **{'Content-Encoding': 'gzip', 'Vary': 'Accept-Encoding'})
         self.send_response(status)
-        self.send_header('Content-Type', JSON_CT)
+        self.send_header('Content-Type', ctype)
         self.send_header('Content-Length', str(len(body)))
         for k, v in (headers or {}).items():
             self.send_header(k, v)
@@ -185,6 +229,12 @@ class Handler(BaseHTTPRequestHandler):
             hdr = {'Retry-After': '1'} if fate == '503-retry' else {}
             return self.send_json(503, {"errorMessages": ["Service Unavailable"], "errors": {}},
                                   hdr)
+        if fate.startswith('html'):
+            # a proxy's error page, or a login page answered 200 in Jira's place
+            sim.faults.delay(0)
+            status = 200 if fate == 'html-200' else 502
+            sim.stats.add(name, 'html' if status == 200 else 502)
+            return self.send_html(status, HTML_200 if status == 200 else HTML_502)
         if not sim.auth_ok(self.headers.get('Authorization')):
             sim.stats.add(name, 401)
             return self.send_json(401, {"errorMessages": [
@@ -203,8 +253,10 @@ class Handler(BaseHTTPRequestHandler):
         except ApiError as e:
             status, obj, items, headers = e.status, e.body, 0, e.headers
         sim.faults.delay(items)
-        sim.stats.add(name, status if fate != 'truncate' else 'truncated', items)
-        self.send_json(status, obj, headers, truncate=(fate == 'truncate'))
+        label = {'truncate': 'truncated', 'bad-json': 'badjson'}.get(fate, status)
+        sim.stats.add(name, label, items)
+        self.send_json(status, obj, headers, truncate=(fate == 'truncate'),
+                       bad_json=(fate == 'bad-json'))
 
     def control(self, method, path, query, raw):
         try:
@@ -248,6 +300,12 @@ def parse_args(argv=None):
     p.add_argument('--fail-503', type=float, default=0.0)
     p.add_argument('--reset', type=float, default=0.0)
     p.add_argument('--truncate', type=float, default=0.0)
+    p.add_argument('--html', type=float, default=0.0,
+                   help='share of answers replaced by an HTML page (502 or 200)')
+    p.add_argument('--html-ok', type=float, default=0.5,
+                   help='part of the HTML answers sent as 200 rather than 502')
+    p.add_argument('--bad-json', type=float, default=0.0,
+                   help='share of answers whose JSON body is cut inside a string')
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--embedded-cap', type=int, default=40)
     p.add_argument('--no-dev-permission', action='store_true')

@@ -313,6 +313,100 @@ class CloudTest(Base):
         self.assertGreater(s['total'], 0)
 
 
+    def test_html_pages_deterministic(self):
+        def run():
+            self.call('POST', '/__sim/faults', {"html": 0.6, "seed": 11}, auth=None)
+            out = []
+            for _ in range(30):
+                r, body = self.call('GET', '/rest/api/3/serverInfo', raw=True)
+                ct = r.getheader('Content-Type')
+                if ct.startswith('text/html'):
+                    self.assertIn(b'<html', body)
+                    self.assertEqual(int(r.getheader('Content-Length')), len(body))
+                    self.assertRaises(ValueError, json.loads, body)
+                else:
+                    self.assertTrue(ct.startswith('application/json'))
+                out.append((r.status, ct.split(';')[0]))
+            return out
+        try:
+            self.call('POST', '/__sim/reset-stats', auth=None)
+            a, b = run(), run()
+            st, s, _ = self.call('GET', '/__sim/stats', auth=None)
+            # only 200s: the HTML page a login or proxy answers in Jira's place
+            self.call('POST', '/__sim/faults', {"html": 1, "html_ok": 1}, auth=None)
+            r, body = self.call('GET', '/rest/api/3/myself', raw=True)
+            self.assertEqual(r.status, 200)
+            self.assertTrue(r.getheader('Content-Type').startswith('text/html'))
+            self.assertIn(b'Log in', body)
+        finally:
+            self.call('POST', '/__sim/faults', {"html": 0, "html_ok": 0.5}, auth=None)
+        self.assertEqual(a, b)
+        self.assertIn((200, 'text/html'), a)
+        self.assertIn((502, 'text/html'), a)
+        self.assertIn((200, 'application/json'), a)
+        counts = s['requests']['GET /rest/api/{ver}/serverInfo']
+        self.assertEqual(counts.get('html', 0), 2 * a.count((200, 'text/html')))
+        self.assertEqual(counts.get('502', 0), 2 * a.count((502, 'text/html')))
+        # control endpoints are never faulted
+        self.call('POST', '/__sim/faults', {"html": 1}, auth=None)
+        try:
+            st, d, _ = self.call('GET', '/__sim/health', auth=None)
+            self.assertTrue(d['ok'])
+        finally:
+            self.call('POST', '/__sim/faults', {"html": 0}, auth=None)
+
+    def test_bad_json_complete_but_invalid(self):
+        def run():
+            self.call('POST', '/__sim/faults', {"bad_json": 0.5, "seed": 4}, auth=None)
+            out = []
+            for gz in (False, True) * 10:
+                r, body = self.call('POST', '/rest/api/3/search/jql',
+                                    {"jql": "project = AA", "maxResults": 20,
+                                     "fields": ["summary"]}, raw=True,
+                                    headers={'Accept-Encoding': 'gzip'} if gz else None)
+                self.assertEqual(r.status, 200)
+                self.assertTrue(r.getheader('Content-Type').startswith('application/json'))
+                self.assertEqual(int(r.getheader('Content-Length')), len(body))
+                if gz:
+                    body = gzip.decompress(body)
+                try:
+                    json.loads(body)
+                    out.append('ok')
+                except ValueError:
+                    # cut inside a string, not at a token boundary
+                    self.assertEqual(body.count(b'"') % 2, 1, body[-40:])
+                    out.append('bad')
+            return out
+        try:
+            a, b = run(), run()
+        finally:
+            self.call('POST', '/__sim/faults', {"bad_json": 0}, auth=None)
+        self.assertEqual(a, b)
+        self.assertIn('bad', a)
+        self.assertIn('ok', a)
+        st, s, _ = self.call('GET', '/__sim/stats', auth=None)
+        self.assertGreater(s['requests']['POST /rest/api/{ver}/search/jql'].get('badjson', 0), 0)
+
+    def test_repeat_token_trap_once(self):
+        body = {"jql": "project = AA", "maxResults": 30, "fields": ["summary"]}
+        st, p1, _ = self.call('POST', '/rest/api/3/search/jql', body)
+        tok = p1['nextPageToken']
+        st, snap, _ = self.call('POST', '/__sim/faults', {"repeat_token": True}, auth=None)
+        self.assertEqual(snap['repeat_token'], 1)
+        # a first page carries no token: the trap waits for one that does
+        st, again, _ = self.call('POST', '/rest/api/3/search/jql', body)
+        self.assertEqual(again['nextPageToken'], tok)
+        st, p2, _ = self.call('POST', '/rest/api/3/search/jql', dict(body, nextPageToken=tok))
+        self.assertEqual(st, 200)
+        self.assertEqual(p2['nextPageToken'], tok)       # the token it was given
+        self.assertFalse(p2['isLast'])
+        self.assertEqual(len(p2['issues']), 30)
+        st, snap, _ = self.call('GET', '/__sim/faults', auth=None)
+        self.assertEqual(snap['repeat_token'], 0)
+        st, p3, _ = self.call('POST', '/rest/api/3/search/jql', dict(body, nextPageToken=tok))
+        self.assertNotEqual(p3['nextPageToken'], tok)    # one-shot: normal again
+        self.assertEqual([i['id'] for i in p3['issues']], [i['id'] for i in p2['issues']])
+
 class ServerTest(Base):
     FLAVOR = 'server'
     PROJECTS = 'SS:160'
@@ -349,6 +443,31 @@ class ServerTest(Base):
             self.assertTrue(sprint[0].startswith('com.atlassian.greenhopper.service.sprint.Sprint@'))
         self.assertIsInstance(d['fields']['description'] or '', str)
 
+
+    def test_shrink_page_trap_once(self):
+        path = ('/rest/api/2/search?jql=project%%3DSS%%20ORDER%%20BY%%20created%%20ASC'
+                '&startAt=%d&maxResults=40&fields=summary')
+        st, full, _ = self.call('GET', path % 40)
+        self.call('POST', '/__sim/faults', {"shrink_page": True}, auth=None)
+        st, d, _ = self.call('GET', path % 40)
+        self.assertEqual(st, 200)
+        self.assertEqual((d['total'], d['maxResults'], d['startAt']), (160, 40, 40))
+        self.assertEqual(len(d['issues']), 20)
+        self.assertEqual([i['key'] for i in d['issues']], [i['key'] for i in full['issues'][:20]])
+        st, d, _ = self.call('GET', path % 40)
+        self.assertEqual(len(d['issues']), 40)           # one-shot
+        # the last page is never the one that shrinks: nothing more remains there
+        self.call('POST', '/__sim/faults', {"shrink_page": 2}, auth=None)
+        try:
+            st, d, _ = self.call('GET', path % 120)
+            self.assertEqual(len(d['issues']), 40)
+            st, snap, _ = self.call('GET', '/__sim/faults', auth=None)
+            self.assertEqual(snap['shrink_page'], 2)
+            st, d, _ = self.call('POST', '/rest/api/2/search',
+                                 {"jql": "project = SS", "startAt": 0, "maxResults": 10})
+            self.assertEqual((len(d['issues']), d['total']), (5, 160))
+        finally:
+            self.call('POST', '/__sim/faults', {"shrink_page": 0}, auth=None)
 
 class FixtureTest(unittest.TestCase):
     """The recorded responses served back verbatim."""
