@@ -25,6 +25,8 @@ static int put_value(jl_xf *xf, size_t row, int col, const json_t *v)
 
 	if (!v || json_is_null(v))
 		return 0;
+	if (json_is_string(v))   /* the common case: straight into the arena */
+		return jl_rowset_set(rs, row, col, json_string_value(v), json_string_length(v));
 	jl_buf_clear(&xf->tmp);
 	if (json_is_object(v) || json_is_array(v)) {
 		if (jl_json_compact(&xf->tmp, v) < 0)
@@ -82,13 +84,22 @@ static int history(jl_xf *xf, const json_t *h, size_t hi)
 				jl_json_type_name(it));
 		if ((row = jl_rowset_add_row(rs)) < 0)
 			return jl_xf_oom(xf);
-		bad |= jl_rowset_sets(rs, (size_t)row, C_WID, xf->issue_id);
-		bad |= jl_rowset_sets(rs, (size_t)row, C_WKEY, xf->issue_key);
-		bad |= jl_rowset_sets(rs, (size_t)row, C_HID, hid_s);
-		bad |= jl_rowset_setf(rs, (size_t)row, C_IDX, "%zu", i);
-		bad |= jl_rowset_sets(rs, (size_t)row, C_AID, aid && *aid ? aid : NULL);
-		bad |= jl_rowset_sets(rs, (size_t)row, C_ANAME, aname);
-		bad |= jl_rowset_sets(rs, (size_t)row, C_AT, have_at ? at : NULL);
+		if (i == 0) {
+			bad |= jl_rowset_sets(rs, (size_t)row, C_WID, xf->issue_id);
+			bad |= jl_rowset_sets(rs, (size_t)row, C_WKEY, xf->issue_key);
+			bad |= jl_rowset_sets(rs, (size_t)row, C_HID, hid_s);
+		} else {
+			/* Same issue and history as the item before: share its strings. */
+			jl_rowset_copy_cells(rs, (size_t)row, (size_t)row - 1, C_WID, C_HID + 1);
+		}
+		bad |= jl_rowset_set_int(rs, (size_t)row, C_IDX, (long long)i);
+		if (i == 0) {
+			bad |= jl_rowset_sets(rs, (size_t)row, C_AID, aid && *aid ? aid : NULL);
+			bad |= jl_rowset_sets(rs, (size_t)row, C_ANAME, aname);
+			bad |= jl_rowset_sets(rs, (size_t)row, C_AT, have_at ? at : NULL);
+		} else {
+			jl_rowset_copy_cells(rs, (size_t)row, (size_t)row - 1, C_AID, C_AT + 1);
+		}
 		bad |= put_value(xf, (size_t)row, C_FIELD, json_object_get(it, "field"));
 		bad |= put_value(xf, (size_t)row, C_FID, json_object_get(it, "fieldId"));
 		bad |= put_value(xf, (size_t)row, C_FTYPE, json_object_get(it, "fieldtype"));

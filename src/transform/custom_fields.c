@@ -15,12 +15,13 @@
 int jl_custom_fields_map(jl_xf *xf, const json_t *fields, size_t row)
 {
 	jl_rowset *rs = &xf->out->work_items;
-	jl_buf ov = JL_BUF_INIT;
+	jl_buf *ov = &xf->tmp2;   /* reused across issues: no malloc per issue */
 	const char *k;
 	json_t *v;
 	int n = 0, rc = 0;
 
-	jl_buf_putc(&ov, '{');
+	jl_buf_clear(ov);
+	jl_buf_putc(ov, '{');
 	json_object_foreach((json_t *)fields, k, v) {
 		int slot;
 
@@ -44,15 +45,17 @@ int jl_custom_fields_map(jl_xf *xf, const json_t *fields, size_t row)
 				k, slot, type, jl_json_type_name(v));
 		}
 		if (n++)
-			jl_buf_putc(&ov, ',');
-		jl_buf_printf(&ov, "\"%s\":", k);   /* customfield_N: nothing to escape */
-		if (jl_json_compact(&ov, v) < 0)
+			jl_buf_putc(ov, ',');
+		/* customfield_N: nothing to escape. */
+		jl_buf_putc(ov, '"');
+		jl_buf_puts(ov, k);
+		jl_buf_put(ov, "\":", 2);
+		if (jl_json_compact(ov, v) < 0)
 			return jl_xf_fail(xf, k, "value cannot be written as JSON (non-finite number)");
 	}
-	jl_buf_putc(&ov, '}');
-	if (ov.oom || jl_rowset_set(rs, row, WI_OVERFLOW, ov.data, ov.len) < 0)
+	jl_buf_putc(ov, '}');
+	if (ov->oom || jl_rowset_set(rs, row, WI_OVERFLOW, ov->data, ov->len) < 0)
 		rc = jl_xf_oom(xf);
 out:
-	jl_buf_free(&ov);
 	return rc;
 }

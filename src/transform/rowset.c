@@ -170,6 +170,25 @@ int jl_rowset_setf(jl_rowset *rs, size_t row, int col, const char *fmt, ...)
 	return jl_rowset_set(rs, row, col, tmp, (size_t)n);
 }
 
+int jl_rowset_set_int(jl_rowset *rs, size_t row, int col, long long v)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	return jl_rowset_set(rs, row, col, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+void jl_rowset_copy_cells(jl_rowset *rs, size_t dst, size_t src, int from, int to)
+{
+	memcpy(jl_rowset_cell(rs, dst, from), jl_rowset_cget(rs, src, from), (size_t)(to - from) * sizeof(jl_cell));
+}
+
 int jl_rowset_set_array(jl_rowset *rs, size_t row, int col, const char *const *items, size_t n)
 {
 	jl_cell *c = jl_rowset_cell(rs, row, col);

@@ -65,6 +65,11 @@ int jl_rowset_set(jl_rowset *rs, size_t row, int col, const char *s, size_t n);
 int jl_rowset_sets(jl_rowset *rs, size_t row, int col, const char *s);   /* s NULL = SQL NULL */
 int jl_rowset_setf(jl_rowset *rs, size_t row, int col, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+/* A signed integer in decimal (no printf: called for every changelog item). */
+int jl_rowset_set_int(jl_rowset *rs, size_t row, int col, long long v);
+/* Copy the cells [from, to) of row src into row dst: the strings are shared,
+ * not copied (rows of one history share issue, author and time). */
+void jl_rowset_copy_cells(jl_rowset *rs, size_t dst, size_t src, int from, int to);
 /* Copy an array of n strings (n may be 0: an empty array, not NULL). */
 int jl_rowset_set_array(jl_rowset *rs, size_t row, int col, const char *const *items, size_t n);
 

@@ -142,18 +142,18 @@ static int dev_row(jl_xf *xf, const jl_dev *d)
 		return jl_xf_oom(xf);
 	r = (size_t)lrow;
 	bad |= jl_rowset_sets(rs, r, D_WID, xf->issue_id);
-	bad |= jl_rowset_setf(rs, r, D_PR, "%ld", d->pr_count);
+	bad |= jl_rowset_set_int(rs, r, D_PR, d->pr_count);
 	bad |= jl_rowset_sets(rs, r, D_PR_STATE, d->pr_state[0] ? d->pr_state : NULL);
-	bad |= jl_rowset_setf(rs, r, D_PR_OPEN, "%ld", d->pr_open);
-	bad |= jl_rowset_setf(rs, r, D_PR_MERGED, "%ld", d->pr_merged);
-	bad |= jl_rowset_setf(rs, r, D_PR_DECLINED, "%ld", d->pr_declined);
-	bad |= jl_rowset_setf(rs, r, D_COMMITS, "%ld", d->commits);
-	bad |= jl_rowset_setf(rs, r, D_BRANCHES, "%ld", d->branches);
-	bad |= jl_rowset_setf(rs, r, D_REPOS, "%ld", d->repos);
-	bad |= jl_rowset_setf(rs, r, D_BUILDS, "%ld", d->builds);
-	bad |= jl_rowset_setf(rs, r, D_BUILDS_FAILED, "%ld", d->builds_failed);
-	bad |= jl_rowset_setf(rs, r, D_BUILDS_OK, "%ld", d->builds_ok);
-	bad |= jl_rowset_setf(rs, r, D_REVIEWS, "%ld", d->reviews);
+	bad |= jl_rowset_set_int(rs, r, D_PR_OPEN, d->pr_open);
+	bad |= jl_rowset_set_int(rs, r, D_PR_MERGED, d->pr_merged);
+	bad |= jl_rowset_set_int(rs, r, D_PR_DECLINED, d->pr_declined);
+	bad |= jl_rowset_set_int(rs, r, D_COMMITS, d->commits);
+	bad |= jl_rowset_set_int(rs, r, D_BRANCHES, d->branches);
+	bad |= jl_rowset_set_int(rs, r, D_REPOS, d->repos);
+	bad |= jl_rowset_set_int(rs, r, D_BUILDS, d->builds);
+	bad |= jl_rowset_set_int(rs, r, D_BUILDS_FAILED, d->builds_failed);
+	bad |= jl_rowset_set_int(rs, r, D_BUILDS_OK, d->builds_ok);
+	bad |= jl_rowset_set_int(rs, r, D_REVIEWS, d->reviews);
 	bad |= jl_rowset_set_array(rs, r, D_PROVIDERS, (const char *const *)d->providers, (size_t)d->nproviders);
 	bad |= jl_rowset_set_array(rs, r, D_REPOSITORIES, (const char *const *)d->repositories,
 		(size_t)d->nrepositories);
@@ -172,7 +172,7 @@ static int dev_row(jl_xf *xf, const jl_dev *d)
 /* Remove \u0000 from a value, one warning per repaired string. */
 static int strip(jl_xf *xf, json_t *v, const char *what)
 {
-	long n = v ? jl_json_strip_nul(v) : 0;
+	long n = v && xf->may_have_nul ? jl_json_strip_nul(v) : 0;
 
 	if (n < 0)
 		return jl_xf_oom(xf);
@@ -329,6 +329,9 @@ int jl_transform_raw(const jl_transform_in *in, jl_transform_out *out)
 		rc = JETL_EDATA;
 		goto out;
 	}
+	/* A NUL can only come from the escape \u0000: without one in the text,
+	 * no string needs the (whole-tree) strip walk. */
+	xf.may_have_nul = memmem(in->raw ? in->raw : "", in->raw_len, "\\u0000", 6) != NULL;
 	if (in->catalog)
 		xf.cat = *in->catalog;   /* shallow: strings stay the caller's */
 	detect(&xf, issues);
@@ -337,6 +340,7 @@ int jl_transform_raw(const jl_transform_in *in, jl_transform_out *out)
 			break;
 out:
 	jl_buf_free(&xf.tmp);
+	jl_buf_free(&xf.tmp2);
 	json_decref(doc);
 	return rc;
 }

@@ -104,20 +104,21 @@ static int array_field(jl_xf *xf, const json_t *v, const char *k, size_t row, in
 	jl_rowset *rs = &xf->out->work_items;
 	size_t i, n = 0;
 	json_t *x;
-	jl_buf names = JL_BUF_INIT;
+	jl_buf *names = &xf->tmp2;   /* reused: no malloc per array */
 	size_t offs[256];
 	int rc = 0;
 
 	if (v && !json_is_array(v))
 		return jl_xf_fail(xf, k, "expected an array, got a %s", jl_json_type_name(v));
+	jl_buf_clear(names);
 	json_array_foreach(v, i, x) {
 		const char *s = NULL;
-		size_t start = names.len;
+		size_t start = names->len;
 
 		if (n == sizeof(offs) / sizeof(offs[0]))
 			break;   /* 256 names is far beyond any real issue; the overflow/raw keep the rest */
 		if (sprints) {
-			if (jl_sprint_name(&names, x) == 1) {
+			if (jl_sprint_name(names, x) == 1) {
 				rc = jl_xf_fail(xf, k, "element %zu is not a sprint (%s)", i, jl_json_type_name(x));
 				goto out;
 			}
@@ -130,22 +131,21 @@ static int array_field(jl_xf *xf, const json_t *v, const char *k, size_t row, in
 				rc = jl_xf_fail(xf, k, "element %zu is a %s without a name", i, jl_json_type_name(x));
 				goto out;
 			}
-			jl_buf_puts(&names, s);
+			jl_buf_puts(names, s);
 		}
 		(void)start;
 		offs[n++] = start;
-		jl_buf_putc(&names, '\0');
+		jl_buf_putc(names, '\0');
 	}
-	if (names.oom) {
+	if (names->oom) {
 		rc = jl_xf_oom(xf);
 		goto out;
 	}
 	for (i = 0; i < n; i++)
-		xf->items[i] = names.data + offs[i];
+		xf->items[i] = names->data + offs[i];
 	if (jl_rowset_set_array(rs, row, col, xf->items, n) < 0)
 		rc = jl_xf_oom(xf);
 out:
-	jl_buf_free(&names);
 	return rc;
 }
 
@@ -301,7 +301,7 @@ int jl_work_item_map(jl_xf *xf, const json_t *issue, const jl_dev *dev)
 	}
 	if ((rc = set_text(xf, row, WI_CODE_CHANGED, dev && (dev->commits > 0 || dev->pr_count > 0) ? "t" : "f")))
 		return rc;
-	if (jl_rowset_setf(rs, row, WI_RAW_ID, "%lld", (long long)xf->in->raw_id) < 0)
+	if (jl_rowset_set_int(rs, row, WI_RAW_ID, (long long)xf->in->raw_id) < 0)
 		return jl_xf_oom(xf);
 	return jl_custom_fields_map(xf, fields, row);
 }

@@ -27,6 +27,8 @@ typedef struct jl_xf {
 	const char *issue_id;      /* current issue, for messages */
 	const char *issue_key;
 	jl_buf tmp;                /* scratch text, reused */
+	jl_buf tmp2;               /* second scratch (overflow JSON, array names) */
+	int may_have_nul;          /* raw text holds "\u0000": strings need stripping */
 	const char *items[256];    /* scratch for array cells */
 } jl_xf;
 
