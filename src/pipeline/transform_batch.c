@@ -21,7 +21,8 @@ enum { ATTEMPT_OK, ATTEMPT_NOROW, ATTEMPT_DATA, ATTEMPT_DB, ATTEMPT_RETRY };
 
 /* One try in one transaction. On ATTEMPT_DATA/ATTEMPT_DB err holds the
  * one-line cause and the transaction has been rolled back. */
-static int attempt(jetl_ctx *ctx, int64_t raw_id, jetl_transform_result *res, char *err, size_t errlen)
+static int attempt(jetl_ctx *ctx, int64_t raw_id, jetl_transform_result *res, int *direct_ok, char *err,
+	size_t errlen)
 {
 	PGconn *pg = ctx->pg;
 	int tenant = ctx->opts.tenant_id, integ = ctx->opts.integration_id;
@@ -63,7 +64,14 @@ static int attempt(jetl_ctx *ctx, int64_t raw_id, jetl_transform_result *res, ch
 	PQclear(raw);
 	raw = NULL;
 	/* Then COPYs, upserts, mark completed and COMMIT in one string. */
-	if (jl_load_commit(pg, tenant, integ, raw_id, &out, &counts, err, errlen) < 0)
+	rc = jl_load_commit(pg, tenant, integ, raw_id, &out, *direct_ok, &counts, err, errlen);
+	if (rc == -2) {
+		/* A new issue was stored meanwhile: upsert this time. */
+		*direct_ok = 0;
+		st = ATTEMPT_RETRY;
+		goto rollback;
+	}
+	if (rc < 0)
 		goto rollback_sqlstate;
 	if (res) {
 		res->work_items = counts.work_items;
@@ -99,7 +107,7 @@ int jl_transform_raw_ctx(jetl_ctx *ctx, int64_t raw_id, jetl_transform_result *r
 {
 	char err[sizeof(ctx->err)], err2[256];
 	double t0 = jl_now();
-	int st = ATTEMPT_RETRY;
+	int st = ATTEMPT_RETRY, direct_ok = 1;
 
 	if (res) {
 		unsigned int v = res->version;
@@ -110,7 +118,7 @@ int jl_transform_raw_ctx(jetl_ctx *ctx, int64_t raw_id, jetl_transform_result *r
 	}
 	err[0] = '\0';
 	for (int tries = 0; tries < 3 && st == ATTEMPT_RETRY; tries++)
-		st = attempt(ctx, raw_id, res, err, sizeof(err));
+		st = attempt(ctx, raw_id, res, &direct_ok, err, sizeof(err));
 	if (res)
 		res->seconds = jl_now() - t0;
 	switch (st) {

@@ -82,12 +82,20 @@ int jl_copy_encode_row(jl_buf *out, const jl_rowset *rs, size_t row)
 
 int jl_copy_put_rows(PGconn *pg, const char *what, const jl_rowset *rs, char *err, size_t errlen)
 {
+	return jl_copy_put_rows_prefixed(pg, what, NULL, rs, err, errlen);
+}
+
+int jl_copy_put_rows_prefixed(PGconn *pg, const char *what, const char *prefix, const jl_rowset *rs,
+	char *err, size_t errlen)
+{
 	jl_buf data = JL_BUF_INIT, lit = JL_BUF_INIT;
 	int rc = -1;
 
 	/* One large buffer, sent in 1 MB pieces: each PQputCopyData is a
 	 * CopyData message the server handles as a whole. */
 	for (size_t r = 0; r < rs->nrows; r++) {
+		if (prefix)
+			jl_buf_puts(&data, prefix);
 		if (encode(&data, &lit, rs, r) < 0) {
 			PQputCopyEnd(pg, "out of memory");
 			snprintf(err, errlen, "%s: out of memory", what);

@@ -39,4 +39,9 @@ int jl_copy_sql(jl_buf *sql, const char *table, const jl_rowset *rs);
  */
 int jl_copy_put_rows(PGconn *pg, const char *what, const jl_rowset *rs, char *err, size_t errlen);
 
+/* The same with `prefix` (already in COPY text form, e.g. "1\t1\t": leading
+ * columns that are the same for every row) written before each row. */
+int jl_copy_put_rows_prefixed(PGconn *pg, const char *what, const char *prefix, const jl_rowset *rs,
+	char *err, size_t errlen);
+
 #endif

@@ -288,6 +288,7 @@ typedef struct stmt {
 	const jl_rowset *copy;
 	int keep;
 	PGresult *res;
+	const char *prefix;    /* written before each COPY row (may be NULL) */
 } stmt;
 
 /*
@@ -311,7 +312,7 @@ static int run_stmts(PGconn *pg, const char *sql, stmt *st, int n, char *err, si
 		if (s == PGRES_COPY_IN) {
 			/* Stream the rows; the COPY's own result follows. */
 			if (rc == 0 && i < n && st[i].copy)
-				rc = jl_copy_put_rows(pg, st[i].what, st[i].copy, err, errlen);
+				rc = jl_copy_put_rows_prefixed(pg, st[i].what, st[i].prefix, st[i].copy, err, errlen);
 			else
 				PQputCopyEnd(pg, "no rows for this COPY");
 			PQclear(res);
@@ -403,8 +404,75 @@ out:
 	return rc;
 }
 
-int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, const jl_transform_out *out,
+static const char mark_completed[] =
+"UPDATE raw_extraction_data SET status = 'completed', error = NULL, attempts = attempts + 1, processed_at = now() "
+"WHERE tenant_id = $1 AND integration_id = $2 AND id = $3";
+
+/* Does any of the batch's issues have rows in a final table? */
+static const char any_stored[] =
+"SELECT EXISTS (SELECT 1 FROM work_items WHERE tenant_id = $1 AND integration_id = $2 AND external_id = ANY ($3::text[])) "
+"OR EXISTS (SELECT 1 FROM changelogs WHERE tenant_id = $1 AND integration_id = $2 "
+"  AND work_item_external_id = ANY ($3::text[])) "
+"OR EXISTS (SELECT 1 FROM dev_status WHERE tenant_id = $1 AND integration_id = $2 "
+"  AND work_item_external_id = ANY ($3::text[]))";
+
+/* Append "COPY table (tenant_id, integration_id, cols…) FROM STDIN;". */
+static void copy_final_sql(jl_buf *sql, const jl_rowset *rs)
+{
+	jl_buf_printf(sql, "COPY %s (tenant_id, integration_id", rs->table);
+	for (int i = 0; i < rs->ncols; i++)
+		jl_buf_printf(sql, ",%s", rs->cols[i]);
+	jl_buf_puts(sql, ") FROM STDIN;");
+}
+
+/*
+ * None of the batch's issues is stored yet (the first load of a project):
+ * COPY the rows straight into the final tables, as a bare COPY would, with
+ * no temp tables and no upserts. Same rows as the upserts would write
+ * (synced_at/deleted_at take their defaults, now() of the transaction).
+ * A key another transaction stored meanwhile, or an issue twice in the
+ * batch, makes the COPY fail on a unique key: returns -2 and the caller
+ * runs the batch again through the upserts.
+ */
+static int load_direct(PGconn *pg, const char *t, const char *i, const char *id, const jl_transform_out *out,
 	jl_load_counts *counts, char *err, size_t errlen)
+{
+	const char *vals[] = { t, i, id };
+	char prefix[40];
+	jl_buf sql = JL_BUF_INIT;
+	enum { D_WI, D_CL, D_DS, D_MARK, D_COMMIT, D_N };
+	stmt st[D_N] = {
+		[D_WI] = { "COPY work_items", &out->work_items, 0, NULL, prefix },
+		[D_CL] = { "COPY changelogs", &out->changelogs, 0, NULL, prefix },
+		[D_DS] = { "COPY dev_status", &out->dev_status, 0, NULL, prefix },
+		[D_MARK] = { "mark raw row completed", NULL, 0, NULL, NULL },
+		[D_COMMIT] = { "commit", NULL, 0, NULL, NULL },
+	};
+	int rc;
+
+	snprintf(prefix, sizeof(prefix), "%s\t%s\t", t, i);
+	copy_final_sql(&sql, &out->work_items);
+	copy_final_sql(&sql, &out->changelogs);
+	copy_final_sql(&sql, &out->dev_status);
+	put_sql(&sql, mark_completed, vals, 3);
+	jl_buf_puts(&sql, "COMMIT");
+	if (sql.oom) {
+		jl_buf_free(&sql);
+		snprintf(err, errlen, "load: out of memory");
+		return -1;
+	}
+	rc = run_stmts(pg, sql.data, st, D_N, err, errlen);
+	jl_buf_free(&sql);
+	if (rc < 0)
+		return strstr(err, "duplicate key value") ? -2 : -1;
+	counts->work_items = (int64_t)out->work_items.nrows;
+	counts->changelog_items = (int64_t)out->changelogs.nrows;
+	counts->dev_status = (int64_t)out->dev_status.nrows;
+	return 0;
+}
+
+int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, const jl_transform_out *out,
+	int direct_ok, jl_load_counts *counts, char *err, size_t errlen)
 {
 	char t[16], i[16], id[24];
 	jl_buf wids = JL_BUF_INIT, hids = JL_BUF_INIT, sql = JL_BUF_INIT;
@@ -437,6 +505,29 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 		snprintf(err, errlen, "load: out of memory");
 		goto out;
 	}
+	if (direct_ok && out->work_items.nrows > 0) {
+		/* One round trip to learn whether the batch is new: then a bare
+		 * COPY into the final tables does the upserts' work for less. */
+		stmt chk[] = { { "analyze final tables", NULL, 0, NULL, NULL }, { "find stored issues", NULL, 1, NULL, NULL } };
+
+		vals[2] = wq;
+		jl_buf_puts(&sql, analyze_final);
+		jl_buf_putc(&sql, ';');
+		put_sql(&sql, any_stored, vals, 3);
+		if (sql.oom) {
+			snprintf(err, errlen, "load: out of memory");
+			goto out;
+		}
+		if (run_stmts(pg, sql.data, chk, 2, err, errlen) < 0)
+			goto out;
+		direct_ok = PQgetvalue(chk[1].res, 0, 0)[0] == 'f';
+		PQclear(chk[1].res);
+		jl_buf_clear(&sql);
+		if (direct_ok) {
+			rc = load_direct(pg, t, i, id, out, counts, err, errlen);
+			goto out;
+		}
+	}
 	/* Everything after the rows in one string: the upserts read what the
 	 * COPYs wrote, and the whole batch costs five round trips. */
 	jl_copy_sql(&sql, "jl_t_work_items", &out->work_items);
@@ -463,9 +554,7 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 	/* Only differs from the batch's own count when stale issues left. */
 	jl_buf_puts(&sql, "SELECT count(*) FROM jl_t_changelogs;");
 	vals[2] = id;
-	put_sql(&sql, "UPDATE raw_extraction_data SET status = 'completed', error = NULL, "
-		"attempts = attempts + 1, processed_at = now() "
-		"WHERE tenant_id = $1 AND integration_id = $2 AND id = $3", vals, 3);
+	put_sql(&sql, mark_completed, vals, 3);
 	jl_buf_puts(&sql, "COMMIT");
 	if (sql.oom) {
 		snprintf(err, errlen, "load: out of memory");

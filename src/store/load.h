@@ -50,11 +50,15 @@ typedef struct jl_load_counts {
  * not undo a newer one). For the other issues: work_items upserted;
  * changelog rows of issues whose history was read are replaced (items no
  * longer in Jira's history are deleted, unchanged rows are not rewritten);
- * dev_status upserted. On -1 nothing is committed and the transaction may
- * be open and aborted: the caller rolls back.
+ * dev_status upserted. With direct_ok, a batch none of whose issues is
+ * stored yet (a first load) is COPied straight into the final tables instead
+ * (one more round trip to find out). On -1 nothing is committed and the
+ * transaction may be open and aborted: the caller rolls back. -2: the direct
+ * COPY met a key stored meanwhile (or an issue twice in the batch): roll
+ * back and run the batch again with direct_ok = 0.
  */
 int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, const jl_transform_out *out,
-	jl_load_counts *counts, char *err, size_t errlen);
+	int direct_ok, jl_load_counts *counts, char *err, size_t errlen);
 
 /*
  * Map field_id to slot 1..20 (replacing the slot's field, freeing the
