@@ -254,7 +254,8 @@ class JiraApi:
                                 "available at https://developer.atlassian.com/changelog/#CHANGE-2046")
         text = req.arg('jql', '') or ''
         start = max(0, req.int_arg('startAt', 0))
-        size = min(max(req.int_arg('maxResults', 50), 0), 100)   # Server caps and says so
+        size = min(max(req.int_arg('maxResults', 50), 0),      # Server caps and says so
+                   self.sim.server_max_results)
         fields = parse_list(req.arg('fields')) or ['*navigable']
         expand = parse_list(req.arg('expand')) or []
         res = self.query(text)

@@ -99,6 +99,7 @@ class Sim:
         self.user_tz = args.user_tz or meta.get('timeZone') or 'Asia/Shanghai'
         self.user, self.token, self.bearer = args.user, args.token, args.bearer
         self.embedded_cap = args.embedded_cap
+        self.server_max_results = max(1, args.server_max_results)
         self.seed = args.seed
         self.no_dev_permission = args.no_dev_permission
         self.quiet = args.quiet
@@ -308,6 +309,8 @@ def parse_args(argv=None):
                    help='share of answers whose JSON body is cut inside a string')
     p.add_argument('--seed', type=int, default=1)
     p.add_argument('--embedded-cap', type=int, default=40)
+    p.add_argument('--server-max-results', type=int, default=100,
+                   help='Server/DC search page cap (jira.search.views.default.max)')
     p.add_argument('--no-dev-permission', action='store_true')
     p.add_argument('--quiet', action='store_true')
     return p.parse_args(argv)
