@@ -43,6 +43,34 @@ static void on_bodies(jl_jira *j, jl_req *r)
 		if (ids)
 			jl_idset_add(&gone, strtoll(ids, NULL, 10));
 	}
+	if (!run->cloud) {
+		/* Server/DC caps maxResults (jira.search.views.default.max): a total above
+		 * what came back means the rest of the ids matched but did not fit, not
+		 * that they are gone. Ask again for those, a bounded number of times. */
+		json_t *tot = json_object_get(r->json, "total");
+		size_t n = 0;
+
+		if (json_is_integer(tot) && json_integer_value(tot) > (json_int_t)json_array_size(issues)) {
+			for (size_t k = 0; k < b->nids; k++)
+				if (!jl_idset_has(&got, b->ids[k]))
+					b->ids[n++] = b->ids[k];
+			if (n && (!json_array_size(issues) || b->tails >= 16)) {
+				char msg[200];
+
+				snprintf(msg, sizeof(msg),
+					 "jira: POST %s/search for %zu ids answered %zu issues of %lld matching",
+					 j->api, b->nids, json_array_size(issues), (long long)json_integer_value(tot));
+				jl_run_fail(run, JETL_EPROTOCOL, msg);
+				goto out;
+			}
+			if (n) {
+				b->nids = n;
+				b->tails++;
+				jl_bulkfetch_submit(run, b);
+				goto out;
+			}
+		}
+	}
 	for (size_t k = 0; k < b->nids; k++) {
 		if (jl_idset_has(&got, b->ids[k]))
 			continue;

@@ -28,7 +28,7 @@ typedef struct jl_batch {
 	size_t nids;
 	int64_t start_at;       /* kind PAGE */
 	int64_t expect;         /* issues expected on the page */
-	int tails;              /* re-reads of a short page */
+	int tails;              /* re-reads of a short page (kind IDS on Server: of a capped answer) */
 	int bodies_done;
 	int outstanding;        /* requests in flight for this batch */
 	json_t *issues;         /* as Jira returned them */

@@ -346,6 +346,20 @@ static int is_json_answer(const jl_req *r)
 	return !r->ctype[0] && n && (*p == '{' || *p == '[');
 }
 
+/* An HTML page where JSON was due: a proxy's error page or an SSO login page
+ * (by content type, or by a body that opens with a tag whatever the label). */
+static int is_html_answer(const jl_req *r)
+{
+	const char *p = r->resp.data;
+	size_t n = r->resp.len;
+
+	if (r->ctype[0] && strcasestr(r->ctype, "html"))
+		return 1;
+	while (n && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++, n--;
+	return n && *p == '<';
+}
+
 /* The first of Jira's errorMessages / errors values, for the message. */
 static void jira_message(const jl_req *r, char *out, size_t n)
 {
@@ -430,14 +444,19 @@ static void complete(jl_jira *j, CURL *e, CURLcode res)
 		json_error_t jerr;
 
 		if (!is_json_answer(r)) {
-			retry = 1;
-			fail_now(j, r, JETL_EPROTOCOL, "jira: %s %s answered %s (HTTP %ld), not JSON",
-				 r->method, path, r->ctype[0] ? r->ctype : "no content type", code);
+			retry = 1; /* a proxy's page may pass; a login page that stays ends as EPROTOCOL */
+			fail_now(j, r, JETL_EPROTOCOL, "jira: %s %s answered %s (%s, HTTP %ld), not JSON",
+				 r->method, path, is_html_answer(r) ? "an HTML page" : "a body",
+				 r->ctype[0] ? r->ctype : "no content type", code);
 		} else if (!(r->json = json_loadb(r->resp.data ? r->resp.data : "", r->resp.len,
 						   JSON_ALLOW_NUL, &jerr))) {
 			retry = 1; /* truncated bodies parse badly: another try may succeed */
-			fail_now(j, r, JETL_EPROTOCOL, "jira: invalid JSON from %s %s (%s at byte %d)",
-				 r->method, path, jerr.text, jerr.position);
+			if (is_html_answer(r)) /* labelled JSON, but a page all the same */
+				fail_now(j, r, JETL_EPROTOCOL, "jira: %s %s answered an HTML page (%s, HTTP %ld), not JSON",
+					 r->method, path, r->ctype, code);
+			else
+				fail_now(j, r, JETL_EPROTOCOL, "jira: invalid JSON from %s %s (%s at byte %d)",
+					 r->method, path, jerr.text, jerr.position);
 		} else {
 			/* additive increase: about one more slot per window of successes,
 			 * and about +2 requests/s per second on the pace, unpaced past 1000/s */

@@ -1,13 +1,15 @@
 /*
  * test_jira_sim.c - the Jira client against the simulator (sim/jirasim.py):
- * completeness on both flavors, fault storms, fail-fast errors, and that dev
- * status is fetched only where the Development field says so.
+ * completeness on both flavors, fault storms, fail-fast errors, bad input
+ * (HTML pages, invalid JSON, a repeated nextPageToken, a shrinking page), and
+ * that dev status is fetched only where the Development field says so.
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "jetl.h"
 #include "jira/devfield.h"
@@ -24,6 +26,11 @@ typedef struct got {
 	json_t *census;        /* id → true */
 	size_t batches, n_histories_cb;
 	int64_t last[9][2];
+	const jirasim *arm;    /* when set: POST arm_body to /__sim/faults after the first batch */
+	const char *arm_body;
+	const jirasim *del;    /* when set: delete the issues of the first del_upto batches, */
+	size_t del_upto;       /* once they are emitted (offsets shift under the read) */
+	json_t *del_keys;
 } got;
 
 static int on_census(void *ud, const char *const *ids, size_t n)
@@ -67,6 +74,26 @@ static int on_batch(void *ud, json_t *raw, size_t n_issues, size_t n_hist)
 	}
 	json_object_foreach(dev, k, v)
 		json_object_set(g->dev, k, v);
+	if (g->del && g->batches <= g->del_upto) {
+		json_array_foreach(issues, i, issue)
+			json_array_append(g->del_keys, json_object_get(issue, "key"));
+		if (g->batches == g->del_upto) {
+			json_t *req = json_pack("{s:O}", "keys", g->del_keys);
+			char *text = json_dumps(req, JSON_COMPACT), *ans = jirasim_http(g->del, "/__sim/delete", text);
+
+			cr_assert(ans, "cannot delete issues");
+			free(ans);
+			free(text);
+			json_decref(req);
+		}
+	}
+	if (g->arm && g->batches == 1) {
+		/* arm a simulator trap mid-run: it springs on a page still to come */
+		char *ans = jirasim_http(g->arm, "/__sim/faults", g->arm_body);
+
+		cr_assert(ans, "cannot arm %s", g->arm_body);
+		free(ans);
+	}
 	return 0;
 }
 
@@ -87,6 +114,7 @@ static void got_init(got *g)
 	g->order = json_array();
 	g->dev = json_object();
 	g->census = json_object();
+	g->del_keys = json_array();
 }
 
 static void got_free(got *g)
@@ -95,6 +123,7 @@ static void got_free(got *g)
 	json_decref(g->order);
 	json_decref(g->dev);
 	json_decref(g->census);
+	json_decref(g->del_keys);
 }
 
 static void log_stderr(int level, const char *msg, void *ud)
@@ -228,7 +257,11 @@ static void setup(const char *flavor, const char *const *sim_args)
 	jirasim_start(&g_sim, g_data, flavor, sim_args);
 }
 
-static void complete_run(const char *flavor, int jflavor, const char *const *sim_args, int concurrency)
+/* The whole of ABC arrives; *st_out (may be NULL) gets the client's counters.
+ * before (may be NULL): faults to POST to the simulator before the run;
+ * mid (may be NULL): faults to POST after the first batch is emitted. */
+static void complete_run_x(const char *flavor, int jflavor, const char *const *sim_args, int concurrency,
+			   const char *before, const char *mid, jl_jira_stats *st_out)
 {
 	got g;
 	jl_jira *j;
@@ -236,6 +269,14 @@ static void complete_run(const char *flavor, int jflavor, const char *const *sim
 
 	setup(flavor, sim_args);
 	got_init(&g);
+	if (before) {
+		char *ans = jirasim_http(&g_sim, "/__sim/faults", before);
+
+		cr_assert(ans, "cannot set %s", before);
+		free(ans);
+	}
+	g.arm = mid ? &g_sim : NULL;
+	g.arm_body = mid;
 	j = client(&g_sim, jflavor, TOKEN, concurrency);
 	rc = run_extract(j, "ABC", 1, &g);
 	cr_assert_eq(rc, 0, "extract: %d %s", rc, jl_jira_error(j));
@@ -253,9 +294,16 @@ static void complete_run(const char *flavor, int jflavor, const char *const *sim
 		cr_log_info("%s: %lld requests, %lld retries, %lld 429s, %lld 5xx, %.2f s waited", flavor,
 			    (long long)st.requests, (long long)st.retries, (long long)st.rate_limited,
 			    (long long)st.server_errors, st.wait_seconds);
+		if (st_out)
+			*st_out = st;
 	}
 	jl_jira_free(j);
 	got_free(&g);
+}
+
+static void complete_run(const char *flavor, int jflavor, const char *const *sim_args, int concurrency)
+{
+	complete_run_x(flavor, jflavor, sim_args, concurrency, NULL, NULL, NULL);
 }
 
 Test(jira_sim, cloud_project_arrives_complete, .fini = fini, .timeout = 120)
@@ -436,4 +484,229 @@ Test(jira_sim, dev_status_only_where_the_field_says_so, .fini = fini, .timeout =
 		got_free(&g);
 		fini();
 	}
+}
+
+/* --- bad input from Jira ----------------------------------------------------- */
+
+static long by_status(json_t *st, const char *status)
+{
+	return (long)json_integer_value(json_object_get(json_object_get(st, "by_status"), status));
+}
+
+static void set_faults(const char *body)
+{
+	char *ans = jirasim_http(&g_sim, "/__sim/faults", body);
+
+	cr_assert(ans, "cannot set %s", body);
+	free(ans);
+}
+
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* HTML pages (a 502 from the gateway, a 200 login page) and JSON cut inside a
+ * string: each retried, and the project still arrives whole. */
+static const char *const html_storm[] = { "--html", "0.08", "--bad-json", "0.08", "--seed", "5", NULL };
+
+static void bad_input_storm(const char *flavor, int jflavor)
+{
+	jl_jira_stats cs;
+	json_t *st;
+	long html, gw, bad;
+
+	complete_run_x(flavor, jflavor, html_storm, 8, NULL, NULL, &cs);
+	st = sim_stats(&g_sim);
+	html = by_status(st, "html");
+	gw = by_status(st, "502");
+	bad = by_status(st, "badjson");
+	cr_log_info("%s bad-input storm: sim sent %ld HTML 200s, %ld HTML 502s, %ld bad JSON; client retried %lld",
+		    flavor, html, gw, bad, (long long)cs.retries);
+	cr_assert_gt(html, 0, "the storm should have sent HTML 200s");
+	cr_assert_gt(gw, 0, "the storm should have sent HTML 502s");
+	cr_assert_gt(bad, 0, "the storm should have sent bad JSON");
+	/* every spoiled answer was retried (the data is complete), each counted */
+	cr_assert_geq(cs.retries, html + gw + bad, "%lld retries for %ld spoiled answers", (long long)cs.retries,
+		      html + gw + bad);
+	cr_assert_geq(cs.server_errors, gw);
+	json_decref(st);
+}
+
+Test(jira_sim, cloud_html_and_bad_json_storm_still_complete, .fini = fini, .timeout = 300)
+{
+	bad_input_storm("cloud", JETL_FLAVOR_CLOUD);
+}
+
+Test(jira_sim, server_html_and_bad_json_storm_still_complete, .fini = fini, .timeout = 300)
+{
+	bad_input_storm("server", JETL_FLAVOR_SERVER);
+}
+
+/* A login page answered 200 on every call, then JSON that never parses: a
+ * clear protocol error naming the endpoint and what came back, after the
+ * bounded number of attempts. */
+Test(jira_sim, persistent_html_or_bad_json_fails_with_protocol_error, .fini = fini, .timeout = 60)
+{
+	static const struct {
+		const char *faults, *want, *stat;
+	} cases[] = {
+		{ "{\"html\": 1, \"html_ok\": 1}", "HTML", "html" },
+		{ "{\"bad_json\": 1}", "invalid JSON", "badjson" },
+	};
+
+	setup("cloud", NULL);
+	for (size_t k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		got g;
+		jl_jira *j;
+		json_t *st;
+		const char *err;
+		int rc;
+
+		set_faults(cases[k].faults);
+		free(jirasim_http(&g_sim, "/__sim/reset-stats", "{}"));
+		got_init(&g);
+		j = client(&g_sim, JETL_FLAVOR_CLOUD, TOKEN, 4);
+		rc = run_extract(j, "ABC", 0, &g);
+		err = jl_jira_error(j);
+		cr_log_info("%s", err);
+		cr_assert_eq(rc, JETL_EPROTOCOL, "rc %d: %s", rc, err);
+		cr_assert(strstr(err, "POST /rest/api/3/search/jql"), "the message should name the endpoint: %s", err);
+		cr_assert(strstr(err, cases[k].want), "the message should say %s: %s", cases[k].want, err);
+		cr_assert(strstr(err, "after 6 attempts"), "%s", err);
+		cr_assert_null(strchr(err, '\n'), "one line: %s", err);
+		cr_assert_eq(g.batches, 0);
+		st = sim_stats(&g_sim);
+		cr_assert_eq(by_status(st, cases[k].stat), 6, "6 attempts, then give up (%ld)", by_status(st, cases[k].stat));
+		cr_assert_eq(json_integer_value(json_object_get(st, "total")), 6);
+		json_decref(st);
+		jl_jira_free(j);
+		got_free(&g);
+		set_faults("{\"html\": 0, \"html_ok\": 0.5, \"bad_json\": 0}");
+	}
+}
+
+/* /search/jql hands back the token it was given: fail at once, never loop. */
+Test(jira_sim, repeated_next_page_token_fails_fast, .fini = fini, .timeout = 60)
+{
+	const int census[] = { 0, 1 };
+
+	setup("cloud", NULL);
+	for (size_t k = 0; k < 2; k++) {
+		got g;
+		jl_jira *j;
+		json_t *st;
+		const char *err;
+		double t0;
+		int rc;
+
+		set_faults("{\"repeat_token\": true}");
+		free(jirasim_http(&g_sim, "/__sim/reset-stats", "{}"));
+		got_init(&g);
+		j = client(&g_sim, JETL_FLAVOR_CLOUD, TOKEN, 4);
+		t0 = mono();
+		rc = run_extract(j, "ABC", census[k], &g);
+		err = jl_jira_error(j);
+		cr_log_info("%.3f s: %s", mono() - t0, err);
+		cr_assert_lt(mono() - t0, 10.0, "a repeated token must not be followed");
+		cr_assert_eq(rc, JETL_EPROTOCOL, "rc %d: %s", rc, err);
+		cr_assert(strstr(err, "POST /rest/api/3/search/jql repeated a nextPageToken"), "%s", err);
+		cr_assert_null(strchr(err, '\n'), "one line: %s", err);
+		cr_assert_eq(g.batches, 0, "nothing emitted from a listing known to be broken");
+		st = sim_stats(&g_sim);
+		/* the first page, then the one that answered with its own token */
+		cr_assert_eq(stat_of(st, "POST /rest/api/{ver}/search/jql", NULL), 2);
+		json_decref(st);
+		jl_jira_free(j);
+		got_free(&g);
+	}
+}
+
+/* A Server page shorter than asked although more remain (total unchanged):
+ * once on the census, once on a body page in mid-run. The short part is
+ * re-read; every issue arrives once. */
+Test(jira_sim, server_shrinking_page_is_reread, .fini = fini, .timeout = 120)
+{
+	json_t *st, *f;
+	char *ans;
+
+	complete_run_x("server", JETL_FLAVOR_SERVER, NULL, 8, "{\"shrink_page\": 1}", "{\"shrink_page\": 1}", NULL);
+	ans = jirasim_http(&g_sim, "/__sim/faults", NULL);
+	f = ans ? json_loads(ans, 0, NULL) : NULL;
+	free(ans);
+	cr_assert(f);
+	cr_assert_eq(json_integer_value(json_object_get(f, "shrink_page")), 0, "both traps should have sprung");
+	json_decref(f);
+	st = sim_stats(&g_sim);
+	cr_log_info("server shrink: %ld search requests", stat_of(st, "POST /rest/api/{ver}/search", NULL));
+	json_decref(st);
+}
+
+/* Pages that keep shrinking: the extraction either completes or says which
+ * page shrank; it never ends "successfully" with issues missing. */
+Test(jira_sim, server_pages_that_keep_shrinking_fail_clearly, .fini = fini, .timeout = 120)
+{
+	const int traps[] = { 8, 1000 };
+
+	for (size_t k = 0; k < 2; k++) {
+		char body[64];
+		got g;
+		jl_jira *j;
+		const char *err;
+		int rc;
+
+		setup("server", NULL);
+		snprintf(body, sizeof(body), "{\"shrink_page\": %d}", traps[k]);
+		set_faults(body);
+		got_init(&g);
+		j = client(&g_sim, JETL_FLAVOR_SERVER, TOKEN, 8);
+		rc = run_extract(j, "ABC", 0, &g);
+		err = jl_jira_error(j);
+		cr_log_info("%d shrinking pages: rc %d %s", traps[k], rc, err);
+		if (rc == 0) {
+			check_complete(g_data, "ABC", &g);
+		} else {
+			cr_assert_eq(rc, JETL_EPROTOCOL, "rc %d: %s", rc, err);
+			cr_assert(strstr(err, "POST /rest/api/2/search page at startAt"), "%s", err);
+			cr_assert(strstr(err, "shrank"), "%s", err);
+			cr_assert_null(strchr(err, '\n'), "one line: %s", err);
+		}
+		if (traps[k] == 1000)
+			cr_assert_eq(rc, JETL_EPROTOCOL, "every page short: that cannot end complete");
+		jl_jira_free(j);
+		got_free(&g);
+		fini();
+	}
+}
+
+/* A Server/DC site whose admin capped search pages at 50, and 100 issues
+ * deleted behind the read: the offsets shift, the client lists the ids again
+ * and re-reads the skipped ones with "id in (…)" searches, which the cap cuts
+ * short. Those issues matched (total says so): they are not "vanished". */
+Test(jira_sim, server_capped_reread_after_offset_shift_is_complete, .fini = fini, .timeout = 120)
+{
+	const char *args[] = { "--server-max-results", "50", NULL };
+	got g;
+	jl_jira *j;
+	json_t *st;
+	int rc;
+
+	setup("server", args);
+	got_init(&g);
+	g.del = &g_sim;
+	g.del_upto = 2;
+	j = client(&g_sim, JETL_FLAVOR_SERVER, TOKEN, 8);
+	rc = run_extract(j, "ABC", 0, &g);
+	cr_assert_eq(rc, 0, "extract: %d %s", rc, jl_jira_error(j));
+	cr_assert_eq(json_array_size(g.del_keys), 100);
+	/* the deleted issues were emitted before they went; the dataset files still hold them */
+	check_complete(g_data, "ABC", &g);
+	st = sim_stats(&g_sim);
+	cr_log_info("capped re-read: %ld search requests", stat_of(st, "POST /rest/api/{ver}/search", NULL));
+	json_decref(st);
+	jl_jira_free(j);
+	got_free(&g);
 }
