@@ -348,13 +348,12 @@ int jl_load_begin(PGconn *pg, int tenant, int integration, int64_t raw_id, PGres
 	jl_buf sql = JL_BUF_INIT;
 	stmt st[] = {
 		{ "begin", NULL, 0, NULL },
-		{ "create temp tables", NULL, 0, NULL },
 		{ "read raw row", NULL, 1, NULL },
 		{ "read field mappings", NULL, 1, NULL },
 		{ "read field catalog", NULL, 1, NULL },
 	};
-	int nddl = 1, rc = -1;
-	stmt all[32];
+	int rc = -1;
+	stmt all[8];
 
 	*raw = NULL;
 	snprintf(t, sizeof(t), "%d", tenant);
@@ -363,10 +362,6 @@ int jl_load_begin(PGconn *pg, int tenant, int integration, int64_t raw_id, PGres
 	/* Rows are written as UTF-8 (what jansson produces), whatever the
 	 * database's default client encoding is. */
 	jl_buf_puts(&sql, "BEGIN; SET LOCAL client_encoding = 'UTF8';");
-	jl_buf_puts(&sql, temp_ddl);
-	jl_buf_putc(&sql, ';');
-	for (const char *p = temp_ddl; (p = strchr(p, ';')) != NULL; p++)
-		nddl++;
 	/* Integers only: nothing to quote. */
 	put_sql(&sql, "SELECT raw_data::text, project_key FROM raw_extraction_data "
 		"WHERE tenant_id = $1 AND integration_id = $2 AND id = $3 FOR UPDATE", vals, 3);
@@ -376,17 +371,15 @@ int jl_load_begin(PGconn *pg, int tenant, int integration, int64_t raw_id, PGres
 		snprintf(err, errlen, "read raw row: out of memory");
 		goto out;
 	}
-	/* BEGIN, SET, the DDL statements, three reads. */
+	/* BEGIN, SET, three reads. */
 	{
 		int n = 0;
 
 		all[n++] = st[0];
 		all[n++] = st[0];
-		for (int k = 0; k < nddl; k++)
-			all[n++] = st[1];
+		all[n++] = st[1];
 		all[n++] = st[2];
 		all[n++] = st[3];
-		all[n++] = st[4];
 		if (run_stmts(pg, sql.data, all, n, err, errlen) < 0)
 			goto out;
 		if (PQntuples(all[n - 3].res) == 0) {
@@ -476,6 +469,8 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 {
 	char t[16], i[16], id[24];
 	jl_buf wids = JL_BUF_INIT, hids = JL_BUF_INIT, sql = JL_BUF_INIT;
+	int nddl = 1;             /* statements in temp_ddl */
+	stmt all[32 + 16];
 	char *wq = NULL, *hq = NULL;
 	const char *vals[] = { t, i, NULL };
 	enum { S_CWI, S_CCL, S_CDS, S_CHR, S_ANALYZE_FINAL, S_STALE, S_UWI, S_DEL, S_UCL, S_UDS, S_COUNT, S_MARK, S_COMMIT, S_N };
@@ -529,7 +524,13 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 		}
 	}
 	/* Everything after the rows in one string: the upserts read what the
-	 * COPYs wrote, and the whole batch costs five round trips. */
+	 * COPYs wrote, and the whole batch costs five round trips. The temp
+	 * tables are only touched on this path: a first load (load_direct)
+	 * does not pay for their truncation at commit. */
+	jl_buf_puts(&sql, temp_ddl);
+	jl_buf_putc(&sql, ';');
+	for (const char *p = temp_ddl; (p = strchr(p, ';')) != NULL; p++)
+		nddl++;
 	jl_copy_sql(&sql, "jl_t_work_items", &out->work_items);
 	jl_buf_putc(&sql, ';');
 	jl_copy_sql(&sql, "jl_t_changelogs", &out->changelogs);
@@ -560,8 +561,12 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 		snprintf(err, errlen, "load: out of memory");
 		goto out;
 	}
-	if (run_stmts(pg, sql.data, st, S_N, err, errlen) < 0)
+	for (int k = 0; k < nddl; k++)
+		all[k] = (stmt){ "create temp tables", NULL, 0, NULL, NULL };
+	memcpy(all + nddl, st, sizeof(st));
+	if (run_stmts(pg, sql.data, all, nddl + S_N, err, errlen) < 0)
 		goto out;
+	memcpy(st, all + nddl, sizeof(st));
 	counts->stale = strtoll(PQgetvalue(st[S_STALE].res, 0, 0), NULL, 10);
 	counts->work_items = affected(st[S_UWI].res);
 	counts->dev_status = affected(st[S_UDS].res);
