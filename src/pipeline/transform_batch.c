@@ -90,7 +90,8 @@ rollback_sqlstate:
 		st = ATTEMPT_RETRY;
 	/* A value PostgreSQL refused (encoding, a bad array/JSON text the
 	 * transform let through) is the raw row's fault, not the database's. */
-	else if (strstr(err, "COPY jl_t_") || strstr(err, "invalid input syntax") ||
+	else if (strstr(err, "COPY jl_t_") || strstr(err, "COPY work_items") || strstr(err, "COPY changelogs") ||
+		 strstr(err, "COPY dev_status") || strstr(err, "invalid input syntax") ||
 		 strstr(err, "invalid byte sequence") || strstr(err, "out of range"))
 		st = ATTEMPT_DATA;
 rollback:
