@@ -155,7 +155,12 @@ static const char upsert_work_items[] =
 "custom_field_17 = EXCLUDED.custom_field_17, custom_field_18 = EXCLUDED.custom_field_18, "
 "custom_field_19 = EXCLUDED.custom_field_19, custom_field_20 = EXCLUDED.custom_field_20, "
 "custom_fields_overflow = EXCLUDED.custom_fields_overflow, raw_id = EXCLUDED.raw_id, "
-"synced_at = EXCLUDED.synced_at, deleted_at = NULL";
+"synced_at = EXCLUDED.synced_at, deleted_at = NULL "
+/* Newer wins at the row itself too: two workers transforming two versions
+ * of one issue at once both pass the earlier check; the row lock taken by
+ * ON CONFLICT orders them, and this keeps the newer version. */
+"WHERE work_items.updated_at IS NULL OR EXCLUDED.updated_at IS NULL "
+"OR work_items.updated_at <= EXCLUDED.updated_at";
 
 /* Column statistics of the final tables. Without them the planner takes
  * "tenant_id = 1 AND integration_id = 1" for a handful of rows and reads
