@@ -12,31 +12,10 @@
 
 #include "jetl/common.h"
 #include "queue/queue.h"
+#include "../support/queue_calls.h"
 #include "queue_vhost.h"
 
 TestSuite(queue_amqp, .init = qv_setup, .fini = qv_teardown, .timeout = 120);
-
-static jl_queue *open_q(void)
-{
-	jl_queue *q = NULL;
-	char err[512];
-
-	cr_assert_eq(jl_queue_open(&q, qv_url, err, sizeof err), JETL_OK, "%s", err);
-	cr_assert_not(jl_queue_is_inprocess(q));
-	return q;
-}
-
-static void consume1(jl_queue *q, const char *name, int prefetch)
-{
-	const char *qs[] = { name };
-
-	cr_assert_eq(jl_queue_consume(q, qs, 1, prefetch), JETL_OK, "%s", jl_queue_error(q));
-}
-
-static void pub(jl_queue *q, const char *name, const char *body)
-{
-	cr_assert_eq(jl_queue_publish(q, name, body, strlen(body)), JETL_OK, "%s", jl_queue_error(q));
-}
 
 static void next_ok(jl_queue *q, jl_queue_msg *m, const char **from, int ms)
 {
@@ -47,18 +26,18 @@ static void next_ok(jl_queue *q, jl_queue_msg *m, const char **from, int ms)
 
 Test(queue_amqp, publish_confirmed_then_consume_and_ack)
 {
-	jl_queue *p = open_q(), *c = open_q();
+	jl_queue *p = qt_open(qv_url), *c = qt_open(qv_url);
 	jl_queue_msg m;
 	const char *from;
 	char body[64];
 
 	for (int i = 0; i < 3; i++) {
 		snprintf(body, sizeof body, "{\"raw_id\": %d}", i);
-		pub(p, JL_QUEUE_TRANSFORM, body);
+		qt_pub(p, JL_QUEUE_TRANSFORM, body);
 	}
 	/* confirmed = stored: the depth shows all of them at once */
 	cr_assert_eq(jl_queue_depth(p, JL_QUEUE_TRANSFORM), 3);
-	consume1(c, JL_QUEUE_TRANSFORM, 10);
+	qt_consume1(c, JL_QUEUE_TRANSFORM, 10);
 	for (int i = 0; i < 3; i++) {
 		next_ok(c, &m, &from, 5000);
 		snprintf(body, sizeof body, "{\"raw_id\": %d}", i);
@@ -73,8 +52,8 @@ Test(queue_amqp, publish_confirmed_then_consume_and_ack)
 	cr_assert_eq(jl_queue_next(c, &m, NULL, 300), JETL_ETIMEOUT);
 	jl_queue_close(c);
 	/* acked means gone: a new consumer gets nothing */
-	c = open_q();
-	consume1(c, JL_QUEUE_TRANSFORM, 10);
+	c = qt_open(qv_url);
+	qt_consume1(c, JL_QUEUE_TRANSFORM, 10);
 	cr_assert_eq(jl_queue_next(c, &m, NULL, 500), JETL_ETIMEOUT);
 	cr_assert_eq(jl_queue_depth(c, JL_QUEUE_TRANSFORM), 0);
 	jl_queue_close(c);
@@ -83,16 +62,16 @@ Test(queue_amqp, publish_confirmed_then_consume_and_ack)
 
 Test(queue_amqp, reject_lands_in_dead_letter_queue)
 {
-	jl_queue *q = open_q(), *d = open_q();
+	jl_queue *q = qt_open(qv_url), *d = qt_open(qv_url);
 	jl_queue_msg m;
 	const char *from;
 
-	pub(q, JL_QUEUE_TRANSFORM, "{\"raw_id\": 13}");
-	consume1(q, JL_QUEUE_TRANSFORM, 1);
+	qt_pub(q, JL_QUEUE_TRANSFORM, "{\"raw_id\": 13}");
+	qt_consume1(q, JL_QUEUE_TRANSFORM, 1);
 	next_ok(q, &m, NULL, 5000);
 	cr_assert_eq(jl_queue_reject(q, &m, 0), JETL_OK);
 	jl_queue_msg_free(&m);
-	consume1(d, JL_QUEUE_TRANSFORM ".dead", 1);
+	qt_consume1(d, JL_QUEUE_TRANSFORM ".dead", 1);
 	next_ok(d, &m, &from, 5000);
 	cr_assert_str_eq(m.body, "{\"raw_id\": 13}");
 	cr_assert_str_eq(from, "jetl.transform.dead");
@@ -106,11 +85,11 @@ Test(queue_amqp, reject_lands_in_dead_letter_queue)
 
 Test(queue_amqp, requeue_comes_back_redelivered)
 {
-	jl_queue *q = open_q();
+	jl_queue *q = qt_open(qv_url);
 	jl_queue_msg m;
 
-	pub(q, JL_QUEUE_EXTRACT, "{\"project_key\": \"ABC\"}");
-	consume1(q, JL_QUEUE_EXTRACT, 1);
+	qt_pub(q, JL_QUEUE_EXTRACT, "{\"project_key\": \"ABC\"}");
+	qt_consume1(q, JL_QUEUE_EXTRACT, 1);
 	next_ok(q, &m, NULL, 5000);
 	cr_assert_eq(m.redelivered, 0);
 	cr_assert_eq(jl_queue_reject(q, &m, 1), JETL_OK);
@@ -125,12 +104,12 @@ Test(queue_amqp, requeue_comes_back_redelivered)
 
 Test(queue_amqp, killed_worker_message_goes_to_another_consumer)
 {
-	jl_queue *q = open_q(), *c;
+	jl_queue *q = qt_open(qv_url), *c;
 	jl_queue_msg m;
 	pid_t pid;
 	int st;
 
-	pub(q, JL_QUEUE_TRANSFORM, "{\"raw_id\": 99}");
+	qt_pub(q, JL_QUEUE_TRANSFORM, "{\"raw_id\": 99}");
 	jl_queue_close(q);
 	pid = fork();
 	cr_assert_neq(pid, -1);
@@ -147,8 +126,8 @@ Test(queue_amqp, killed_worker_message_goes_to_another_consumer)
 	}
 	cr_assert_eq(waitpid(pid, &st, 0), pid);
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 9, "the worker did not get the message");
-	c = open_q();
-	consume1(c, JL_QUEUE_TRANSFORM, 1);
+	c = qt_open(qv_url);
+	qt_consume1(c, JL_QUEUE_TRANSFORM, 1);
 	next_ok(c, &m, NULL, 10000);
 	cr_assert_str_eq(m.body, "{\"raw_id\": 99}");
 	cr_assert_eq(m.redelivered, 1);
@@ -159,12 +138,12 @@ Test(queue_amqp, killed_worker_message_goes_to_another_consumer)
 
 Test(queue_amqp, prefetch_is_respected)
 {
-	jl_queue *q = open_q();
+	jl_queue *q = qt_open(qv_url);
 	jl_queue_msg a, b, c;
 
 	for (int i = 0; i < 5; i++)
-		pub(q, JL_QUEUE_TRANSFORM, "{}");
-	consume1(q, JL_QUEUE_TRANSFORM, 2);
+		qt_pub(q, JL_QUEUE_TRANSFORM, "{}");
+	qt_consume1(q, JL_QUEUE_TRANSFORM, 2);
 	next_ok(q, &a, NULL, 5000);
 	next_ok(q, &b, NULL, 5000);
 	cr_assert_eq(jl_queue_next(q, &c, NULL, 500), JETL_ETIMEOUT, "prefetch 2: no third");
@@ -184,7 +163,7 @@ Test(queue_amqp, publish_while_consuming_keeps_deliveries)
 	/* a worker that publishes (extract → transform) on its consuming
 	 * handle: deliveries that arrive while it waits for a confirm must not
 	 * be lost */
-	jl_queue *q = open_q();
+	jl_queue *q = qt_open(qv_url);
 	const char *qs[] = { JL_QUEUE_EXTRACT, JL_QUEUE_TRANSFORM };
 	jl_queue_msg m;
 	const char *from;
@@ -192,8 +171,8 @@ Test(queue_amqp, publish_while_consuming_keeps_deliveries)
 
 	cr_assert_eq(jl_queue_consume(q, qs, 2, 50), JETL_OK, "%s", jl_queue_error(q));
 	for (int i = 0; i < 20; i++)
-		pub(q, JL_QUEUE_TRANSFORM, "t");
-	pub(q, JL_QUEUE_EXTRACT, "e");
+		qt_pub(q, JL_QUEUE_TRANSFORM, "t");
+	qt_pub(q, JL_QUEUE_EXTRACT, "e");
 	for (int i = 0; i < 21; i++) {
 		next_ok(q, &m, &from, 5000);
 		if (!strcmp(from, JL_QUEUE_TRANSFORM) && !strcmp(m.body, "t"))
@@ -211,21 +190,21 @@ Test(queue_amqp, publish_while_consuming_keeps_deliveries)
 
 Test(queue_amqp, missing_queue_is_an_error_not_a_silent_drop)
 {
-	jl_queue *q = open_q();
+	jl_queue *q = qt_open(qv_url);
 	jl_queue_msg m;
 
-	consume1(q, JL_QUEUE_TRANSFORM, 1);
+	qt_consume1(q, JL_QUEUE_TRANSFORM, 1);
 	cr_assert_eq(jl_queue_publish(q, "jetl.nope", "{}", 2), JETL_ENOENT, "%s", jl_queue_error(q));
 	cr_assert_eq(jl_queue_depth(q, "jetl.nope"), -1);
 	cr_assert(strstr(jl_queue_error(q), "jetl.nope"), "%s", jl_queue_error(q));
 	/* neither failure broke the consumer */
-	pub(q, JL_QUEUE_TRANSFORM, "still here");
+	qt_pub(q, JL_QUEUE_TRANSFORM, "still here");
 	next_ok(q, &m, NULL, 5000);
 	cr_assert_str_eq(m.body, "still here");
 	cr_assert_eq(jl_queue_ack(q, &m), JETL_OK);
 	jl_queue_msg_free(&m);
 	cr_assert_eq(jl_queue_declare(q, "jetl.extra"), JETL_OK, "%s", jl_queue_error(q));
-	pub(q, "jetl.extra", "x");
+	qt_pub(q, "jetl.extra", "x");
 	cr_assert_eq(jl_queue_depth(q, "jetl.extra"), 1);
 	cr_assert_eq(jl_queue_depth(q, "jetl.extra.dead"), 0);
 	jl_queue_close(q);
@@ -233,11 +212,11 @@ Test(queue_amqp, missing_queue_is_an_error_not_a_silent_drop)
 
 Test(queue_amqp, declarations_are_idempotent)
 {
-	jl_queue *a = open_q(), *b = open_q();
+	jl_queue *a = qt_open(qv_url), *b = qt_open(qv_url);
 
-	pub(a, JL_QUEUE_TRANSFORM, "{}");
+	qt_pub(a, JL_QUEUE_TRANSFORM, "{}");
 	jl_queue_close(a);
-	a = open_q();   /* declares again: same arguments, message kept */
+	a = qt_open(qv_url);   /* declares again: same arguments, message kept */
 	cr_assert_eq(jl_queue_depth(a, JL_QUEUE_TRANSFORM), 1);
 	jl_queue_close(a);
 	jl_queue_close(b);
@@ -259,13 +238,13 @@ Test(queue_amqp, bad_login_names_the_broker_not_the_password)
 
 Test(queue_amqp, reconnects_after_the_broker_drops_us)
 {
-	jl_queue *q = open_q(), *p = open_q();
+	jl_queue *q = qt_open(qv_url), *p = qt_open(qv_url);
 	jl_queue_msg old, m;
 	int rc;
 
 	jl_queue_set_reconnect_ms(q, 20000);
-	pub(p, JL_QUEUE_TRANSFORM, "first");
-	consume1(q, JL_QUEUE_TRANSFORM, 5);
+	qt_pub(p, JL_QUEUE_TRANSFORM, "first");
+	qt_consume1(q, JL_QUEUE_TRANSFORM, 5);
 	next_ok(q, &old, NULL, 5000);
 	qv_kick();   /* connection.close 320 to every client of the vhost */
 	/* the consumer notices, reconnects, consumes again; the unacked message
@@ -280,7 +259,7 @@ Test(queue_amqp, reconnects_after_the_broker_drops_us)
 	jl_queue_msg_free(&old);
 	jl_queue_msg_free(&m);
 	/* the publisher's connection was closed too: publish reconnects */
-	pub(p, JL_QUEUE_TRANSFORM, "second");
+	qt_pub(p, JL_QUEUE_TRANSFORM, "second");
 	next_ok(q, &m, NULL, 5000);
 	cr_assert_str_eq(m.body, "second");
 	cr_assert_eq(jl_queue_ack(q, &m), JETL_OK);

@@ -13,39 +13,18 @@
 #include "jetl/common.h"
 #include "core/util.h"
 #include "queue/queue.h"
-
-static jl_queue *open_q(void)
-{
-	jl_queue *q = NULL;
-	char err[256];
-
-	cr_assert_eq(jl_queue_open(&q, NULL, err, sizeof err), JETL_OK, "%s", err);
-	cr_assert(jl_queue_is_inprocess(q));
-	return q;
-}
-
-static void consume1(jl_queue *q, const char *name, int prefetch)
-{
-	const char *qs[] = { name };
-
-	cr_assert_eq(jl_queue_consume(q, qs, 1, prefetch), JETL_OK, "%s", jl_queue_error(q));
-}
-
-static void pub(jl_queue *q, const char *name, const char *body)
-{
-	cr_assert_eq(jl_queue_publish(q, name, body, strlen(body)), JETL_OK, "%s", jl_queue_error(q));
-}
+#include "../support/queue_calls.h"
 
 Test(queue_inproc, publish_consume_ack)
 {
-	jl_queue *q = open_q();
+	jl_queue *q = qt_open(NULL);
 	jl_queue_msg m;
 	const char *from;
 
-	pub(q, JL_QUEUE_TRANSFORM, "{\"raw_id\": 1}");
-	pub(q, JL_QUEUE_TRANSFORM, "{\"raw_id\": 2}");
+	qt_pub(q, JL_QUEUE_TRANSFORM, "{\"raw_id\": 1}");
+	qt_pub(q, JL_QUEUE_TRANSFORM, "{\"raw_id\": 2}");
 	cr_assert_eq(jl_queue_depth(q, JL_QUEUE_TRANSFORM), 2);
-	consume1(q, JL_QUEUE_TRANSFORM, 10);
+	qt_consume1(q, JL_QUEUE_TRANSFORM, 10);
 	cr_assert_eq(jl_queue_next(q, &m, &from, 100), JETL_OK);
 	cr_assert_str_eq(m.body, "{\"raw_id\": 1}");
 	cr_assert_eq(m.len, strlen(m.body));
@@ -65,11 +44,11 @@ Test(queue_inproc, publish_consume_ack)
 
 Test(queue_inproc, timeout_when_empty)
 {
-	jl_queue *q = open_q();
+	jl_queue *q = qt_open(NULL);
 	jl_queue_msg m;
 	double t0;
 
-	consume1(q, JL_QUEUE_EXTRACT, 1);
+	qt_consume1(q, JL_QUEUE_EXTRACT, 1);
 	t0 = jl_now();
 	cr_assert_eq(jl_queue_next(q, &m, NULL, 150), JETL_ETIMEOUT);
 	cr_assert_geq(jl_now() - t0, 0.14);
@@ -81,12 +60,12 @@ Test(queue_inproc, timeout_when_empty)
 
 Test(queue_inproc, requeue_comes_back_redelivered_first)
 {
-	jl_queue *q = open_q();
+	jl_queue *q = qt_open(NULL);
 	jl_queue_msg m;
 
-	pub(q, JL_QUEUE_TRANSFORM, "a");
-	pub(q, JL_QUEUE_TRANSFORM, "b");
-	consume1(q, JL_QUEUE_TRANSFORM, 0);
+	qt_pub(q, JL_QUEUE_TRANSFORM, "a");
+	qt_pub(q, JL_QUEUE_TRANSFORM, "b");
+	qt_consume1(q, JL_QUEUE_TRANSFORM, 0);
 	cr_assert_eq(jl_queue_next(q, &m, NULL, 100), JETL_OK);
 	cr_assert_str_eq(m.body, "a");
 	cr_assert_eq(jl_queue_reject(q, &m, 1), JETL_OK);
@@ -105,18 +84,18 @@ Test(queue_inproc, requeue_comes_back_redelivered_first)
 
 Test(queue_inproc, reject_dead_letters)
 {
-	jl_queue *q = open_q(), *d = open_q();
+	jl_queue *q = qt_open(NULL), *d = qt_open(NULL);
 	jl_queue_msg m;
 	const char *from;
 
-	pub(q, JL_QUEUE_TRANSFORM, "poison");
-	consume1(q, JL_QUEUE_TRANSFORM, 1);
+	qt_pub(q, JL_QUEUE_TRANSFORM, "poison");
+	qt_consume1(q, JL_QUEUE_TRANSFORM, 1);
 	cr_assert_eq(jl_queue_next(q, &m, NULL, 100), JETL_OK);
 	cr_assert_eq(jl_queue_reject(q, &m, 0), JETL_OK);
 	jl_queue_msg_free(&m);
 	cr_assert_eq(jl_queue_depth(q, JL_QUEUE_TRANSFORM), 0);
 	cr_assert_eq(jl_queue_depth(q, JL_QUEUE_TRANSFORM ".dead"), 1);
-	consume1(d, JL_QUEUE_TRANSFORM ".dead", 1);
+	qt_consume1(d, JL_QUEUE_TRANSFORM ".dead", 1);
 	cr_assert_eq(jl_queue_next(d, &m, &from, 100), JETL_OK);
 	cr_assert_str_eq(m.body, "poison");
 	cr_assert_str_eq(from, "jetl.transform.dead");
@@ -128,13 +107,13 @@ Test(queue_inproc, reject_dead_letters)
 
 Test(queue_inproc, prefetch_limits_unacked)
 {
-	jl_queue *q = open_q();
+	jl_queue *q = qt_open(NULL);
 	jl_queue_msg a, b, c;
 
-	pub(q, JL_QUEUE_TRANSFORM, "1");
-	pub(q, JL_QUEUE_TRANSFORM, "2");
-	pub(q, JL_QUEUE_TRANSFORM, "3");
-	consume1(q, JL_QUEUE_TRANSFORM, 2);
+	qt_pub(q, JL_QUEUE_TRANSFORM, "1");
+	qt_pub(q, JL_QUEUE_TRANSFORM, "2");
+	qt_pub(q, JL_QUEUE_TRANSFORM, "3");
+	qt_consume1(q, JL_QUEUE_TRANSFORM, 2);
 	cr_assert_eq(jl_queue_next(q, &a, NULL, 50), JETL_OK);
 	cr_assert_eq(jl_queue_next(q, &b, NULL, 50), JETL_OK);
 	cr_assert_eq(jl_queue_next(q, &c, NULL, 50), JETL_ETIMEOUT, "prefetch 2 reached");
@@ -149,19 +128,19 @@ Test(queue_inproc, prefetch_limits_unacked)
 
 Test(queue_inproc, close_returns_unacked_messages)
 {
-	jl_queue *w = open_q(), *w2;
+	jl_queue *w = qt_open(NULL), *w2;
 	jl_queue_msg m;
 
-	pub(w, JL_QUEUE_TRANSFORM, "x");
-	pub(w, JL_QUEUE_TRANSFORM, "y");
-	consume1(w, JL_QUEUE_TRANSFORM, 0);
+	qt_pub(w, JL_QUEUE_TRANSFORM, "x");
+	qt_pub(w, JL_QUEUE_TRANSFORM, "y");
+	qt_consume1(w, JL_QUEUE_TRANSFORM, 0);
 	cr_assert_eq(jl_queue_next(w, &m, NULL, 50), JETL_OK);
 	jl_queue_msg_free(&m);
 	cr_assert_eq(jl_queue_next(w, &m, NULL, 50), JETL_OK);
 	jl_queue_msg_free(&m);
 	jl_queue_close(w);   /* a worker that goes away without acking */
-	w2 = open_q();
-	consume1(w2, JL_QUEUE_TRANSFORM, 0);
+	w2 = qt_open(NULL);
+	qt_consume1(w2, JL_QUEUE_TRANSFORM, 0);
 	cr_assert_eq(jl_queue_next(w2, &m, NULL, 50), JETL_OK);
 	cr_assert_str_eq(m.body, "x", "order kept");
 	cr_assert_eq(m.redelivered, 1);
@@ -174,12 +153,12 @@ Test(queue_inproc, close_returns_unacked_messages)
 
 Test(queue_inproc, foreign_or_stale_msg_is_refused)
 {
-	jl_queue *a = open_q(), *b = open_q();
+	jl_queue *a = qt_open(NULL), *b = qt_open(NULL);
 	jl_queue_msg m;
 
-	pub(a, JL_QUEUE_TRANSFORM, "z");
-	consume1(a, JL_QUEUE_TRANSFORM, 0);
-	consume1(b, JL_QUEUE_TRANSFORM, 0);
+	qt_pub(a, JL_QUEUE_TRANSFORM, "z");
+	qt_consume1(a, JL_QUEUE_TRANSFORM, 0);
+	qt_consume1(b, JL_QUEUE_TRANSFORM, 0);
 	cr_assert_eq(jl_queue_next(a, &m, NULL, 50), JETL_OK);
 	cr_assert_eq(jl_queue_ack(b, &m), JETL_ESTATE, "b never delivered it");
 	cr_assert_eq(jl_queue_reject(b, &m, 0), JETL_ESTATE);
@@ -191,7 +170,7 @@ Test(queue_inproc, foreign_or_stale_msg_is_refused)
 
 Test(queue_inproc, unknown_queue_and_bad_calls)
 {
-	jl_queue *q = open_q();
+	jl_queue *q = qt_open(NULL);
 	const char *qs[] = { "nope" };
 	jl_queue_msg m;
 
@@ -211,14 +190,14 @@ Test(queue_inproc, unknown_queue_and_bad_calls)
 
 Test(queue_inproc, consume_from_two_queues)
 {
-	jl_queue *q = open_q();
+	jl_queue *q = qt_open(NULL);
 	const char *qs[] = { JL_QUEUE_EXTRACT, JL_QUEUE_TRANSFORM };
 	jl_queue_msg m;
 	const char *from;
 	int seen_e = 0, seen_t = 0;
 
-	pub(q, JL_QUEUE_EXTRACT, "e");
-	pub(q, JL_QUEUE_TRANSFORM, "t");
+	qt_pub(q, JL_QUEUE_EXTRACT, "e");
+	qt_pub(q, JL_QUEUE_TRANSFORM, "t");
 	cr_assert_eq(jl_queue_consume(q, qs, 2, 0), JETL_OK);
 	for (int i = 0; i < 2; i++) {
 		cr_assert_eq(jl_queue_next(q, &m, &from, 50), JETL_OK);
@@ -243,13 +222,13 @@ static pthread_mutex_t g_seen_mu = PTHREAD_MUTEX_INITIALIZER;
 
 static void *worker(void *arg)
 {
-	jl_queue *q = open_q();
+	jl_queue *q = qt_open(NULL);
 	jl_queue_msg m;
 	long n = 0;
 	int idle = 0;
 
 	(void)arg;
-	consume1(q, JL_QUEUE_TRANSFORM, 5);
+	qt_consume1(q, JL_QUEUE_TRANSFORM, 5);
 	while (idle < 3) {
 		int rc = jl_queue_next(q, &m, NULL, 100);
 
@@ -280,13 +259,13 @@ static void *worker(void *arg)
 
 static void *publisher(void *arg)
 {
-	jl_queue *q = open_q();
+	jl_queue *q = qt_open(NULL);
 	char body[32];
 	int from = (int)(long)arg;
 
 	for (int i = from; i < N_MSG; i += 2) {
 		snprintf(body, sizeof body, "%d", i);
-		pub(q, JL_QUEUE_TRANSFORM, body);
+		qt_pub(q, JL_QUEUE_TRANSFORM, body);
 	}
 	jl_queue_close(q);
 	return NULL;
@@ -296,7 +275,7 @@ Test(queue_inproc, threads_share_messages_without_loss_or_dup, .timeout = 60)
 {
 	pthread_t w[N_WORKERS], p[2];
 	long total = 0, busy = 0;
-	jl_queue *q = open_q();
+	jl_queue *q = qt_open(NULL);
 
 	for (int i = 0; i < N_WORKERS; i++)
 		pthread_create(&w[i], NULL, worker, NULL);
