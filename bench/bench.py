@@ -17,11 +17,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 import uuid
 
 import pika
 import psycopg2
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "sim"))
+from process import SimProcess  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BUILD = os.environ.get("JETL_BENCH_BUILD", os.path.join(ROOT, "build-bench", "build"))
@@ -147,34 +149,10 @@ def dataset(name, projects, flavor="cloud"):
     return d
 
 
-class Simulator:
+class Simulator(SimProcess):
     def __init__(self, data, *extra):
-        self.port_file = tempfile.mktemp(prefix="jetl-bench-port-")
-        self.proc = subprocess.Popen([PY, os.path.join(ROOT, "sim", "jirasim.py"), "--data", data, "--port", "0",
-                                      "--port-file", self.port_file, "--user", USER, "--token", TOKEN, "--quiet",
-                                      *[str(x) for x in extra]],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(1200):
-            if os.path.exists(self.port_file) and open(self.port_file).read().strip():
-                break
-            if self.proc.poll() is not None:
-                raise RuntimeError("simulator exited")
-            time.sleep(0.05)
-        else:
-            raise RuntimeError("simulator did not start")
-        self.url = "http://127.0.0.1:%s" % open(self.port_file).read().strip()
-
-    def control(self, path, body=None):
-        req = urllib.request.Request(self.url + "/__sim/" + path, method="POST" if body is not None else "GET",
-                                     data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=60) as r:
-            return json.loads(r.read() or b"{}")
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(30)
-        os.unlink(self.port_file)
+        # A 100k-issue dataset takes a few seconds to index.
+        super().__init__(data, *extra, user=USER, token=TOKEN, start_timeout=120)
 
 
 def env_for(db, sim=None, queue=None):

@@ -33,6 +33,9 @@ SIM_USER, SIM_TOKEN = "svc@example.com", "svc-sim-token"
 TOKEN_A, TOKEN_B = "tenant-one-token-0123", "tenant-two-token-4567"
 PROJECTS = {"SVA": 40, "SVB": 25}
 
+sys.path.insert(0, os.path.join(ROOT, "sim"))
+from process import SimProcess  # noqa: E402
+
 
 def wait_port_file(path, proc, what, timeout=20.0):
     deadline = time.monotonic() + timeout
@@ -162,12 +165,8 @@ class ServiceTest(unittest.TestCase):
             subprocess.run([PY, os.path.join(ROOT, "sim", "gen.py"), "--out", data, "--projects",
                             ",".join("%s:%d" % kv for kv in PROJECTS.items()), "--seed", "7"],
                            check=True, capture_output=True)
-            sim_port = os.path.join(cls.tmp, "sim.port")
-            cls.sim = subprocess.Popen(
-                [PY, os.path.join(ROOT, "sim", "jirasim.py"), "--data", data, "--port", "0",
-                 "--port-file", sim_port, "--user", SIM_USER, "--token", SIM_TOKEN, "--quiet"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            cls.sim_url = "http://127.0.0.1:%d" % wait_port_file(sim_port, cls.sim, "simulator")
+            cls.sim = SimProcess(data, user=SIM_USER, token=SIM_TOKEN)
+            cls.sim_url = cls.sim.url
 
             cls.dbname = "jetl_svc_" + uuid.uuid4().hex[:10]
             admin("CREATE DATABASE " + cls.dbname)
@@ -191,8 +190,7 @@ class ServiceTest(unittest.TestCase):
             if code != 0:
                 print(cls.svc.log(), file=sys.stderr)
         if cls.sim is not None:
-            cls.sim.terminate()
-            cls.sim.wait(10)
+            cls.sim.stop()
         if cls.dbname:
             admin("DROP DATABASE IF EXISTS %s WITH (FORCE)" % cls.dbname)
         shutil.rmtree(cls.tmp, ignore_errors=True)
@@ -367,12 +365,8 @@ class QueueServiceTest(unittest.TestCase):
             data = os.path.join(cls.tmp, "data")
             subprocess.run([PY, os.path.join(ROOT, "sim", "gen.py"), "--out", data,
                             "--projects", "SVQ:30", "--seed", "3"], check=True, capture_output=True)
-            sim_port = os.path.join(cls.tmp, "sim.port")
-            cls.sim = subprocess.Popen(
-                [PY, os.path.join(ROOT, "sim", "jirasim.py"), "--data", data, "--port", "0",
-                 "--port-file", sim_port, "--user", SIM_USER, "--token", SIM_TOKEN, "--quiet"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            sim_url = "http://127.0.0.1:%d" % wait_port_file(sim_port, cls.sim, "simulator")
+            cls.sim = SimProcess(data, user=SIM_USER, token=SIM_TOKEN)
+            sim_url = cls.sim.url
             cls.dbname = "jetl_svcq_" + uuid.uuid4().hex[:10]
             admin("CREATE DATABASE " + cls.dbname)
             cls.db = os.environ["JETL_DB"].rsplit("/", 1)[0] + "/" + cls.dbname
@@ -391,8 +385,7 @@ class QueueServiceTest(unittest.TestCase):
             if code != 0:
                 print(cls.svc.log(), file=sys.stderr)
         if cls.sim is not None:
-            cls.sim.terminate()
-            cls.sim.wait(10)
+            cls.sim.stop()
         if cls.dbname:
             admin("DROP DATABASE IF EXISTS %s WITH (FORCE)" % cls.dbname)
         subprocess.run([os.path.join(ROOT, "scripts", "services"), "vhost", "--delete", cls.vhost],

@@ -4,18 +4,16 @@ RabbitMQ (from scripts/services), the Jira simulator, and the jetl command.
 Every test gets its own database and RabbitMQ vhost, so suites never see
 each other's rows or messages.
 """
-import json
 import os
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 import uuid
 
 import psycopg2
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "sim"))
+from process import SimProcess  # noqa: E402
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("JETL_BUILD_ROOT", os.path.join(ROOT, "build"))
@@ -114,36 +112,9 @@ def make_dataset(projects, seed=1, flavor="cloud", tz="Asia/Shanghai", fixtures=
     return d
 
 
-class Simulator:
+class Simulator(SimProcess):
     def __init__(self, data, *extra):
-        self.port_file = tempfile.mktemp(prefix="jetl-e2e-port-")
-        self.proc = subprocess.Popen(
-            [PY, os.path.join(ROOT, "sim", "jirasim.py"), "--data", data, "--port", "0",
-             "--port-file", self.port_file, "--user", USER, "--token", TOKEN, "--quiet", *extra],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        port = ""
-        for _ in range(300):
-            if os.path.exists(self.port_file):
-                with open(self.port_file) as f:
-                    port = f.read().strip()
-                if port:
-                    break
-            time.sleep(0.05)
-        else:
-            raise RuntimeError("simulator did not start")
-        self.url = "http://127.0.0.1:%s" % port
-
-    def control(self, path, body=None):
-        req = urllib.request.Request(self.url + "/__sim/" + path, method="POST" if body is not None else "GET",
-                                     data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as r:
-            return json.loads(r.read() or b"{}")
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(10)
-        os.unlink(self.port_file)
+        super().__init__(data, *extra, user=USER, token=TOKEN)
 
 
 def jetl_env(db, sim=None, queue=None):

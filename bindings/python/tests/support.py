@@ -6,20 +6,19 @@ JETL_SOURCE_ROOT (the checkout), JETL_BUILD_DIR (the meson build dir).
 """
 import functools
 import itertools
-import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
-import urllib.request
 
 import jetl
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.environ.get("JETL_SOURCE_ROOT") or os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "sim"))
+from process import SimProcess  # noqa: E402
 BUILD = os.environ.get("JETL_BUILD_DIR") or os.path.join(ROOT, "build")
 PYTHON = "/usr/bin/python3"
 SIM_USER, SIM_TOKEN = "bot@example.com", "sim-token"
@@ -126,32 +125,20 @@ class Simulator:
         subprocess.run([PYTHON, os.path.join(ROOT, "sim", "gen.py"), "--out", data,
                         "--projects", projects, "--seed", str(seed), "--long-every", "10"],
                        check=True, stdout=subprocess.DEVNULL)
-        port_file = os.path.join(self.dir, "port")
-        self.proc = subprocess.Popen(
-            [PYTHON, os.path.join(ROOT, "sim", "jirasim.py"), "--data", data, "--port", "0",
-             "--port-file", port_file, "--user", SIM_USER, "--token", SIM_TOKEN, "--quiet",
-             *extra], stdout=subprocess.DEVNULL)
-        deadline = time.monotonic() + 30
-        while not os.path.exists(port_file):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the Jira simulator did not start")
-            time.sleep(0.05)
-        with open(port_file) as f:
-            self.port = int(f.read().strip())
-        self.url = "http://127.0.0.1:%d" % self.port
+        try:
+            self.proc = SimProcess(data, *extra, user=SIM_USER, token=SIM_TOKEN)
+        except BaseException:
+            shutil.rmtree(self.dir, ignore_errors=True)
+            raise
+        self.port = self.proc.port
+        self.url = self.proc.url
         self.issues = {}
         for spec in projects.split(","):
             key, n = spec.split(":")
             self.issues[key] = int(n)
 
     def control(self, path, body=None):
-        req = urllib.request.Request(self.url + "/__sim/" + path,
-                                     data=None if body is None else json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"},
-                                     method="GET" if body is None else "POST")
-        with urllib.request.urlopen(req, timeout=10) as r:
-            return json.load(r)
+        return self.proc.control(path, body)
 
     def options(self):
         return dict(jira_url=self.url, jira_user=SIM_USER, jira_token=SIM_TOKEN)
@@ -161,13 +148,8 @@ class Simulator:
                     JETL_JIRA_TOKEN=SIM_TOKEN)
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            self.proc.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
