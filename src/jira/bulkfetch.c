@@ -100,7 +100,6 @@ void jl_bulkfetch_submit(jl_run *run, jl_batch *b)
 	jl_jira *j = run->j;
 	json_t *body = json_object();
 	char *text, *path;
-	jl_req *r;
 
 	if (run->cloud) {
 		json_t *ids = json_array();
@@ -130,14 +129,5 @@ void jl_bulkfetch_submit(jl_run *run, jl_batch *b)
 	json_object_set_new(body, "expand", json_pack("[s]", "changelog"));
 	text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
-	r = jl_req_new("POST", path, text);
-	if (!r) {
-		jl_run_fail(run, JETL_ENOMEM, "jira: out of memory");
-		return;
-	}
-	r->prio = b->seq;
-	r->done = on_bodies;
-	r->ud = b;
-	b->outstanding++;
-	jl_http_submit(j, r);
+	jl_batch_submit(run, b, jl_req_new("POST", path, text), on_bodies);
 }

@@ -189,7 +189,6 @@ void jl_changelog_bulk_submit(jl_run *run, jl_batch *b, const char *token)
 {
 	json_t *body = json_object();
 	char *text;
-	jl_req *r;
 
 	json_object_set(body, "issueIdsOrKeys", b->cl_ids);
 	json_object_set_new(body, "maxResults", json_integer(1000));
@@ -197,16 +196,7 @@ void jl_changelog_bulk_submit(jl_run *run, jl_batch *b, const char *token)
 		json_object_set_new(body, "nextPageToken", json_string(token));
 	text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
-	r = jl_req_new("POST", jl_strdupf("%s/changelog/bulkfetch", run->j->api), text);
-	if (!r) {
-		jl_run_fail(run, JETL_ENOMEM, "jira: out of memory");
-		return;
-	}
-	r->prio = b->seq;
-	r->done = on_bulk;
-	r->ud = b;
-	b->outstanding++;
-	jl_http_submit(run->j, r);
+	jl_batch_submit(run, b, jl_req_new("POST", jl_strdupf("%s/changelog/bulkfetch", run->j->api), text), on_bulk);
 }
 
 /* --- one issue: /issue/{id}/changelog (or ?expand=changelog) --------------- */
@@ -296,20 +286,15 @@ static void one_submit(jl_run *run, jl_batch *b, one_log *st)
 	else
 		r = jl_req_new("GET", jl_strdupf("%s/issue/%s/changelog?startAt=%lld&maxResults=100", run->j->api, id,
 						 (long long)st->next), NULL);
-	if (!r) {
-		jl_run_fail(run, JETL_ENOMEM, "jira: out of memory");
+	if (r) {
+		r->flags = JL_REQ_ALLOW_404;
+		r->ud2 = st;
+		r->ud2_free = one_free;
+	} else {
 		json_decref(st->acc);
 		free(st);
-		return;
 	}
-	r->prio = b->seq;
-	r->flags = JL_REQ_ALLOW_404;
-	r->done = on_one;
-	r->ud = b;
-	r->ud2 = st;
-	r->ud2_free = one_free;
-	b->outstanding++;
-	jl_http_submit(run->j, r);
+	jl_batch_submit(run, b, r, on_one);
 }
 
 void jl_changelog_issue_submit(jl_run *run, jl_batch *b, json_t *issue)

@@ -75,18 +75,12 @@ static void submit_detail(jl_run *run, jl_batch *b, json_t *entry, int64_t issue
 		      : NULL;
 
 	free(a);
-	if (!r) {
-		jl_run_fail(run, JETL_ENOMEM, "jira: out of memory");
-		return;
+	if (r) {
+		r->flags = JL_REQ_ALLOW_404;
+		r->ud2 = entry; /* borrowed: b->dev keeps it alive as long as b */
+		r->tag = (int64_t)idx;
 	}
-	r->prio = b->seq;
-	r->flags = JL_REQ_ALLOW_404;
-	r->done = on_detail;
-	r->ud = b;
-	r->ud2 = entry; /* borrowed: b->dev keeps it alive as long as b */
-	r->tag = (int64_t)idx;
-	b->outstanding++;
-	jl_http_submit(run->j, r);
+	jl_batch_submit(run, b, r, on_detail);
 }
 
 static void on_summary(jl_jira *j, jl_req *r)
@@ -156,16 +150,10 @@ void jl_dev_submit(jl_run *run, jl_batch *b, const char *issue_id)
 	}
 	/* issueId is the numeric id, never the key */
 	r = jl_req_new("GET", jl_strdupf("/rest/dev-status/latest/issue/summary?issueId=%lld", (long long)id), NULL);
-	if (!r) {
-		jl_run_fail(run, JETL_ENOMEM, "jira: out of memory");
-		return;
+	if (r) {
+		r->flags = JL_REQ_ALLOW_404;
+		r->tag = id;
 	}
-	r->prio = b->seq;
-	r->flags = JL_REQ_ALLOW_404;
-	r->done = on_summary;
-	r->ud = b;
-	r->tag = id;
-	b->outstanding++;
-	run->dev_found++;
-	jl_http_submit(run->j, r);
+	if (jl_batch_submit(run, b, r, on_summary) == 0)
+		run->dev_found++;
 }

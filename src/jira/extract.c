@@ -125,6 +125,21 @@ static jl_batch *batch_new(jl_run *run, int kind)
 	return b;
 }
 
+int jl_batch_submit(jl_run *run, jl_batch *b, jl_req *r, jl_req_done done)
+{
+	if (!r) {
+		jl_run_fail(run, JETL_ENOMEM, "jira: out of memory");
+		return -1;
+	}
+	/* Older batches first: they are the ones the caller waits for. */
+	r->prio = b->seq;
+	r->done = done;
+	r->ud = b;
+	b->outstanding++;
+	jl_http_submit(run->j, r);
+	return 0;
+}
+
 void jl_batch_request_done(jl_batch *b)
 {
 	b->outstanding--;

@@ -81,6 +81,10 @@ struct jl_run {
 
 /* Record the first failure (message copied onto the client). */
 void jl_run_fail(jl_run *run, int rc, const char *msg);
+/* Send r for batch b (NULL r: out of memory, recorded as the run's failure).
+ * Sets what every batch request shares (priority = the batch's order, done,
+ * ud = b) and counts it in b->outstanding. Returns 0, or -1 when r was NULL. */
+int jl_batch_submit(jl_run *run, jl_batch *b, jl_req *r, jl_req_done done);
 /* The batch's requests changed: account one finished request. */
 void jl_batch_request_done(jl_batch *b);
 /* After a batch's issue bodies are complete: find capped logs and dev status to fetch. */

@@ -353,14 +353,7 @@ void jl_search_page_submit(jl_run *run, jl_batch *b, int64_t start_at, int64_t n
 	text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
 	r = jl_req_new("POST", jl_strdupf("%s/search", j->api), text);
-	if (!r) {
-		jl_run_fail(run, JETL_ENOMEM, "jira: out of memory");
-		return;
-	}
-	r->prio = b->seq;
-	r->done = on_page;
-	r->ud = b;
-	r->tag = start_at;
-	b->outstanding++;
-	jl_http_submit(j, r);
+	if (r)
+		r->tag = start_at;
+	jl_batch_submit(run, b, r, on_page);
 }
