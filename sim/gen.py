@@ -430,6 +430,13 @@ def main(argv=None):
         k, _, n = part.partition(':')
         projects.append((k.strip().upper(), int(n or 10)))
     gen = Gen(args)
+    # History ids are global in Jira: continue above what the directory
+    # already holds (e.g. the recorded fixtures), never reuse one.
+    try:
+        with open(os.path.join(args.out, 'meta.json')) as f:
+            gen.hist_id = max(gen.hist_id, int(json.load(f).get('maxHistoryId', 0)) + 1)
+    except (OSError, ValueError):
+        pass
     plist, _ = write_dataset(args.out, projects, gen, args.start_id)
     meta = {"flavor": args.flavor, "baseUrl": SITE, "timeZone": args.user_tz,
             "deploymentType": "Cloud" if args.flavor == 'cloud' else "Server",

@@ -498,6 +498,26 @@ class FixtureTest(unittest.TestCase):
                                  {"jql": "project in (EE, K5)", "maxResults": 100})
         self.assertEqual(len(d['issues']), 36)
 
+    def test_generated_on_top_keeps_history_ids_unique(self):
+        # Jira's history ids are global: two issues sharing one made results
+        # depend on which worker wrote last.
+        import gen
+        d = tempfile.mkdtemp(prefix='jirasim-fxgen-')
+        try:
+            shutil.copytree(self.dir, d, dirs_exist_ok=True)
+            gen.main(['--out', d, '--projects', 'GNX:320,GNY:180', '--seed', '11'])
+            owners = {}
+            for name in os.listdir(os.path.join(d, 'issues')):
+                with open(os.path.join(d, 'issues', name)) as f:
+                    for line in f:
+                        rec = json.loads(line)
+                        for h in rec.get('histories', []):
+                            if h['id'] in owners:
+                                self.fail('history %s in %s and %s' % (h['id'], owners[h['id']], rec['key']))
+                            owners[h['id']] = rec['key']
+        finally:
+            shutil.rmtree(d, ignore_errors=True)
+
 
 if __name__ == '__main__':
     unittest.main()
