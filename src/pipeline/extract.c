@@ -292,6 +292,22 @@ static void fill_result(struct job_run *jr, jetl_extract_result *res)
 	*res = jr->totals;
 }
 
+/* Extract the projects in this process, wait for their transforms where
+ * that is asked (always in-process), and close the job. */
+static int run_here(struct job_run *jr, const char *const *keys, size_t n)
+{
+	int rc = prepare(jr);
+
+	for (size_t i = 0; rc == JETL_OK && i < n; i++)
+		rc = run_project(jr, keys[i], (int)i + 1);
+	if (rc == JETL_OK || rc == JETL_ECANCELLED) {
+		int wrc = (jr->inproc || jr->opts->wait) ? wait_transforms(jr, rc == JETL_ECANCELLED) : JETL_OK;
+		if (rc == JETL_OK)
+			rc = wrc;
+	}
+	return end_job(jr, rc);
+}
+
 int jetl_extract_project(jetl_ctx *ctx, const char *project_key,
 	const jetl_extract_options *opts, jetl_extract_result *result)
 {
@@ -317,19 +333,7 @@ int jetl_extract_project(jetl_ctx *ctx, const char *project_key,
 	rc = begin_job(&jr, &project_key, 1, 1);
 	if (rc != JETL_OK)
 		return rc;
-	rc = prepare(&jr);
-	if (rc == JETL_OK)
-		rc = run_project(&jr, project_key, 1);
-	if (rc == JETL_OK || rc == JETL_ECANCELLED) {
-		int wrc;
-		if (jr.inproc || jr.opts->wait)
-			wrc = wait_transforms(&jr, rc == JETL_ECANCELLED);
-		else
-			wrc = JETL_OK;
-		if (rc == JETL_OK)
-			rc = wrc;
-	}
-	rc = end_job(&jr, rc);
+	rc = run_here(&jr, &project_key, 1);
 	fill_result(&jr, result);
 	job_run_free(&jr);
 	return rc;
@@ -445,15 +449,7 @@ int jetl_extract(jetl_ctx *ctx, const char *const *project_keys, size_t n,
 		jl_jira *pre = jr.jira;
 		jr.jira = NULL;
 		jl_jira_free(pre);  /* prepare() makes the one used for the run */
-		rc = prepare(&jr);
-		for (size_t i = 0; rc == JETL_OK && i < n; i++)
-			rc = run_project(&jr, project_keys[i], (int)i + 1);
-		if (rc == JETL_OK || rc == JETL_ECANCELLED) {
-			int wrc = (jr.inproc || jr.opts->wait) ? wait_transforms(&jr, rc == JETL_ECANCELLED) : JETL_OK;
-			if (rc == JETL_OK)
-				rc = wrc;
-		}
-		rc = end_job(&jr, rc);
+		rc = run_here(&jr, project_keys, n);
 	}
 	job_run_free(&jr);
 	json_decref(all);
