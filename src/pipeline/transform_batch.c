@@ -17,98 +17,116 @@ static void warn_to_log(void *userdata, const char *message)
 	jl_log((const jetl_ctx *)userdata, JETL_LOG_WARNING, "transform: %s", message);
 }
 
-enum { ATTEMPT_OK, ATTEMPT_NOROW, ATTEMPT_DATA, ATTEMPT_DB, ATTEMPT_RETRY };
-
-/* One try in one transaction. On ATTEMPT_DATA/ATTEMPT_DB err holds the
- * one-line cause and the transaction has been rolled back. */
-static int attempt(jetl_ctx *ctx, int64_t raw_id, jetl_transform_result *res, int *direct_ok, char *err,
-	size_t errlen)
+int jl_tb_fetch_recv(jetl_ctx *ctx, int64_t raw_id, jl_tb_row *row)
 {
-	PGconn *pg = ctx->pg;
-	int tenant = ctx->opts.tenant_id, integ = ctx->opts.integration_id;
-	jl_transform_in in;
-	jl_transform_out out;
-	jl_catalog cat;
-	jl_load_counts counts;
-	PGresult *raw = NULL;
-	int rc, st = ATTEMPT_DB;
+	int rc = jl_load_fetch_recv(ctx->pg, &row->raw, &row->cat, row->err, sizeof(row->err));
 
-	jl_catalog_init(&cat);
-	jl_transform_out_init(&out);
-	/* Round trip 1: BEGIN, temp tables, the raw row, the catalog. */
-	rc = jl_load_begin(pg, tenant, integ, raw_id, &raw, &cat, err, errlen);
 	if (rc == 1) {
-		snprintf(err, errlen, "transform: no raw row %lld for tenant %d, integration %d",
-			(long long)raw_id, tenant, integ);
-		st = ATTEMPT_NOROW;
-		goto rollback;
+		snprintf(row->err, sizeof(row->err), "transform: no raw row %lld for tenant %d, integration %d",
+			(long long)raw_id, row->tenant, row->integration);
+		return JETL_ENOENT;
 	}
-	if (rc < 0)
-		goto rollback;
+	return rc < 0 ? JETL_EDB : JETL_OK;
+}
+
+int jl_tb_transform(jetl_ctx *ctx, int64_t raw_id, jl_tb_row *row)
+{
+	jl_transform_in in;
+	int rc;
+
 	memset(&in, 0, sizeof(in));
 	/* The text stays in the PGresult: no copy of the (large) row. */
-	in.raw = PQgetvalue(raw, 0, 0);
-	in.raw_len = (size_t)PQgetlength(raw, 0, 0);
+	in.raw = PQgetvalue(row->raw, 0, 0);
+	in.raw_len = (size_t)PQgetlength(row->raw, 0, 0);
 	in.raw_id = raw_id;
-	in.project_key = PQgetisnull(raw, 0, 1) ? NULL : PQgetvalue(raw, 0, 1);
-	in.catalog = &cat;
+	in.project_key = PQgetisnull(row->raw, 0, 1) ? NULL : PQgetvalue(row->raw, 0, 1);
+	in.catalog = &row->cat;
 	in.warn = warn_to_log;
 	in.warn_userdata = ctx;
-	rc = jl_transform_raw(&in, &out);
-	if (rc != JETL_OK) {
-		snprintf(err, errlen, "%s", out.err);
-		st = rc == JETL_EDATA ? ATTEMPT_DATA : ATTEMPT_DB;
-		goto rollback;
-	}
+	rc = jl_transform_raw(&in, &row->out);
 	/* The raw text is no longer needed: free it before the rows go out. */
-	PQclear(raw);
-	raw = NULL;
-	/* Then COPYs, upserts, mark completed and COMMIT in one string. */
-	rc = jl_load_commit(pg, tenant, integ, raw_id, &out, *direct_ok, &counts, err, errlen);
-	if (rc == -2) {
-		/* A new issue was stored meanwhile: upsert this time. */
-		*direct_ok = 0;
-		st = ATTEMPT_RETRY;
-		goto rollback;
+	PQclear(row->raw);
+	row->raw = NULL;
+	if (rc != JETL_OK) {
+		snprintf(row->err, sizeof(row->err), "%s", row->out.err);
+		return rc == JETL_EDATA ? JETL_EDATA : JETL_EDB;
 	}
-	if (rc < 0)
-		goto rollback_sqlstate;
-	if (res) {
-		res->work_items = counts.work_items;
-		res->changelog_items = counts.changelog_items;
-		res->dev_status = counts.dev_status;
-		res->warnings = out.warnings;
-	}
-	if (counts.stale)
-		jl_log(ctx, JETL_LOG_INFO, "transform: raw row %lld: %lld issue(s) skipped, a newer version is stored",
-			(long long)raw_id, (long long)counts.stale);
-	st = ATTEMPT_OK;
-	goto done;
-rollback_sqlstate:
-	/* 40001 serialization failure, 40P01 deadlock: run it again. */
+	return JETL_OK;
+}
+
+/* A failed write's error: worth another try (deadlock, serialization),
+ * the raw row's fault (a value PostgreSQL refused: encoding, a bad
+ * array/JSON text the transform let through), or the database's. */
+static int classify(const char *err)
+{
 	if (strstr(err, "deadlock detected") || strstr(err, "could not serialize"))
-		st = ATTEMPT_RETRY;
-	/* A value PostgreSQL refused (encoding, a bad array/JSON text the
-	 * transform let through) is the raw row's fault, not the database's. */
-	else if (strstr(err, "COPY jl_t_") || strstr(err, "COPY work_items") || strstr(err, "COPY changelogs") ||
-		 strstr(err, "COPY dev_status") || strstr(err, "invalid input syntax") ||
-		 strstr(err, "invalid byte sequence") || strstr(err, "out of range"))
-		st = ATTEMPT_DATA;
-rollback:
-	if (PQtransactionStatus(pg) != PQTRANS_IDLE)
-		PQclear(PQexec(pg, "ROLLBACK"));
-done:
-	PQclear(raw);
-	jl_catalog_free(&cat);
-	jl_transform_out_free(&out);
-	return st;
+		return -1;
+	if (strstr(err, "COPY jl_t_") || strstr(err, "COPY work_items") || strstr(err, "COPY changelogs") ||
+	    strstr(err, "COPY dev_status") || strstr(err, "invalid input syntax") ||
+	    strstr(err, "invalid byte sequence") || strstr(err, "out of range"))
+		return JETL_EDATA;
+	return JETL_EDB;
+}
+
+int jl_tb_write(PGconn *pg, int64_t raw_id, jl_tb_row *row, jl_load_counts *counts)
+{
+	int direct_ok = 1, tries = 0, st;
+
+	for (;;) {
+		int rc = jl_load_lock(pg, row->tenant, row->integration, raw_id, row->err, sizeof(row->err));
+
+		if (rc == 1) {
+			snprintf(row->err, sizeof(row->err), "transform: no raw row %lld for tenant %d, integration %d",
+				(long long)raw_id, row->tenant, row->integration);
+			st = JETL_ENOENT;
+		} else if (rc == 0) {
+			/* COPYs, upserts, mark completed and COMMIT in one string. */
+			rc = jl_load_commit(pg, row->tenant, row->integration, raw_id, &row->out, direct_ok, counts,
+				row->err, sizeof(row->err));
+			if (rc == 0)
+				return JETL_OK;
+			st = classify(row->err);
+			if (rc == -2) {
+				/* A new issue was stored meanwhile (happens once at
+				 * most): upsert this time. */
+				direct_ok = 0;
+				tries--;
+				st = -1;
+			}
+		} else {
+			st = classify(row->err);
+		}
+		if (PQtransactionStatus(pg) != PQTRANS_IDLE)
+			PQclear(PQexec(pg, "ROLLBACK"));
+		if (st != -1 || ++tries >= 3)
+			return st == -1 ? JETL_EDB : st;
+	}
+}
+
+void jl_tb_row_free(jl_tb_row *row)
+{
+	PQclear(row->raw);
+	row->raw = NULL;
+	jl_catalog_free(&row->cat);
+	jl_transform_out_free(&row->out);
+}
+
+void jl_tb_row_init(jl_tb_row *row, int tenant, int integration)
+{
+	memset(row, 0, sizeof(*row));
+	row->tenant = tenant;
+	row->integration = integration;
+	jl_catalog_init(&row->cat);
+	jl_transform_out_init(&row->out);
 }
 
 int jl_transform_raw_ctx(jetl_ctx *ctx, int64_t raw_id, jetl_transform_result *res)
 {
-	char err[sizeof(ctx->err)], err2[256];
+	char err2[256];
 	double t0 = jl_now();
-	int st = ATTEMPT_RETRY, direct_ok = 1;
+	jl_tb_row row;
+	jl_load_counts counts;
+	int st;
 
 	if (res) {
 		unsigned int v = res->version;
@@ -117,31 +135,51 @@ int jl_transform_raw_ctx(jetl_ctx *ctx, int64_t raw_id, jetl_transform_result *r
 		res->version = v;
 		res->raw_id = raw_id;
 	}
-	err[0] = '\0';
-	for (int tries = 0; tries < 3 && st == ATTEMPT_RETRY; tries++)
-		st = attempt(ctx, raw_id, res, &direct_ok, err, sizeof(err));
-	if (res)
+	memset(&counts, 0, sizeof(counts));
+	jl_tb_row_init(&row, ctx->opts.tenant_id, ctx->opts.integration_id);
+	if (jl_load_fetch_send(ctx->pg, row.tenant, row.integration, raw_id, row.err, sizeof(row.err)) < 0)
+		st = JETL_EDB;
+	else
+		st = jl_tb_fetch_recv(ctx, raw_id, &row);
+	if (st == JETL_OK)
+		st = jl_tb_transform(ctx, raw_id, &row);
+	if (st == JETL_OK)
+		st = jl_tb_write(ctx->pg, raw_id, &row, &counts);
+	if (res) {
 		res->seconds = jl_now() - t0;
+		if (st == JETL_OK) {
+			res->work_items = counts.work_items;
+			res->changelog_items = counts.changelog_items;
+			res->dev_status = counts.dev_status;
+			res->warnings = row.out.warnings;
+		}
+	}
+	if (st == JETL_OK && counts.stale)
+		jl_log(ctx, JETL_LOG_INFO, "transform: raw row %lld: %lld issue(s) skipped, a newer version is stored",
+			(long long)raw_id, (long long)counts.stale);
 	switch (st) {
-	case ATTEMPT_OK:
-		return JETL_OK;
-	case ATTEMPT_NOROW:
-		return jl_fail(ctx, JETL_ENOENT, "%s", err);
-	case ATTEMPT_DATA:
+	case JETL_OK:
+		break;
+	case JETL_ENOENT:
+		st = jl_fail(ctx, JETL_ENOENT, "%s", row.err);
+		break;
+	case JETL_EDATA:
 		/* Nothing of the batch was written; the row records why, and
 		 * the other rows of the job go on. */
-		if (jl_raw_mark_failed(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, raw_id, err,
-				err2, sizeof(err2)) < 0)
+		if (jl_raw_mark_failed(ctx->pg, row.tenant, row.integration, raw_id, row.err, err2, sizeof(err2)) < 0)
 			jl_log(ctx, JETL_LOG_ERROR, "transform: raw row %lld: %s", (long long)raw_id, err2);
-		return jl_fail(ctx, JETL_EDATA, "transform: raw row %lld: %s", (long long)raw_id, err);
+		st = jl_fail(ctx, JETL_EDATA, "transform: raw row %lld: %s", (long long)raw_id, row.err);
+		break;
 	default:
 		/* A database failure may be transient: record it on the row too
 		 * (when the connection still works) so an operator sees it. */
 		if (!jl_store_conn_lost(ctx->pg))
-			jl_raw_mark_failed(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, raw_id, err,
-				err2, sizeof(err2));
-		return jl_fail(ctx, JETL_EDB, "transform: raw row %lld: %s", (long long)raw_id, err);
+			jl_raw_mark_failed(ctx->pg, row.tenant, row.integration, raw_id, row.err, err2, sizeof(err2));
+		st = jl_fail(ctx, JETL_EDB, "transform: raw row %lld: %s", (long long)raw_id, row.err);
+		break;
 	}
+	jl_tb_row_free(&row);
+	return st;
 }
 
 int jetl_transform_batch(jetl_ctx *ctx, int64_t raw_id, jetl_transform_result *result)

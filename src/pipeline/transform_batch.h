@@ -4,7 +4,12 @@
 
 #include <stdint.h>
 
+#include <libpq-fe.h>
+
 #include "jetl/transform.h"
+#include "../store/load.h"
+#include "../transform/catalog.h"
+#include "../transform/transform.h"
 
 /*
  * jetl_transform_batch() without clearing or touching anything but ctx:
@@ -14,5 +19,37 @@
  * Returns a jetl_status; the message is on ctx (jl_fail).
  */
 int jl_transform_raw_ctx(jetl_ctx *ctx, int64_t raw_id, jetl_transform_result *res);
+
+/*
+ * The three steps of one raw row, for callers that run them on different
+ * connections (the worker: it reads the next row on one connection and
+ * writes the previous one on another while it transforms). A row is used by
+ * one thread at a time; it may move between threads between steps.
+ */
+typedef struct jl_tb_row {
+	int tenant, integration;
+	PGresult *raw;             /* fetched text, freed by jl_tb_transform */
+	jl_catalog cat;
+	jl_transform_out out;      /* the rows to write */
+	char err[512];             /* one line, when a step fails */
+} jl_tb_row;
+
+void jl_tb_row_init(jl_tb_row *row, int tenant, int integration);
+void jl_tb_row_free(jl_tb_row *row);
+
+/* Step 1, second half: wait for jl_load_fetch_send's answer on ctx->pg.
+ * JETL_OK, JETL_ENOENT (no such row) or JETL_EDB; err on row. */
+int jl_tb_fetch_recv(jetl_ctx *ctx, int64_t raw_id, jl_tb_row *row);
+
+/* Step 2 (pure, no I/O; warnings go to ctx's log): raw text to rows.
+ * JETL_OK or JETL_EDATA/JETL_EDB (out of memory); err on row. */
+int jl_tb_transform(jetl_ctx *ctx, int64_t raw_id, jl_tb_row *row);
+
+/* Step 3: in one transaction of its own, lock the raw row, write the rows,
+ * mark it completed, commit; retried on a deadlock, and through the upserts
+ * when the direct COPY meets a key stored meanwhile. JETL_OK, JETL_ENOENT,
+ * JETL_EDATA (PostgreSQL refused a value) or JETL_EDB; on failure nothing is
+ * written and the connection is idle (rolled back); err on row. */
+int jl_tb_write(PGconn *pg, int64_t raw_id, jl_tb_row *row, jl_load_counts *counts);
 
 #endif

@@ -1,12 +1,18 @@
 /* wthread.c - one consumer thread: its own database connection (a cloned
  * context) and its own queue handle; transforms raw rows (and, when asked,
- * extracts projects), acking each message only after its commit. */
+ * extracts projects), acking each message only after its commit.
+ *
+ * Transforms are pipelined: while the thread parses raw row N, its own
+ * connection already reads row N+1 and the writer thread (twriter.c, a
+ * second connection) commits row N-1. So PostgreSQL's reads and COPYs run
+ * beside the JSON work instead of after it; at most three rows are held. */
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "twriter.h"
 #include "../store/db.h"
-#include "../store/jobs.h"
 
 #define POLL_MS 200
 
@@ -20,31 +26,6 @@ static int open_ctx(jl_wthread *w, jetl_ctx **out)
 	return rc;
 }
 
-/* Attempts recorded on a raw row (0 when unknown). */
-static int raw_attempts(jetl_ctx *ctx, int64_t raw_id)
-{
-	char id[24], err[256];
-	const char *p[1] = { id };
-	PGresult *r;
-	int n = 0;
-
-	snprintf(id, sizeof(id), "%lld", (long long)raw_id);
-	r = jl_store_exec(ctx->pg, "reading attempts", "SELECT attempts FROM raw_extraction_data WHERE id = $1",
-		1, p, err, sizeof(err));
-	if (r && PQntuples(r) > 0)
-		n = atoi(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return n;
-}
-
-static void finish_job(jetl_ctx *ctx, int64_t job_id)
-{
-	char err[512];
-
-	if (job_id > 0 && jl_jobs_try_finish(ctx->pg, job_id, NULL, 0, err, sizeof(err)) < 0)
-		jl_log(ctx, JETL_LOG_WARNING, "%s", err);
-}
-
 static int reconnect(jl_wthread *w, jetl_ctx **ctx)
 {
 	jetl_close(*ctx);
@@ -55,57 +36,6 @@ static int reconnect(jl_wthread *w, jetl_ctx **ctx)
 		usleep(500000);
 	}
 	return -1;
-}
-
-static void handle_transform(jl_wthread *w, jetl_ctx **ctxp, jl_queue *q, jl_queue_msg *m, json_t *body)
-{
-	jetl_ctx *ctx = *ctxp;
-	jetl_transform_result res = JETL_TRANSFORM_RESULT_INIT;
-	int64_t raw_id = json_integer_value(json_object_get(body, "raw_id"));
-	int64_t job_id = json_integer_value(json_object_get(body, "job_id"));
-	int rc;
-
-	ctx->opts.tenant_id = (int)json_integer_value(json_object_get(body, "tenant_id"));
-	ctx->opts.integration_id = (int)json_integer_value(json_object_get(body, "integration_id"));
-	rc = jetl_transform_batch(ctx, raw_id, &res);
-	switch (rc) {
-	case JETL_OK:
-		jl_queue_ack(q, m);
-		atomic_fetch_add(&w->transformed, 1);
-		atomic_fetch_add(&w->items, res.work_items);
-		finish_job(ctx, job_id);
-		return;
-	case JETL_EDATA:
-		/* The row is marked failed with its error. Bounded redeliveries,
-		 * then the dead-letter queue keeps the message for inspection. */
-		atomic_fetch_add(&w->failed, 1);
-		if (raw_attempts(ctx, raw_id) >= w->max_deliveries) {
-			jl_log(ctx, JETL_LOG_ERROR, "worker: raw row %lld dead-lettered after %d attempts: %s",
-				(long long)raw_id, w->max_deliveries, jetl_last_error(ctx));
-			jl_queue_reject(q, m, 0);
-			atomic_fetch_add(&w->dead, 1);
-			finish_job(ctx, job_id);
-		} else {
-			jl_queue_reject(q, m, 1);
-		}
-		return;
-	case JETL_ENOENT:
-		jl_log(ctx, JETL_LOG_ERROR, "worker: %s: dead-lettered", jetl_last_error(ctx));
-		jl_queue_reject(q, m, 0);
-		atomic_fetch_add(&w->dead, 1);
-		return;
-	default:
-		/* Database trouble: give the message back and start over on a
-		 * fresh connection; nothing was committed. */
-		jl_log(ctx, JETL_LOG_WARNING, "worker: raw row %lld: %s: will retry", (long long)raw_id,
-			jetl_last_error(ctx));
-		jl_queue_reject(q, m, 1);
-		if (jl_store_conn_lost(ctx->pg))
-			reconnect(w, ctxp);
-		else
-			usleep(200000);
-		return;
-	}
 }
 
 /* Defined in extract.c: run a distributed project extraction in a worker. */
@@ -133,8 +63,6 @@ static void handle(jl_wthread *w, jetl_ctx **ctx, jl_queue *q, jl_queue_msg *m)
 
 	if (atomic_load(&w->discard)) {
 		jl_queue_ack(q, m);
-	} else if (type && strcmp(type, JL_RAW_TYPE) == 0 && json_integer_value(json_object_get(body, "raw_id")) > 0) {
-		handle_transform(w, ctx, q, m, body);
 	} else if (type && strcmp(type, JL_EXTRACT_TYPE) == 0 && json_object_get(body, "project_key")) {
 		handle_extract(w, *ctx, q, m, body);
 	} else {
@@ -145,15 +73,167 @@ static void handle(jl_wthread *w, jetl_ctx **ctx, jl_queue *q, jl_queue_msg *m)
 	json_decref(body);
 }
 
+static int is_transform(const jl_queue_msg *m, json_t **body)
+{
+	json_error_t je;
+	const char *type;
+
+	*body = json_loadb(m->body, m->len, 0, &je);
+	type = json_string_value(json_object_get(*body, "type"));
+	return type && strcmp(type, JL_RAW_TYPE) == 0 && json_integer_value(json_object_get(*body, "raw_id")) > 0;
+}
+
+/* A transform message's job; takes the message over (m is zeroed). */
+static jl_tjob *job_new(jl_queue_msg *m, json_t *body)
+{
+	jl_tjob *job = calloc(1, sizeof(*job));
+
+	if (!job)
+		return NULL;
+	job->msg = *m;
+	memset(m, 0, sizeof(*m));
+	job->raw_id = json_integer_value(json_object_get(body, "raw_id"));
+	job->job_id = json_integer_value(json_object_get(body, "job_id"));
+	jl_tb_row_init(&job->row, (int)json_integer_value(json_object_get(body, "tenant_id")),
+		(int)json_integer_value(json_object_get(body, "integration_id")));
+	return job;
+}
+
+/* The outcome of a job: ack, requeue or dead-letter its message. */
+static void complete(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, jl_tjob *job)
+{
+	switch (job->rc) {
+	case JETL_OK:
+		jl_queue_ack(q, &job->msg);
+		atomic_fetch_add(&w->transformed, 1);
+		atomic_fetch_add(&w->items, job->counts.work_items);
+		break;
+	case JETL_EDATA:
+		/* The row is marked failed with its error. Bounded redeliveries,
+		 * then the dead-letter queue keeps the message for inspection. */
+		atomic_fetch_add(&w->failed, 1);
+		if (job->attempts >= w->max_deliveries) {
+			jl_log(ctx, JETL_LOG_ERROR, "worker: raw row %lld dead-lettered after %d attempts: "
+				"transform: raw row %lld: %s", (long long)job->raw_id, w->max_deliveries,
+				(long long)job->raw_id, job->row.err);
+			jl_queue_reject(q, &job->msg, 0);
+			atomic_fetch_add(&w->dead, 1);
+		} else {
+			jl_queue_reject(q, &job->msg, 1);
+		}
+		break;
+	case JETL_ENOENT:
+		jl_log(ctx, JETL_LOG_ERROR, "worker: %s: dead-lettered", job->row.err);
+		jl_queue_reject(q, &job->msg, 0);
+		atomic_fetch_add(&w->dead, 1);
+		break;
+	default:
+		/* Database trouble: give the message back; nothing was committed. */
+		jl_log(ctx, JETL_LOG_WARNING, "worker: raw row %lld: transform: raw row %lld: %s: will retry",
+			(long long)job->raw_id, (long long)job->raw_id, job->row.err);
+		jl_queue_reject(q, &job->msg, 1);
+		if (!job->reconnected)
+			usleep(200000);
+		break;
+	}
+	jl_tjob_free(job);
+}
+
+/* Start reading a job's raw row on the consumer's connection; on failure
+ * the job completes at once (requeued). Returns the job in flight or NULL. */
+static jl_tjob *fetch_ahead(jl_wthread *w, jetl_ctx **ctx, jl_queue *q, jl_tjob *job)
+{
+	if (jl_load_fetch_send((*ctx)->pg, job->row.tenant, job->row.integration, job->raw_id, job->row.err,
+			sizeof(job->row.err)) == 0)
+		return job;
+	job->rc = JETL_EDB;
+	complete(w, *ctx, q, job);
+	if (jl_store_conn_lost((*ctx)->pg))
+		reconnect(w, ctx);
+	return NULL;
+}
+
+/* The consumer's pipeline state. */
+typedef struct tpipe {
+	jl_twriter *wr;
+	jl_tjob *ahead;           /* its raw row is being read on ctx->pg */
+	jl_queue_msg other;       /* a message of another kind, met while busy */
+	int has_other;
+} tpipe;
+
+/* A message taken while the pipeline runs: a transform is fetched ahead,
+ * anything else waits in p->other until the rows before it are written. */
+static void take(jl_wthread *w, jetl_ctx **ctx, jl_queue *q, tpipe *p, jl_queue_msg *m)
+{
+	json_t *body = NULL;
+
+	if (atomic_load(&w->discard)) {
+		jl_queue_ack(q, m);
+		jl_queue_msg_free(m);
+	} else if (is_transform(m, &body)) {
+		jl_tjob *job = job_new(m, body);
+
+		if (!job) {
+			jl_queue_reject(q, m, 1);
+			jl_queue_msg_free(m);
+		} else {
+			p->ahead = fetch_ahead(w, ctx, q, job);
+		}
+	} else {
+		p->other = *m;
+		p->has_other = 1;
+	}
+	json_decref(body);
+}
+
+/* Wait for the writer's current job, if any, and complete it. */
+static void drain_writer(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, tpipe *p)
+{
+	jl_tjob *done = jl_twriter_collect(p->wr, -1);
+
+	if (done)
+		complete(w, ctx, q, done);
+}
+
+/* One row through the pipeline: read the row fetched ahead, fetch the next
+ * one, transform, hand the rows to the writer. */
+static void step(jl_wthread *w, jetl_ctx **ctx, jl_queue *q, tpipe *p)
+{
+	jl_tjob *job = p->ahead;
+	jl_queue_msg m;
+
+	p->ahead = NULL;
+	job->rc = jl_tb_fetch_recv(*ctx, job->raw_id, &job->row);
+	if (job->rc != JETL_OK) {
+		int lost = jl_store_conn_lost((*ctx)->pg);
+
+		/* No raw row, or the read failed: nothing to write or mark. */
+		complete(w, *ctx, q, job);
+		if (lost)
+			reconnect(w, ctx);
+		return;
+	}
+	if (!p->has_other && !atomic_load(w->stop) && jl_queue_next(q, &m, NULL, 0) == JETL_OK)
+		take(w, ctx, q, p, &m);
+	job->rc = jl_tb_transform(*ctx, job->raw_id, &job->row);
+	drain_writer(w, *ctx, q, p);
+	jl_twriter_submit(p->wr, job);
+}
+
 static void *thread_main(void *arg)
 {
 	jl_wthread *w = arg;
 	jetl_ctx *ctx = NULL;
 	jl_queue *q = NULL;
+	tpipe p;
 	double idle_since = jl_now();
 	int errors = 0;
 
+	memset(&p, 0, sizeof(p));
 	w->rc = open_ctx(w, &ctx);
+	if (w->rc != JETL_OK)
+		goto out;
+	w->rc = jl_twriter_start(&p.wr, &w->parent->opts, w->max_deliveries, w->err, sizeof(w->err));
 	if (w->rc != JETL_OK)
 		goto out;
 	w->rc = jl_queue_open(&q, w->queue_url, w->err, sizeof(w->err));
@@ -163,9 +243,35 @@ static void *thread_main(void *arg)
 		goto out;
 	while (!atomic_load(w->stop)) {
 		jl_queue_msg m;
-		int rc = jl_queue_next(q, &m, NULL, POLL_MS);
+		jl_tjob *done;
+		int rc, busy;
 
+		if (!ctx) {
+			w->rc = JETL_EDBCONN;
+			break;
+		}
+		if ((done = jl_twriter_collect(p.wr, 0)) != NULL)
+			complete(w, ctx, q, done);
+		if (p.ahead) {
+			step(w, &ctx, q, &p);
+			idle_since = jl_now();
+			continue;
+		}
+		if (p.has_other) {
+			/* Extractions and unreadable messages run alone, after
+			 * the rows taken before them are committed. */
+			drain_writer(w, ctx, q, &p);
+			handle(w, &ctx, q, &p.other);
+			jl_queue_msg_free(&p.other);
+			p.has_other = 0;
+			idle_since = jl_now();
+			continue;
+		}
+		busy = jl_twriter_busy(p.wr);
+		rc = jl_queue_next(q, &m, NULL, busy ? 20 : POLL_MS);
 		if (rc == JETL_ETIMEOUT) {
+			if (busy)
+				continue;
 			/* In-process run: done once the producer finished and nothing
 			 * is left (depth is read after the flag, so a message published
 			 * just before the flag is still seen). */
@@ -189,15 +295,26 @@ static void *thread_main(void *arg)
 			continue;
 		}
 		errors = 0;
-		handle(w, &ctx, q, &m);
-		jl_queue_msg_free(&m);
+		take(w, &ctx, q, &p, &m);
 		idle_since = jl_now();
-		if (!ctx) {
-			w->rc = JETL_EDBCONN;
-			break;
-		}
 	}
 out:
+	/* Stopping: the row read ahead goes back to the queue untransformed;
+	 * the row being written is finished and acked. */
+	if (p.ahead) {
+		if (ctx)
+			jl_tb_fetch_recv(ctx, p.ahead->raw_id, &p.ahead->row);
+		jl_queue_reject(q, &p.ahead->msg, 1);
+		jl_tjob_free(p.ahead);
+	}
+	if (p.has_other) {
+		jl_queue_reject(q, &p.other, 1);
+		jl_queue_msg_free(&p.other);
+	}
+	if (p.wr) {
+		drain_writer(w, ctx, q, &p);
+		jl_twriter_stop(p.wr);
+	}
 	jl_queue_close(q);
 	jetl_close(ctx);
 	atomic_store(&w->running, 0);

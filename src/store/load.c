@@ -297,20 +297,17 @@ typedef struct stmt {
 } stmt;
 
 /*
- * Send sql (n statements; the simple protocol, one round trip plus one per
- * COPY) and read every result: statement i's in st[i].res when kept. Stops
- * at the first error (PostgreSQL skips the rest of the string, and an open
- * transaction is then aborted: the caller rolls back). Returns 0 or -1.
+ * Read the results of a sent multi-statement string: statement i's in
+ * st[i].res when kept; COPY IN statements get their rows streamed. Stops
+ * keeping results at the first error (PostgreSQL skips the rest of the
+ * string, and an open transaction is then aborted: the caller rolls back)
+ * but reads every result, so the connection is idle after. Returns 0 or -1.
  */
-static int run_stmts(PGconn *pg, const char *sql, stmt *st, int n, char *err, size_t errlen)
+static int collect_stmts(PGconn *pg, stmt *st, int n, char *err, size_t errlen)
 {
 	PGresult *res;
 	int i = 0, rc = 0;
 
-	if (!PQsendQuery(pg, sql)) {
-		jl_store_error(pg, NULL, st[0].what, err, errlen);
-		return -1;
-	}
 	while ((res = PQgetResult(pg)) != NULL) {
 		ExecStatusType s = PQresultStatus(res);
 
@@ -345,59 +342,99 @@ static int run_stmts(PGconn *pg, const char *sql, stmt *st, int n, char *err, si
 	return rc;
 }
 
-int jl_load_begin(PGconn *pg, int tenant, int integration, int64_t raw_id, PGresult **raw, jl_catalog *cat,
-	char *err, size_t errlen)
+/* Send sql (n statements; the simple protocol, one round trip plus one per
+ * COPY) and collect_stmts. Returns 0 or -1. */
+static int run_stmts(PGconn *pg, const char *sql, stmt *st, int n, char *err, size_t errlen)
+{
+	if (!PQsendQuery(pg, sql)) {
+		jl_store_error(pg, NULL, st[0].what, err, errlen);
+		return -1;
+	}
+	return collect_stmts(pg, st, n, err, errlen);
+}
+
+/* What jl_load_fetch_send sends: the session's client encoding, the raw
+ * row, the two catalog reads. */
+enum { F_ENC, F_RAW, F_MAPS, F_FIELDS, F_N };
+
+int jl_load_fetch_send(PGconn *pg, int tenant, int integration, int64_t raw_id, char *err, size_t errlen)
+{
+	char t[16], i[16], id[24];
+	const char *vals[] = { t, i, id };
+	jl_buf sql = JL_BUF_INIT;
+	int rc = 0;
+
+	snprintf(t, sizeof(t), "%d", tenant);
+	snprintf(i, sizeof(i), "%d", integration);
+	snprintf(id, sizeof(id), "%" PRId64, raw_id);
+	/* Rows are read and written as UTF-8 (what jansson takes and makes),
+	 * whatever the database's default client encoding is. Integers only in
+	 * the statements: nothing to quote. */
+	jl_buf_puts(&sql, "SET client_encoding = 'UTF8';");
+	put_sql(&sql, "SELECT raw_data::text, project_key FROM raw_extraction_data "
+		"WHERE tenant_id = $1 AND integration_id = $2 AND id = $3", vals, 3);
+	put_sql(&sql, SQL_MAPPINGS, vals, 2);
+	put_sql(&sql, SQL_FIELDS, vals, 2);
+	if (sql.oom) {
+		snprintf(err, errlen, "read raw row: out of memory");
+		rc = -1;
+	} else if (!PQsendQuery(pg, sql.data)) {
+		jl_store_error(pg, NULL, "read raw row", err, errlen);
+		rc = -1;
+	}
+	jl_buf_free(&sql);
+	return rc;
+}
+
+int jl_load_fetch_recv(PGconn *pg, PGresult **raw, jl_catalog *cat, char *err, size_t errlen)
+{
+	stmt st[F_N] = {
+		[F_ENC] = { "set client encoding", NULL, 0, NULL, NULL },
+		[F_RAW] = { "read raw row", NULL, 1, NULL, NULL },
+		[F_MAPS] = { "read field mappings", NULL, 1, NULL, NULL },
+		[F_FIELDS] = { "read field catalog", NULL, 1, NULL, NULL },
+	};
+	int rc = -1;
+
+	*raw = NULL;
+	if (collect_stmts(pg, st, F_N, err, errlen) < 0)
+		return -1;
+	if (PQntuples(st[F_RAW].res) == 0) {
+		rc = 1;
+	} else if (catalog_fill(cat, st[F_MAPS].res, st[F_FIELDS].res, err, errlen) == 0) {
+		*raw = st[F_RAW].res;
+		st[F_RAW].res = NULL;
+		rc = 0;
+	}
+	for (int k = F_RAW; k < F_N; k++)
+		PQclear(st[k].res);
+	return rc;
+}
+
+int jl_load_lock(PGconn *pg, int tenant, int integration, int64_t raw_id, char *err, size_t errlen)
 {
 	char t[16], i[16], id[24];
 	const char *vals[] = { t, i, id };
 	jl_buf sql = JL_BUF_INIT;
 	stmt st[] = {
-		{ "begin", NULL, 0, NULL },
-		{ "read raw row", NULL, 1, NULL },
-		{ "read field mappings", NULL, 1, NULL },
-		{ "read field catalog", NULL, 1, NULL },
+		{ "begin", NULL, 0, NULL, NULL },
+		{ "begin", NULL, 0, NULL, NULL },
+		{ "lock raw row", NULL, 1, NULL, NULL },
 	};
 	int rc = -1;
-	stmt all[8];
 
-	*raw = NULL;
 	snprintf(t, sizeof(t), "%d", tenant);
 	snprintf(i, sizeof(i), "%d", integration);
 	snprintf(id, sizeof(id), "%" PRId64, raw_id);
-	/* Rows are written as UTF-8 (what jansson produces), whatever the
-	 * database's default client encoding is. */
 	jl_buf_puts(&sql, "BEGIN; SET LOCAL client_encoding = 'UTF8';");
-	/* Integers only: nothing to quote. */
-	put_sql(&sql, "SELECT raw_data::text, project_key FROM raw_extraction_data "
+	put_sql(&sql, "SELECT 1 FROM raw_extraction_data "
 		"WHERE tenant_id = $1 AND integration_id = $2 AND id = $3 FOR UPDATE", vals, 3);
-	put_sql(&sql, SQL_MAPPINGS, vals, 2);
-	put_sql(&sql, SQL_FIELDS, vals, 2);
-	if (sql.oom) {
-		snprintf(err, errlen, "read raw row: out of memory");
-		goto out;
+	if (sql.oom)
+		snprintf(err, errlen, "lock raw row: out of memory");
+	else if (run_stmts(pg, sql.data, st, 3, err, errlen) == 0) {
+		rc = PQntuples(st[2].res) == 0 ? 1 : 0;
+		PQclear(st[2].res);
 	}
-	/* BEGIN, SET, three reads. */
-	{
-		int n = 0;
-
-		all[n++] = st[0];
-		all[n++] = st[0];
-		all[n++] = st[1];
-		all[n++] = st[2];
-		all[n++] = st[3];
-		if (run_stmts(pg, sql.data, all, n, err, errlen) < 0)
-			goto out;
-		if (PQntuples(all[n - 3].res) == 0) {
-			rc = 1;
-		} else if (catalog_fill(cat, all[n - 2].res, all[n - 1].res, err, errlen) == 0) {
-			*raw = all[n - 3].res;
-			all[n - 3].res = NULL;
-			rc = 0;
-		}
-		for (int k = n - 3; k < n; k++)
-			PQclear(all[k].res);
-	}
-out:
 	jl_buf_free(&sql);
 	return rc;
 }

@@ -14,18 +14,30 @@
 #include "../transform/transform.h"
 
 /*
- * Open the transform's transaction, in one round trip: BEGIN (client
- * encoding UTF-8 for its duration), the session's temp tables (created once
- * per connection, emptied), the raw row of the tenant/integration locked
- * (SELECT … FOR UPDATE, so two workers on the same row take turns) and the
- * field catalog (custom_field_mappings, then jira_fields) into cat.
- * *raw holds raw_data as text (column 0, verbatim, \u0000 escapes kept) and
- * project_key (column 1, may be NULL); the caller PQclears it.
- * Returns 0, 1 when there is no such row (*raw NULL), or -1; on 1 and -1 the
- * transaction is still open (or aborted): the caller rolls back.
+ * Send, without waiting (PQsendQuery), the reads a transform needs: the raw
+ * row of the tenant/integration (raw_data as text, verbatim, \u0000 escapes
+ * kept) and the field catalog. No transaction: a raw row's text never
+ * changes once written. Sets the session's client encoding to UTF-8. The
+ * connection is busy until jl_load_fetch_recv. Returns 0 or -1.
  */
-int jl_load_begin(PGconn *pg, int tenant, int integration, int64_t raw_id, PGresult **raw, jl_catalog *cat,
-	char *err, size_t errlen);
+int jl_load_fetch_send(PGconn *pg, int tenant, int integration, int64_t raw_id, char *err, size_t errlen);
+
+/*
+ * Wait for what jl_load_fetch_send asked: *raw holds raw_data (column 0) and
+ * project_key (column 1, may be NULL), the caller PQclears it; the catalog
+ * (custom_field_mappings, then jira_fields) goes into cat. Returns 0, 1 when
+ * there is no such row (*raw NULL), or -1. The connection is idle after.
+ */
+int jl_load_fetch_recv(PGconn *pg, PGresult **raw, jl_catalog *cat, char *err, size_t errlen);
+
+/*
+ * Open the write transaction of a raw row in one round trip: BEGIN (client
+ * encoding UTF-8 for its duration) and the raw row locked (SELECT … FOR
+ * UPDATE, so two workers on the same row take turns). Returns 0, 1 when
+ * there is no such row, or -1; on 1 and -1 the transaction is open or
+ * aborted: the caller rolls back.
+ */
+int jl_load_lock(PGconn *pg, int tenant, int integration, int64_t raw_id, char *err, size_t errlen);
 
 /* In its own transaction (call after ROLLBACK): status = failed, the
  * one-line error, attempts + 1, processed_at = now(). */

@@ -1,0 +1,232 @@
+/* twriter.c - the write-behind thread of a consumer (see twriter.h): one job
+ * at a time, handed over and back under a mutex. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../core/ctx.h"
+#include "../store/db.h"
+#include "../store/jobs.h"
+#include "twriter.h"
+
+struct jl_twriter {
+	pthread_t tid;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	jetl_options opts;        /* to reopen the connection; strings borrowed */
+	jetl_ctx *ctx;            /* the writer thread's own connection */
+	int max_deliveries;
+	jl_tjob *job;             /* submitted, not collected */
+	int done;                 /* job is finished */
+	int quit;
+};
+
+void jl_tjob_free(jl_tjob *job)
+{
+	if (!job)
+		return;
+	jl_tb_row_free(&job->row);
+	jl_queue_msg_free(&job->msg);
+	free(job);
+}
+
+/* The job of a raw row may be complete now: its last row is done. */
+static void finish_job(jetl_ctx *ctx, int64_t job_id)
+{
+	char err[512];
+
+	if (job_id > 0 && jl_jobs_try_finish(ctx->pg, job_id, NULL, 0, err, sizeof(err)) < 0)
+		jl_log(ctx, JETL_LOG_WARNING, "%s", err);
+}
+
+/* Attempts recorded on a raw row (0 when unknown). */
+static int raw_attempts(jetl_ctx *ctx, int64_t raw_id)
+{
+	char id[24], err[256];
+	const char *p[1] = { id };
+	PGresult *r;
+	int n = 0;
+
+	snprintf(id, sizeof(id), "%lld", (long long)raw_id);
+	r = jl_store_exec(ctx->pg, "reading attempts", "SELECT attempts FROM raw_extraction_data WHERE id = $1",
+		1, p, err, sizeof(err));
+	if (r && PQntuples(r) > 0)
+		n = atoi(PQgetvalue(r, 0, 0));
+	PQclear(r);
+	return n;
+}
+
+static void reopen(jl_twriter *w)
+{
+	char err[512];
+
+	jetl_close(w->ctx);
+	w->ctx = NULL;
+	if (jetl_open_err(&w->ctx, &w->opts, err, sizeof(err)) != JETL_OK)
+		w->ctx = NULL;
+}
+
+static void process(jl_twriter *w, jl_tjob *job)
+{
+	char err2[256];
+	jetl_ctx *ctx;
+
+	if (!w->ctx)
+		reopen(w);
+	if (!(ctx = w->ctx)) {
+		snprintf(job->row.err, sizeof(job->row.err), "transform: no database connection for writing");
+		job->rc = JETL_EDB;
+		return;
+	}
+	if (job->rc == JETL_OK) {
+		job->rc = jl_tb_write(ctx->pg, job->raw_id, &job->row, &job->counts);
+		if (job->rc == JETL_OK) {
+			if (job->counts.stale)
+				jl_log(ctx, JETL_LOG_INFO,
+					"transform: raw row %lld: %lld issue(s) skipped, a newer version is stored",
+					(long long)job->raw_id, (long long)job->counts.stale);
+			finish_job(ctx, job->job_id);
+			return;
+		}
+	}
+	if (job->rc == JETL_ENOENT)
+		return;
+	/* Nothing of the row was written: it records why (a database failure
+	 * too, when the connection still works, so an operator sees it). */
+	if (job->rc == JETL_EDATA || !jl_store_conn_lost(ctx->pg))
+		if (jl_raw_mark_failed(ctx->pg, job->row.tenant, job->row.integration, job->raw_id, job->row.err, err2,
+				sizeof(err2)) < 0)
+			jl_log(ctx, JETL_LOG_ERROR, "transform: raw row %lld: %s", (long long)job->raw_id, err2);
+	if (job->rc == JETL_EDATA) {
+		job->attempts = raw_attempts(ctx, job->raw_id);
+		/* Dead-lettered by the consumer now: its job waits no more. */
+		if (job->attempts >= w->max_deliveries)
+			finish_job(ctx, job->job_id);
+	}
+	if (jl_store_conn_lost(ctx->pg)) {
+		reopen(w);
+		job->reconnected = 1;
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	jl_twriter *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->quit && (!w->job || w->done))
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->quit)
+			break;
+		{
+			jl_tjob *job = w->job;
+
+			pthread_mutex_unlock(&w->mu);
+			process(w, job);
+			pthread_mutex_lock(&w->mu);
+			w->done = 1;
+			pthread_cond_broadcast(&w->cv);
+		}
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+int jl_twriter_start(jl_twriter **out, const jetl_options *opts, int max_deliveries, char *err, size_t errlen)
+{
+	jl_twriter *w = calloc(1, sizeof(*w));
+	int rc;
+
+	*out = NULL;
+	if (!w) {
+		snprintf(err, errlen, "worker: out of memory");
+		return JETL_ENOMEM;
+	}
+	w->opts = *opts;
+	w->max_deliveries = max_deliveries;
+	if ((rc = jetl_open_err(&w->ctx, &w->opts, err, errlen)) != JETL_OK) {
+		free(w);
+		return rc;
+	}
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	if (pthread_create(&w->tid, NULL, writer_main, w) != 0) {
+		snprintf(err, errlen, "worker: cannot start a writer thread");
+		pthread_mutex_destroy(&w->mu);
+		pthread_cond_destroy(&w->cv);
+		jetl_close(w->ctx);
+		free(w);
+		return JETL_ENOMEM;
+	}
+	*out = w;
+	return JETL_OK;
+}
+
+void jl_twriter_submit(jl_twriter *w, jl_tjob *job)
+{
+	pthread_mutex_lock(&w->mu);
+	w->job = job;
+	w->done = 0;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+int jl_twriter_busy(jl_twriter *w)
+{
+	int busy;
+
+	pthread_mutex_lock(&w->mu);
+	busy = w->job != NULL;
+	pthread_mutex_unlock(&w->mu);
+	return busy;
+}
+
+jl_tjob *jl_twriter_collect(jl_twriter *w, int timeout_ms)
+{
+	jl_tjob *job = NULL;
+	struct timespec dl;
+
+	if (timeout_ms > 0) {
+		/* The condition variable waits on CLOCK_REALTIME; a jump of the
+		 * wall clock only shortens or stretches one poll. */
+		clock_gettime(CLOCK_REALTIME, &dl);
+		dl.tv_sec += timeout_ms / 1000;
+		dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+		if (dl.tv_nsec >= 1000000000L) {
+			dl.tv_sec++;
+			dl.tv_nsec -= 1000000000L;
+		}
+	}
+	pthread_mutex_lock(&w->mu);
+	while (w->job && !w->done && timeout_ms != 0)
+		if (timeout_ms < 0)
+			pthread_cond_wait(&w->cv, &w->mu);
+		else if (pthread_cond_timedwait(&w->cv, &w->mu, &dl) != 0)
+			break;
+	if (w->job && w->done) {
+		job = w->job;
+		w->job = NULL;
+		w->done = 0;
+	}
+	pthread_mutex_unlock(&w->mu);
+	return job;
+}
+
+void jl_twriter_stop(jl_twriter *w)
+{
+	if (!w)
+		return;
+	jl_tjob_free(jl_twriter_collect(w, -1));
+	pthread_mutex_lock(&w->mu);
+	w->quit = 1;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->tid, NULL);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	jetl_close(w->ctx);
+	free(w);
+}
