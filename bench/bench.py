@@ -207,7 +207,7 @@ def worker(db, vhost, threads, idle_ms=300, prefix=()):
 def raw_template(n):
     """A database holding n generated issues as pending raw rows (schema migrated),
     loaded once through `jetl extract --queue` and kept as a template."""
-    name = "jetl_bench_raw_t%d_v1" % n
+    name = "jetl_bench_raw_t%d_v2" % n   # v2: raw rows lz4-compressed (migration 3)
     if db_exists(name):
         rows = query(dsn_of(name), "SELECT coalesce(sum(item_count), 0) FROM raw_extraction_data"
                      " WHERE status = 'pending'")[0][0]

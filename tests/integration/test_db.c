@@ -136,3 +136,22 @@ Test(open, empty_queue_url_forces_in_process_over_the_environment)
 	cr_assert_null(((struct jetl_ctx *)ctx)->queue_url, "\"\" must mean in-process");
 	jetl_close(ctx);
 }
+
+Test(migrate, large_values_use_lz4_where_the_server_has_it, .init = setup, .fini = teardown)
+{
+	jetl_ctx *ctx = open_db(testdb_create());
+	char *has, *n;
+
+	cr_assert_eq(jetl_migrate(ctx), JETL_OK, "%s", jetl_last_error(ctx));
+	has = testdb_scalar("SELECT count(*) FROM pg_settings WHERE name = 'default_toast_compression' "
+		"AND 'lz4' = ANY (enumvals)");
+	n = testdb_scalar("SELECT count(*) FROM pg_attribute WHERE attcompression = 'l' AND "
+		"(attrelid, attname) IN (('raw_extraction_data'::regclass, 'raw_data'), "
+		"('work_items'::regclass, 'custom_fields_overflow'), ('work_items'::regclass, 'description'), "
+		"('dev_status'::regclass, 'detail'))");
+	/* Without lz4 in the server the migration still applies (pglz kept). */
+	cr_assert_str_eq(n, strcmp(has, "1") == 0 ? "4" : "0");
+	free(has);
+	free(n);
+	jetl_close(ctx);
+}
