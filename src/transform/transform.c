@@ -8,6 +8,7 @@
 #include "dev_status.h"
 #include "json.h"
 #include "sprint.h"
+#include "jscan.h"
 #include "xf.h"
 
 const char *const jl_dev_status_cols[] = { "work_item_external_id", "pr_count", "pr_state",
@@ -291,6 +292,105 @@ out:
 	return rc;
 }
 
+/* "invalid JSON at line L column C" of a byte offset of the raw text. */
+static int bad_json_at(const jl_transform_in *in, jl_transform_out *out, size_t off, const char *why)
+{
+	char tmp[sizeof(out->err)];
+	int line = 1, col = 1;
+
+	for (size_t k = 0; k < off && k < in->raw_len; k++, col++)
+		if (in->raw[k] == '\n') {
+			line++;
+			col = 0;
+		}
+	snprintf(tmp, sizeof(tmp), "raw row %lld: invalid JSON at line %d column %d: %s",
+		(long long)in->raw_id, line, col, why);
+	jl_one_line(out->err, sizeof(out->err), tmp);
+	return JETL_EDATA;
+}
+
+/* Parse one span of the raw text; NULL (error recorded) when invalid. */
+static json_t *parse_span(const jl_transform_in *in, jl_transform_out *out, const jl_jspan *sp)
+{
+	json_error_t e;
+	json_t *v = json_loadb(sp->p, sp->n, JSON_ALLOW_NUL, &e);
+
+	if (!v)
+		bad_json_at(in, out, (size_t)(sp->p - in->raw) + (size_t)(e.position > 0 ? e.position - 1 : 0),
+			e.text);
+	return v;
+}
+
+static int check_parts(jl_xf *xf, const json_t *logs, const json_t *devs)
+{
+	if ((logs && !json_is_object(logs) && !json_is_null(logs)) ||
+	    (devs && !json_is_object(devs) && !json_is_null(devs))) {
+		snprintf(xf->out->err, sizeof(xf->out->err),
+			"raw row %lld: \"changelogs\"/\"dev_status\" must be objects keyed by issue id",
+			(long long)xf->in->raw_id);
+		return JETL_EDATA;
+	}
+	return 0;
+}
+
+/*
+ * The issues one at a time (see jscan.h): each element of the issues array
+ * is parsed, mapped and freed before the next. Only when the catalog names
+ * both the Sprint and the Development field: otherwise detect() needs every
+ * issue at once.
+ */
+static int per_issue(jl_xf *xf, const jl_jspan *is, const jl_jspan *ls, const jl_jspan *ds)
+{
+	const jl_transform_in *in = xf->in;
+	const char *p, *e;
+	json_t *logs = NULL, *devs = NULL;
+	size_t idx = 0;
+	int rc = 0;
+
+	if (!is->p || is->p[0] != '[') {
+		snprintf(xf->out->err, sizeof(xf->out->err), "raw row %lld: no \"issues\" array", (long long)in->raw_id);
+		return JETL_EDATA;
+	}
+	if ((ls->p && !(logs = parse_span(in, xf->out, ls))) || (ds->p && !(devs = parse_span(in, xf->out, ds)))) {
+		rc = JETL_EDATA;
+		goto out;
+	}
+	if ((rc = check_parts(xf, logs, devs)) != 0)
+		goto out;
+	p = jl_jscan_ws(is->p + 1, e = is->p + is->n);
+	if (p < e && *p == ']')
+		goto out;
+	for (;;) {
+		jl_jspan el = { p, 0 };
+		const char *end = jl_jscan_value(p, e);
+		json_t *issue;
+
+		if (!end)
+			return bad_json_at(in, xf->out, (size_t)(p - in->raw), "an issue does not end");
+		el.n = (size_t)(end - p);
+		if (!(issue = parse_span(in, xf->out, &el))) {
+			rc = JETL_EDATA;
+			break;
+		}
+		rc = one_issue(xf, issue, idx++, logs, devs);
+		json_decref(issue);
+		if (rc)
+			break;
+		p = jl_jscan_ws(end, e);
+		if (p < e && *p == ',') {
+			p = jl_jscan_ws(p + 1, e);
+			continue;
+		}
+		if (p >= e || *p != ']')
+			rc = bad_json_at(in, xf->out, (size_t)(p - in->raw), "',' or ']' expected after an issue");
+		break;
+	}
+out:
+	json_decref(logs);
+	json_decref(devs);
+	return rc;
+}
+
 int jl_transform_raw(const jl_transform_in *in, jl_transform_out *out)
 {
 	json_error_t e;
@@ -303,6 +403,20 @@ int jl_transform_raw(const jl_transform_in *in, jl_transform_out *out)
 	xf.in = in;
 	xf.out = out;
 	out->err[0] = '\0';
+	/* A NUL can only come from the escape \u0000: without one in the text,
+	 * no string needs the (whole-tree) strip walk. */
+	xf.may_have_nul = memmem(in->raw ? in->raw : "", in->raw_len, "\\u0000", 6) != NULL;
+	if (in->catalog && in->catalog->sprint && in->catalog->development) {
+		jl_jspan is, ls, ds;
+
+		if (jl_jscan_raw_row(in->raw, in->raw_len, &is, &ls, &ds) == 0) {
+			xf.cat = *in->catalog;
+			rc = per_issue(&xf, &is, &ls, &ds);
+			jl_buf_free(&xf.tmp);
+			jl_buf_free(&xf.tmp2);
+			return rc;
+		}
+	}
 	/* JSON_ALLOW_NUL: Jira text may carry \u0000; it is removed per value
 	 * with a warning rather than failing the whole page. */
 	doc = json_loadb(in->raw ? in->raw : "", in->raw_len, JSON_ALLOW_NUL, &e);
@@ -322,16 +436,8 @@ int jl_transform_raw(const jl_transform_in *in, jl_transform_out *out)
 		rc = JETL_EDATA;
 		goto out;
 	}
-	if ((logs && !json_is_object(logs) && !json_is_null(logs)) ||
-	    (devs && !json_is_object(devs) && !json_is_null(devs))) {
-		snprintf(out->err, sizeof(out->err), "raw row %lld: \"changelogs\"/\"dev_status\" must be objects keyed by issue id",
-			(long long)in->raw_id);
-		rc = JETL_EDATA;
+	if ((rc = check_parts(&xf, logs, devs)) != 0)
 		goto out;
-	}
-	/* A NUL can only come from the escape \u0000: without one in the text,
-	 * no string needs the (whole-tree) strip walk. */
-	xf.may_have_nul = memmem(in->raw ? in->raw : "", in->raw_len, "\\u0000", 6) != NULL;
 	if (in->catalog)
 		xf.cat = *in->catalog;   /* shallow: strings stay the caller's */
 	detect(&xf, issues);
