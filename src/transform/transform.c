@@ -345,7 +345,7 @@ static int per_issue(jl_xf *xf, const jl_jspan *is, const jl_jspan *ls, const jl
 	const char *p, *e;
 	json_t *logs = NULL, *devs = NULL;
 	size_t idx = 0;
-	int rc = 0;
+	int rc = 0, nul_in_parts, doc_nul = xf->may_have_nul;
 
 	if (!is->p || is->p[0] != '[') {
 		snprintf(xf->out->err, sizeof(xf->out->err), "raw row %lld: no \"issues\" array", (long long)in->raw_id);
@@ -357,6 +357,10 @@ static int per_issue(jl_xf *xf, const jl_jspan *is, const jl_jspan *ls, const jl
 	}
 	if ((rc = check_parts(xf, logs, devs)) != 0)
 		goto out;
+	/* Which texts need the \u0000 strip walk: an issue's own span, unless
+	 * the changelogs or dev status (mapped with any issue) hold one. */
+	nul_in_parts = xf->may_have_nul && ((ls->p && memmem(ls->p, ls->n, "\\u0000", 6)) ||
+		(ds->p && memmem(ds->p, ds->n, "\\u0000", 6)));
 	p = jl_jscan_ws(is->p + 1, e = is->p + is->n);
 	if (p < e && *p == ']')
 		goto out;
@@ -372,6 +376,7 @@ static int per_issue(jl_xf *xf, const jl_jspan *is, const jl_jspan *ls, const jl
 			rc = JETL_EDATA;
 			break;
 		}
+		xf->may_have_nul = nul_in_parts || (doc_nul && memmem(el.p, el.n, "\\u0000", 6));
 		rc = one_issue(xf, issue, idx++, logs, devs);
 		json_decref(issue);
 		if (rc)
