@@ -199,23 +199,46 @@ void jl_changelog_bulk_submit(jl_run *run, jl_batch *b, const char *token)
 	jl_batch_submit(run, b, jl_req_new("POST", jl_strdupf("%s/changelog/bulkfetch", run->j->api), text), on_bulk);
 }
 
-/* --- one issue: /issue/{id}/changelog (or ?expand=changelog) --------------- */
+/* --- one issue: /issue/{id}/changelog (or ?expand=changelog) ---------------
+ * The embedded log holds the newest histories (Jira embeds the latest up to
+ * its cap) and the endpoint pages oldest first, so only the first
+ * total - embedded are missing: those pages are asked at once, in parallel.
+ * When they are in, the union with the embedded ones is checked against the
+ * total; if the embedded ones were not the newest after all, the rest is read
+ * page by page until the log is complete (as it was always read before). */
+
+#define CL_PAGE 100
 
 typedef struct one_log {
 	json_t *issue;   /* borrowed from b->issues */
-	json_t *acc;
-	int64_t next;
-	int fallback;
+	json_t *acc;     /* histories fetched (any order; merged at the end) */
+	int64_t next;    /* startAt after the highest page asked */
+	int inflight;    /* pages of this issue in flight */
+	int fallback;    /* 0 endpoint; 1 wanted (a 404); 2 asked */
+	int failed;
+	int refs;        /* requests holding the state */
 } one_log;
 
-static void one_submit(jl_run *run, jl_batch *b, one_log *st);
+static void one_submit(jl_run *run, jl_batch *b, one_log *st, int64_t start, int64_t n);
 
-static void one_free(void *p)
+static void one_unref(void *p)
 {
 	one_log *st = p;
 
+	if (--st->refs > 0)
+		return;
 	json_decref(st->acc);
 	free(st);
+}
+
+static size_t embedded_count(json_t *issue)
+{
+	return json_array_size(json_object_get(json_object_get(issue, "changelog"), "histories"));
+}
+
+static json_int_t log_total(json_t *issue)
+{
+	return json_integer_value(json_object_get(json_object_get(issue, "changelog"), "total"));
 }
 
 static void on_one(jl_jira *j, jl_req *r)
@@ -223,60 +246,68 @@ static void on_one(jl_jira *j, jl_req *r)
 	jl_batch *b = r->ud;
 	one_log *st = r->ud2;
 	jl_run *run = b->run;
-	json_t *vals;
-	int done = 0;
+	json_t *vals, *all;
+	json_int_t total;
 
-	r->ud2 = NULL; /* the state moves on to the next request, or is freed here */
-	if (r->rc == JETL_ENOTFOUND && !st->fallback && st->next == 0) {
-		/* no changelog endpoint on this server: the issue with expand=changelog */
-		st->fallback = 1;
-		one_submit(run, b, st);
+	(void)j;
+	st->inflight--;
+	if (st->failed)
 		goto out;
-	}
-	if (r->rc) {
+	if (r->rc == JETL_ENOTFOUND && st->fallback < 2) {
+		/* no changelog endpoint on this server: the issue with expand=changelog
+		 * (once every page asked has answered) */
+		st->fallback = 1;
+	} else if (r->rc) {
+		st->failed = 1;
 		jl_run_fail(run, r->rc, r->err);
-		goto failed;
-	}
-	if (st->fallback) {
-		vals = json_object_get(json_object_get(r->json, "changelog"), "histories");
-		json_array_extend(st->acc, vals);
-		done = 1;
-	} else {
-		json_t *tot = json_object_get(r->json, "total");
-		size_t n;
-
+		goto out;
+	} else if (st->fallback == 2) {
+		json_array_extend(st->acc, json_object_get(json_object_get(r->json, "changelog"), "histories"));
+	} else if (!st->fallback) {
 		vals = json_object_get(r->json, "values");
 		if (!json_is_array(vals)) {
+			st->failed = 1;
 			jl_run_fail(run, JETL_EPROTOCOL, "jira: GET /issue/{id}/changelog answered without values");
-			goto failed;
+			goto out;
 		}
-		n = json_array_size(vals);
-		json_array_extend(st->acc, vals);
-		st->next += (int64_t)n;
-		if (json_is_true(json_object_get(r->json, "isLast")) ||
-		    (json_is_integer(tot) && st->next >= json_integer_value(tot)))
-			done = 1;
-		else if (n == 0) {
+		if (json_array_size(vals) == 0 && r->tag < log_total(st->issue)) {
+			st->failed = 1;
 			jl_run_fail(run, JETL_EPROTOCOL, "jira: GET /issue/{id}/changelog returned an empty page before the end");
-			goto failed;
+			goto out;
 		}
+		json_array_extend(st->acc, vals);
 	}
-	if (done) {
-		settle(run, b, st->issue, st->acc);
-		goto failed; /* frees the state */
+	if (st->inflight > 0)
+		goto out;
+	if (st->fallback == 1) {
+		st->fallback = 2;
+		json_array_clear(st->acc);
+		one_submit(run, b, st, 0, 0);
+		goto out;
 	}
-	one_submit(run, b, st);
-	goto out;
-failed:
-	json_decref(st->acc);
-	free(st);
+	total = log_total(st->issue);
+	if (st->fallback != 2 && st->next < total) {
+		all = jl_histories_merge(json_object_get(json_object_get(st->issue, "changelog"), "histories"), st->acc);
+		if (!all) {
+			st->failed = 1;
+			jl_run_fail(run, JETL_ENOMEM, "jira: out of memory");
+			goto out;
+		}
+		if ((json_int_t)json_array_size(all) < total) {
+			/* the embedded histories were not the newest: read on */
+			json_decref(all);
+			one_submit(run, b, st, st->next, CL_PAGE);
+			goto out;
+		}
+		json_decref(all);
+	}
+	settle(run, b, st->issue, st->acc);
 out:
-	(void)j;
-	jl_req_free(r);
+	jl_req_free(r); /* drops this request's hold on st */
 	jl_batch_request_done(b);
 }
 
-static void one_submit(jl_run *run, jl_batch *b, one_log *st)
+static void one_submit(jl_run *run, jl_batch *b, one_log *st, int64_t start, int64_t n)
 {
 	const char *id = json_string_value(json_object_get(st->issue, "id"));
 	jl_req *r;
@@ -284,15 +315,19 @@ static void one_submit(jl_run *run, jl_batch *b, one_log *st)
 	if (st->fallback)
 		r = jl_req_new("GET", jl_strdupf("%s/issue/%s?fields=created&expand=changelog", run->j->api, id), NULL);
 	else
-		r = jl_req_new("GET", jl_strdupf("%s/issue/%s/changelog?startAt=%lld&maxResults=100", run->j->api, id,
-						 (long long)st->next), NULL);
+		r = jl_req_new("GET", jl_strdupf("%s/issue/%s/changelog?startAt=%lld&maxResults=%lld", run->j->api, id,
+						 (long long)start, (long long)n), NULL);
 	if (r) {
 		r->flags = JL_REQ_ALLOW_404;
+		r->tag = start;
 		r->ud2 = st;
-		r->ud2_free = one_free;
+		r->ud2_free = one_unref;
+		st->refs++;
+		st->inflight++;
+		if (!st->fallback && start + n > st->next)
+			st->next = start + n;
 	} else {
-		json_decref(st->acc);
-		free(st);
+		st->failed = 1;
 	}
 	jl_batch_submit(run, b, r, on_one);
 }
@@ -300,6 +335,7 @@ static void one_submit(jl_run *run, jl_batch *b, one_log *st)
 void jl_changelog_issue_submit(jl_run *run, jl_batch *b, json_t *issue)
 {
 	one_log *st = calloc(1, sizeof(*st));
+	json_int_t total = log_total(issue), missing;
 
 	if (!st || !(st->acc = json_array())) {
 		free(st);
@@ -307,5 +343,11 @@ void jl_changelog_issue_submit(jl_run *run, jl_batch *b, json_t *issue)
 		return;
 	}
 	st->issue = issue;
-	one_submit(run, b, st);
+	st->refs = 1; /* this function's, dropped at the end */
+	missing = total - (json_int_t)embedded_count(issue);
+	if (missing < 1)
+		missing = 1;
+	for (int64_t at = 0; at < missing && !st->failed; at += CL_PAGE)
+		one_submit(run, b, st, at, missing - at < CL_PAGE ? missing - at : CL_PAGE);
+	one_unref(st);
 }
