@@ -44,7 +44,7 @@ RUN = uuid.uuid4().hex[:6]
 LATENCY_MS, PER_ITEM_MS, RATE, BURST, CONCURRENCY = 100, 0.2, 100, 100, 8
 
 SIZES = {
-    "full": dict(transform=20000, extract=10000, peer_extract=500, memory=[10000, 100000]),
+    "full": dict(transform=20000, extract=10000, peer_extract=1000, memory=[10000, 100000]),
     "quick": dict(transform=1000, extract=500, peer_extract=100, memory=[1000]),
 }
 
@@ -234,17 +234,17 @@ def raw_template(n):
 
 
 def parse_transform_bench(out):
+    """Seconds from bench/transform_bench's table (the lines it prints)."""
     r = {}
-    for key, pat in (("jetl_1t", r"jetl_transform_batch.*?:\s+([\d.]+) s"),
-                     ("parse_only", r"pure transform.*?:\s+([\d.]+) s"),
-                     ("copy_only", r"bare COPY.*?:\s+([\d.]+) s"),
-                     ("jetl_2t", r"2 threads.*?:\s+([\d.]+) s")):
-        m = re.search(pat, out)
+    for key, label in (("parse_only", "limit: jansson parse-only"), ("copy_only", "limit: COPY-only"),
+                       ("pure", "pure transform"), ("jetl_1t", "jetl_transform_batch, 1 thread"),
+                       ("jetl_2t", "jetl_transform_batch, 2 threads")):
+        m = re.search(r"^%s.*?\s([\d.]+)\s+\d+\s+\d+\s*$" % re.escape(label), out, re.M)
         if m:
             r[key] = float(m.group(1))
-    m = re.search(r"issues: (\d+) in .*?changelog items: (\d+)", out)
+    m = re.search(r"^data: (\d+) issues in (\d+) raw rows.*?, (\d+) changelog items", out, re.M)
     if m:
-        r["issues"], r["changelog_items"] = int(m.group(1)), int(m.group(2))
+        r["issues"], r["raw_rows"], r["changelog_items"] = int(m.group(1)), int(m.group(2)), int(m.group(3))
     return r
 
 
@@ -303,16 +303,17 @@ def bench_transform(n, res, profile):
         except Exception as e:   # perf may be unavailable: a figure less, not a failure
             t["profile_error"] = str(e)
 
-    # The limits: bench/transform_bench (owned with the transform) parses and
-    # COPYs on its own generated rows; use its figures (its --json when it has one).
-    log("transform limits: bench/transform_bench %d" % n)
+    # The limits, on the same raw rows: bench/transform_bench --template copies
+    # the template and times jansson parse-only of those texts and COPY-only
+    # of the rows jetl makes from them (and the synchronous
+    # jetl_transform_batch API over them, for reference).
+    log("transform limits: bench/transform_bench --template %s" % tpl)
     env = dict(os.environ, JETL_DB=admin_dsn())
     jf = os.path.join(tempfile.gettempdir(), "jetl-bench-tb-%s.json" % RUN)
-    src = open(os.path.join(SOURCE, "bench", "transform_bench.c")).read()
-    cmd = [TRANSFORM_BENCH, str(n)] + (["--json", jf] if "--json" in src else [])
+    cmd = [TRANSFORM_BENCH, "--json", jf, "--template", tpl]
     p = subprocess.run(cmd, env=env, capture_output=True, text=True)
     tb = dict(cmd=" ".join(os.path.relpath(c, ROOT) if c.startswith(ROOT) else c for c in cmd), rc=p.returncode,
-              stdout=p.stdout.strip())
+              stdout=p.stdout.strip(), stderr=p.stderr.strip()[-2000:])
     if os.path.exists(jf):
         try:
             tb["json"] = json.load(open(jf))
@@ -321,6 +322,12 @@ def bench_transform(n, res, profile):
         os.unlink(jf)
     tb["parsed"] = parse_transform_bench(p.stdout)
     t["transform_bench"] = tb
+    lim = tb["parsed"].get("parse_only", 0) + tb["parsed"].get("copy_only", 0)
+    if lim and "jetl_1t" in t["runs"]:
+        t["limit_s"] = round(lim, 3)
+        t["ratio_jetl_1t_to_limit"] = round(t["runs"]["jetl_1t"]["seconds"] / lim, 3)
+        log("transform limit %.2f s (parse %.2f + COPY %.2f): jetl 1 thread / limit = %.2f"
+            % (lim, tb["parsed"]["parse_only"], tb["parsed"]["copy_only"], t["ratio_jetl_1t_to_limit"]))
 
 
 def perf_summary():
@@ -334,11 +341,12 @@ def perf_summary():
 
 # ------------------------------------------------------------------ extraction
 def dataset_census(d, project, flavor):
-    """What the data requires at minimum: issues, histories beyond the embedded
-    cap, and dev-status summaries + detail answers of the issues with dev data."""
+    """What the data requires at minimum: issues, the histories that are not
+    embedded in the issue (the embedded log holds the newest `cap`), and
+    dev-status summaries + detail answers of the issues with dev data."""
     n = hist = long_hist = dev = details = 0
     cap = 40 if flavor == "cloud" else 100
-    long_issues = 0
+    long_issues = missing = missing_pages = 0
     with open(os.path.join(d, "issues", project + ".jsonl")) as f:
         for line in f:
             rec = json.loads(line)
@@ -348,6 +356,10 @@ def dataset_census(d, project, flavor):
             if h > cap:
                 long_issues += 1
                 long_hist += h
+                # Server's /issue/{id}/changelog pages (100 at most) oldest first
+                # from any startAt: only the h - cap not embedded need asking
+                missing += h - cap
+                missing_pages += math.ceil((h - cap) / 100)
             if rec.get("dev"):
                 dev += 1
                 # a detail answer is needed per instance type of each data type
@@ -359,35 +371,68 @@ def dataset_census(d, project, flavor):
                     if ((v.get("overall") or {}).get("count") or 0) > 0:
                         details += len(v.get("byInstanceType") or {})
     return dict(issues=n, histories=hist, long_issues=long_issues, long_histories=long_hist,
-                dev_issues=dev, dev_details=details)
+                missing_histories=missing, missing_pages=missing_pages, dev_issues=dev, dev_details=details)
+
+
+def dataset_census_head(d, project, flavor, k):
+    """dataset_census of the first k issues in the peer's order (by id), to
+    check that its sample has the mix of the whole."""
+    tmp = tempfile.mkdtemp(prefix="jetl-bench-head-")
+    try:
+        os.makedirs(os.path.join(tmp, "issues"))
+        with open(os.path.join(d, "issues", project + ".jsonl")) as f:
+            recs = sorted(f, key=lambda line: int(json.loads(line)["id"]))[:k]
+        with open(os.path.join(tmp, "issues", project + ".jsonl"), "w") as f:
+            f.writelines(recs)
+        return dataset_census(tmp, project, flavor)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+BOUND_ASSUMES = (
+    "T >= max((N - B)/R, (N*L + I*p)/C). N = the fewest requests any complete extraction makes "
+    "(setup 3; Cloud: ids census pages of 5000, bulkfetch pages of 100, changelog bulkfetch pages of 10,000 "
+    "histories; Server: search pages of 100 with the newest 100 histories embedded, plus changelog pages of 100 for "
+    "only the histories not embedded; both: a dev-status summary per issue with dev data and a detail per instance "
+    "type of each data type with a count). Not counted: a separate id census on Server (jetl makes one, for "
+    "deletions), any retry, the simulator's own CPU time (rendering, JSON, gzip) beyond L and p. I = items charged "
+    "p each. C = the client's concurrency (the simulator has no such limit, Atlassian's advice is 5-10 in flight; "
+    "jetl runs at C). Requests are assumed to cost exactly L + items*p.")
 
 
 def bound(c, flavor, latency, per_item, rate, burst, conc):
-    """Lower bound of the wall time the simulator's limits allow.
+    """Lower bound of the wall time the simulator's limits allow a client
+    keeping at most `conc` requests in flight (BOUND_ASSUMES says it in words).
 
     N = requests the data needs at the least:
       setup 3 (serverInfo, myself, field)
       Cloud:  census ceil(n/5000) id pages + ceil(n/100) issue bulkfetch pages
-              + ceil(long histories / 10000) changelog bulkfetch pages
-      Server: ceil(n/100) search pages (changelog embedded up to 100)
-              + sum over issues with more than 100 histories of ceil(h/100) changelog pages
+              + ceil(long histories / 10000) changelog bulkfetch pages (bulkfetch
+              has no startAt per issue: a capped issue's histories all come again)
+      Server: ceil(n/100) search pages (changelog embedded: the newest 100)
+              + sum over issues with more than 100 histories of ceil((h - 100)/100)
+              changelog pages (the endpoint pages oldest first from any startAt)
       + per issue with dev data: 1 summary + one detail answer per (instance type, data type)
     I = items the simulator charges per_item for in those answers (issues, census
         ids, histories of changelog pages; embedded histories are free).
     T >= max( (N - B)/R ,  (N*L + I*p)/C )   — the token bucket, and C requests in flight.
+    Also given: t_rate_only, the bound of the simulator's own limits alone
+    (token bucket, and one round trip at the end), i.e. for a client with no
+    concurrency limit.
     """
     n = c["issues"]
     if flavor == "cloud":
         reqs = 3 + math.ceil(n / 5000) + math.ceil(n / 100) + math.ceil(c["long_histories"] / 10000)
         items = 2 * n + c["long_histories"]   # census ids, issues, the long issues' histories
     else:
-        reqs = 3 + math.ceil(n / 100) + c["long_issues"] + math.ceil(c["long_histories"] / 100)
-        items = n + c["long_histories"]
+        reqs = 3 + math.ceil(n / 100) + c["missing_pages"]
+        items = n + c["missing_histories"]
     reqs += c["dev_issues"] + c["dev_details"]
     t_rate = max(reqs - burst, 0) / rate if rate else 0.0
     t_conc = (reqs * latency + items * per_item) / 1000.0 / conc
     return dict(requests_min=reqs, items=items, t_rate=round(t_rate, 2), t_concurrency=round(t_conc, 2),
-                bound_s=round(max(t_rate, t_conc), 2))
+                bound_s=round(max(t_rate, t_conc), 2), t_rate_only=round(t_rate + latency / 1000.0, 2),
+                concurrency=conc, assumes=BOUND_ASSUMES)
 
 
 def sim_figures(sim):
@@ -399,7 +444,8 @@ def sim_figures(sim):
 
 def bench_extract(n, peer_n, res):
     res["extraction"] = e = {"issues": n, "latency_ms": LATENCY_MS, "per_item_ms": PER_ITEM_MS, "rate": RATE,
-                             "burst": BURST, "concurrency": CONCURRENCY, "runs": {}}
+                             "burst": BURST, "concurrency": CONCURRENCY, "bound_assumes": BOUND_ASSUMES, "runs": {}}
+    log("extraction bound: " + BOUND_ASSUMES)
     limits = ["--latency-ms", LATENCY_MS, "--per-item-ms", PER_ITEM_MS, "--rate", RATE, "--burst", BURST]
     for flavor in ("cloud", "server"):
         d = dataset("%s-ex-%d" % (flavor, n), "EX:%d" % n, flavor=flavor)
@@ -416,8 +462,9 @@ def bench_extract(n, peer_n, res):
                                                rss_mb=round(r["rss_kb"] / 1024, 1), cpu_s=round(r["cpu"], 2),
                                                census=c, bound=b, ratio_to_bound=round(r["wall"] / b["bound_s"], 2),
                                                **f)
-            log("  %.1f s, %d requests, %d x 429, bound %.1f s" % (r["wall"], f["requests"], f["http_429"],
-                                                                   b["bound_s"]))
+            log("  %.1f s, %d requests, %d x 429, bound %.1f s (%d requests at least; %.1f s at the token bucket"
+                " alone)" % (r["wall"], f["requests"], f["http_429"], b["bound_s"], b["requests_min"],
+                             b["t_rate_only"]))
             if flavor == "server":
                 sim.control("reset-stats", {})
                 pdb = Database("expeer")
@@ -431,10 +478,15 @@ def bench_extract(n, peer_n, res):
                     pr = json.loads(p.stdout.strip().splitlines()[-1])
                     f = sim_figures(sim)
                     secs = pr["seconds"]
+                    # per issue, scaled to n: sound as long as the sample holds the
+                    # same mix (dev data, long logs) as the whole; both are recorded
                     e["runs"]["peer_python_jira_server"] = dict(
                         issues=pr["issues"], seconds=round(secs, 2), issues_per_s=round(pr["issues"] / secs, 1),
                         extrapolated_seconds=round(secs * n / pr["issues"], 1),
-                        extrapolated=pr["issues"] < n, **f)
+                        extrapolated=pr["issues"] < n, asked=pr.get("asked"),
+                        sample_census=dataset_census_head(d, "EX", flavor, pr["issues"]), **f)
+                    log("  peer %.1f s for %d issues (%s), x%.1f = %.0f s" % (
+                        secs, pr["issues"], pr.get("asked"), n / pr["issues"], secs * n / pr["issues"]))
                 finally:
                     pdb.drop()
         finally:
@@ -524,11 +576,15 @@ def table(res):
             rows.append(("transform %d issues" % t["issues"], name, "%.2f s" % r["seconds"],
                          "%d issues/s, %d items/s" % (r["issues_per_s"], r["items_per_s"]), cmp))
         tb = t.get("transform_bench", {}).get("parsed", {})
-        if tb.get("jetl_1t") and tb.get("parse_only") and tb.get("copy_only"):
+        if tb.get("parse_only") and tb.get("copy_only"):
             lim = tb["parse_only"] + tb["copy_only"]
-            rows.append(("transform limit (transform_bench's rows)", "JSON→rows (parse+map) + bare COPY",
+            rows.append(("transform %d issues" % t["issues"], "limit: jansson parse-only + COPY-only, same rows",
                          "%.2f + %.2f s" % (tb["parse_only"], tb["copy_only"]),
-                         "jetl there %.2f s" % tb["jetl_1t"], "jetl/limit %.2f" % (tb["jetl_1t"] / lim)))
+                         "%d issues/s" % (t["issues"] / lim),
+                         "jetl 1t / limit %.2f" % (j1["seconds"] / lim) if j1 else ""))
+        if tb.get("jetl_1t"):
+            rows.append(("transform %d issues" % t["issues"], "jetl_transform_batch() API, 1 thread, no pipeline",
+                         "%.2f s" % tb["jetl_1t"], "%d issues/s" % (t["issues"] / tb["jetl_1t"]), ""))
     e = res.get("extraction")
     if e:
         for label, name in (("jetl_cloud", "jetl, Cloud"), ("jetl_server", "jetl, Server"),
