@@ -8,6 +8,7 @@
 #include "dev_status.h"
 #include "json.h"
 #include "sprint.h"
+#include "jparse.h"
 #include "jscan.h"
 #include "xf.h"
 
@@ -312,12 +313,12 @@ static int bad_json_at(const jl_transform_in *in, jl_transform_out *out, size_t 
 /* Parse one span of the raw text; NULL (error recorded) when invalid. */
 static json_t *parse_span(const jl_transform_in *in, jl_transform_out *out, const jl_jspan *sp)
 {
-	json_error_t e;
-	json_t *v = json_loadb(sp->p, sp->n, JSON_ALLOW_NUL, &e);
+	char why[160];
+	size_t at = 0;
+	json_t *v = jl_json_parse(sp->p, sp->n, &at, why, sizeof(why));
 
 	if (!v)
-		bad_json_at(in, out, (size_t)(sp->p - in->raw) + (size_t)(e.position > 0 ? e.position - 1 : 0),
-			e.text);
+		bad_json_at(in, out, (size_t)(sp->p - in->raw) + at, why);
 	return v;
 }
 

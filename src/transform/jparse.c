@@ -1,0 +1,468 @@
+/* jparse.c - JSON text to a jansson tree (see jparse.h). Recursive descent
+ * over the text in memory; strings without escapes go to jansson straight
+ * from the text, with one copy (jansson's own). */
+#include <errno.h>
+#include <locale.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/buf.h"
+#include "jparse.h"
+
+/* json_loadb's limit (JSON_PARSER_MAX_DEPTH in jansson 2.14). */
+#define MAX_DEPTH 2048
+
+typedef struct ps {
+	const char *p, *e, *start;
+	jl_buf sb;                /* unescaped text of the current string */
+	const char *errat;
+	char *why;
+	size_t whylen;
+	int failed;
+} ps;
+
+static json_t *fail(ps *s, const char *at, const char *msg)
+{
+	if (!s->failed) {
+		s->failed = 1;
+		s->errat = at;
+		if (s->why && s->whylen)
+			snprintf(s->why, s->whylen, "%s", msg);
+	}
+	return NULL;
+}
+
+static void ws(ps *s)
+{
+	const char *p = s->p;
+
+	while (p < s->e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+		p++;
+	s->p = p;
+}
+
+/* Length of the valid UTF-8 sequence at p (a byte >= 0x80), or 0: no
+ * overlong forms, no UTF-16 surrogates, nothing above U+10FFFF. */
+static int utf8_len(const unsigned char *p, const unsigned char *e)
+{
+	unsigned c = p[0];
+
+	if (c >= 0xC2 && c <= 0xDF)
+		return e - p >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+	if (c >= 0xE0 && c <= 0xEF) {
+		if (e - p < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
+			return 0;
+		if ((c == 0xE0 && p[1] < 0xA0) || (c == 0xED && p[1] > 0x9F))
+			return 0;
+		return 3;
+	}
+	if (c >= 0xF0 && c <= 0xF4) {
+		if (e - p < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
+			return 0;
+		if ((c == 0xF0 && p[1] < 0x90) || (c == 0xF4 && p[1] > 0x8F))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+static int hex4(const unsigned char *p, unsigned *out)
+{
+	unsigned v = 0;
+
+	for (int i = 0; i < 4; i++) {
+		unsigned c = p[i], d;
+
+		if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		else
+			return -1;
+		v = v << 4 | d;
+	}
+	*out = v;
+	return 0;
+}
+
+static void put_utf8(jl_buf *b, unsigned cp)
+{
+	char u[4];
+	size_t n;
+
+	if (cp < 0x80) {
+		u[0] = (char)cp;
+		n = 1;
+	} else if (cp < 0x800) {
+		u[0] = (char)(0xC0 | cp >> 6);
+		u[1] = (char)(0x80 | (cp & 0x3F));
+		n = 2;
+	} else if (cp < 0x10000) {
+		u[0] = (char)(0xE0 | cp >> 12);
+		u[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+		u[2] = (char)(0x80 | (cp & 0x3F));
+		n = 3;
+	} else {
+		u[0] = (char)(0xF0 | cp >> 18);
+		u[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+		u[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+		u[3] = (char)(0x80 | (cp & 0x3F));
+		n = 4;
+	}
+	jl_buf_put(b, u, n);
+}
+
+/* The string whose opening quote is just before s->p: its bytes in *out
+ * (pointing into the text when it holds no escape, else into s->sb) and
+ * *len. Returns 0, or -1 with the error recorded. */
+static int string(ps *s, const char **out, size_t *len)
+{
+	const unsigned char *p = (const unsigned char *)s->p, *e = (const unsigned char *)s->e, *run = p;
+	int escaped = 0;
+
+	for (;;) {
+		/* The plain run: printable ASCII but the quote and the backslash. */
+		while (p < e && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+			p++;
+		if (p >= e)
+			return fail(s, (const char *)p, "premature end of input in a string"), -1;
+		if (*p == '"')
+			break;
+		if (*p >= 0x80) {
+			int n = utf8_len(p, e);
+
+			if (!n)
+				return fail(s, (const char *)p, "invalid UTF-8 in a string"), -1;
+			p += n;
+			continue;
+		}
+		if (*p < 0x20)
+			return fail(s, (const char *)p, "control character in a string"), -1;
+		/* A backslash. */
+		if (!escaped) {
+			escaped = 1;
+			jl_buf_clear(&s->sb);
+		}
+		jl_buf_put(&s->sb, (const char *)run, (size_t)(p - run));
+		if (e - p < 2)
+			return fail(s, (const char *)p, "premature end of input in a string"), -1;
+		switch (p[1]) {
+		case '"':
+		case '\\':
+		case '/':
+			jl_buf_putc(&s->sb, (char)p[1]);
+			p += 2;
+			break;
+		case 'b':
+			jl_buf_putc(&s->sb, '\b');
+			p += 2;
+			break;
+		case 'f':
+			jl_buf_putc(&s->sb, '\f');
+			p += 2;
+			break;
+		case 'n':
+			jl_buf_putc(&s->sb, '\n');
+			p += 2;
+			break;
+		case 'r':
+			jl_buf_putc(&s->sb, '\r');
+			p += 2;
+			break;
+		case 't':
+			jl_buf_putc(&s->sb, '\t');
+			p += 2;
+			break;
+		case 'u': {
+			unsigned cp, lo;
+
+			if (e - p < 6 || hex4(p + 2, &cp) < 0)
+				return fail(s, (const char *)p, "invalid \\u escape"), -1;
+			p += 6;
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				if (e - p < 6 || p[0] != '\\' || p[1] != 'u' || hex4(p + 2, &lo) < 0 || lo < 0xDC00 ||
+				    lo > 0xDFFF)
+					return fail(s, (const char *)p, "invalid Unicode surrogate pair"), -1;
+				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+				p += 6;
+			} else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+				return fail(s, (const char *)p - 6, "invalid Unicode surrogate pair"), -1;
+			}
+			put_utf8(&s->sb, cp);
+			break;
+		}
+		default:
+			return fail(s, (const char *)p, "invalid escape in a string"), -1;
+		}
+		run = p;
+	}
+	if (escaped) {
+		jl_buf_put(&s->sb, (const char *)run, (size_t)(p - run));
+		if (s->sb.oom)
+			return fail(s, (const char *)p, "out of memory"), -1;
+		*out = s->sb.len ? s->sb.data : "";
+		*len = s->sb.len;
+	} else {
+		*out = s->p;
+		*len = (size_t)((const char *)p - s->p);
+	}
+	s->p = (const char *)p + 1;
+	return 0;
+}
+
+static int digit(const char *p, const char *e)
+{
+	return p < e && *p >= '0' && *p <= '9';
+}
+
+static json_t *number(ps *s)
+{
+	const char *b = s->p, *p = b, *e = s->e;
+	char small[64], *txt = small;
+	int real = 0;
+	size_t n;
+	json_t *v;
+
+	if (p < e && *p == '-')
+		p++;
+	if (!digit(p, e))
+		return fail(s, p, "invalid number");
+	if (*p == '0') {
+		if (digit(++p, e))
+			return fail(s, p, "invalid number (leading zero)");
+	} else {
+		while (digit(p, e))
+			p++;
+	}
+	if (p < e && *p == '.') {
+		real = 1;
+		if (!digit(++p, e))
+			return fail(s, p, "invalid number");
+		while (digit(p, e))
+			p++;
+	}
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		real = 1;
+		p++;
+		if (p < e && (*p == '+' || *p == '-'))
+			p++;
+		if (!digit(p, e))
+			return fail(s, p, "invalid number");
+		while (digit(p, e))
+			p++;
+	}
+	n = (size_t)(p - b);
+	if (n >= sizeof(small) && !(txt = malloc(n + 1)))
+		return fail(s, b, "out of memory");
+	memcpy(txt, b, n);
+	txt[n] = '\0';
+	errno = 0;
+	if (!real) {
+		long long i = strtoll(txt, NULL, 10);
+
+		v = errno == ERANGE ? fail(s, b, i < 0 ? "too big negative integer" : "too big integer") :
+				      json_integer((json_int_t)i);
+	} else {
+		const char *point = localeconv()->decimal_point;
+		double d;
+
+		/* strtod reads the locale's decimal point; JSON's is '.'. */
+		if (point && point[0] != '.' && point[0] && !point[1]) {
+			char *dot = strchr(txt, '.');
+
+			if (dot)
+				*dot = point[0];
+		}
+		d = strtod(txt, NULL);
+		v = errno == ERANGE && isinf(d) ? fail(s, b, "real number overflow") : json_real(d);
+	}
+	if (txt != small)
+		free(txt);
+	if (!v)
+		return fail(s, b, "out of memory");
+	s->p = p;
+	return v;
+}
+
+static json_t *value(ps *s, int depth);
+
+static json_t *array(ps *s, int depth)
+{
+	json_t *a = json_array();
+
+	if (!a)
+		return fail(s, s->p, "out of memory");
+	s->p++;
+	ws(s);
+	if (s->p < s->e && *s->p == ']') {
+		s->p++;
+		return a;
+	}
+	for (;;) {
+		json_t *v = value(s, depth + 1);
+
+		if (!v || json_array_append_new(a, v) < 0)
+			break;
+		ws(s);
+		if (s->p < s->e && *s->p == ',') {
+			s->p++;
+			ws(s);
+			continue;
+		}
+		if (s->p < s->e && *s->p == ']') {
+			s->p++;
+			return a;
+		}
+		fail(s, s->p, "',' or ']' expected");
+		break;
+	}
+	fail(s, s->p, "out of memory");
+	json_decref(a);
+	return NULL;
+}
+
+static json_t *object(ps *s, int depth)
+{
+	json_t *o = json_object();
+
+	if (!o)
+		return fail(s, s->p, "out of memory");
+	s->p++;
+	ws(s);
+	if (s->p < s->e && *s->p == '}') {
+		s->p++;
+		return o;
+	}
+	for (;;) {
+		const char *key, *at = s->p;
+		char *owned = NULL;
+		size_t klen;
+		json_t *v;
+		int rc;
+
+		if (s->p >= s->e || *s->p != '"') {
+			fail(s, s->p, "string or '}' expected");
+			break;
+		}
+		s->p++;
+		if (string(s, &key, &klen) < 0)
+			break;
+		if (memchr(key, '\0', klen)) {
+			fail(s, at, "NUL byte in object key not supported");
+			break;
+		}
+		/* An unescaped key points into the text and stays valid; an
+		 * escaped one is in the scratch buffer the value will reuse. */
+		if (key == s->sb.data && klen) {
+			if (!(owned = malloc(klen))) {
+				fail(s, at, "out of memory");
+				break;
+			}
+			memcpy(owned, key, klen);
+			key = owned;
+		}
+		ws(s);
+		if (s->p >= s->e || *s->p != ':') {
+			free(owned);
+			fail(s, s->p, "':' expected");
+			break;
+		}
+		s->p++;
+		ws(s);
+		v = value(s, depth + 1);
+		rc = v ? json_object_setn_new_nocheck(o, key, klen, v) : -1;
+		free(owned);
+		if (rc < 0) {
+			fail(s, at, "out of memory");
+			break;
+		}
+		ws(s);
+		if (s->p < s->e && *s->p == ',') {
+			s->p++;
+			ws(s);
+			continue;
+		}
+		if (s->p < s->e && *s->p == '}') {
+			s->p++;
+			return o;
+		}
+		fail(s, s->p, "',' or '}' expected");
+		break;
+	}
+	json_decref(o);
+	return NULL;
+}
+
+static json_t *literal(ps *s, const char *word, size_t n, json_t *v)
+{
+	if ((size_t)(s->e - s->p) < n || memcmp(s->p, word, n) != 0)
+		return fail(s, s->p, "invalid token");
+	s->p += n;
+	return v;
+}
+
+static json_t *value(ps *s, int depth)
+{
+	if (depth > MAX_DEPTH)
+		return fail(s, s->p, "maximum parsing depth reached");
+	if (s->p >= s->e)
+		return fail(s, s->p, "premature end of input");
+	switch (*s->p) {
+	case '{':
+		return object(s, depth);
+	case '[':
+		return array(s, depth);
+	case '"': {
+		const char *str;
+		size_t len;
+		json_t *v;
+
+		s->p++;
+		if (string(s, &str, &len) < 0)
+			return NULL;
+		if (!(v = json_stringn_nocheck(str, len)))
+			return fail(s, s->p, "out of memory");
+		return v;
+	}
+	case 't':
+		return literal(s, "true", 4, json_true());
+	case 'f':
+		return literal(s, "false", 5, json_false());
+	case 'n':
+		return literal(s, "null", 4, json_null());
+	default:
+		if (*s->p == '-' || (*s->p >= '0' && *s->p <= '9'))
+			return number(s);
+		return fail(s, s->p, "invalid token");
+	}
+}
+
+json_t *jl_json_parse(const char *text, size_t n, size_t *errpos, char *why, size_t whylen)
+{
+	ps s;
+	json_t *v;
+
+	memset(&s, 0, sizeof(s));
+	s.p = s.start = text ? text : "";
+	s.e = s.p + (text ? n : 0);
+	s.why = why;
+	s.whylen = whylen;
+	ws(&s);
+	v = value(&s, 1);
+	if (v) {
+		ws(&s);
+		if (s.p != s.e) {
+			fail(&s, s.p, "end of input expected");
+			json_decref(v);
+			v = NULL;
+		}
+	}
+	if (!v && errpos)
+		*errpos = (size_t)(s.errat - s.start);
+	jl_buf_free(&s.sb);
+	return v;
+}

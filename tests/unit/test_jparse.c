@@ -1,0 +1,198 @@
+/* test_jparse.c - jl_json_parse accepts what json_loadb(JSON_ALLOW_NUL |
+ * JSON_DECODE_ANY) accepts and builds an equal tree, keys in the same
+ * order: over every recorded JSON file and CSV value, crafted edge cases,
+ * and thousands of corrupted copies of a recorded issue. No servers. */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "transform/jparse.h"
+#include "fixtures_csv.h"
+
+/* Same value, and objects' keys in the same order (the transform writes
+ * overflow JSON in Jira's order). */
+static int same(const json_t *a, const json_t *b)
+{
+	if (!json_equal(a, b) || json_typeof(a) != json_typeof(b))
+		return 0;
+	if (json_is_object(a)) {
+		void *ia = json_object_iter((json_t *)a), *ib = json_object_iter((json_t *)b);
+
+		for (; ia && ib; ia = json_object_iter_next((json_t *)a, ia), ib = json_object_iter_next((json_t *)b, ib))
+			if (strcmp(json_object_iter_key(ia), json_object_iter_key(ib)) != 0 ||
+			    !same(json_object_iter_value(ia), json_object_iter_value(ib)))
+				return 0;
+		return !ia && !ib;
+	}
+	if (json_is_array(a))
+		for (size_t i = 0; i < json_array_size(a); i++)
+			if (!same(json_array_get(a, i), json_array_get(b, i)))
+				return 0;
+	return 1;
+}
+
+/* Both accept with the same tree, or both refuse. */
+static void agree(const char *text, size_t n, const char *what)
+{
+	json_error_t e;
+	json_t *ref = json_loadb(text, n, JSON_ALLOW_NUL | JSON_DECODE_ANY, &e);
+	char why[160];
+	size_t at = 0;
+	json_t *got = jl_json_parse(text, n, &at, why, sizeof(why));
+
+	if (ref) {
+		cr_assert_not_null(got, "%s: refused (%s at %zu) what jansson accepts", what, why, at);
+		cr_assert(same(ref, got), "%s: a different tree", what);
+	} else {
+		cr_assert_null(got, "%s: accepted what jansson refuses (%s)", what, e.text);
+		cr_assert_leq(at, n, "%s", what);
+		cr_assert_gt(strlen(why), 0);
+	}
+	json_decref(ref);
+	json_decref(got);
+}
+
+static void agree_s(const char *text)
+{
+	agree(text, strlen(text), text);
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	long len;
+
+	cr_assert_not_null(f, "%s", path);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	buf = malloc((size_t)len + 1);
+	cr_assert_eq(fread(buf, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	buf[len] = '\0';
+	*n = (size_t)len;
+	return buf;
+}
+
+Test(jparse, recorded_json_files)
+{
+	const char *dir = getenv("JETL_FIXTURES");
+	struct dirent *d;
+	DIR *dp;
+	int files = 0;
+
+	cr_assert_not_null(dir);
+	cr_assert_not_null(dp = opendir(dir));
+	while ((d = readdir(dp)) != NULL) {
+		char path[1024];
+		size_t n;
+		char *text;
+
+		if (!strstr(d->d_name, ".json"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, d->d_name);
+		text = slurp(path, &n);
+		agree(text, n, d->d_name);
+		free(text);
+		files++;
+	}
+	closedir(dp);
+	cr_assert_geq(files, 15, "%d recorded JSON files", files);
+}
+
+Test(jparse, recorded_csv_values)
+{
+	static const char *const csvs[] = { "devlake_raw_jira_api_issues.csv", "devlake_raw_jira_api_issue_changelogs.csv",
+		"devlake_raw_jira_api_development_panels.csv", "devlake_raw_jira_api_issue_fields.csv" };
+	int values = 0;
+
+	for (size_t c = 0; c < sizeof(csvs) / sizeof(csvs[0]); c++) {
+		csv_row *rows;
+		long n = csv_read(csvs[c], &rows);
+
+		for (long r = 0; r < n; r++)
+			for (size_t f = 0; f < rows[r].n; f++)
+				if (rows[r].f[f][0] == '{' || rows[r].f[f][0] == '[') {
+					agree_s(rows[r].f[f]);
+					values++;
+				}
+		csv_free(rows, n);
+	}
+	cr_assert_geq(values, 40, "%d JSON values in the CSVs", values);
+}
+
+Test(jparse, edge_cases)
+{
+	static const char *const cases[] = {
+		/* accepted */
+		"{}", "[]", " [ 1 , -0 , 0.5 , -1.25e-3 , 1E+2 , 9223372036854775807 , -9223372036854775808 ] ",
+		"\"a\\\"b\\\\c\\/d\\b\\f\\n\\r\\t\"", "\"\\u00e9\\u4e2d\\ud83d\\ude00\"", "\"nul \\u0000 inside\"",
+		"\"caf\xc3\xa9 \xe4\xb8\xad \xf0\x9f\x98\x80\"", "{\"a\":1,\"b\":2,\"a\":3}", "{\"\\u0061b\":true}",
+		"true", "false", "null", "1e400x", "{\"k\":{\"k\":[{\"k\":null}]}}", "1.7976931348623157e308",
+		"4.9e-324", "1e-400", "\"\"", "{\"\":\"\"}",
+		/* refused */
+		"", " ", "[1,]", "{\"a\":1,}", "[01]", "[1.]", "[.5]", "[-]", "[+1]", "[1e]", "[1e+]", "tru", "nul",
+		"truex", "[true false]", "{\"a\" 1}", "{a:1}", "\"open", "\"bad \\x escape\"", "\"\\u12\"",
+		"\"\\ud83d alone\"", "\"\\ude00 alone\"", "\"ctl \x01\"", "\"tab \t raw\"", "{\"k\\u0000ey\":1}",
+		"[9223372036854775808]", "[-9223372036854775809]", "[1e400]", "[-1e400]", "\"\xc0\xaf\"",
+		"\"\xed\xa0\x80\"", "\"\xf4\x90\x80\x80\"", "\"\xe2\x82\"", "\"\x80\"", "\"\xff\"", "[1] [2]",
+		"{\"a\":1}}", "[[[", "]", "\xef\xbb\xbf{}",
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		agree_s(cases[i]);
+	/* NUL bytes in the text itself. */
+	agree("[1,\0 2]", 7, "raw NUL between values");
+	agree("\"a\0b\"", 5, "raw NUL in a string");
+}
+
+Test(jparse, nesting_limit)
+{
+	for (int depth = 2046; depth <= 2050; depth++) {
+		char *t = malloc((size_t)depth * 2 + 1);
+
+		memset(t, '[', (size_t)depth);
+		memset(t + depth, ']', (size_t)depth);
+		agree(t, (size_t)depth * 2, "deep arrays");
+		free(t);
+	}
+}
+
+/* Corrupted copies of a recorded issue: every kind of damage a truncated
+ * or garbled page brings must be judged as jansson judges it. */
+Test(jparse, corrupted_issues)
+{
+	csv_row *rows;
+	long n = csv_read("devlake_raw_jira_api_issues.csv", &rows);
+	unsigned seed = 7;
+	static const char pokes[] = "\"\\{}[],:0-.eE+utfn \x01\x80\xc3\xff";
+
+	cr_assert_gt(n, 0);
+	for (int k = 0; k < 3000; k++) {
+		const char *src = rows[k % n].f[2];
+		size_t len = strlen(src);
+		char *t = malloc(len + 1);
+		size_t at = (size_t)rand_r(&seed) % len;
+
+		memcpy(t, src, len + 1);
+		switch (k % 3) {
+		case 0:   /* one byte changed */
+			t[at] = pokes[(size_t)rand_r(&seed) % (sizeof(pokes) - 1)];
+			agree(t, len, "a byte changed");
+			break;
+		case 1:   /* cut short */
+			agree(t, at, "truncated");
+			break;
+		default:  /* a byte removed */
+			memmove(t + at, t + at + 1, len - at);
+			agree(t, len - 1, "a byte removed");
+			break;
+		}
+		free(t);
+	}
+	csv_free(rows, n);
+}
