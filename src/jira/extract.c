@@ -1,14 +1,14 @@
 /*
  * extract.c - the streaming driver of jl_jira_extract().
  *
- * Cloud: ids first (census: exact totals and the list of what exists), then
- * bodies in batches through /issue/bulkfetch; Server/DC: /search pages by
- * startAt. Either way a batch, once its bodies are in, completes its capped
+ * Cloud: the ids-only listing (the census: what exists), page by page, and
+ * the bodies of its ids in batches through /issue/bulkfetch as the pages
+ * come; Server/DC: /search pages by startAt. Either way a batch, once its bodies are in, completes its capped
  * changelogs and fetches its dev status; batches are emitted in order.
  * Up to `window` batches are alive at once, so requests of batch N+1 are in
  * flight while batch N finishes, and memory stays bounded by the window
- * (plus about 24 bytes per issue id: the id list and the seen-set, the one
- * per-project cost, 2.4 MB per 100,000 issues).
+ * (plus about two pages of listed ids, and a seen-set of about a bit per
+ * issue id: ids of a Jira site are dense).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,55 +18,60 @@
 
 /* --- id set ------------------------------------------------------------------ */
 
-static size_t id_hash(int64_t id, size_t cap)
+static size_t id_hash(int64_t key, size_t cap)
 {
-	uint64_t x = (uint64_t)id * 0x9E3779B97F4A7C15ULL;
+	uint64_t x = (uint64_t)key * 0x9E3779B97F4A7C15ULL;
 
 	return (size_t)(x >> 17) & (cap - 1);
 }
 
+static jl_idword *idset_find(const jl_idset *s, int64_t key)
+{
+	for (size_t i = id_hash(key, s->cap);; i = (i + 1) & (s->cap - 1))
+		if (s->slot[i].key == key || s->slot[i].key == 0)
+			return &s->slot[i];
+}
+
 int jl_idset_has(const jl_idset *s, int64_t id)
 {
-	if (!s->cap)
+	jl_idword *w;
+
+	if (!s->cap || id <= 0)
 		return 0;
-	for (size_t i = id_hash(id, s->cap);; i = (i + 1) & (s->cap - 1)) {
-		if (s->slot[i] == 0)
-			return 0;
-		if (s->slot[i] == id)
-			return 1;
-	}
+	w = idset_find(s, id / 64 + 1);
+	return w->key != 0 && (w->bits >> (id % 64) & 1);
 }
 
 int jl_idset_add(jl_idset *s, int64_t id)
 {
+	int64_t key = id / 64 + 1;
+	uint64_t bit = (uint64_t)1 << (id % 64);
+	jl_idword *w;
+
 	if (id <= 0)
 		return -1;
-	if ((s->n + 1) * 2 > s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 256;
-		int64_t *slot = calloc(cap, sizeof(*slot));
+	if ((s->used + 1) * 2 > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		jl_idset t = { calloc(cap, sizeof(jl_idword)), cap, s->used, s->n };
 
-		if (!slot)
+		if (!t.slot)
 			return -1;
 		for (size_t k = 0; k < s->cap; k++)
-			if (s->slot[k])
-				for (size_t i = id_hash(s->slot[k], cap);; i = (i + 1) & (cap - 1))
-					if (!slot[i]) {
-						slot[i] = s->slot[k];
-						break;
-					}
+			if (s->slot[k].key)
+				*idset_find(&t, s->slot[k].key) = s->slot[k];
 		free(s->slot);
-		s->slot = slot;
-		s->cap = cap;
+		*s = t;
 	}
-	for (size_t i = id_hash(id, s->cap);; i = (i + 1) & (s->cap - 1)) {
-		if (s->slot[i] == id)
-			return 0;
-		if (!s->slot[i]) {
-			s->slot[i] = id;
-			s->n++;
-			return 1;
-		}
+	w = idset_find(s, key);
+	if (w->key && (w->bits & bit))
+		return 0;
+	if (!w->key) {
+		w->key = key;
+		s->used++;
 	}
+	w->bits |= bit;
+	s->n++;
+	return 1;
 }
 
 void jl_idset_free(jl_idset *s)
@@ -184,13 +189,26 @@ void jl_batch_after_bodies(jl_batch *b)
 		jl_changelog_bulk_submit(run, b, NULL);
 }
 
+/* Whether batches remain to be started (maybe not yet startable). */
 static int more_work(jl_run *run, int kind)
 {
+	if (kind == JL_BATCH_IDS && run->streaming)
+		return run->next_id < run->ready || !run->census_done;
 	if (kind == JL_BATCH_IDS)
 		return run->next_id < run->nids;
 	if (!run->srv_first_done)
 		return run->nbatches == 0 && !run->paging_done;
 	return run->srv_next < run->srv_total;
+}
+
+/* Whether a batch may start now: a streamed listing starts full batches
+ * only, but for the last one. */
+static int can_start(jl_run *run, int kind)
+{
+	if (kind == JL_BATCH_IDS && run->streaming)
+		return run->ready - run->next_id >= (size_t)run->batch_size ||
+			(run->census_done && run->next_id < run->ready);
+	return more_work(run, kind);
 }
 
 static int start_batch(jl_run *run, int kind)
@@ -200,7 +218,7 @@ static int start_batch(jl_run *run, int kind)
 	if (!b)
 		return JETL_ENOMEM;
 	if (kind == JL_BATCH_IDS) {
-		size_t n = run->nids - run->next_id;
+		size_t n = (run->streaming ? run->ready : run->nids) - run->next_id;
 
 		if (n > (size_t)run->batch_size)
 			n = (size_t)run->batch_size;
@@ -244,6 +262,25 @@ static int report_all(jl_run *run)
 {
 	int all = run->bodies_all_in;
 
+	if (run->streaming) {
+		/* Cloud: the listing runs along. Until its last page the total is the
+		 * estimate (less what is stored unchanged), never below what is listed;
+		 * then it is exact, and the census says so once. */
+		if (run->census_done) {
+			run->total = run->listed;
+			if (run->last_p[JETL_PHASE_CENSUS][0] != run->listed ||
+			    run->last_p[JETL_PHASE_CENSUS][1] != run->listed) {
+				if (report(run, JETL_PHASE_CENSUS, run->listed, run->listed))
+					return JETL_ECANCELLED;
+				run->last_p[JETL_PHASE_ISSUES][0] = -1; /* the bar follows the issues again */
+			}
+		} else {
+			run->total = run->approx >= 0 ? run->approx - run->skipped : 0;
+			if (run->total < run->listed)
+				run->total = run->listed;
+		}
+	}
+
 	/* Server: the first page's total is the census */
 	if (!run->cloud && run->srv_first_done && report(run, JETL_PHASE_CENSUS, run->total, run->total))
 		return JETL_ECANCELLED;
@@ -280,7 +317,9 @@ static int run_batches(jl_run *run, int kind)
 
 	run->bodies_all_in = 0;
 	for (;;) {
-		while (!run->rc && run->nbatches < run->window && more_work(run, kind))
+		if (run->streaming && !run->rc)
+			jl_census_step(run);
+		while (!run->rc && run->nbatches < run->window && can_start(run, kind))
 			if ((rc = start_batch(run, kind)))
 				jl_run_fail(run, rc, "jira: out of memory");
 		while (!run->rc && run->head && run->head->bodies_done && run->head->outstanding == 0) {
@@ -314,8 +353,8 @@ static int run_batches(jl_run *run, int kind)
 
 static void run_cleanup(jl_run *run)
 {
-	if (run->rc)
-		jl_http_abort(run->j); /* requests still in flight point at batches freed next */
+	if (run->rc || run->census_inflight || run->approx_inflight)
+		jl_http_abort(run->j); /* requests still in flight point at batches freed next, or at run */
 	while (run->head) {
 		jl_batch *b = run->head;
 
@@ -325,16 +364,16 @@ static void run_cleanup(jl_run *run)
 	run->tail = NULL;
 	free(run->ids);
 	jl_idset_free(&run->seen);
+	jl_census_free(run);
 }
 
 static int extract_cloud(jl_run *run)
 {
 	const jl_jira_extract_req *req = run->req;
 	int filtered = (req->updated_since && *req->updated_since) || (req->jql_extra && *req->jql_extra);
-	char *sel = jl_jql_for(req, 1, 1);
 	int rc = 0;
 
-	if (!sel)
+	if (!(run->sel = jl_jql_for(req, 1, 1)))
 		return JETL_ENOMEM;
 	if (req->census_all && filtered) {
 		char *all = jl_jql_for(req, 0, 1);
@@ -342,14 +381,13 @@ static int extract_cloud(jl_run *run)
 		rc = all ? jl_search_ids(run, all, 1, 0) : JETL_ENOMEM;
 		free(all);
 	}
-	/* ids only: big pages, exact totals, and the census when nothing is filtered */
+	/* ids only, big pages; the census too when nothing is filtered. Bodies
+	 * are fetched as the pages come, so nothing here grows with the project. */
 	if (!rc)
-		rc = jl_search_ids(run, sel, req->census_all && !filtered, 1);
-	free(sel);
+		rc = jl_census_start(run, req->census_all && !filtered);
 	if (rc)
 		return run->rc = rc;
-	run->total = (int64_t)run->nids;
-	if (report(run, JETL_PHASE_CENSUS, run->total, run->total))
+	if (report(run, JETL_PHASE_CENSUS, run->listed, run->census_done ? run->listed : 0))
 		return run->rc = jl_jira_fail(run->j, JETL_ECANCELLED, "jira: cancelled");
 	return run_batches(run, JL_BATCH_IDS);
 }

@@ -8,10 +8,18 @@
 
 #include "internal.h"
 
-/* A set of issue ids (open addressing; ids are positive). */
+/* A set of positive ids: 64-id words keyed by id / 64 (open addressing), so
+ * the dense ids of a Jira site cost about a bit each (a project's share of a
+ * site's ids: a few bits), and a scattered set at most 32 bytes an id. */
+typedef struct jl_idword {
+	int64_t key;            /* id / 64 + 1; 0: free */
+	uint64_t bits;
+} jl_idword;
+
 typedef struct jl_idset {
-	int64_t *slot;
-	size_t cap, n;
+	jl_idword *slot;
+	size_t cap, used;       /* slots, slots in use */
+	size_t n;               /* ids */
 } jl_idset;
 
 int jl_idset_add(jl_idset *s, int64_t id);     /* 1 added, 0 already there, -1 OOM */
@@ -58,6 +66,26 @@ struct jl_run {
 	size_t nids, capids, next_id;
 	jl_idset seen;          /* every id collected or emitted */
 
+	/* Cloud: the selection's listing streams while batches run (search.c).
+	 * ids[next_id, ready) may be fetched; the ids of the newest page wait for
+	 * the page after it (or the end), so that nothing is emitted from a page
+	 * whose successor shows the listing broken. ids[] holds about two pages. */
+	int streaming;
+	int census_done;        /* the last page is taken */
+	int census_inflight;    /* a page request is in the engine */
+	int census_cb;          /* pages go to cb->census */
+	int dedupe;             /* pages carry `updated` for cb->known */
+	char *sel;              /* the listing's JQL */
+	char *tok;              /* token of the next page */
+	json_t *tokens;         /* tokens seen, to refuse a loop */
+	json_t *census_doc;     /* a page answered, not yet taken */
+	size_t ready;
+	int64_t listed;         /* ids listed (new ones, kept for fetching) */
+	int64_t skipped;        /* ids cb->known said are stored unchanged */
+	int64_t pages;
+	int64_t approx;         /* /search/approximate-count; -1 unknown */
+	int approx_inflight;
+
 	/* Server paging */
 	int64_t srv_total;      /* from the first page; -1 before */
 	int64_t srv_next;       /* next startAt to ask */
@@ -94,6 +122,14 @@ void jl_batch_after_bodies(jl_batch *b);
 /* Page an ids-only search over jql; each page's ids go to cb->census (when
  * census) and into run->ids (when collect). Synchronous. */
 int jl_search_ids(jl_run *run, const char *jql, int census, int collect);
+/* Cloud: start the streamed listing of run->sel (ask its approximate count,
+ * read the first page). Synchronous up to the first page. */
+int jl_census_start(jl_run *run, int census);
+/* Cloud: take a page that arrived and ask the next one when ids run low.
+ * Returns 0 or a failure (also recorded on run). */
+int jl_census_step(jl_run *run);
+/* Release what the streamed listing holds. */
+void jl_census_free(jl_run *run);
 /* Server: submit the search page of batch b (startAt b->start_at + got, n issues). */
 void jl_search_page_submit(jl_run *run, jl_batch *b, int64_t start_at, int64_t n);
 

@@ -86,126 +86,123 @@ static int ids_push(jl_run *run, int64_t id)
 	return 0;
 }
 
-static int report(jl_run *run, int phase, int64_t done, int64_t total)
+/* The request of one ids-only page of jql: *path and *text (malloc'd). */
+static int page_request(jl_run *run, const char *jql, int dedupe, const char *tok, int64_t start,
+			char **path, char **text)
 {
-	if (run->cb->progress && run->cb->progress(run->cb->ud, phase, done, total))
-		return JETL_ECANCELLED;
+	jl_jira *j = run->j;
+	json_t *body = json_object();
+
+	if (!body)
+		return JETL_ENOMEM;
+	json_object_set_new(body, "jql", json_string(jql));
+	json_object_set_new(body, "fields", dedupe ? json_pack("[s,s]", "id", "updated") : json_pack("[s]", "id"));
+	if (run->cloud) {
+		json_object_set_new(body, "maxResults", json_integer(j->id_page));
+		if (tok)
+			json_object_set_new(body, "nextPageToken", json_string(tok));
+		*path = jl_strdupf("%s/search/jql", j->api);
+	} else {
+		json_object_set_new(body, "maxResults", json_integer(j->id_page < 1000 ? j->id_page : 1000));
+		json_object_set_new(body, "startAt", json_integer(start));
+		*path = jl_strdupf("%s/search", j->api);
+	}
+	*text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	if (!*path || !*text) {
+		free(*path);
+		free(*text);
+		return JETL_ENOMEM;
+	}
 	return 0;
 }
 
-/* --- Server id pages read ahead ---------------------------------------------
- * Server pages by startAt, so once the first page has told the total and the
- * page size, the next pages can be asked before the current one is read: up
- * to 2 x concurrency in flight, taken in order. (Serially, 100 census pages of
- * 100 ids cost 100 round trips before the first body was asked for.) */
-
-#define AHEAD_MAX 64
-
-typedef struct ahead_slot {
-	int state;              /* 0 free, 1 in flight, 2 answered */
-	int64_t start;
-	int rc;
-	json_t *doc;
-	char err[400];
-} ahead_slot;
-
-typedef struct ids_ahead {
-	ahead_slot slot[AHEAD_MAX];
-	int depth;
-	int64_t ps;             /* page size the server grants; 0 = not known yet */
-	int64_t next;           /* next startAt to ask */
-} ids_ahead;
-
-static void on_ahead(jl_jira *j, jl_req *r)
+/* Take one answered page: its ids go to cb->known (dedupe), cb->census
+ * (census) and, new and not known unchanged, into run->ids (collect).
+ * *np gets the number of issues on the page. */
+static int take_ids(jl_run *run, json_t *doc, int census, int collect, int dedupe, size_t *np)
 {
-	ahead_slot *s = r->ud;
+	jl_jira *j = run->j;
+	json_t *issues = json_object_get(doc, "issues"), *v;
+	const char **page = NULL, **upd = NULL;
+	unsigned char *skip = NULL;
+	size_t i, n;
+	int rc = 0;
 
-	(void)j;
-	s->state = 2;
-	s->rc = r->rc;
-	if (r->rc)
-		snprintf(s->err, sizeof(s->err), "%s", r->err);
-	s->doc = r->json;
-	r->json = NULL;
-	jl_req_free(r);
-}
-
-static void ahead_fill(jl_run *run, const char *jql, ids_ahead *ah, int64_t total)
-{
-	for (int k = 0; k < ah->depth && ah->next < total; k++) {
-		ahead_slot *s = &ah->slot[k];
-		json_t *body;
-		char *text;
-		jl_req *r;
-
-		if (s->state)
-			continue;
-		body = json_pack("{s:s,s:[s],s:I,s:I}", "jql", jql, "fields", "id", "startAt", (json_int_t)ah->next,
-				 "maxResults", (json_int_t)ah->ps);
-		text = body ? json_dumps(body, JSON_COMPACT) : NULL;
-		json_decref(body);
-		r = text ? jl_req_new("POST", jl_strdupf("%s/search", run->j->api), text) : NULL;
-		if (!r)
-			return; /* out of memory: the page is asked when it is taken */
-		memset(s, 0, sizeof(*s));
-		s->state = 1;
-		s->start = ah->next;
-		r->done = on_ahead;
-		r->ud = s;
-		r->prio = -1;
-		jl_http_submit(run->j, r);
-		ah->next += ah->ps;
+	*np = 0;
+	if (!json_is_array(issues))
+		return jl_jira_fail(j, JETL_EPROTOCOL, "jira: POST %s/search%s answered without issues",
+				    j->api, run->cloud ? "/jql" : "");
+	n = json_array_size(issues);
+	*np = n;
+	if (!n)
+		return 0;
+	page = malloc(n * sizeof(*page));
+	upd = malloc(n * sizeof(*upd));
+	skip = calloc(n, 1);
+	if (!page || !upd || !skip) {
+		rc = JETL_ENOMEM;
+		goto out;
 	}
-}
-
-/* Wait for every page in flight and forget what was read ahead. */
-static void ahead_drain(jl_run *run, ids_ahead *ah)
-{
-	for (;;) {
-		int busy = 0;
-
-		for (int k = 0; k < ah->depth; k++)
-			busy |= ah->slot[k].state == 1;
-		if (!busy)
-			break;
-		jl_http_step(run->j);
+	if (dedupe) {
+		json_array_foreach(issues, i, v) {
+			page[i] = json_string_value(json_object_get(v, "id"));
+			upd[i] = json_string_value(json_object_get(json_object_get(v, "fields"), "updated"));
+			if (!page[i] || !upd[i])
+				page[i] = upd[i] = "";
+		}
+		if (run->cb->known(run->cb->ud, page, upd, n, skip)) {
+			rc = jl_jira_fail(j, JETL_ECANCELLED, "jira: cancelled");
+			goto out;
+		}
 	}
-	for (int k = 0; k < ah->depth; k++) {
-		json_decref(ah->slot[k].doc);
-		memset(&ah->slot[k], 0, sizeof(ah->slot[k]));
-	}
-}
+	json_array_foreach(issues, i, v) {
+		const char *ids = json_string_value(json_object_get(v, "id"));
+		int64_t id;
 
-/* The page at startAt `start`, from those read ahead (asked now if it is not
- * among them: a short page moved the offsets). 0 or a status (message on j). */
-static int ahead_take(jl_run *run, const char *jql, ids_ahead *ah, int64_t start, int64_t total, json_t **doc)
-{
-	ahead_slot *s = NULL;
-	int rc;
+		if (parse_id(ids, &id)) {
+			rc = jl_jira_fail(j, JETL_EPROTOCOL, "jira: search answered an issue without a numeric id");
+			goto out;
+		}
+		page[i] = ids;
+		if (collect && skip[i])
+			run->skipped++;
+		if (collect && !skip[i]) {
+			int added = jl_idset_add(&run->seen, id);
 
-	*doc = NULL;
-	for (int k = 0; k < ah->depth && !s; k++)
-		if (ah->slot[k].state && ah->slot[k].start == start)
-			s = &ah->slot[k];
-	if (!s) {
-		ahead_drain(run, ah);
-		ah->next = start;
-		ahead_fill(run, jql, ah, total);
-		for (int k = 0; k < ah->depth && !s; k++)
-			if (ah->slot[k].state && ah->slot[k].start == start)
-				s = &ah->slot[k];
-		if (!s)
-			return jl_jira_fail(run->j, JETL_ENOMEM, "jira: out of memory");
+			if (added < 0 || (added && ids_push(run, id))) {
+				rc = JETL_ENOMEM;
+				goto out;
+			}
+		}
 	}
-	while (s->state == 1)
-		jl_http_step(run->j);
-	rc = s->rc;
-	if (rc)
-		jl_jira_fail(run->j, rc, "%s", s->err);
-	*doc = s->doc;
-	memset(s, 0, sizeof(*s));
-	ahead_fill(run, jql, ah, total); /* keep the pipe full while this page is read */
+	if (census && run->cb->census && run->cb->census(run->cb->ud, page, n))
+		rc = jl_jira_fail(j, JETL_ECANCELLED, "jira: cancelled");
+out:
+	free(page);
+	free(upd);
+	free(skip);
 	return rc;
+}
+
+/* Cloud: *tok gets the token of the page after doc (NULL: doc was the last);
+ * a token seen before is refused. count: issues listed so far (the message). */
+static int next_token(jl_run *run, json_t *doc, json_t *tokens, char **tok, int64_t count)
+{
+	jl_jira *j = run->j;
+	const char *next = json_string_value(json_object_get(doc, "nextPageToken"));
+
+	free(*tok);
+	*tok = NULL;
+	if (!next || json_is_true(json_object_get(doc, "isLast")))
+		return 0;
+	if (json_object_get(tokens, next))
+		return jl_jira_fail(j, JETL_EPROTOCOL,
+				    "jira: POST %s/search/jql repeated a nextPageToken after %lld issues",
+				    j->api, (long long)count);
+	if (json_object_set_new(tokens, next, json_true()) || !(*tok = strdup(next)))
+		return JETL_ENOMEM;
+	return 0;
 }
 
 int jl_search_ids(jl_run *run, const char *jql, int census, int collect)
@@ -215,154 +212,40 @@ int jl_search_ids(jl_run *run, const char *jql, int census, int collect)
 	char *tok = NULL;
 	int64_t count = 0;
 	int rc = 0;
-	const char **page = NULL, **upd = NULL;
-	unsigned char *skip = NULL;
-	size_t cap = 0;
 	/* Incremental selections ask for `updated` too, so that issues the
 	 * overlap window re-reads unchanged are dropped before any body fetch. */
 	int dedupe = collect && run->cloud && run->cb->known && run->req->updated_since &&
 		*run->req->updated_since;
-	ids_ahead *ah = run->cloud ? NULL : calloc(1, sizeof(*ah));
-	int64_t srv_total = -1;
 
-	if (!tokens || (!run->cloud && !ah)) {
-		json_decref(tokens);
-		free(ah);
+	if (!tokens)
 		return JETL_ENOMEM;
-	}
-	if (ah)
-		ah->depth = 2 * j->cfg.concurrency < AHEAD_MAX ? 2 * j->cfg.concurrency : AHEAD_MAX;
 	for (int64_t start = 0;;) {
-		json_t *body = json_object(), *doc = NULL, *issues, *v;
+		json_t *doc = NULL;
 		char *text, *path;
-		size_t i, n;
+		size_t n;
 
-		json_object_set_new(body, "jql", json_string(jql));
-		json_object_set_new(body, "fields", dedupe ? json_pack("[s,s]", "id", "updated") : json_pack("[s]", "id"));
-		if (run->cloud) {
-			json_object_set_new(body, "maxResults", json_integer(j->id_page));
-			if (tok)
-				json_object_set_new(body, "nextPageToken", json_string(tok));
-			path = jl_strdupf("%s/search/jql", j->api);
-		} else {
-			json_object_set_new(body, "maxResults", json_integer(j->id_page < 1000 ? j->id_page : 1000));
-			json_object_set_new(body, "startAt", json_integer(start));
-			path = jl_strdupf("%s/search", j->api);
-		}
-		text = json_dumps(body, JSON_COMPACT);
-		json_decref(body);
-		if (ah && ah->ps > 0) {
-			free(path);
-			free(text);
-			rc = ahead_take(run, jql, ah, start, srv_total, &doc);
-		} else {
-			rc = jl_http_call(j, "POST", path, text, &doc);
-		}
-		if (rc) {
-			json_decref(doc);
+		if ((rc = page_request(run, jql, dedupe, tok, start, &path, &text)))
 			break;
-		}
-		issues = json_object_get(doc, "issues");
-		if (!json_is_array(issues)) {
-			json_decref(doc);
-			rc = jl_jira_fail(j, JETL_EPROTOCOL, "jira: POST %s/search%s answered without issues",
-					  j->api, run->cloud ? "/jql" : "");
+		if ((rc = jl_http_call(j, "POST", path, text, &doc)))
 			break;
-		}
-		n = json_array_size(issues);
-		if (n > cap) {
-			const char **p = realloc(page, n * sizeof(*p)), **u;
-			unsigned char *k;
-
-			if (p)
-				page = p;
-			u = p ? realloc(upd, n * sizeof(*u)) : NULL;
-			if (u)
-				upd = u;
-			k = u ? realloc(skip, n) : NULL;
-			if (!k) {
-				json_decref(doc);
-				rc = JETL_ENOMEM;
-				break;
-			}
-			skip = k;
-			cap = n;
-		}
-		if (n)
-			memset(skip, 0, n);
-		if (dedupe && n) {
-			json_array_foreach(issues, i, v) {
-				page[i] = json_string_value(json_object_get(v, "id"));
-				upd[i] = json_string_value(json_object_get(json_object_get(v, "fields"), "updated"));
-				if (!page[i] || !upd[i])
-					page[i] = upd[i] = "";
-			}
-			if (run->cb->known(run->cb->ud, page, upd, n, skip)) {
-				json_decref(doc);
-				rc = jl_jira_fail(j, JETL_ECANCELLED, "jira: cancelled");
-				break;
-			}
-		}
-		json_array_foreach(issues, i, v) {
-			const char *ids = json_string_value(json_object_get(v, "id"));
-			int64_t id;
-
-			if (parse_id(ids, &id)) {
-				rc = jl_jira_fail(j, JETL_EPROTOCOL, "jira: search answered an issue without a numeric id");
-				break;
-			}
-			page[i] = ids;
-			if (collect && !skip[i]) {
-				int added = jl_idset_add(&run->seen, id);
-
-				if (added < 0 || (added && ids_push(run, id))) {
-					rc = JETL_ENOMEM;
-					break;
-				}
-			}
-		}
-		if (!rc && census && n && run->cb->census && run->cb->census(run->cb->ud, page, n))
-			rc = jl_jira_fail(j, JETL_ECANCELLED, "jira: cancelled");
+		rc = take_ids(run, doc, census, collect, dedupe, &n);
 		count += (int64_t)n;
-		if (!rc && collect)
-			rc = report(run, JETL_PHASE_CENSUS, (int64_t)run->nids, 0);
+		if (!rc && collect && run->cb->progress &&
+		    run->cb->progress(run->cb->ud, JETL_PHASE_CENSUS, (int64_t)run->nids, 0))
+			rc = JETL_ECANCELLED;
 		if (rc) {
 			json_decref(doc);
 			break;
 		}
 		if (run->cloud) {
-			const char *next = json_string_value(json_object_get(doc, "nextPageToken"));
-
-			free(tok);
-			tok = NULL;
-			if (!next || json_is_true(json_object_get(doc, "isLast"))) {
-				json_decref(doc);
-				break;
-			}
-			if (json_object_get(tokens, next)) {
-				json_decref(doc);
-				rc = jl_jira_fail(j, JETL_EPROTOCOL,
-						  "jira: POST %s/search/jql repeated a nextPageToken after %lld issues",
-						  j->api, (long long)count);
-				break;
-			}
-			json_object_set_new(tokens, next, json_true());
-			tok = strdup(next);
+			rc = next_token(run, doc, tokens, &tok, count);
 			json_decref(doc);
-			if (!tok) {
-				rc = JETL_ENOMEM;
+			if (rc || !tok)
 				break;
-			}
 		} else {
 			json_t *tot = json_object_get(doc, "total");
 			int64_t total = json_is_integer(tot) ? json_integer_value(tot) : -1;
 
-			if (!ah->ps && n > 0 && start + (int64_t)n < total) {
-				/* the first page: what the server gave is the stride */
-				ah->ps = (int64_t)n;
-				ah->next = start + (int64_t)n;
-			}
-			srv_total = total;
 			start += (int64_t)n;
 			json_decref(doc);
 			if (total < 0) {
@@ -379,16 +262,160 @@ int jl_search_ids(jl_run *run, const char *jql, int census, int collect)
 			}
 		}
 	}
-	if (ah) {
-		ahead_drain(run, ah);
-		free(ah);
-	}
 	free(tok);
-	free(page);
-	free(upd);
-	free(skip);
 	json_decref(tokens);
 	return rc;
+}
+
+/* --- Cloud: the listing streamed alongside the batches ---------------------- */
+
+static void on_census_page(jl_jira *j, jl_req *r)
+{
+	jl_run *run = r->ud;
+
+	(void)j;
+	run->census_inflight = 0;
+	if (r->rc) {
+		jl_run_fail(run, r->rc, r->err);
+	} else {
+		run->census_doc = r->json;
+		r->json = NULL;
+	}
+	jl_req_free(r);
+}
+
+static void on_approx(jl_jira *j, jl_req *r)
+{
+	jl_run *run = r->ud;
+	json_t *c = json_object_get(r->json, "count");
+
+	(void)j;
+	run->approx_inflight = 0;
+	/* only a hint for the progress total: without it the total is what is listed */
+	if (!r->rc && json_is_integer(c) && json_integer_value(c) >= 0)
+		run->approx = json_integer_value(c);
+	jl_req_free(r);
+}
+
+static int census_submit(jl_run *run)
+{
+	char *path, *text;
+	jl_req *r;
+
+	if (page_request(run, run->sel, run->dedupe, run->tok, 0, &path, &text))
+		return JETL_ENOMEM;
+	if (!(r = jl_req_new("POST", path, text)))
+		return JETL_ENOMEM;
+	r->prio = -1; /* ahead of the batches: they wait for its ids */
+	r->done = on_census_page;
+	r->ud = run;
+	run->census_inflight = 1;
+	jl_http_submit(run->j, r);
+	return 0;
+}
+
+static void approx_submit(jl_run *run)
+{
+	json_t *body = json_pack("{s:s}", "jql", run->sel);
+	char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	jl_req *r;
+
+	json_decref(body);
+	if (!text)
+		return;
+	if (!(r = jl_req_new("POST", jl_strdupf("%s/search/approximate-count", run->j->api), text)))
+		return;
+	r->prio = -1;
+	r->flags |= JL_REQ_ALLOW_404;
+	r->done = on_approx;
+	r->ud = run;
+	run->approx_inflight = 1;
+	jl_http_submit(run->j, r);
+}
+
+static int census_take(jl_run *run, json_t *doc)
+{
+	size_t before, n;
+	int rc;
+
+	if (run->next_id) {
+		/* what batches took goes: ids[] stays about two pages long */
+		memmove(run->ids, run->ids + run->next_id, (run->nids - run->next_id) * sizeof(*run->ids));
+		run->nids -= run->next_id;
+		run->ready -= run->next_id;
+		run->next_id = 0;
+	}
+	before = run->nids;
+	rc = take_ids(run, doc, run->census_cb, 1, run->dedupe, &n);
+	run->listed += (int64_t)(run->nids - before);
+	run->pages++;
+	if (!rc)
+		rc = next_token(run, doc, run->tokens, &run->tok, run->listed + run->skipped);
+	json_decref(doc);
+	if (rc)
+		return rc;
+	if (!run->tok) {
+		run->census_done = 1;
+		run->ready = run->nids;
+	} else {
+		run->ready = before; /* this page's ids wait for the next page */
+	}
+	return 0;
+}
+
+int jl_census_start(jl_run *run, int census)
+{
+	json_t *doc = NULL;
+	char *path, *text;
+	int rc;
+
+	run->streaming = 1;
+	run->census_cb = census;
+	/* Incremental selections ask for `updated` too (see jl_search_ids). */
+	run->dedupe = run->cb->known && run->req->updated_since && *run->req->updated_since;
+	run->approx = -1;
+	if (!(run->tokens = json_object()))
+		return JETL_ENOMEM;
+	if ((rc = page_request(run, run->sel, run->dedupe, NULL, 0, &path, &text)))
+		return rc;
+	if ((rc = jl_http_call(run->j, "POST", path, text, &doc)))
+		return rc;
+	if ((rc = census_take(run, doc)))
+		return rc;
+	/* more than a page: the total is unknown until the last one, so ask for
+	 * an estimate; it answers while the listing and the first batches run */
+	if (!run->census_done)
+		approx_submit(run);
+	return 0;
+}
+
+int jl_census_step(jl_run *run)
+{
+	/* ask the next page while the ids released still cover the window twice */
+	size_t low = (size_t)run->window * (size_t)run->batch_size * 2;
+	int rc = 0;
+
+	if (run->census_doc) {
+		json_t *doc = run->census_doc;
+
+		run->census_doc = NULL;
+		rc = census_take(run, doc);
+	}
+	if (!rc && !run->census_done && !run->census_inflight && run->ready - run->next_id < low)
+		rc = census_submit(run);
+	if (rc && !run->rc)
+		run->rc = rc;
+	return rc;
+}
+
+void jl_census_free(jl_run *run)
+{
+	json_decref(run->census_doc);
+	json_decref(run->tokens);
+	free(run->tok);
+	free(run->sel);
+	run->census_doc = run->tokens = NULL;
+	run->tok = run->sel = NULL;
 }
 
 /* --- Server pages: one batch = one page (plus re-reads of a short page) --- */
