@@ -443,13 +443,13 @@ static const char mark_completed[] =
 "UPDATE raw_extraction_data SET status = 'completed', error = NULL, attempts = attempts + 1, processed_at = now() "
 "WHERE tenant_id = $1 AND integration_id = $2 AND id = $3";
 
-/* Does any of the batch's issues have rows in a final table? */
+/* Is any of the batch's issues stored already? work_items alone is asked:
+ * an issue's changelog and dev_status rows are only ever written with its
+ * work_items row, and should one be there anyway, the direct COPY fails on
+ * its key and the batch goes through the upserts (-2). Probing changelogs
+ * too (345k rows at 20,000 issues) was ~1 s of the writer's 9 s. */
 static const char any_stored[] =
-"SELECT EXISTS (SELECT 1 FROM work_items WHERE tenant_id = $1 AND integration_id = $2 AND external_id = ANY ($3::text[])) "
-"OR EXISTS (SELECT 1 FROM changelogs WHERE tenant_id = $1 AND integration_id = $2 "
-"  AND work_item_external_id = ANY ($3::text[])) "
-"OR EXISTS (SELECT 1 FROM dev_status WHERE tenant_id = $1 AND integration_id = $2 "
-"  AND work_item_external_id = ANY ($3::text[]))";
+"SELECT EXISTS (SELECT 1 FROM work_items WHERE tenant_id = $1 AND integration_id = $2 AND external_id = ANY ($3::text[]))";
 
 /* Append "COPY table (tenant_id, integration_id, cols…) FROM STDIN;". */
 static void copy_final_sql(jl_buf *sql, const jl_rowset *rs)
