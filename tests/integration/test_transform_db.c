@@ -260,3 +260,29 @@ Test(transform_db, nul_in_a_string_is_dropped_with_a_warning, .init = setup, .fi
 	SCALAR_IS("paretochart", "SELECT summary FROM work_items");
 	SCALAR_IS("{\"v\": \"x\"}", "SELECT custom_fields_overflow->>'customfield_10001' FROM work_items");
 }
+
+/* The first-load probe asks work_items only: a changelog row of an issue
+ * with no work_items row (left by hand, or by an older version) must make
+ * the direct COPY fail on its key and the batch go the upsert way, not fail. */
+Test(transform_db, a_stray_changelog_row_sends_a_first_load_through_the_upserts, .init = setup, .fini = teardown)
+{
+	char *k52 = fixture("cloud_agile_board_issue_K5-2_small_changelog_devlake.json");
+	char *page = page_of(k52, NULL), *s1, *s2;
+	long long id = insert_raw(page);
+	jetl_transform_result r = JETL_TRANSFORM_RESULT_INIT;
+
+	cr_assert_eq(jetl_transform_batch(ctx, id, &r), JETL_OK, "%s", jetl_last_error(ctx));
+	s1 = snapshot();
+	testdb_exec("DELETE FROM work_items; DELETE FROM dev_status; "
+		"UPDATE changelogs SET to_string = 'stale' WHERE item_index = 0");
+	SCALAR_IS("2", "SELECT count(*) FROM changelogs");
+	cr_assert_eq(jetl_transform_batch(ctx, id, &r), JETL_OK, "%s", jetl_last_error(ctx));
+	s2 = snapshot();
+	cr_assert_str_eq(s1, s2, "the rows differ from a clean first load");
+	SCALAR_IS("0", "SELECT count(*) FROM changelogs WHERE to_string = 'stale'");
+	SCALAR_IS("completed 2", "SELECT status || ' ' || attempts FROM raw_extraction_data WHERE id = %lld", id);
+	free(s1);
+	free(s2);
+	free(page);
+	free(k52);
+}
