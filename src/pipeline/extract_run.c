@@ -67,25 +67,31 @@ static void note_updated(jl_extract_run *run, json_t *issues)
 	}
 }
 
+/* The batch's JSON text, dumped straight into the raw row's COPY. Compact,
+ * and \u0000 stays escaped: the json column keeps it as is. */
+static int dump_batch(void *ud, jl_raw_sink *sink)
+{
+	return json_dump_callback(ud, jl_raw_sink_put, sink, JSON_COMPACT);
+}
+
 static int on_batch(void *ud, json_t *raw, size_t n_issues, size_t n_histories)
 {
 	struct run_cb *c = ud;
 	jl_extract_run *run = c->run;
 	jetl_ctx *ctx = run->ctx;
-	char err[512], *text, *msg;
+	char err[512], *msg;
 	int64_t raw_id;
 	int rc;
 
 	note_updated(run, json_object_get(raw, "issues"));
-	/* Compact, and \u0000 stays escaped: the json column keeps it as is. */
-	text = json_dumps(raw, JSON_COMPACT);
-	if (!text) {
+	/* Never the whole text in memory (a few MB per batch, and libpq's copy
+	 * of it): serialised as it is sent. */
+	rc = jl_raw_insert_stream(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, run->job_id,
+		JL_RAW_TYPE, run->project, dump_batch, raw, (int)n_issues, &raw_id, err, sizeof(err));
+	if (rc == -2) {
 		c->rc = jl_fail(ctx, JETL_ENOMEM, "store: cannot serialise a batch of %zu issues", n_issues);
 		return 1;
 	}
-	rc = jl_raw_insert(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, run->job_id,
-		JL_RAW_TYPE, run->project, text, strlen(text), (int)n_issues, &raw_id, err, sizeof(err));
-	free(text);
 	if (rc < 0) {
 		c->rc = jl_fail(ctx, JETL_EDB, "%s", err);
 		return 1;

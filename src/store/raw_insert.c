@@ -2,39 +2,204 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "db.h"
 #include "raw_insert.h"
+
+/* A raw row is a batch of ~100 issues with their logs: megabytes of JSON.
+ * Built whole as a string it was held twice (the string, then libpq's copy
+ * of the parameter, grown by doubling), ~10 MB at the peak of an extraction
+ * next to the batch's tree; streamed with COPY, 64 KB at a time. */
+#define SINK_CHUNK 65536
+
+struct jl_raw_sink {
+	PGconn *pg;
+	int failed;       /* a CopyData could not be sent: the insert fails */
+	size_t len;
+	char buf[SINK_CHUNK];
+};
+
+static int sink_flush(jl_raw_sink *s)
+{
+	if (s->failed)
+		return -1;
+	if (s->len && PQputCopyData(s->pg, s->buf, (int)s->len) != 1) {
+		s->failed = 1;
+		return -1;
+	}
+	s->len = 0;
+	return 0;
+}
+
+/* Bytes written as they are (the row's separators). */
+static int sink_raw(jl_raw_sink *s, const char *data, size_t len)
+{
+	while (len) {
+		size_t n = sizeof(s->buf) - s->len;
+
+		if (n == 0) {
+			if (sink_flush(s) < 0)
+				return -1;
+			continue;
+		}
+		if (n > len)
+			n = len;
+		memcpy(s->buf + s->len, data, n);
+		s->len += n;
+		data += n;
+		len -= n;
+	}
+	return s->failed ? -1 : 0;
+}
+
+/* A column's text in COPY text format: backslash, TAB, LF and CR escaped
+ * (compact JSON has only the backslashes of its own escapes). */
+int jl_raw_sink_put(const char *data, size_t len, void *sink)
+{
+	jl_raw_sink *s = sink;
+	size_t i = 0;
+
+	if (s->failed)
+		return -1;
+	while (i < len) {
+		size_t start = i, room = sizeof(s->buf) - s->len;
+		char c;
+
+		if (room < 2) {
+			if (sink_flush(s) < 0)
+				return -1;
+			continue;
+		}
+		while (i < len && i - start < room && data[i] != '\\' && data[i] != '\t' &&
+		       data[i] != '\n' && data[i] != '\r')
+			i++;
+		memcpy(s->buf + s->len, data + start, i - start);
+		s->len += i - start;
+		if (i == len || s->len + 2 > sizeof(s->buf))
+			continue;
+		c = data[i++];
+		s->buf[s->len++] = '\\';
+		s->buf[s->len++] = c == '\\' ? '\\' : c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
+	}
+	return 0;
+}
+
+/* What produce gets for the in-memory text of jl_raw_insert. */
+struct text_src {
+	const char *s;
+	size_t n;
+};
+
+static int put_text(void *ud, jl_raw_sink *sink)
+{
+	struct text_src *t = ud;
+
+	return jl_raw_sink_put(t->s, t->n, sink);
+}
+
+/* The row's columns before raw_data, in the COPY's column order. */
+static int put_head(jl_raw_sink *s, int64_t id, int tenant, int integration, int64_t job_id,
+	const char *type, const char *project_key, int item_count)
+{
+	char h[128];
+	int n = snprintf(h, sizeof(h), "%" PRId64 "\t%d\t%d\t", id, tenant, integration);
+
+	if (job_id > 0)
+		n += snprintf(h + n, sizeof(h) - (size_t)n, "%" PRId64 "\t", job_id);
+	else
+		n += snprintf(h + n, sizeof(h) - (size_t)n, "\\N\t");
+	if (sink_raw(s, h, (size_t)n) < 0 || jl_raw_sink_put(type, strlen(type), s) < 0 ||
+	    sink_raw(s, "\t", 1) < 0)
+		return -1;
+	if ((project_key ? jl_raw_sink_put(project_key, strlen(project_key), s) : sink_raw(s, "\\N", 2)) < 0)
+		return -1;
+	n = snprintf(h, sizeof(h), "\t%d\t", item_count);
+	return sink_raw(s, h, (size_t)n);
+}
+
+int jl_raw_insert_stream(PGconn *pg, int tenant, int integration, int64_t job_id, const char *type,
+	const char *project_key, jl_raw_produce produce, void *ud, int item_count,
+	int64_t *id, char *err, size_t errlen)
+{
+	/* One round trip to the COPY: the id first (the transform message names
+	 * the row), then the row with it. */
+	static const char sql[] =
+		"SELECT nextval(pg_get_serial_sequence('raw_extraction_data', 'id'));"
+		"COPY raw_extraction_data (id, tenant_id, integration_id, job_id, type, project_key,"
+		" item_count, raw_data) FROM STDIN";
+	static const char what[] = "writing a raw row";
+	jl_raw_sink *s;
+	PGresult *r;
+	int64_t new_id = 0;
+	int have_id = 0, copying = 0, rc = 0, abandoned = 0;
+
+	if (!(s = malloc(sizeof(*s)))) {
+		snprintf(err, errlen, "%s: out of memory", what);
+		return -1;
+	}
+	s->pg = pg;
+	s->failed = 0;
+	s->len = 0;
+	if (!PQsendQuery(pg, sql)) {
+		jl_store_error(pg, NULL, what, err, errlen);
+		free(s);
+		return -1;
+	}
+	while (!copying && (r = PQgetResult(pg)) != NULL) {
+		ExecStatusType st = PQresultStatus(r);
+
+		if (st == PGRES_TUPLES_OK && PQntuples(r) == 1 && !have_id) {
+			new_id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+			have_id = 1;
+		} else if (st == PGRES_COPY_IN && have_id) {
+			copying = 1;
+		} else if (rc == 0) {
+			jl_store_error(pg, r, what, err, errlen);
+			rc = -1;
+		}
+		PQclear(r);
+	}
+	if (copying) {
+		if (rc == 0 && (put_head(s, new_id, tenant, integration, job_id, type, project_key, item_count) < 0 ||
+				produce(ud, s) != 0 || sink_raw(s, "\n", 1) < 0 || sink_flush(s) < 0)) {
+			rc = -1;
+			abandoned = !s->failed;
+		}
+		if (PQputCopyEnd(pg, rc == 0 ? NULL : "abandoned by the client") != 1 && rc == 0) {
+			jl_store_error(pg, NULL, what, err, errlen);
+			rc = -1;
+		}
+		if (rc < 0 && s->failed)
+			jl_store_error(pg, NULL, what, err, errlen);
+		else if (abandoned)
+			snprintf(err, errlen, "%s: abandoned", what);
+		/* Read every result so the connection is ready for the next command. */
+		while ((r = PQgetResult(pg)) != NULL) {
+			if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0) {
+				jl_store_error(pg, r, what, err, errlen);
+				rc = -1;
+			}
+			PQclear(r);
+		}
+	} else if (rc == 0) {
+		snprintf(err, errlen, "%s: the server did not start the COPY", what);
+		rc = -1;
+	}
+	free(s);
+	if (rc == 0)
+		*id = new_id;
+	return rc == 0 ? 0 : abandoned ? -2 : -1;
+}
 
 int jl_raw_insert(PGconn *pg, int tenant, int integration, int64_t job_id, const char *type,
 	const char *project_key, const char *json, size_t json_len, int item_count,
 	int64_t *id, char *err, size_t errlen)
 {
-	char t[16], i[16], j[24], n[16];
-	const char *p[7];
-	int lens[7] = { 0 };
-	PGresult *r;
-	ExecStatusType st;
+	struct text_src t = { json, json_len };
 
-	jl_store_ids(t, i, tenant, integration);
-	snprintf(j, sizeof(j), "%" PRId64, job_id);
-	snprintf(n, sizeof(n), "%d", item_count);
-	p[0] = t; p[1] = i; p[2] = job_id > 0 ? j : NULL; p[3] = type; p[4] = project_key;
-	p[5] = json; p[6] = n;
-	lens[5] = (int)json_len;
-	r = PQexecParams(pg,
-		"INSERT INTO raw_extraction_data (tenant_id, integration_id, job_id, type, project_key,"
-		" raw_data, item_count) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-		7, NULL, p, lens, NULL, 0);
-	st = PQresultStatus(r);
-	if (st != PGRES_TUPLES_OK) {
-		jl_store_error(pg, r, "writing a raw row", err, errlen);
-		PQclear(r);
-		return -1;
-	}
-	*id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
-	return 0;
+	return jl_raw_insert_stream(pg, tenant, integration, job_id, type, project_key, put_text, &t,
+		item_count, id, err, errlen);
 }
 
 int jl_raw_counts(PGconn *pg, int64_t job_id, int64_t *pending, int64_t *completed,

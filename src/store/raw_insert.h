@@ -6,11 +6,34 @@
 #include <stdint.h>
 #include <libpq-fe.h>
 
+/* Where a producer writes the JSON text of a raw row, piece by piece. */
+typedef struct jl_raw_sink jl_raw_sink;
+
 /*
- * Insert one raw row (status 'pending') and return its id. json is the JSON
- * text (kept verbatim in a json column, \u0000 escapes included). Autocommit:
- * the row is durable when this returns 0. Returns -1 with err on failure.
+ * Append len bytes of the JSON text (any split, even inside a token). The
+ * signature is jansson's json_dump_callback_t, so a tree can be dumped
+ * straight into the row: json_dump_callback(tree, jl_raw_sink_put, sink, …).
+ * Returns 0, or -1 once the write failed (the insert then fails).
  */
+int jl_raw_sink_put(const char *data, size_t len, void *sink);
+
+/* Writes the whole JSON text of the row into sink with jl_raw_sink_put;
+ * returns 0, or non-zero to abandon the insert. */
+typedef int (*jl_raw_produce)(void *ud, jl_raw_sink *sink);
+
+/*
+ * Insert one raw row (status 'pending') and return its id. The JSON text is
+ * whatever produce(ud, sink) writes (kept verbatim in a json column, \u0000
+ * escapes included); it is streamed to the server with COPY in pieces of
+ * 64 KB, so no copy of the whole text is ever held in memory. Autocommit:
+ * the row is durable when this returns 0. Returns -1 with err on failure,
+ * -2 when produce failed (nothing is stored, err says "…: abandoned").
+ */
+int jl_raw_insert_stream(PGconn *pg, int tenant, int integration, int64_t job_id, const char *type,
+	const char *project_key, jl_raw_produce produce, void *ud, int item_count,
+	int64_t *id, char *err, size_t errlen);
+
+/* jl_raw_insert_stream of a JSON text held in memory. */
 int jl_raw_insert(PGconn *pg, int tenant, int integration, int64_t job_id, const char *type,
 	const char *project_key, const char *json, size_t json_len, int item_count,
 	int64_t *id, char *err, size_t errlen);
