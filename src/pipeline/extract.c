@@ -128,8 +128,12 @@ static int wait_transforms(struct job_run *jr, int cancelled)
 			atomic_store(&jr->w.discard, 1);
 		atomic_store(&jr->w_done, 1);
 		while (atomic_load(&jr->w.running)) {
-			if (!cancelled && jl_progress_emit(&jr->progress, JETL_PHASE_TRANSFORM,
-					atomic_load(&jr->w.transformed) + atomic_load(&jr->w.failed), total, NULL, 0)) {
+			int64_t seen = atomic_load(&jr->w.transformed) + atomic_load(&jr->w.failed);
+
+			/* A cancel asked once every row is transformed comes too
+			 * late: the job is complete, and says so. */
+			if (!cancelled && jl_progress_emit(&jr->progress, JETL_PHASE_TRANSFORM, seen, total, NULL, 0) &&
+			    seen < total) {
 				cancelled = 1;
 				atomic_store(&jr->w.discard, 1);
 			}
@@ -146,14 +150,18 @@ static int wait_transforms(struct job_run *jr, int cancelled)
 	}
 	for (;;) {
 		int64_t pending, done, failed;
+		int stop;
+
 		if (jl_raw_counts(ctx->pg, jr->job_id, &pending, &done, &failed, err, sizeof(err)) < 0)
 			return jl_fail(ctx, JETL_EDB, "%s", err);
 		jr->totals.transformed = done;
-		if (jl_progress_emit(&jr->progress, JETL_PHASE_TRANSFORM, done + failed, done + failed + pending,
-				NULL, pending == 0))
-			return JETL_ECANCELLED;
+		stop = jl_progress_emit(&jr->progress, JETL_PHASE_TRANSFORM, done + failed, done + failed + pending,
+			NULL, pending == 0);
+		/* Every row done: a cancel asked now comes too late. */
 		if (pending == 0)
 			return JETL_OK;
+		if (stop)
+			return JETL_ECANCELLED;
 		usleep(200000);
 	}
 }

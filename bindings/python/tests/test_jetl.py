@@ -275,6 +275,36 @@ class TestPipeline(unittest.TestCase):
         self.assertEqual(db.query("SELECT count(*) FROM work_items")[0][0], 0)
 
     @pipeline
+    def test_cancel_asked_on_the_last_event_is_too_late(self):
+        """True from the callback on the event that says every row is done cancels
+        nothing: the job finished, and the call says so."""
+        for queue in (None, support.QUEUE) if support.QUEUE else (None,):
+            if queue is None:
+                db = self.fresh("pylate")
+                ctx, worker = self.open(db), None
+            else:
+                db = self.fresh("pylateq")
+                ctx, ctx2 = self.open(db, queue=queue), self.open(db, queue=queue)
+                worker = threading.Thread(target=ctx2.worker_run, kwargs=dict(threads=1))
+                worker.start()
+            events = []
+
+            def cb(p):
+                last = p.total > 0 and p.done == p.total
+                events.append((p.phase_name, last))
+                return p.phase_name == "done" or (p.phase_name == "transform" and last)
+
+            try:
+                job_id = ctx.extract(["PYA"], progress=cb, full=True, wait=True)
+            finally:
+                if worker:
+                    ctx2.worker_stop()
+                    worker.join(30)
+            self.assertEqual(ctx.job(job_id).status, "finished", queue)
+            self.assertIn(("transform", True), events, queue)
+            self.assertEqual(db.query("SELECT count(*) FROM work_items")[0][0], self.sim.issues["PYA"])
+
+    @pipeline
     def test_exception_in_callback_surfaces(self):
         ctx = self.open(self.fresh("pyexc"))
 
