@@ -1,6 +1,9 @@
 /* commands.c - the jetl subcommands. Each parses its own options, prints
  * --help, and maps statuses to the exit codes of SPEC §6. */
 #include <jansson.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -102,6 +105,30 @@ static void print_job_line(jetl_ctx *ctx, int64_t job_id)
 		printf("  error: %s\n", job.error);
 }
 
+/*
+ * The command owns its process heap, so it may tidy it: every ~2,000 issues
+ * stored, glibc gives the pages it holds free back to the system. Without
+ * it a long extraction's RSS crept up by fragmentation while the live heap
+ * stayed flat (53 MB at 10,000 issues, 65 MB at 100,000). The library never
+ * does this: it is a decision for the whole process, so the application's.
+ */
+static int extract_progress(const jetl_progress *p, void *userdata)
+{
+#ifdef __GLIBC__
+	static int64_t last;
+
+	if (p->phase == JETL_PHASE_STORE) {
+		if (p->done < last)
+			last = 0;   /* the next project counts from 0 */
+		if (p->done - last >= 2000) {
+			last = p->done;
+			malloc_trim(0);
+		}
+	}
+#endif
+	return bar_callback(p, userdata);
+}
+
 static int parse_progress(const char *v, enum progress_mode *m)
 {
 	if (strcmp(v, "auto") == 0) *m = PROGRESS_AUTO;
@@ -168,7 +195,7 @@ int cmd_extract(struct cli *c, int argc, char **argv)
 		return rc;
 	}
 	bar = bar_new(mode);
-	eo.progress = bar_callback;
+	eo.progress = extract_progress;
 	eo.progress_userdata = bar;
 	if (n == 1 && !eo.distribute) {
 		rc = jetl_extract_project(ctx, keys[0], &eo, &res);
