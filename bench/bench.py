@@ -618,6 +618,9 @@ def markdown(res, rows):
            "Versions: " + ", ".join("%s %s" % kv for kv in res["versions"].items()), "",
            "| benchmark | what | time | figures | compared |", "|---|---|---|---|---|"]
     out += ["| " + " | ".join(r) + " |" for r in rows]
+    if res.get("merged_from_earlier_run"):
+        out += ["", "Kept from an earlier run (--merge): " + ", ".join(res["merged_from_earlier_run"]) +
+                "; the versions line is this run's."]
     e = res.get("extraction")
     if e:
         out += ["", "Extraction limits: latency %s ms per request, %s ms per issue or history served, token bucket"
