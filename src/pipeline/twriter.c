@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "../core/ctx.h"
+#include "../core/util.h"
 #include "../store/db.h"
 #include "../store/jobs.h"
 #include "twriter.h"
@@ -152,7 +153,14 @@ int jl_twriter_start(jl_twriter **out, const jetl_options *opts, int max_deliver
 		return rc;
 	}
 	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
+	{
+		pthread_condattr_t a;
+
+		pthread_condattr_init(&a);
+		pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+		pthread_cond_init(&w->cv, &a);
+		pthread_condattr_destroy(&a);
+	}
 	if (pthread_create(&w->tid, NULL, writer_main, w) != 0) {
 		snprintf(err, errlen, "worker: cannot start a writer thread");
 		pthread_mutex_destroy(&w->mu);
@@ -189,17 +197,8 @@ jl_tjob *jl_twriter_collect(jl_twriter *w, int timeout_ms)
 	jl_tjob *job = NULL;
 	struct timespec dl;
 
-	if (timeout_ms > 0) {
-		/* The condition variable waits on CLOCK_REALTIME; a jump of the
-		 * wall clock only shortens or stretches one poll. */
-		clock_gettime(CLOCK_REALTIME, &dl);
-		dl.tv_sec += timeout_ms / 1000;
-		dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-		if (dl.tv_nsec >= 1000000000L) {
-			dl.tv_sec++;
-			dl.tv_nsec -= 1000000000L;
-		}
-	}
+	if (timeout_ms > 0)
+		jl_deadline_ms(&dl, timeout_ms);
 	pthread_mutex_lock(&w->mu);
 	while (w->job && !w->done && timeout_ms != 0)
 		if (timeout_ms < 0)

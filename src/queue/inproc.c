@@ -16,6 +16,7 @@
 
 #include "jetl/common.h"
 #include "queue_int.h"
+#include "../core/util.h"
 
 typedef struct iq_msg {
 	struct iq_msg *next;
@@ -253,13 +254,7 @@ static int ip_next(jl_queue *q, jl_queue_msg *msg, const char **queue_out, int t
 
 	if (!ip->nconsumed)
 		return jl_queue_fail(q, JETL_ESTATE, "queue: jl_queue_consume was not called");
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += timeout_ms / 1000;
-	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
+	jl_deadline_ms(&dl, timeout_ms);
 	pthread_mutex_lock(&g_mu);
 	while (!(got = try_take(q, ip, msg, queue_out)) && !timed_out)
 		timed_out = pthread_cond_timedwait(&g_cv, &g_mu, &dl) == ETIMEDOUT;
