@@ -359,14 +359,11 @@ enum { F_ENC, F_RAW, F_MAPS, F_FIELDS, F_N };
 
 int jl_load_fetch_send(PGconn *pg, int tenant, int integration, int64_t raw_id, char *err, size_t errlen)
 {
-	char t[16], i[16], id[24];
-	const char *vals[] = { t, i, id };
+	P3(tenant, integration, raw_id);
+	const char *vals[] = { tenant_s, integration_s, raw_id_s };
 	jl_buf sql = JL_BUF_INIT;
 	int rc = 0;
 
-	snprintf(t, sizeof(t), "%d", tenant);
-	snprintf(i, sizeof(i), "%d", integration);
-	snprintf(id, sizeof(id), "%" PRId64, raw_id);
 	/* Rows are read and written as UTF-8 (what jansson takes and makes),
 	 * whatever the database's default client encoding is. Integers only in
 	 * the statements: nothing to quote. */
@@ -413,8 +410,8 @@ int jl_load_fetch_recv(PGconn *pg, PGresult **raw, jl_catalog *cat, char *err, s
 
 int jl_load_lock(PGconn *pg, int tenant, int integration, int64_t raw_id, char *err, size_t errlen)
 {
-	char t[16], i[16], id[24];
-	const char *vals[] = { t, i, id };
+	P3(tenant, integration, raw_id);
+	const char *vals[] = { tenant_s, integration_s, raw_id_s };
 	jl_buf sql = JL_BUF_INIT;
 	stmt st[] = {
 		{ "begin", NULL, 0, NULL, NULL },
@@ -423,9 +420,6 @@ int jl_load_lock(PGconn *pg, int tenant, int integration, int64_t raw_id, char *
 	};
 	int rc = -1;
 
-	snprintf(t, sizeof(t), "%d", tenant);
-	snprintf(i, sizeof(i), "%d", integration);
-	snprintf(id, sizeof(id), "%" PRId64, raw_id);
 	jl_buf_puts(&sql, "BEGIN; SET LOCAL client_encoding = 'UTF8';");
 	put_sql(&sql, "SELECT 1 FROM raw_extraction_data "
 		"WHERE tenant_id = $1 AND integration_id = $2 AND id = $3 FOR UPDATE", vals, 3);

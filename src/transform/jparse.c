@@ -116,6 +116,25 @@ static void put_utf8(jl_buf *b, unsigned cp)
 	jl_buf_put(b, u, n);
 }
 
+/* What a one-letter escape (\\b, \\n, \\", …) stands for. */
+static char unescape(unsigned char c)
+{
+	switch (c) {
+	case 'b':
+		return '\b';
+	case 'f':
+		return '\f';
+	case 'n':
+		return '\n';
+	case 'r':
+		return '\r';
+	case 't':
+		return '\t';
+	default:
+		return (char)c;   /* " \\ / stand for themselves */
+	}
+}
+
 /* The string whose opening quote is just before s->p: its bytes in *out
  * (pointing into the text when it holds no escape, else into s->sb) and
  * *len. Returns 0, or -1 with the error recorded. */
@@ -154,27 +173,12 @@ static int string(ps *s, const char **out, size_t *len)
 		case '"':
 		case '\\':
 		case '/':
-			jl_buf_putc(&s->sb, (char)p[1]);
-			p += 2;
-			break;
 		case 'b':
-			jl_buf_putc(&s->sb, '\b');
-			p += 2;
-			break;
 		case 'f':
-			jl_buf_putc(&s->sb, '\f');
-			p += 2;
-			break;
 		case 'n':
-			jl_buf_putc(&s->sb, '\n');
-			p += 2;
-			break;
 		case 'r':
-			jl_buf_putc(&s->sb, '\r');
-			p += 2;
-			break;
 		case 't':
-			jl_buf_putc(&s->sb, '\t');
+			jl_buf_putc(&s->sb, unescape(p[1]));
 			p += 2;
 			break;
 		case 'u': {

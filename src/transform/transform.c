@@ -370,8 +370,10 @@ static int per_issue(jl_xf *xf, const jl_jspan *is, const jl_jspan *ls, const jl
 		const char *end = jl_jscan_value(p, e);
 		json_t *issue;
 
-		if (!end)
-			return bad_json_at(in, xf->out, (size_t)(p - in->raw), "an issue does not end");
+		if (!end) {
+			rc = bad_json_at(in, xf->out, (size_t)(p - in->raw), "an issue does not end");
+			break;
+		}
 		el.n = (size_t)(end - p);
 		if (!(issue = parse_span(in, xf->out, &el))) {
 			rc = JETL_EDATA;
@@ -400,7 +402,7 @@ out:
 int jl_transform_raw(const jl_transform_in *in, jl_transform_out *out)
 {
 	json_error_t e;
-	json_t *doc, *issues, *logs, *devs, *issue;
+	json_t *doc = NULL, *issues, *logs, *devs, *issue;
 	jl_xf xf;
 	size_t i;
 	int rc = JETL_OK;
@@ -418,9 +420,7 @@ int jl_transform_raw(const jl_transform_in *in, jl_transform_out *out)
 		if (jl_jscan_raw_row(in->raw, in->raw_len, &is, &ls, &ds) == 0) {
 			xf.cat = *in->catalog;
 			rc = per_issue(&xf, &is, &ls, &ds);
-			jl_buf_free(&xf.tmp);
-			jl_buf_free(&xf.tmp2);
-			return rc;
+			goto out;
 		}
 	}
 	/* JSON_ALLOW_NUL: Jira text may carry \u0000; it is removed per value

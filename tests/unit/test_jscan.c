@@ -156,6 +156,12 @@ Test(per_issue, a_broken_issue_fails_the_row_with_its_position)
 	cr_assert_eq(transform(s, strlen(s), &cat, &out), JETL_EDATA);
 	cr_assert(strstr(out.err, "invalid JSON at line 2"), "%s", out.err);
 	jl_transform_out_free(&out);
+	/* An issue that is no value at all, after the changelogs and dev
+	 * status are parsed: refused with the cause. */
+	s = "{\"issues\":[:],\"changelogs\":{\"1\":[]},\"dev_status\":{\"1\":null}}";
+	cr_assert_eq(transform(s, strlen(s), &cat, &out), JETL_EDATA);
+	cr_assert(strstr(out.err, "an issue does not end"), "%s", out.err);
+	jl_transform_out_free(&out);
 	/* Invalid UTF-8 inside an issue is refused as before. */
 	s = "{\"issues\":[{\"id\":\"1\",\"key\":\"A-\xff\",\"fields\":{}}]}";
 	cr_assert_eq(transform(s, strlen(s), &cat, &out), JETL_EDATA);
