@@ -148,6 +148,37 @@ def extract_path(integration, **q):
             % (integration, urlencode(q, doseq=True)))
 
 
+def start_sim_and_db(cls, projects, seed, db_prefix, cli):
+    """On cls: a simulator over generated projects (cls.sim) and a migrated
+    database of its own (cls.dbname, cls.db), migrated by the jetl command
+    when cli is true, else through the binding."""
+    data = os.path.join(cls.tmp, "data")
+    subprocess.run([PY, os.path.join(ROOT, "sim", "gen.py"), "--out", data, "--projects", projects,
+                    "--seed", seed], check=True, capture_output=True)
+    cls.sim = SimProcess(data, user=SIM_USER, token=SIM_TOKEN)
+    cls.dbname = db_prefix + uuid.uuid4().hex[:10]
+    admin("CREATE DATABASE " + cls.dbname)
+    cls.db = os.environ["JETL_DB"].rsplit("/", 1)[0] + "/" + cls.dbname
+    if cli:
+        subprocess.run([JETL, "--db", cls.db, "-q", "migrate"], check=True, capture_output=True, timeout=60)
+    else:
+        subprocess.run([PY, "-c", "import jetl,sys\nwith jetl.open(db=sys.argv[1], queue='') as c: c.migrate()",
+                        cls.db], check=True, capture_output=True, timeout=60,
+                       env=dict(os.environ, PYTHONPATH=PYPATH))
+
+
+def stop_service_sim_and_db(cls):
+    """Undo start_sim_and_db and the class's Service (its log shown if it failed)."""
+    if cls.svc is not None:
+        code = cls.svc.stop()
+        if code != 0:
+            print(cls.svc.log(), file=sys.stderr)
+    if cls.sim is not None:
+        cls.sim.stop()
+    if cls.dbname:
+        admin("DROP DATABASE IF EXISTS %s WITH (FORCE)" % cls.dbname)
+
+
 class ServiceTest(unittest.TestCase):
     svc = None
 
@@ -161,23 +192,9 @@ class ServiceTest(unittest.TestCase):
         cls.sim = cls.svc = None
         cls.dbname = None
         try:
-            data = os.path.join(cls.tmp, "data")
-            subprocess.run([PY, os.path.join(ROOT, "sim", "gen.py"), "--out", data, "--projects",
-                            ",".join("%s:%d" % kv for kv in PROJECTS.items()), "--seed", "7"],
-                           check=True, capture_output=True)
-            cls.sim = SimProcess(data, user=SIM_USER, token=SIM_TOKEN)
+            start_sim_and_db(cls, ",".join("%s:%d" % kv for kv in PROJECTS.items()), "7", "jetl_svc_",
+                             cli=os.access(JETL, os.X_OK))
             cls.sim_url = cls.sim.url
-
-            cls.dbname = "jetl_svc_" + uuid.uuid4().hex[:10]
-            admin("CREATE DATABASE " + cls.dbname)
-            cls.db = os.environ["JETL_DB"].rsplit("/", 1)[0] + "/" + cls.dbname
-            if os.access(JETL, os.X_OK):
-                subprocess.run([JETL, "--db", cls.db, "-q", "migrate"], check=True,
-                               capture_output=True, timeout=60)
-            else:   # through the binding
-                subprocess.run([PY, "-c", "import jetl,sys\nwith jetl.open(db=sys.argv[1], queue='') as c: c.migrate()",
-                                cls.db], check=True, capture_output=True, timeout=60,
-                               env=dict(os.environ, PYTHONPATH=PYPATH))
             cls.svc = Service(cls.tmp, cls.db, cls.sim_url)
         except BaseException:
             cls.tearDownClass()
@@ -185,14 +202,7 @@ class ServiceTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        if cls.svc is not None:
-            code = cls.svc.stop()
-            if code != 0:
-                print(cls.svc.log(), file=sys.stderr)
-        if cls.sim is not None:
-            cls.sim.stop()
-        if cls.dbname:
-            admin("DROP DATABASE IF EXISTS %s WITH (FORCE)" % cls.dbname)
+        stop_service_sim_and_db(cls)
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def query(self, sql, args=None):
@@ -362,32 +372,15 @@ class QueueServiceTest(unittest.TestCase):
         cls.sim = cls.svc = None
         cls.dbname = None
         try:
-            data = os.path.join(cls.tmp, "data")
-            subprocess.run([PY, os.path.join(ROOT, "sim", "gen.py"), "--out", data,
-                            "--projects", "SVQ:30", "--seed", "3"], check=True, capture_output=True)
-            cls.sim = SimProcess(data, user=SIM_USER, token=SIM_TOKEN)
-            sim_url = cls.sim.url
-            cls.dbname = "jetl_svcq_" + uuid.uuid4().hex[:10]
-            admin("CREATE DATABASE " + cls.dbname)
-            cls.db = os.environ["JETL_DB"].rsplit("/", 1)[0] + "/" + cls.dbname
-            subprocess.run([PY, "-c", "import jetl,sys\nwith jetl.open(db=sys.argv[1], queue='') as c: c.migrate()",
-                            cls.db], check=True, capture_output=True, timeout=60,
-                           env=dict(os.environ, PYTHONPATH=PYPATH))
-            cls.svc = Service(cls.tmp, cls.db, sim_url, queue=cls.queue, workers=1, name="qsvc")
+            start_sim_and_db(cls, "SVQ:30", "3", "jetl_svcq_", cli=False)
+            cls.svc = Service(cls.tmp, cls.db, cls.sim.url, queue=cls.queue, workers=1, name="qsvc")
         except BaseException:
             cls.tearDownClass()
             raise
 
     @classmethod
     def tearDownClass(cls):
-        if cls.svc is not None:
-            code = cls.svc.stop()
-            if code != 0:
-                print(cls.svc.log(), file=sys.stderr)
-        if cls.sim is not None:
-            cls.sim.stop()
-        if cls.dbname:
-            admin("DROP DATABASE IF EXISTS %s WITH (FORCE)" % cls.dbname)
+        stop_service_sim_and_db(cls)
         subprocess.run([os.path.join(ROOT, "scripts", "services"), "vhost", "--delete", cls.vhost],
                        capture_output=True)
         shutil.rmtree(cls.tmp, ignore_errors=True)
