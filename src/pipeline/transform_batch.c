@@ -17,15 +17,20 @@ static void warn_to_log(void *userdata, const char *message)
 	jl_log((const jetl_ctx *)userdata, JETL_LOG_WARNING, "transform: %s", message);
 }
 
+/* The row is not there (any more): JETL_ENOENT with the cause on row. */
+static int no_row(jl_tb_row *row, int64_t raw_id)
+{
+	snprintf(row->err, sizeof(row->err), "transform: no raw row %lld for tenant %d, integration %d",
+		(long long)raw_id, row->tenant, row->integration);
+	return JETL_ENOENT;
+}
+
 int jl_tb_fetch_recv(jetl_ctx *ctx, int64_t raw_id, jl_tb_row *row)
 {
 	int rc = jl_load_fetch_recv(ctx->pg, &row->raw, &row->cat, row->err, sizeof(row->err));
 
-	if (rc == 1) {
-		snprintf(row->err, sizeof(row->err), "transform: no raw row %lld for tenant %d, integration %d",
-			(long long)raw_id, row->tenant, row->integration);
-		return JETL_ENOENT;
-	}
+	if (rc == 1)
+		return no_row(row, raw_id);
 	return rc < 0 ? JETL_EDB : JETL_OK;
 }
 
@@ -76,9 +81,7 @@ int jl_tb_write(PGconn *pg, int64_t raw_id, jl_tb_row *row, jl_load_counts *coun
 		int rc = jl_load_lock(pg, row->tenant, row->integration, raw_id, row->err, sizeof(row->err));
 
 		if (rc == 1) {
-			snprintf(row->err, sizeof(row->err), "transform: no raw row %lld for tenant %d, integration %d",
-				(long long)raw_id, row->tenant, row->integration);
-			st = JETL_ENOENT;
+			st = no_row(row, raw_id);
 		} else if (rc == 0) {
 			/* COPYs, upserts, mark completed and COMMIT in one string. */
 			rc = jl_load_commit(pg, row->tenant, row->integration, raw_id, &row->out, direct_ok, counts,
