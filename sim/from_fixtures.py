@@ -31,8 +31,7 @@ from devstatus import empty_summary  # noqa: E402
 from gen import merge_meta, dump  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_FIXTURES = os.path.normpath(os.path.join(HERE, '..', '..', 'shared', 'fixtures',
-                                                 'jira-real'))
+DEFAULT_FIXTURES = os.path.normpath(os.path.join(HERE, '..', 'tests', 'fixtures', 'jira-real'))
 KNOWN = {
     'customfield_10000': ('Development', 'any',
                           'com.atlassian.jira.plugins.jira-development-integration-plugin:devsummarycf'),

@@ -3,7 +3,7 @@
 
 One Development field value (customfield_10000) per line, as recorded, with
 the issue id first: "<id>\t<value>". Run from the repository root:
-  python3 tests/data/jira_devfield_extract.py ../shared/fixtures/jira-real/devlake_raw_jira_api_issues.csv
+  python3 tests/data/jira_devfield_extract.py tests/fixtures/jira-real/devlake_raw_jira_api_issues.csv
 """
 import csv
 import json

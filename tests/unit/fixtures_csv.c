@@ -13,7 +13,7 @@ char *fixture_text(const char *name, size_t *len)
 	long n;
 	char *p;
 
-	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "../shared/fixtures/jira-real", name);
+	snprintf(path, sizeof(path), "%s/%s", dir ? dir : "tests/fixtures/jira-real", name);
 	if (!(f = fopen(path, "rb")))
 		return NULL;
 	fseek(f, 0, SEEK_END);
