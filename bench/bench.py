@@ -37,7 +37,7 @@ USER, TOKEN = "bench@example.com", "bench-secret-token"
 RUN = uuid.uuid4().hex[:6]
 
 # Extraction limits: Jira Cloud's burst limit is a token bucket of about 100
-# requests/s per tenant (JIRA_API.md §5); 100 ms is a typical round trip to
+# requests/s per tenant (docs/jira.md, 'Rate limits'); 100 ms is a typical round trip to
 # Atlassian's cloud from another region; 0.2 ms per issue or history served is
 # the server-side cost of rendering. Concurrency 8 is jetl's default, inside
 # Atlassian's advice of 5-10 requests in flight.

@@ -1,7 +1,7 @@
 """Dev-status data for generated issues, and the "Development" field strings that carry it.
 
 The string forms copy the recorded ones (fixtures/jira-real: the issues CSV for Cloud,
-server_development_field_values_jqtr.txt for Server/DC); see JIRA_API.md section 3.
+server_development_field_values_jqtr.txt for Server/DC); see docs/jira.md, 'The Development field'.
 """
 import json
 

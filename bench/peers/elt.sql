@@ -6,7 +6,7 @@
 --
 -- raw_data is json (it keeps Jira's \u0000 escapes, which jsonb rejects), so
 -- the model first strips that escape and casts to jsonb, as such a model must.
--- Same columns as SPEC.md; the rules are the plain SQL ones (ADF flattened by
+-- Same columns as jetl's (docs/design.md, 'Tables'); the rules are the plain SQL ones (ADF flattened by
 -- a jsonb_path_query over its text nodes, sprints by name, unmapped custom
 -- fields into custom_fields_overflow, dev status counts from the fetched
 -- summary, else "present" from the Development field).

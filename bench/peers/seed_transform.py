@@ -6,7 +6,7 @@ per row, in one transaction per raw row; then the raw row is marked completed.
 
     seed_transform.py DSN        prints one JSON line: issues, changelog items, seconds
 
-The mapping follows SPEC.md's columns (ADF flattened to text, option/user
+The mapping follows jetl's columns (docs/design.md, 'Tables') (ADF flattened to text, option/user
 display names, sprints by name, story points, Epic Link as parent, every
 unmapped custom field into custom_fields_overflow, dev status from the fetched
 summary, else "present" from the Development field). It is the same shape of

@@ -1,5 +1,5 @@
 // Package jetl moves Jira issues, their complete change history and their
-// development status into PostgreSQL (SPEC.md §9). It binds the C library
+// development status into PostgreSQL. It binds the C library
 // libjetl, found with pkg-config:
 //
 //	ctx, err := jetl.Open(jetl.Options{DB: "postgresql://…", Tenant: 1, Integration: 1,

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""jetl example service: the seed system's HTTP surface (SPEC.md §8) over the
+"""jetl example service: the seed system's HTTP surface over the
 jetl Python binding, plus a page that triggers an extraction and shows its
 progress live.
 

@@ -1,5 +1,6 @@
 /*
- * devfield.h - the "Development" custom field (JIRA_API.md §3), parsed.
+ * devfield.h - the "Development" custom field (docs/jira.md, 'The Development
+ * field'), parsed.
  *
  * Pure: no network; used by the extractor (to decide whether to call the
  * dev-status API) and by the transform (dev_status rows with source 'field').

@@ -76,7 +76,7 @@ typedef struct jl_jira_extract_req {
 typedef struct jl_jira_callbacks {
 	/* Ids of every issue of the project (only with census_all), page by page. */
 	int (*census)(void *ud, const char *const *ids, size_t n);
-	/* One finished batch in the raw layout of SPEC §4:
+	/* One finished batch in the raw layout (docs/design.md, 'raw_extraction_data'):
 	 * {"issues": [as Jira returned them], "changelogs": {"<id>": [every history,
 	 * oldest first]} (only for issues whose embedded log was capped),
 	 * "dev_status": {"<id>": {"summary": …, "detail": […]}} (only where fetched)}.

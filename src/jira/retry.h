@@ -24,7 +24,7 @@ int jl_ratelimit_reset_parse(const char *v, double now_epoch, double cap_s, doub
 /*
  * Exponential backoff for the attempt-th retry (1 = first retry):
  * base_s * 2^(attempt-1), capped at cap_s, times a jitter in [0.7, 1.3)
- * picked by u in [0, 1). Atlassian's advice (JIRA_API.md §5).
+ * picked by u in [0, 1). Atlassian's advice (docs/jira.md, 'Rate limits').
  */
 double jl_backoff_delay(int attempt, double base_s, double cap_s, double u);
 

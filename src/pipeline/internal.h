@@ -86,7 +86,7 @@ typedef struct jl_wthread {
 int jl_wthread_start(jl_wthread *w);
 int jl_wthread_join(jl_wthread *w);
 
-/* Message bodies of SPEC §5 (malloc'd JSON text). */
+/* Message bodies (docs/design.md, 'Queue messages'); malloc'd JSON text. */
 char *jl_msg_transform(int tenant, int integration, int64_t job_id, int64_t raw_id);
 char *jl_msg_extract(int tenant, int integration, int64_t job_id, const char *project, int full, const char *jql);
 

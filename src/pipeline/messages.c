@@ -1,4 +1,4 @@
-/* messages.c - the queue message bodies of SPEC §5. */
+/* messages.c - the queue message bodies (docs/design.md, 'Queue messages'). */
 #include <jansson.h>
 
 #include "internal.h"

@@ -16,8 +16,8 @@
  * anything unacknowledged when a handle closes, a process dies or the
  * connection breaks comes back (redelivered = 1), possibly to another
  * consumer. A publish that is retried after a broken connection may be
- * stored twice. Consumers must therefore be idempotent (SPEC §4: every write
- * is an upsert).
+ * stored twice. Consumers must therefore be idempotent (every write is an upsert:
+ * docs/design.md, 'Tables').
  */
 #ifndef JL_QUEUE_H
 #define JL_QUEUE_H

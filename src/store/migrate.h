@@ -1,4 +1,4 @@
-/* migrate.h - the schema of SPEC.md §4 as numbered migrations. */
+/* migrate.h - the schema (docs/design.md, 'Tables') as numbered migrations. */
 #ifndef JL_STORE_MIGRATE_H
 #define JL_STORE_MIGRATE_H
 

@@ -21,7 +21,7 @@ static const char m1_core[] =
 "  processed_at timestamptz,"
 "  active boolean NOT NULL DEFAULT true"
 ");"
-/* The primary key of SPEC.md starts with tenant/integration; id alone is
+/* Every primary key starts with tenant/integration (docs/design.md); id alone is
  * unique already, so this unique index carries the tenant-first order. */
 "CREATE UNIQUE INDEX raw_extraction_data_tenant_id ON raw_extraction_data (tenant_id, integration_id, id);"
 "CREATE INDEX raw_extraction_data_job ON raw_extraction_data (job_id, status);"

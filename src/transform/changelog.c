@@ -1,6 +1,6 @@
 /* changelog.c - histories → one changelogs row per history item.
  *
- * Recorded data (JIRA_API.md §2): fieldId is missing on most items, from
+ * Recorded data (docs/jira.md, 'Changelogs'): fieldId is missing on most items, from
  * may be "" or null, to may be an object (a description's ADF pointer),
  * author.accountId may be "", created may be an epoch number (bulk fetch).
  * Values are kept as given; objects become compact JSON text. */

@@ -1,6 +1,6 @@
 /* custom_fields.c - the issue's custom fields → 20 slots + overflow.
  *
- * Rule (SPEC.md §4): a mapped field's value goes to its slot as display
+ * Rule (docs/design.md, 'custom_field_mappings'): a mapped field's value goes to its slot as display
  * text; every other non-null custom field goes to custom_fields_overflow
  * exactly as Jira gave it. A mapped value whose JSON type does not fit the
  * slot's field type also goes to the overflow (with a warning) so that

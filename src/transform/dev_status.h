@@ -1,6 +1,6 @@
 /* dev_status.h - development status (commits, branches, PRs, builds) from
  * the dev-status API's summary/detail or from the Development field in each
- * of its forms (JIRA_API.md §3). Pure, thread-safe.
+ * of its forms (docs/jira.md, 'The Development field'). Pure, thread-safe.
  *
  * Overlap note: src/jira/devfield.c parses the same field for the client's
  * "is there anything to fetch" decision; the transform keeps its own parser

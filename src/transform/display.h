@@ -1,4 +1,4 @@
-/* display.h - the display text of a custom field value (SPEC.md §4), pure. */
+/* display.h - the display text of a custom field value (docs/design.md, 'custom_field_mappings'), pure. */
 #ifndef JL_TRANSFORM_DISPLAY_H
 #define JL_TRANSFORM_DISPLAY_H
 

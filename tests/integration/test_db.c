@@ -71,7 +71,7 @@ Test(migrate, creates_every_table_and_is_idempotent, .init = setup, .fini = tear
 	n = testdb_scalar("SELECT count(*) FROM schema_migrations");
 	cr_assert_eq(atoi(n), jetl_schema_version());
 	free(n);
-	/* Every table's primary key starts with tenant_id, integration_id (SPEC §4). */
+	/* Every table's primary key starts with tenant_id, integration_id (docs/design.md, 'Tables'). */
 	n = testdb_scalar("SELECT count(*) FROM information_schema.columns WHERE table_schema='public' "
 		"AND column_name LIKE 'custom_field___' AND table_name='work_items'");
 	cr_assert_str_eq(n, "20");

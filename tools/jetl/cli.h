@@ -5,7 +5,7 @@
 #include <signal.h>
 #include <jetl.h>
 
-/* Exit codes of SPEC §6. */
+/* Exit codes (docs/cli.md, 'Exit codes'). */
 enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_CANCELLED = 3 };
 
 enum progress_mode { PROGRESS_AUTO, PROGRESS_BAR, PROGRESS_JSON, PROGRESS_NONE };

@@ -1,5 +1,5 @@
 /* commands.c - the jetl subcommands. Each parses its own options, prints
- * --help, and maps statuses to the exit codes of SPEC §6. */
+ * --help, and maps statuses to the exit codes of docs/cli.md. */
 #include <jansson.h>
 #ifdef __GLIBC__
 #include <malloc.h>

@@ -1,6 +1,6 @@
 """jetl: Jira issues, changelogs and dev status into PostgreSQL.
 
-The Python face of the C library (SPEC.md §9)::
+The Python face of the C library::
 
     import jetl
     with jetl.open(db="postgresql://…", tenant=1, integration=1,

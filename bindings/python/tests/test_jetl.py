@@ -1,4 +1,4 @@
-"""Tests of the Python binding (SPEC.md §9) against the private PostgreSQL,
+"""Tests of the Python binding against the private PostgreSQL,
 RabbitMQ and the Jira simulator. Run by scripts/test-bindings.
 
 Tests of entry points not implemented yet skip only when the C library
