@@ -14,7 +14,10 @@ JETL_BEGIN_DECL
 typedef struct jetl_extract_options {
 	unsigned int version;        /**< JETL_EXTRACT_OPTIONS_VERSION */
 	int full;                    /**< ignore the sync watermark, re-read everything */
-	const char *jql;             /**< extra JQL, ANDed with the project; NULL = none */
+	const char *jql;             /**< extra JQL, ANDed with the project in parentheses;
+	                                  NULL = none. It can only narrow: unbalanced
+	                                  parentheses, an unclosed string, a backslash
+	                                  outside quotes or ORDER BY give JETL_EINVAL */
 	int distribute;              /**< jetl_extract: publish one extract message per
 	                                  project for workers instead of extracting here */
 	int wait;                    /**< with a queue: return only when every raw row

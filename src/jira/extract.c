@@ -441,6 +441,14 @@ int jl_jira_extract(jl_jira *j, const jl_jira_extract_req *req, const jl_jira_ca
 	if (!j || !req || !cb || !req->project_key || !*req->project_key)
 		return JETL_EINVAL;
 	j->err[0] = '\0';
+	{
+		char why[256];
+
+		/* the last line of defence: every caller (jetl_extract, a worker's
+		 * message) passes through here before any JQL is sent */
+		if (jl_jql_check_extra(req->jql_extra, why, sizeof(why)))
+			return jl_jira_fail(j, JETL_EINVAL, "jira: %s: %s", req->project_key, why);
+	}
 	if ((rc = jl_jira_api(j, &api)))
 		return rc;
 	memset(&run, 0, sizeof(run));

@@ -64,7 +64,8 @@ int jl_jira_projects(jl_jira *j, json_t **out);
 /* What one extraction reads. Strings are borrowed for the call. */
 typedef struct jl_jira_extract_req {
 	const char *project_key;
-	const char *jql_extra;      /* ANDed in parentheses; NULL = none */
+	const char *jql_extra;      /* ANDed in parentheses; NULL = none; must pass
+	                               jl_jql_check_extra (jl_jira_extract refuses it) */
 	const char *updated_since;  /* JQL literal "yyyy/MM/dd HH:mm" already in the
 	                               user's zone (see jl_tz_jql_date); NULL = all */
 	const char *dev_field_id;   /* the Development field's id; NULL if unknown */
@@ -72,6 +73,12 @@ typedef struct jl_jira_extract_req {
 	int census_all;             /* report every issue id of the project (deletions) */
 	int batch_size;             /* issues per batch; ≤ 100 */
 } jl_jira_extract_req;
+
+/* 0 when jql (the request's jql_extra; NULL or "" = none) can only narrow the
+ * project once put in "project = K AND (jql)": parentheses balanced outside
+ * quoted strings, every string closed, no backslash outside a string, no
+ * ORDER BY, not blank. Else JETL_EINVAL with a one-line cause in err. Pure. */
+int jl_jql_check_extra(const char *jql, char *err, size_t errlen);
 
 typedef struct jl_jira_callbacks {
 	/* Ids of every issue of the project (only with census_all), page by page. */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "extract.h"
 
@@ -26,6 +27,88 @@ char *jl_jql_quote(const char *s)
 		return NULL;
 	}
 	return jl_buf_detach(&b);
+}
+
+/* A character that ends an unquoted JQL word. */
+static int jql_delim(char c)
+{
+	return c == '\0' || strchr(" \t\r\n\f\v(),\"'=!<>~[]", c) != NULL;
+}
+
+static int jql_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
+
+/*
+ * The extra JQL goes inside "project = K AND (<extra>)", so it may only
+ * narrow the project if Jira's parser closes that parenthesis where we do.
+ * Jira reads the text, not us: the check is deliberately stricter than JQL
+ * so that no reading of it can differ from ours. Quoted strings ("…" or '…',
+ * with backslash escapes) are opaque; outside them every '(' and ')' counts,
+ * a backslash is refused (JQL's escapes in unquoted words are the one place
+ * where a parenthesis could be seen by Jira and not by this scan), and
+ * ORDER BY is refused (jetl orders the search itself for stable paging; an
+ * ORDER BY inside the parentheses is a syntax error Jira would report late).
+ */
+int jl_jql_check_extra(const char *jql, char *err, size_t errlen)
+{
+	const char *s = jql, *open_at = NULL;
+	int depth = 0, blank = 1;
+	char q = 0;
+
+	if (!jql || !*jql)
+		return 0;
+	for (; *s; s++) {
+		if (q) {
+			if (*s == '\\' && s[1])
+				s++;
+			else if (*s == q)
+				q = 0;
+			continue;
+		}
+		if (!jql_space(*s))
+			blank = 0;
+		if (*s == '"' || *s == '\'') {
+			q = *s;
+			open_at = s;
+		} else if (*s == '\\') {
+			snprintf(err, errlen, "jql: a backslash outside a quoted string (offset %td): quote the value instead",
+				 s - jql);
+			return JETL_EINVAL;
+		} else if (*s == '(') {
+			depth++;
+		} else if (*s == ')') {
+			if (--depth < 0) {
+				snprintf(err, errlen, "jql: unbalanced parentheses: ')' at offset %td closes nothing "
+					 "(the extra JQL can only narrow the project)", s - jql);
+				return JETL_EINVAL;
+			}
+		} else if ((s == jql || jql_delim(s[-1])) && strncasecmp(s, "order", 5) == 0 && jql_space(s[5])) {
+			const char *t = s + 5;
+
+			while (jql_space(*t))
+				t++;
+			if (strncasecmp(t, "by", 2) == 0 && jql_delim(t[2])) {
+				snprintf(err, errlen, "jql: ORDER BY is not allowed in the extra JQL (offset %td): "
+					 "jetl orders the search itself", s - jql);
+				return JETL_EINVAL;
+			}
+		}
+	}
+	if (q) {
+		snprintf(err, errlen, "jql: the string opened at offset %td is not closed", open_at - jql);
+		return JETL_EINVAL;
+	}
+	if (depth > 0) {
+		snprintf(err, errlen, "jql: unbalanced parentheses: %d '(' not closed", depth);
+		return JETL_EINVAL;
+	}
+	if (blank) {
+		snprintf(err, errlen, "jql: the extra JQL is blank");
+		return JETL_EINVAL;
+	}
+	return 0;
 }
 
 char *jl_jql_for(const jl_jira_extract_req *req, int with_filters, int ordered)

@@ -50,6 +50,9 @@ static int check_common(jetl_ctx *ctx, const jetl_extract_options *opts)
 
 	if (opts && (opts->version == 0 || opts->version > JETL_EXTRACT_OPTIONS_VERSION))
 		return jl_fail(ctx, JETL_EVERSION, "extract: options version %u is not supported", opts->version);
+	/* before any job exists: a JQL that could widen the selection is a usage error */
+	if (opts && jl_jql_check_extra(opts->jql, err, sizeof(err)))
+		return jl_fail(ctx, JETL_EINVAL, "extract: %s", err);
 	rc = jl_store_schema_check(ctx->pg, err, sizeof(err));
 	if (rc != JETL_OK)
 		return jl_fail(ctx, rc, "%s", err);

@@ -719,3 +719,67 @@ Test(jira_sim, server_capped_reread_after_offset_shift_is_complete, .fini = fini
 	jl_jira_free(j);
 	got_free(&g);
 }
+
+/* Issue 12: the extra JQL went into "project = K AND (<extra>)" unchecked, so
+ * "key = ABC-1) OR (project = XYZ" closed jetl's parenthesis and read XYZ too.
+ * Now it is refused before any search, and a proper one still only narrows. */
+static void extra_jql_stays_in_project(const char *flavor, int jflavor)
+{
+	static const char *const widen[] = { "key = ABC-1) OR (project = XYZ", "key = ABC-1 ORDER BY key",
+					     "key = ABC-1) OR (project = XYZ) OR (key = ABC-2" };
+	const char *gen_args[] = { "--seed", "11", NULL };
+	jl_jira_extract_req req = { 0 };
+	got g;
+	jl_jira *j;
+	int rc;
+
+	setenv("JETL_JIRA_BACKOFF_MS", "20", 1);
+	jetl_global_init();
+	g_data = jirasim_gen("ABC:12,XYZ:6", flavor, gen_args);
+	jirasim_start(&g_sim, g_data, flavor, NULL);
+	j = client(&g_sim, jflavor, TOKEN, 4);
+	req.project_key = "ABC";
+	req.batch_size = 100;
+	for (size_t i = 0; i < sizeof(widen) / sizeof(widen[0]); i++) {
+		jl_jira_callbacks cb = { on_census, on_batch, on_progress, &g };
+
+		got_init(&g);
+		cb.ud = &g;
+		req.jql_extra = widen[i];
+		rc = jl_jira_extract(j, &req, &cb);
+		cr_expect_eq(json_array_size(g.order), 0, "[%s]: %zu issues read", widen[i], json_array_size(g.order));
+		cr_assert_eq(rc, JETL_EINVAL, "[%s]: rc %d %s", widen[i], rc, jl_jira_error(j));
+		cr_assert(strstr(jl_jira_error(j), "jql: "), "%s", jl_jira_error(j));
+		got_free(&g);
+	}
+	{
+		json_t *st = sim_stats(&g_sim);
+
+		cr_assert_eq(stat_of(st, "POST /rest/api/{ver}/search/jql", NULL) +
+			     stat_of(st, "POST /rest/api/{ver}/search", NULL), 0, "a refused JQL was sent");
+		json_decref(st);
+	}
+	/* an OR inside the extra JQL stays inside the project */
+	{
+		jl_jira_callbacks cb = { on_census, on_batch, on_progress, NULL };
+
+		got_init(&g);
+		cb.ud = &g;
+		req.jql_extra = "key = ABC-1 OR key = XYZ-1 OR (key in (ABC-2, XYZ-2))";
+		rc = jl_jira_extract(j, &req, &cb);
+		cr_assert_eq(rc, 0, "rc %d %s", rc, jl_jira_error(j));
+		cr_assert_eq(json_array_size(g.order), 2, "%zu issues (ABC-1 and ABC-2 only)", json_array_size(g.order));
+		got_free(&g);
+	}
+	jl_jira_free(j);
+}
+
+Test(jira_sim, cloud_extra_jql_cannot_widen_the_project, .fini = fini, .timeout = 60)
+{
+	extra_jql_stays_in_project("cloud", JETL_FLAVOR_CLOUD);
+}
+
+Test(jira_sim, server_extra_jql_cannot_widen_the_project, .fini = fini, .timeout = 60)
+{
+	extra_jql_stays_in_project("server", JETL_FLAVOR_SERVER);
+}

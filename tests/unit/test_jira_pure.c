@@ -382,3 +382,36 @@ Test(search, jql_quoting)
 	cr_assert_str_eq(q, "project = \"AB\\\"C\"");
 	free(q);
 }
+
+/* Issue 12: "--jql 'key = A-1) OR (project = B'" closed jetl's parenthesis
+ * and widened the search past the project. The extra JQL may only narrow. */
+Test(search, extra_jql_can_only_narrow)
+{
+	static const char *const ok[] = {
+		NULL, "", "issuetype = Bug", "key = A-1 OR key = A-2", "(status = Done) AND (labels in (a, b))",
+		"summary ~ \"a ) OR ( project = B\"", "summary ~ 'it''s (x'", "summary ~ \"quote \\\" ) x\"",
+		"summary ~ 'a \\' ) b'", "labels = border", "orders = 1", "cf[10010] = x", "labels = \"order by\"",
+		"fixVersion = order", "reorder by = 1",
+	};
+	static const char *const bad[] = {
+		"key = A-1) OR (project = B", ")", "(", "a = 1) OR (b = 2", "((a = 1)", "a = 1) ORDER BY key (",
+		"status = Done ORDER BY created DESC", "status = Done order\n\tby key", "ORDER BY key",
+		"(a) order by key", "summary ~ \"open", "summary ~ 'open", "summary ~ \"ends in backslash\\",
+		"summary ~ a\\) OR (project = B", "   ", "\"x\" ) OR ( \"y\"",
+	};
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		err[0] = '\0';
+		cr_expect_eq(jl_jql_check_extra(ok[i], err, sizeof(err)), 0, "refused [%s]: %s", ok[i], err);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		cr_expect_eq(jl_jql_check_extra(bad[i], err, sizeof(err)), JETL_EINVAL, "accepted [%s]", bad[i]);
+		cr_expect(strncmp(err, "jql: ", 5) == 0 && !strchr(err, '\n'), "[%s]: message [%s]", bad[i], err);
+	}
+	jl_jql_check_extra("key = A-1) OR (project = B", err, sizeof(err));
+	cr_expect(strstr(err, "unbalanced parentheses") && strstr(err, "offset 9"), "%s", err);
+	jl_jql_check_extra("a = 1 ORDER BY key", err, sizeof(err));
+	cr_expect(strstr(err, "ORDER BY"), "%s", err);
+}
