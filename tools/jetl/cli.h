@@ -44,5 +44,6 @@ int cmd_worker(struct cli *c, int argc, char **argv);
 int cmd_transform(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_fields(struct cli *c, int argc, char **argv);
+int cmd_version(struct cli *c, int argc, char **argv);
 
 #endif

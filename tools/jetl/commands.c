@@ -230,7 +230,7 @@ static void worker_signal(int sig)
 static const char worker_help[] =
 "usage: jetl worker [--queue URL] [--until-idle] [--idle-ms N] [--threads N] [--distribute]\n"
 "                   [--jira-url URL] [--jira-user USER] [--jira-auth basic|bearer] [--jira-flavor F]\n"
-"                   [--jira-token-file FILE] [--progress auto|bar|json|none]\n"
+"                   [--jira-token-file FILE] [--concurrency N] [--progress auto|bar|json|none]\n"
 "  Consume transform messages (and extract messages with --distribute) until SIGTERM/SIGINT\n"
 "  (the current batch is finished first) or, with --until-idle, until the queues stay empty.\n";
 
@@ -493,4 +493,25 @@ int cmd_fields(struct cli *c, int argc, char **argv)
 	jetl_close(ctx);
 	free(maps);
 	return rc;
+}
+
+/* ---- version ---- */
+
+/*
+ * The command's own version is the one it was compiled with; the library's
+ * is asked at run time, so a jetl run against another installed libjetl
+ * says so. The first line stays "jetl X.Y.Z" for scripts.
+ */
+int cmd_version(struct cli *c, int argc, char **argv)
+{
+	(void)c;
+	if (wants_help(argc, argv, "usage: jetl version\n"
+			"  Print the version of the command, and of the library and schema it runs with\n"
+			"  (same as jetl --version).\n"))
+		return EXIT_DONE;
+	if (argc > 1)
+		return bad_option("version", argv[1]);
+	printf("jetl %s\n", JETL_VERSION_STRING);
+	printf("libjetl %s (schema version %d)\n", jetl_version(), jetl_schema_version());
+	return EXIT_DONE;
 }

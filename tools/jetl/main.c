@@ -11,6 +11,8 @@ volatile sig_atomic_t cli_interrupted;
 
 static const char usage[] =
 "usage: jetl [--db CONNINFO] [--tenant N] [--integration N] [-v|-q] COMMAND [options]\n"
+"       jetl -h|--help\n"
+"       jetl --version\n"
 "\n"
 "commands:\n"
 "  migrate     create or upgrade the schema\n"
@@ -19,8 +21,9 @@ static const char usage[] =
 "  transform   transform one raw row (--raw-id N)\n"
 "  status      show a job (--job N) or the recent jobs\n"
 "  fields      sync, list and map Jira fields to the 20 custom-field slots\n"
+"  version     print the versions of the command and of the library it runs with\n"
 "\n"
-"Run `jetl COMMAND --help` for a command's options.\n"
+"Run `jetl COMMAND --help` for a command's options, `man jetl` for the manual.\n"
 "Environment: JETL_DB, JETL_QUEUE, JETL_JIRA_URL, JETL_JIRA_USER, JETL_JIRA_TOKEN,\n"
 "JETL_TENANT, JETL_INTEGRATION. The Jira token is read only from JETL_JIRA_TOKEN or\n"
 "--jira-token-file, never from the command line.\n"
@@ -199,8 +202,7 @@ int main(int argc, char **argv)
 			fputs(usage, stdout);
 			return EXIT_DONE;
 		} else if (strcmp(a, "--version") == 0) {
-			printf("jetl %s\n", jetl_version());
-			return EXIT_DONE;
+			return cmd_version(&c, 1, argv + i);
 		} else if (strcmp(a, "-v") == 0) {
 			c.opts.log_level = JETL_LOG_DEBUG;
 		} else if (strcmp(a, "-q") == 0) {
@@ -247,6 +249,8 @@ int main(int argc, char **argv)
 		rc = cmd_status(&c, argc, argv);
 	else if (strcmp(cmd, "fields") == 0)
 		rc = cmd_fields(&c, argc, argv);
+	else if (strcmp(cmd, "version") == 0)
+		rc = cmd_version(&c, argc, argv);
 	else {
 		fprintf(stderr, "jetl: unknown command '%s'\n%s", cmd, usage);
 		rc = EXIT_USAGE;
