@@ -52,7 +52,11 @@ class Version(unittest.TestCase):
             with open(src, "w") as f:
                 f.write('const char *jetl_version(void) { return "9.9.9"; }\n')
             subprocess.run([cc, "-shared", "-fPIC", "-o", so, src], check=True)
-            env = dict(os.environ, LD_PRELOAD=so)
+            # Under ASan (scripts/test runs this suite on a sanitized build too) the
+            # runtime must come first in the link order; the preload puts libv ahead.
+            asan = ":".join(filter(None, [os.environ.get("ASAN_OPTIONS"),
+                                          "verify_asan_link_order=0"]))
+            env = dict(os.environ, LD_PRELOAD=so, ASAN_OPTIONS=asan)
             lines = run("--version", env=env).stdout.splitlines()
             self.assertEqual(lines[0], "jetl " + project_version())
             self.assertTrue(lines[1].startswith("libjetl 9.9.9 "), lines)
