@@ -18,6 +18,7 @@ struct jetl_ctx {
 	char *queue_url;
 	PGconn *pg;             /* the context's own connection */
 	atomic_int stop;        /* set by jetl_worker_stop(); lock-free, signal-safe */
+	atomic_int warned_cleartext; /* the "credentials over http://" warning was logged */
 	char err[512];          /* jetl_last_error() */
 };
 

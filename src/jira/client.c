@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include "../core/util.h"
 #include "internal.h"
@@ -41,6 +44,49 @@ static void wipe_free(char *s)
 			*p++ = '\0';
 		free(s);
 	}
+}
+
+int jl_url_cleartext_remote(const char *url)
+{
+	const char *a, *end, *at, *h, *he;
+	char host[256];
+
+	if (!url || strncasecmp(url, "http://", 7) != 0)
+		return 0;
+	a = url + 7;
+	end = a + strcspn(a, "/?#");
+	at = NULL;
+	for (const char *p = a; p < end; p++)
+		if (*p == '@')
+			at = p;
+	h = at ? at + 1 : a;
+	if (*h == '[') {
+		h++;
+		he = memchr(h, ']', (size_t)(end - h));
+		if (!he)
+			return 1;
+	} else {
+		he = memchr(h, ':', (size_t)(end - h));
+		if (!he)
+			he = end;
+	}
+	if (he <= h || (size_t)(he - h) >= sizeof(host))
+		return 1;
+	memcpy(host, h, (size_t)(he - h));
+	host[he - h] = '\0';
+	if (strcasecmp(host, "localhost") == 0)
+		return 0;
+	{
+		struct in_addr v4;
+		struct in6_addr v6;
+
+		if (inet_pton(AF_INET, host, &v4) == 1)
+			return (ntohl(v4.s_addr) >> 24) != 127;
+		if (inet_pton(AF_INET6, host, &v6) == 1)
+			return !IN6_IS_ADDR_LOOPBACK(&v6) &&
+			       !(IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127);
+	}
+	return 1;
 }
 
 int jl_jira_fail(jl_jira *j, int status, const char *fmt, ...)

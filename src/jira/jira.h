@@ -43,6 +43,10 @@ typedef struct jl_jira_stats {
 	double wait_seconds;        /* time spent waiting on Retry-After/backoff */
 } jl_jira_stats;
 
+/* 1 when url is plain http:// to a host that is not loopback (127.0.0.0/8,
+ * ::1, localhost): credentials sent there can be read on the network. Pure. */
+int jl_url_cleartext_remote(const char *url);
+
 /* Strings in cfg are copied. Contacts nobody. */
 int jl_jira_new(jl_jira **out, const jl_jira_config *cfg, char *err, size_t errlen);
 void jl_jira_free(jl_jira *j);

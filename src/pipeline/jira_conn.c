@@ -33,6 +33,21 @@ int jl_pipeline_jira(jetl_ctx *ctx, jl_jira **out)
 	rc = jl_jira_new(out, &cfg, err, sizeof(err));
 	if (rc != JETL_OK)
 		return jl_fail(ctx, rc, "%s", err);
+	/*
+	 * A token over plain http:// is readable by anyone on the path, so say
+	 * so, once per context (a worker makes a client per message). Not a
+	 * refusal: Jira Server/DC is often reached over http inside a private
+	 * network or behind a local TLS proxy, and refusing would break those
+	 * setups with nothing the caller could do short of a new option. Not for
+	 * loopback hosts either: those bytes never leave the machine (the
+	 * simulator, the tests, an SSH tunnel or stunnel), and a warning on every
+	 * run there would teach people to ignore it. Bearer tokens are as exposed
+	 * as Basic ones, so both are covered.
+	 */
+	if (jl_url_cleartext_remote(ctx->jira_url) && !atomic_exchange(&ctx->warned_cleartext, 1))
+		jl_log(ctx, JETL_LOG_WARNING, "jira: the %s credentials go over plain http:// to a host that is "
+		       "not loopback, readable by anyone on the network path: use https://",
+		       cfg.auth == JETL_AUTH_BEARER ? "bearer" : "basic");
 	return JETL_OK;
 }
 

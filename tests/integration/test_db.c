@@ -155,3 +155,63 @@ Test(migrate, large_values_use_lz4_where_the_server_has_it, .init = setup, .fini
 	free(n);
 	jetl_close(ctx);
 }
+
+struct warn_log {
+	int cleartext;
+	int other;
+};
+
+static void count_warnings(int level, const char *msg, void *ud)
+{
+	struct warn_log *w = ud;
+
+	if (level == JETL_LOG_WARNING && strstr(msg, "plain http://"))
+		w->cleartext++;
+	else
+		w->other++;
+	cr_assert_null(strstr(msg, "s3cr3t-t0ken"), "a log line holds the token: %s", msg);
+}
+
+/* Issue 12: Basic credentials over http:// to another host went out without a
+ * word. Now one warning per context through the log callback, none for https
+ * or loopback. ".invalid" never resolves, so nothing is sent anywhere. */
+Test(open, cleartext_credentials_warn_once_per_context)
+{
+	static const struct {
+		const char *url;
+		int auth;
+		int want;
+	} cases[] = {
+		{ "http://jira.invalid/", JETL_AUTH_BASIC, 1 },
+		{ "http://jira.invalid:8080/jira", JETL_AUTH_BEARER, 1 },
+		{ "https://jira.invalid/", JETL_AUTH_BASIC, 0 },
+		{ "http://127.0.0.1:9/", JETL_AUTH_BASIC, 0 },
+		{ "http://localhost:9/", JETL_AUTH_BASIC, 0 },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		jetl_options o = JETL_OPTIONS_INIT;
+		struct warn_log w = { 0, 0 };
+		jetl_ctx *ctx = NULL;
+		char err[512];
+		int64_t n = 0;
+
+		o.db = testdb_admin();
+		o.jira_url = cases[i].url;
+		o.jira_user = "me@example.com";
+		o.jira_token = "s3cr3t-t0ken";
+		o.jira_auth = cases[i].auth;
+		o.jira_flavor = JETL_FLAVOR_SERVER;
+		o.max_attempts = 1;
+		o.connect_timeout_ms = 1000;
+		o.log_cb = count_warnings;
+		o.log_userdata = &w;
+		o.log_level = JETL_LOG_WARNING;
+		cr_assert_eq(jetl_open_err(&ctx, &o, err, sizeof(err)), JETL_OK, "open: %s", err);
+		for (int k = 0; k < 3; k++)
+			cr_assert_neq(jetl_fields_sync(ctx, &n), JETL_OK, "%s: nothing should answer", cases[i].url);
+		cr_expect_eq(w.cleartext, cases[i].want, "%s: %d warnings, want %d", cases[i].url, w.cleartext,
+			     cases[i].want);
+		jetl_close(ctx);
+	}
+}

@@ -415,3 +415,25 @@ Test(search, extra_jql_can_only_narrow)
 	jl_jql_check_extra("a = 1 ORDER BY key", err, sizeof(err));
 	cr_expect(strstr(err, "ORDER BY"), "%s", err);
 }
+
+/* Issue 12: credentials over plain http:// are warned about, except to
+ * loopback (the simulator and the tests), where the bytes stay on the host. */
+Test(client, cleartext_remote_urls)
+{
+	static const char *const remote[] = {
+		"http://jira.example.com", "http://jira.example.com:8080/jira", "HTTP://10.0.0.5/",
+		"http://192.0.2.2:9", "http://[fd00::2]:8080/", "http://127.0.0.1.example.com/",
+		"http://localhost.example.com", "http://user@jira.example.com/", "http://127.0.0.1@evil.example/",
+		"http://[::ffff:10.0.0.1]/", "http://", "http:///x", "http://[::1",
+	};
+	static const char *const local[] = {
+		"https://jira.example.com", "http://127.0.0.1:8081", "http://127.9.8.7/x", "http://localhost:9/",
+		"http://LOCALHOST", "http://[::1]:8080/", "http://[::ffff:127.0.0.1]/", "http://me@127.0.0.1:1/",
+		"http://jira.example.com@127.0.0.1/x@y", NULL, "ftp://jira.example.com",
+	};
+
+	for (size_t i = 0; i < sizeof(remote) / sizeof(remote[0]); i++)
+		cr_expect_eq(jl_url_cleartext_remote(remote[i]), 1, "%s", remote[i]);
+	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
+		cr_expect_eq(jl_url_cleartext_remote(local[i]), 0, "%s", local[i] ? local[i] : "(null)");
+}
