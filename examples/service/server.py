@@ -28,6 +28,7 @@ import os
 import re
 import select
 import signal
+import socket
 import sys
 import threading
 import time
@@ -50,6 +51,13 @@ JOB_RE = re.compile(r"^/api/v1/etl/jobs/(\d{1,18})/?$")
 EVENTS_RE = re.compile(r"^/api/v1/etl/jobs/(\d{1,18})/events/?$")
 KEEPALIVE_S = 15.0     # an SSE comment this often keeps proxies from closing the stream
 START_TIMEOUT_S = 60.0  # how long a POST waits for the library to create the job
+# No endpoint reads a request body (everything is in the path and the query),
+# so a small cap costs nothing: a body is read (and dropped) only up to this,
+# before the token is looked at, so nobody can make the service buffer more.
+MAX_BODY = 64 * 1024
+LENGTH_RE = re.compile(r"^[0-9]{1,18}$")
+SOCKET_TIMEOUT_S = 60.0  # a client that stops sending (or reading) mid-request is dropped
+LINGER_BYTES, LINGER_S = 1 << 20, 2.0  # after refusing a body: discard this much of it, at most
 
 
 def log(msg):
@@ -247,7 +255,10 @@ class Service:
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "jetl-service/1"
+    timeout = SOCKET_TIMEOUT_S
     svc = None     # set by main()
+    responded = False   # a status line went out for the current request
+    linger = False      # an unread body may follow: drain a little before closing
 
     # -- plumbing
     def log_message(self, fmt, *args):
@@ -255,8 +266,13 @@ class Handler(BaseHTTPRequestHandler):
 
     def log_request(self, code="-", size="-"):
         if not self.svc.args.quiet:
-            path = urllib.parse.urlsplit(self.path).path   # the query may hold access_token
-            log("%s %s %s" % (self.command, path, code))
+            # the query may hold access_token; a request line too bad to parse has no path
+            path = urllib.parse.urlsplit(getattr(self, "path", "") or "").path
+            log("%s %s %s" % (self.command or "-", path or "-", code))
+
+    def send_response(self, code, message=None):
+        self.responded = True
+        super().send_response(code, message)
 
     def send_json(self, code, obj, extra_headers=()):
         body = (dumps(obj) + "\n").encode()
@@ -264,6 +280,8 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
+        if self.close_connection:
+            self.send_header("Connection", "close")
         for k, v in extra_headers:
             self.send_header(k, v)
         self.end_headers()
@@ -273,6 +291,62 @@ class Handler(BaseHTTPRequestHandler):
     def error(self, code, message, **extra):
         headers = [("WWW-Authenticate", 'Bearer realm="jetl"')] if code == 401 else []
         self.send_json(code, dict({"success": False, "message": message}, **extra), headers)
+
+    def send_error(self, code, message=None, explain=None):
+        """http.server's own refusals (a bad request line, 501 for an unknown
+        method, 431 for headers too large) in the same JSON as ours."""
+        self.close_connection = True
+        if self.request_version == "HTTP/0.9":
+            self.request_version = "HTTP/1.0"   # an unparsable line still gets a status line
+        self.error(code, message or self.responses.get(code, ("error",))[0])
+
+    def refuse_body(self, code, message):
+        """Answer code and close: whatever body follows is never read as a request."""
+        self.close_connection = True
+        self.linger = True
+        self.error(code, message)
+        return False
+
+    def read_body(self, required):
+        """Read and drop the request body, before the token is checked and
+        before routing, bounded by MAX_BODY. required: the method carries a
+        body (POST, PUT), so its length must be given. False once an error was
+        sent (the connection then closes)."""
+        if self.headers.get_all("Transfer-Encoding"):
+            return self.refuse_body(411, "send a Content-Length (chunked bodies are not accepted)")
+        lengths = {v.strip() for v in self.headers.get_all("Content-Length") or ()}
+        if not lengths:
+            if required:
+                return self.refuse_body(411, "Content-Length required (0 for an empty body)")
+            return True
+        n = lengths.pop()
+        if lengths or not LENGTH_RE.match(n):
+            return self.refuse_body(400, "bad Content-Length")
+        n = int(n)
+        if n > MAX_BODY:
+            return self.refuse_body(413, "request body over %d bytes" % MAX_BODY)
+        if n and len(self.rfile.read(n)) < n:
+            self.close_connection = True   # the client went away mid-body: nothing to answer
+            return False
+        return True
+
+    def finish(self):
+        super().finish()     # flushes the answer
+        if self.linger:
+            # Closing with unread bytes in the socket makes the kernel send a
+            # reset, which can destroy our answer before the client reads it:
+            # stop sending, then discard a bounded amount of what is in flight.
+            try:
+                self.connection.shutdown(socket.SHUT_WR)
+                self.connection.settimeout(LINGER_S)
+                deadline, left = time.monotonic() + LINGER_S, LINGER_BYTES
+                while left > 0 and time.monotonic() < deadline:
+                    chunk = self.connection.recv(min(left, 65536))
+                    if not chunk:
+                        break
+                    left -= len(chunk)
+            except OSError:
+                pass
 
     def authenticate(self, query, allow_query_token=False):
         """Tenant of the request's bearer token, or None (401 already sent)."""
@@ -287,14 +361,6 @@ class Handler(BaseHTTPRequestHandler):
             self.error(401, "missing or invalid bearer token")
         return tenant
 
-    def drain_body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        if n > 1 << 20:
-            self.close_connection = True
-            return
-        if n:
-            self.rfile.read(n)
-
     # -- routes
     def do_GET(self):
         self.route("GET")
@@ -303,17 +369,31 @@ class Handler(BaseHTTPRequestHandler):
         self.route("HEAD")
 
     def do_POST(self):
-        self.drain_body()
         self.route("POST")
 
     def do_PUT(self):
-        self.drain_body()
         self.route("PUT")
 
     def do_DELETE(self):
         self.route("DELETE")
 
     def route(self, method):
+        self.responded = self.linger = False
+        if not self.read_body(required=method in ("POST", "PUT")):
+            return
+        try:
+            self.dispatch(method)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True   # the client went away
+        except Exception as e:
+            # one line in the log, a JSON 500 to the client, never a traceback
+            log("internal error on %s %s: %s" % (method, urllib.parse.urlsplit(self.path).path,
+                                                 type(e).__name__))
+            self.close_connection = True
+            if not self.responded:
+                self.error(500, "internal error")
+
+    def dispatch(self, method):
         u = urllib.parse.urlsplit(self.path)
         path = u.path
         try:
@@ -340,8 +420,10 @@ class Handler(BaseHTTPRequestHandler):
                 return self.static(path)
             return self.error(404, "no such endpoint")
         except psycopg2.Error as e:
-            log("database error on %s %s: %s" % (method, path, str(e).strip().splitlines()[0]))
-            return self.error(503, "database unavailable")
+            log("database error on %s %s: %s" % (method, path, (str(e).strip().splitlines() or ["?"])[0]))
+            self.close_connection = True
+            if not self.responded:
+                self.error(503, "database unavailable")
 
     def extract(self, integration, query):
         tenant = self.authenticate(query)
@@ -510,6 +592,10 @@ class Handler(BaseHTTPRequestHandler):
 class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        # what escaped a handler (a connection torn down mid-read, say): one line, no traceback
+        log("request from %s failed: %s" % (client_address[0], sys.exc_info()[0].__name__))
 
 
 def main(argv=None):
