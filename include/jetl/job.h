@@ -46,6 +46,28 @@ JETL_API int jetl_job_get(jetl_ctx *ctx, int64_t job_id, jetl_job *job);
  */
 JETL_API int jetl_job_list(jetl_ctx *ctx, int64_t *ids, size_t max, size_t *count);
 
+/**
+ * End the jobs whose process stopped, and recover what they left behind.
+ *
+ * The process running a job renews its lease every few seconds
+ * (etl_job_queue.lease_until; $JETL_LEASE_SECONDS long, default 30). A
+ * `running` job of the context's tenant/integration whose lease ran out
+ * lost that process (killed, crashed, cut off from the database): it is
+ * marked `failed` with an error that says so. The raw rows such a job left
+ * `pending` are then transformed here (in-process context) or published to
+ * jetl.transform (context with a queue), so none stays pending. Running the
+ * extraction again resumes it: issues already stored unchanged are not
+ * downloaded again. jetl_extract*() and jetl_worker_run() sweep by
+ * themselves; call this from a scheduler or a service's start-up.
+ *
+ * *count (may be NULL) gets the number of jobs ended. Threads: like every
+ * call on ctx; concurrent sweeps from several processes are safe (a job is
+ * ended and its rows recovered once). Errors: JETL_EINVAL, JETL_EDBCONN,
+ * JETL_EDB, JETL_ESCHEMA, JETL_EQUEUE (the rows stay claimed and a later
+ * sweep retries them once the claim runs out).
+ */
+JETL_API int jetl_job_sweep(jetl_ctx *ctx, int64_t *count);
+
 JETL_END_DECL
 
 #endif

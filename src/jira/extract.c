@@ -397,6 +397,21 @@ static int extract_server(jl_run *run)
 	const jl_jira_extract_req *req = run->req;
 	int rc;
 
+	if (req->resume && req->census_all && !(req->updated_since && *req->updated_since) &&
+	    !(req->jql_extra && *req->jql_extra)) {
+		/* Resuming: the census lists `updated` too (same pages), and only
+		 * the issues not stored unchanged are read, by id. */
+		char *all = jl_jql_for(req, 0, 1);
+
+		rc = all ? jl_search_ids(run, all, 1, 1) : JETL_ENOMEM;
+		free(all);
+		if (rc)
+			return run->rc = rc;
+		run->total = (int64_t)run->nids;
+		if (report(run, JETL_PHASE_CENSUS, run->total, run->total))
+			return run->rc = jl_jira_fail(run->j, JETL_ECANCELLED, "jira: cancelled");
+		return run_batches(run, JL_BATCH_IDS);
+	}
 	if (req->census_all) {
 		char *all = jl_jql_for(req, 0, 1);
 

@@ -76,6 +76,10 @@ typedef struct jl_jira_extract_req {
 	int dev_status;             /* fetch dev status where the field says so */
 	int census_all;             /* report every issue id of the project (deletions) */
 	int batch_size;             /* issues per batch; ≤ 100 */
+	int resume;                 /* list `updated` with the ids and skip what
+	                               cb->known says is stored unchanged, even
+	                               without updated_since (a run after one that
+	                               stopped halfway: its issues are stored) */
 } jl_jira_extract_req;
 
 /* 0 when jql (the request's jql_extra; NULL or "" = none) can only narrow the

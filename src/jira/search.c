@@ -297,8 +297,8 @@ int jl_search_ids(jl_run *run, const char *jql, int census, int collect)
 	int rc = 0;
 	/* Incremental selections ask for `updated` too, so that issues the
 	 * overlap window re-reads unchanged are dropped before any body fetch. */
-	int dedupe = collect && run->cloud && run->cb->known && run->req->updated_since &&
-		*run->req->updated_since;
+	int dedupe = collect && run->cb->known && (run->req->resume ||
+		(run->cloud && run->req->updated_since && *run->req->updated_since));
 
 	if (!tokens)
 		return JETL_ENOMEM;
@@ -455,7 +455,7 @@ int jl_census_start(jl_run *run, int census)
 	run->streaming = 1;
 	run->census_cb = census;
 	/* Incremental selections ask for `updated` too (see jl_search_ids). */
-	run->dedupe = run->cb->known && run->req->updated_since && *run->req->updated_since;
+	run->dedupe = run->cb->known && (run->req->resume || (run->req->updated_since && *run->req->updated_since));
 	run->approx = -1;
 	if (!(run->tokens = json_object()))
 		return JETL_ENOMEM;

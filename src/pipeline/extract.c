@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "../store/db.h"
 #include "../store/jobs.h"
 #include "../store/migrate.h"
 #include "../store/raw_insert.h"
@@ -41,6 +42,7 @@ struct job_run {
 	int w_started;
 	jetl_extract_result totals;
 	jl_progress progress;
+	jl_lease lease;            /* while this process holds the job */
 };
 
 static int check_common(jetl_ctx *ctx, const jetl_extract_options *opts)
@@ -57,6 +59,46 @@ static int check_common(jetl_ctx *ctx, const jetl_extract_options *opts)
 	if (rc != JETL_OK)
 		return jl_fail(ctx, rc, "%s", err);
 	return JETL_OK;
+}
+
+/* How long the waits below try to get a lost database connection back
+ * (a PostgreSQL restart, a failover) before they give up. */
+#define DB_RECONNECT_MS 60000
+
+/* After a failed statement: 1 when the connection is (again) usable, so the
+ * caller may go on; 0 when it was not lost (a real error) or stays lost. */
+static int db_back(jetl_ctx *ctx)
+{
+	double until = jl_now() + DB_RECONNECT_MS / 1000.0;
+
+	if (!jl_store_conn_lost(ctx->pg))
+		return 0;
+	jl_log(ctx, JETL_LOG_WARNING, "extract: lost the database connection: reconnecting");
+	while (jl_now() < until) {
+		PQreset(ctx->pg);
+		if (!jl_store_conn_lost(ctx->pg)) {
+			jl_log(ctx, JETL_LOG_INFO, "extract: database connection back");
+			return 1;
+		}
+		usleep(500000);
+	}
+	return 0;
+}
+
+/* The sweep at the start of each extraction: ends the jobs of this
+ * tenant/integration whose process stopped and recovers their pending raw
+ * rows (transformed here in-process, else re-queued), so that the census
+ * below sees what they stored. A failure is only logged: the extraction
+ * does not depend on it. */
+static void sweep_first(jetl_ctx *ctx)
+{
+	char keep[sizeof(ctx->err)];
+
+	if (jl_sweep(ctx, 0, ctx->queue_url, NULL, NULL) != JETL_OK) {
+		snprintf(keep, sizeof(keep), "%s", jetl_last_error(ctx));
+		jl_log(ctx, JETL_LOG_WARNING, "%s", keep);
+		jl_clear_error(ctx);
+	}
 }
 
 static char *job_params(const char *const *keys, size_t n, const jetl_extract_options *o)
@@ -155,8 +197,11 @@ static int wait_transforms(struct job_run *jr, int cancelled)
 		int64_t pending, done, failed;
 		int stop;
 
-		if (jl_raw_counts(ctx->pg, jr->job_id, &pending, &done, &failed, err, sizeof(err)) < 0)
-			return jl_fail(ctx, JETL_EDB, "%s", err);
+		if (jl_raw_counts(ctx->pg, jr->job_id, &pending, &done, &failed, err, sizeof(err)) < 0) {
+			if (db_back(ctx))
+				continue;
+			return jl_fail(ctx, JETL_EDB, "extract: waiting for the transforms: %s", err);
+		}
 		jr->totals.transformed = done;
 		stop = jl_progress_emit(&jr->progress, JETL_PHASE_TRANSFORM, done + failed, done + failed + pending,
 			NULL, pending == 0);
@@ -171,6 +216,7 @@ static int wait_transforms(struct job_run *jr, int cancelled)
 
 static void job_run_free(struct job_run *jr)
 {
+	jl_lease_stop(&jr->lease);
 	if (jr->w_started) {
 		atomic_store(&jr->w.discard, 1);
 		atomic_store(&jr->w_stop, 1);
@@ -228,6 +274,12 @@ static int end_job(struct job_run *jr, int rc)
 	jetl_ctx *ctx = jr->ctx;
 	char err[512], status[16] = "";
 
+	/* The status must reach the table even after a database restart; if
+	 * it cannot, the lease runs out and the next sweep ends the job. */
+	if (jl_store_conn_lost(ctx->pg) && !db_back(ctx))
+		jl_log(ctx, JETL_LOG_ERROR, "extract: job %lld: no database to record how it ended",
+			(long long)jr->job_id);
+
 	if (rc == JETL_ECANCELLED) {
 		jl_jobs_set_status(ctx->pg, jr->job_id, "cancelled", NULL, "cancelled by the caller", err, sizeof(err));
 		if (!*jetl_last_error(ctx))
@@ -240,7 +292,8 @@ static int end_job(struct job_run *jr, int rc)
 		jl_jobs_set_status(ctx->pg, jr->job_id, "failed", msg, NULL, err, sizeof(err));
 		return rc;
 	}
-	if (jl_jobs_try_finish(ctx->pg, jr->job_id, status, sizeof(status), err, sizeof(err)) < 0)
+	if (jl_jobs_try_finish(ctx->pg, jr->job_id, status, sizeof(status), err, sizeof(err)) < 0 &&
+	    (!db_back(ctx) || jl_jobs_try_finish(ctx->pg, jr->job_id, status, sizeof(status), err, sizeof(err)) < 0))
 		return jl_fail(ctx, JETL_EDB, "%s", err);
 	if (strcmp(status, "failed") == 0) {
 		jetl_job job = JETL_JOB_INIT;
@@ -267,6 +320,13 @@ static int begin_job(struct job_run *jr, const char *const *keys, size_t n, int 
 		return jl_fail(ctx, JETL_EDB, "%s", err);
 	jl_progress_init(&jr->progress, ctx, jr->job_id, NULL, jr->opts->progress,
 		jr->opts->progress_userdata, 0, total_steps);
+	/* Distributed jobs are held by the workers, project by project: no
+	 * single process leases them. */
+	if (!jr->opts->distribute && (rc = jl_lease_start(&jr->lease, ctx, jr->job_id)) != JETL_OK) {
+		snprintf(err, sizeof(err), "%s", jetl_last_error(ctx));
+		jl_jobs_set_status(ctx->pg, jr->job_id, "failed", err, NULL, err, sizeof(err));
+		return rc;
+	}
 	return JETL_OK;
 }
 
@@ -311,6 +371,15 @@ static int run_here(struct job_run *jr, const char *const *keys, size_t n)
 
 	for (size_t i = 0; rc == JETL_OK && i < n; i++)
 		rc = run_project(jr, keys[i], (int)i + 1);
+	if (rc == JETL_OK && !jr->inproc) {
+		/* Every raw row is stored and queued: the workers finish the job
+		 * (the last one marks it), with or without this process. */
+		char err[512];
+
+		jl_lease_stop(&jr->lease);
+		if (jl_jobs_release(jr->ctx->pg, jr->job_id, err, sizeof(err)) < 0)
+			jl_log(jr->ctx, JETL_LOG_WARNING, "%s", err);
+	}
 	if (rc == JETL_OK || rc == JETL_ECANCELLED) {
 		int wrc = (jr->inproc || jr->opts->wait) ? wait_transforms(jr, rc == JETL_ECANCELLED) : JETL_OK;
 		if (rc == JETL_OK)
@@ -341,6 +410,7 @@ int jetl_extract_project(jetl_ctx *ctx, const char *project_key,
 	jr.opts = opts ? opts : &defaults;
 	if (jr.opts->distribute)
 		return jl_fail(ctx, JETL_EINVAL, "extract: distribute applies to jetl_extract, not to one project");
+	sweep_first(ctx);
 	rc = begin_job(&jr, &project_key, 1, 1);
 	if (rc != JETL_OK)
 		return rc;
@@ -384,8 +454,11 @@ static int wait_job(struct job_run *jr)
 
 	for (;;) {
 		jetl_job job = JETL_JOB_INIT;
-		if (jl_jobs_get(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, jr->job_id, &job, err, sizeof(err)) != 0)
-			return jl_fail(ctx, JETL_EDB, "%s", err);
+		if (jl_jobs_get(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, jr->job_id, &job, err, sizeof(err)) != 0) {
+			if (db_back(ctx))
+				continue;
+			return jl_fail(ctx, JETL_EDB, "extract: waiting for the job: %s", err);
+		}
 		if (strcmp(job.status, "finished") == 0)
 			return JETL_OK;
 		if (strcmp(job.status, "failed") == 0)
@@ -424,6 +497,7 @@ int jetl_extract(jetl_ctx *ctx, const char *const *project_keys, size_t n,
 	memset(&jr, 0, sizeof(jr));
 	jr.ctx = ctx;
 	jr.opts = opts ? opts : &defaults;
+	sweep_first(ctx);
 	if (n == 0) {
 		/* Every visible project: ask Jira first, so the job knows its steps. */
 		size_t i;

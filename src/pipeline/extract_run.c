@@ -162,8 +162,14 @@ static int on_known(void *ud, const char *const *ids, const char *const *updated
 	for (int k = 0; k < PQntuples(r); k++) {
 		long idx = strtol(PQgetvalue(r, k, 0), NULL, 10);
 		if (idx >= 0 && (size_t)idx < n) {
+			int64_t ms;
+
 			skip[idx] = 1;
 			run->unchanged++;
+			/* Stored with exactly this `updated`: the watermark may cover
+			 * it (a resumed run may fetch none of the newest issues). */
+			if (jl_jira_time_parse(updated[idx], &ms, NULL) == 0 && ms > run->max_updated_ms)
+				run->max_updated_ms = ms;
 		}
 	}
 	PQclear(r);
@@ -209,6 +215,26 @@ static int since_literal(jl_extract_run *run, char out[32])
 	return 1;
 }
 
+/* Whether a run without a watermark resumes one that stopped halfway:
+ * the project has live stored issues, so the census asks `updated` too and
+ * skips those stored unchanged (on_known). The watermark moves only when a
+ * project completes; this is the checkpoint within a project. A first run
+ * (nothing stored) keeps the cheaper ids-only census. */
+static int resuming(jl_extract_run *run, int *resume)
+{
+	char t[16], i[16], err[512];
+	const char *p[3] = { t, i, run->project };
+	int64_t n = 0;
+
+	jl_store_ids(t, i, run->ctx->opts.tenant_id, run->ctx->opts.integration_id);
+	if (jl_store_int64(run->ctx->pg, "looking for stored issues of the project",
+			"SELECT count(*) FROM (SELECT 1 FROM work_items WHERE tenant_id = $1 AND integration_id = $2"
+			" AND project_key = $3 AND deleted_at IS NULL LIMIT 1) x", 3, p, &n, err, sizeof(err)) < 0)
+		return jl_fail(run->ctx, JETL_EDB, "%s", err);
+	*resume = n > 0;
+	return JETL_OK;
+}
+
 int jl_extract_one(jl_extract_run *run)
 {
 	jl_jira_extract_req req;
@@ -228,6 +254,11 @@ int jl_extract_one(jl_extract_run *run)
 	req.dev_status = run->dev_status;
 	req.census_all = 1;
 	req.batch_size = run->ctx->opts.batch_size;
+	if (!run->full && !req.updated_since && (rc = resuming(run, &req.resume)) != JETL_OK)
+		return rc;
+	if (req.resume)
+		jl_log(run->ctx, JETL_LOG_INFO, "%s: no watermark but issues stored (an earlier run stopped): "
+			"skipping those stored unchanged", run->project);
 	if (req.updated_since)
 		jl_log(run->ctx, JETL_LOG_INFO, "%s: incremental, updated >= \"%s\" (%s)", run->project, since,
 			run->tz ? run->tz : "UTC");

@@ -58,6 +58,37 @@ int jl_extract_one(jl_extract_run *run);
 /* Move the watermark after a successful run (data committed). */
 int jl_extract_commit_watermark(jl_extract_run *run);
 
+/* A running job's lease (lease.c): the heartbeat thread renews it every
+ * lease/6 seconds on its own connection until jl_lease_stop. Seconds:
+ * $JETL_LEASE_SECONDS, else the default; the sweep ends a job whose lease
+ * ran out. */
+#define JL_LEASE_SECONDS_DEFAULT 30
+int jl_lease_seconds(void);
+
+typedef struct jl_lease {
+	pthread_t tid;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int stop, started, seconds;
+	int64_t job_id;
+	char *conninfo;
+} jl_lease;
+
+/* Lease the job now (on ctx's connection) and start the heartbeat. Returns a
+ * jetl_status (message on ctx); *l needs jl_lease_stop either way. */
+int jl_lease_start(jl_lease *l, jetl_ctx *ctx, int64_t job_id);
+/* Stop renewing (the lease stays until it runs out or is cleared). Safe on
+ * a lease never started. */
+void jl_lease_stop(jl_lease *l);
+
+/* The sweep: end the running jobs whose lease ran out (of ctx's
+ * tenant/integration, or of all), then recover the raw rows such jobs left
+ * pending: published to jetl.transform of queue_url (a publisher opened only
+ * when there is a row), or transformed here on ctx when queue_url is NULL.
+ * Counts go to *ended and *recovered (may be NULL). A jetl_status; the
+ * message is on ctx. */
+int jl_sweep(jetl_ctx *ctx, int all, const char *queue_url, int64_t *ended, int64_t *recovered);
+
 /* A consumer thread: transform (and extract) messages from one queue handle. */
 typedef struct jl_wthread {
 	const jetl_ctx *parent;         /* options to clone; not used concurrently */

@@ -1,10 +1,31 @@
 /* worker.c - jetl_worker_run: consumer threads, progress on the calling
  * thread, stop from a signal handler or another thread. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "internal.h"
+#include "../store/db.h"
+
+/* How often a worker sweeps (lease.c): jobs whose extracting process
+ * stopped are ended, and the raw rows they left pending re-queued. */
+#define SWEEP_EVERY_S 10.0
+
+/* On the calling thread and its connection (the consumer threads have
+ * their own). A failure is logged; the next round tries again. */
+static void worker_sweep(jetl_ctx *ctx)
+{
+	char msg[sizeof(ctx->err)];
+
+	if (jl_store_conn_lost(ctx->pg))
+		PQreset(ctx->pg);
+	if (jl_sweep(ctx, 1, ctx->queue_url, NULL, NULL) != JETL_OK) {
+		snprintf(msg, sizeof(msg), "%s", jetl_last_error(ctx));
+		jl_log(ctx, JETL_LOG_WARNING, "worker: %s", msg);
+		jl_clear_error(ctx);
+	}
+}
 
 int jetl_worker_options_init(jetl_worker_options *opts, unsigned int version)
 {
@@ -32,6 +53,7 @@ int jetl_worker_run(jetl_ctx *ctx, const jetl_worker_options *opts)
 	jl_wthread *w;
 	jl_progress prog;
 	int n, rc = JETL_OK, alive;
+	double swept = 0;
 
 	if (!ctx)
 		return JETL_EINVAL;
@@ -83,6 +105,10 @@ int jetl_worker_run(jetl_ctx *ctx, const jetl_worker_options *opts)
 				(long long)done, (long long)failed);
 			if (jl_progress_emit(&prog, JETL_PHASE_TRANSFORM, done, 0, msg, 0))
 				atomic_store(&ctx->stop, 1);
+		}
+		if (alive && jl_now() - swept >= SWEEP_EVERY_S) {
+			worker_sweep(ctx);
+			swept = jl_now();
 		}
 		if (alive)
 			usleep(100000);

@@ -83,6 +83,7 @@ int jl_jobs_set_status(PGconn *pg, int64_t id, const char *status, const char *e
 		" message = coalesce($4, message), updated_at = now(),"
 		" started_at = coalesce(started_at, now()),"
 		" finished_at = CASE WHEN $2 IN ('finished', 'failed', 'cancelled') THEN now() END,"
+		" lease_until = CASE WHEN $2 IN ('finished', 'failed', 'cancelled') THEN NULL ELSE lease_until END,"
 		" step_name = CASE WHEN $2 = 'finished' THEN 'done' ELSE step_name END"
 		" WHERE id = $1 AND status IN ('queued', 'running')" NOTIFY_TAIL,
 		4, p, err, errlen);
@@ -102,7 +103,7 @@ int jl_jobs_try_finish(PGconn *pg, int64_t id, char *final_status, size_t fslen,
 		" u AS (UPDATE etl_job_queue j SET"
 		"  status = CASE WHEN c.failed > 0 THEN 'failed' ELSE 'finished' END,"
 		"  error = CASE WHEN c.failed > 0 THEN c.failed || ' raw row(s) failed to transform; see raw_extraction_data.error' END,"
-		"  step_name = 'done', finished_at = now(), updated_at = now(), items_done = j.items_total,"
+		"  step_name = 'done', finished_at = now(), updated_at = now(), items_done = j.items_total, lease_until = NULL,"
 		"  message = CASE WHEN c.failed > 0 THEN 'done with failures' ELSE 'done: every raw row transformed' END"
 		"  FROM c WHERE j.id = $1 AND j.status = 'running' AND j.step >= j.total_steps AND c.pending = 0"
 		"  RETURNING j.*)"
@@ -119,6 +120,117 @@ int jl_jobs_try_finish(PGconn *pg, int64_t id, char *final_status, size_t fslen,
 	}
 	PQclear(r);
 	return 0;
+}
+
+int jl_jobs_renew(PGconn *pg, int64_t id, int seconds, char *err, size_t errlen)
+{
+	char ids[24], secs[16];
+	const char *p[2] = { ids, secs };
+
+	snprintf(ids, sizeof(ids), "%" PRId64, id);
+	snprintf(secs, sizeof(secs), "%d", seconds);
+	/* Only a running job: a job the sweep ended stays ended (its lease then
+	 * belongs to the sweeper recovering its raw rows). */
+	return jl_store_cmd(pg, "renewing the job's lease",
+		"UPDATE etl_job_queue SET heartbeat_at = now(), lease_until = now() + make_interval(secs => $2::int)"
+		" WHERE id = $1 AND status = 'running'", 2, p, err, errlen);
+}
+
+int jl_jobs_release(PGconn *pg, int64_t id, char *err, size_t errlen)
+{
+	char ids[24];
+	const char *p[1] = { ids };
+
+	snprintf(ids, sizeof(ids), "%" PRId64, id);
+	return jl_store_cmd(pg, "releasing the job's lease",
+		"UPDATE etl_job_queue SET lease_until = NULL WHERE id = $1 AND status = 'running'", 1, p, err, errlen);
+}
+
+/* The scope of a sweep: one tenant/integration, or every one (all). */
+#define SCOPE(all, t, i) " AND (" all "::boolean OR (tenant_id = " t "::int AND integration_id = " i "::int))"
+
+int jl_jobs_sweep_expired(PGconn *pg, int tenant, int integration, int all, int64_t *ended,
+	char *err, size_t errlen)
+{
+	char t[16], i[16];
+	const char *p[3] = { all ? "true" : "false", t, i };
+	PGresult *r;
+
+	jl_store_ids(t, i, tenant, integration);
+	*ended = 0;
+	/* lease_until stays: the jobs are then 'failed' with a lease that ran
+	 * out, which is what jl_jobs_claim_orphans looks for. */
+	r = jl_store_exec(pg, "ending jobs whose process stopped",
+		"WITH u AS (UPDATE etl_job_queue SET status = 'failed', finished_at = now(), updated_at = now(),"
+		" message = 'interrupted: the process running it stopped',"
+		" error = 'the process running the job stopped (no heartbeat since '"
+		"  || coalesce(to_char(heartbeat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC', 'its start')"
+		"  || '; killed, crashed or cut off from the database): run the extraction again to resume'"
+		" WHERE status = 'running' AND lease_until < now()" SCOPE("$1", "$2", "$3") NOTIFY_TAIL,
+		3, p, err, errlen);
+	if (!r)
+		return -1;
+	*ended = PQntuples(r);
+	PQclear(r);
+	return 0;
+}
+
+int jl_jobs_claim_orphans(PGconn *pg, int tenant, int integration, int all, int seconds,
+	jl_orphan **rows, size_t *n, char *err, size_t errlen)
+{
+	char t[16], i[16], secs[16];
+	const char *p[4] = { secs, all ? "true" : "false", t, i };
+	PGresult *r;
+
+	jl_store_ids(t, i, tenant, integration);
+	snprintf(secs, sizeof(secs), "%d", seconds);
+	*rows = NULL;
+	*n = 0;
+	/* The claim is a lease of its own: a sweeper that dies before it
+	 * releases the jobs lets the next sweep take them again. Concurrent
+	 * sweepers: the second waits on the row lock, then sees the new lease
+	 * and skips the job. */
+	r = jl_store_exec(pg, "claiming the raw rows of stopped jobs",
+		"WITH c AS (UPDATE etl_job_queue SET lease_until = now() + make_interval(secs => $1::int)"
+		"  WHERE status <> 'running' AND lease_until < now()" SCOPE("$2", "$3", "$4") " RETURNING id)"
+		" SELECT c.id, r.id, r.tenant_id, r.integration_id FROM c"
+		" LEFT JOIN raw_extraction_data r ON r.job_id = c.id AND r.active AND r.status IN ('pending', 'processing')"
+		" ORDER BY c.id, r.id", 4, p, err, errlen);
+	if (!r)
+		return -1;
+	if (PQntuples(r) > 0) {
+		*rows = calloc((size_t)PQntuples(r), sizeof(**rows));
+		if (!*rows) {
+			PQclear(r);
+			snprintf(err, errlen, "claiming the raw rows of stopped jobs: out of memory");
+			return -1;
+		}
+	}
+	for (int k = 0; k < PQntuples(r); k++) {
+		jl_orphan *o = &(*rows)[k];
+
+		o->job_id = strtoll(PQgetvalue(r, k, 0), NULL, 10);
+		o->raw_id = PQgetisnull(r, k, 1) ? 0 : strtoll(PQgetvalue(r, k, 1), NULL, 10);
+		o->tenant = atoi(PQgetvalue(r, k, 2));
+		o->integration = atoi(PQgetvalue(r, k, 3));
+	}
+	*n = (size_t)PQntuples(r);
+	PQclear(r);
+	return 0;
+}
+
+int jl_jobs_orphans_done(PGconn *pg, int64_t job_id, int64_t rows, const char *how, char *err, size_t errlen)
+{
+	char ids[24], n[24];
+	const char *p[3] = { ids, n, how };
+
+	snprintf(ids, sizeof(ids), "%" PRId64, job_id);
+	snprintf(n, sizeof(n), "%" PRId64, rows);
+	return jl_store_cmd(pg, "releasing a stopped job",
+		"WITH u AS (UPDATE etl_job_queue SET lease_until = NULL, updated_at = now(),"
+		" message = CASE WHEN $2::bigint > 0 THEN 'interrupted: ' || $2 || ' raw row(s) it had stored were ' || $3"
+		"  ELSE message END"
+		" WHERE id = $1 AND status <> 'running'" NOTIFY_TAIL, 3, p, err, errlen);
 }
 
 static double epoch_or_zero(PGresult *r, int col)

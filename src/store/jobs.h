@@ -35,6 +35,37 @@ int jl_jobs_set_status(PGconn *pg, int64_t id, const char *status, const char *e
  */
 int jl_jobs_try_finish(PGconn *pg, int64_t id, char *final_status, size_t fslen, char *err, size_t errlen);
 
+/* Lease (docs/design.md, 'Stuck jobs'): the process running a job renews
+ * lease_until = now() + seconds (and heartbeat_at) while the job is
+ * 'running'; release clears it when the job is handed to workers (nobody
+ * holds it then). Terminal statuses clear it too. */
+int jl_jobs_renew(PGconn *pg, int64_t id, int seconds, char *err, size_t errlen);
+int jl_jobs_release(PGconn *pg, int64_t id, char *err, size_t errlen);
+
+/* Mark 'failed' every running job whose lease ran out (its process
+ * stopped), with an error that says so; *ended gets their number. all = 1:
+ * every tenant/integration, else only the one given. Notifies. */
+int jl_jobs_sweep_expired(PGconn *pg, int tenant, int integration, int all, int64_t *ended,
+	char *err, size_t errlen);
+
+/* A raw row left pending by a stopped job (raw_id 0: the job had none). */
+typedef struct jl_orphan {
+	int64_t job_id, raw_id;
+	int tenant, integration;
+} jl_orphan;
+
+/* Claim the stopped jobs (not running, lease ran out) for `seconds` and
+ * list their pending raw rows, ordered by job; *rows (malloc'd, may be
+ * NULL when *n is 0) is the caller's. After handling a job's rows, call
+ * jl_jobs_orphans_done; a job not released is claimed again by a later
+ * sweep once the claim runs out. */
+int jl_jobs_claim_orphans(PGconn *pg, int tenant, int integration, int all, int seconds,
+	jl_orphan **rows, size_t *n, char *err, size_t errlen);
+
+/* Release a stopped job once its rows were handled (`how`: "transformed",
+ * "re-queued"): its lease is cleared and its message counts the rows. */
+int jl_jobs_orphans_done(PGconn *pg, int64_t job_id, int64_t rows, const char *how, char *err, size_t errlen);
+
 /* Read a job of a tenant/integration; returns 0, 1 when absent, -1 on error. */
 int jl_jobs_get(PGconn *pg, int tenant, int integration, int64_t id, jetl_job *job, char *err, size_t errlen);
 

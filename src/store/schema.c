@@ -191,10 +191,20 @@ static const char m3_lz4[] =
 "  ALTER TABLE dev_status ALTER COLUMN detail SET COMPRESSION lz4;"
 "END IF; END$jl$;";
 
+/* A running job's lease: the process driving it renews lease_until every
+ * few seconds (heartbeat_at says when it last did). A running job whose
+ * lease ran out lost its process (SIGKILL, crash, a machine gone): the
+ * sweep ends it. A job with no lease (NULL) is not held by one process:
+ * created before this migration, or handed to workers. */
+static const char m4_lease[] =
+"ALTER TABLE etl_job_queue ADD COLUMN heartbeat_at timestamptz, ADD COLUMN lease_until timestamptz;"
+"CREATE INDEX etl_job_queue_lease ON etl_job_queue (lease_until) WHERE lease_until IS NOT NULL;";
+
 const struct jl_migration jl_migrations[] = {
 	{ 1, "core tables", m1_core },
 	{ 2, "work_items.deleted_at", m2_deleted },
 	{ 3, "lz4 for large values", m3_lz4 },
+	{ 4, "etl_job_queue lease", m4_lease },
 };
 
 const int jl_migration_count = (int)(sizeof(jl_migrations) / sizeof(jl_migrations[0]));
