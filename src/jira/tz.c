@@ -142,6 +142,10 @@ int jl_jira_time_parse(const char *s, int64_t *epoch_ms, int *offset_seconds)
 					return JETL_EINVAL;
 				p += 2;
 			}
+			/* PostgreSQL's bound (and the transform's, jl_time_iso): "+94:00"
+			 * is no zone, and would move a watermark days ahead of the data */
+			if (oh > 15 || om > 59)
+				return JETL_EINVAL;
 			off = sign * (oh * 3600 + om * 60);
 		}
 	}

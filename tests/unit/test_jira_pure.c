@@ -437,3 +437,20 @@ Test(client, cleartext_remote_urls)
 	for (size_t i = 0; i < sizeof(local) / sizeof(local[0]); i++)
 		cr_expect_eq(jl_url_cleartext_remote(local[i]), 0, "%s", local[i] ? local[i] : "(null)");
 }
+
+/* Found by tests/fuzz/fuzz_time: "+94:00" parsed as a 94-hour offset, so one
+ * odd `updated` could set the sync watermark days away from the data; the
+ * transform (jl_time_iso) and PostgreSQL refuse offsets past 15:59. */
+Test(time, offsets_past_15_59_are_refused)
+{
+	int64_t ms;
+	int off;
+
+	cr_assert_eq(jl_jira_time_parse("2024-02-29T23:59:59.999+94:00", &ms, &off), JETL_EINVAL);
+	cr_assert_eq(jl_jira_time_parse("2024-02-29T23:59:59.999-16:00", &ms, &off), JETL_EINVAL);
+	cr_assert_eq(jl_jira_time_parse("2024-02-29T23:59:59.999+1260", &ms, &off), JETL_EINVAL);
+	cr_assert_eq(jl_jira_time_parse("2024-02-29T23:59:59.999+15:59", &ms, &off), 0);
+	cr_assert_eq(off, 15 * 3600 + 59 * 60);
+	cr_assert_eq(jl_jira_time_parse("2024-02-29T23:59:59.999-12:00", &ms, &off), 0);
+	cr_assert_eq(off, -12 * 3600);
+}
