@@ -1,11 +1,11 @@
 /* test_queue_amqp_restart.c - a real broker restart under a consumer.
  *
  * Stops and starts the RabbitMQ node, which cuts every other user of that
- * node too, so it runs only when JETL_TEST_RESTART_BROKER=1. Point
- * JETL_SERVICES_SCRIPT and JETL_QUEUE at a node of your own to run it
- * without disturbing anyone (see tests/README or the queue report). The
- * vhost-scoped variant (connections closed by the broker) runs always in
- * test_queue_amqp.c. */
+ * node too, so under `meson test` it runs only when JETL_TEST_RESTART_BROKER=1.
+ * scripts/test runs it by default in the fault suite (tests/faults), against
+ * the private pair that suite starts for itself (JETL_SERVICES_DIR and ports
+ * of its own), so no other suite's broker is restarted. The vhost-scoped
+ * variant (connections closed by the broker) runs always in test_queue_amqp.c. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
