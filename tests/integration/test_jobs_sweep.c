@@ -1,0 +1,158 @@
+/* test_jobs_sweep.c - jetl_job_sweep on the real PostgreSQL: a running job
+ * whose lease ran out is ended and its pending raw rows transformed; live
+ * jobs, jobs without a lease and other tenants' jobs are left alone; a
+ * sweeper that died after ending a job is replaced. */
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jetl.h"
+#include "testdb.h"
+#include "core/ctx.h"
+#include "store/jobs.h"
+
+static jetl_ctx *ctx;
+
+static void setup(void)
+{
+	jetl_options o = JETL_OPTIONS_INIT;
+	char err[512];
+
+	o.db = testdb_create();
+	o.queue_url = "";  /* in-process: the sweep transforms the rows itself */
+	cr_assert_eq(jetl_open_err(&ctx, &o, err, sizeof(err)), JETL_OK, "open: %s", err);
+	cr_assert_eq(jetl_migrate(ctx), JETL_OK, "%s", jetl_last_error(ctx));
+}
+
+static void teardown(void)
+{
+	jetl_close(ctx);
+	ctx = NULL;
+	testdb_drop();
+}
+
+static char *scalar(const char *fmt, ...)
+{
+	char sql[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	return testdb_scalar(sql);
+}
+
+#define SCALAR_IS(want, ...) do { char *got_ = scalar(__VA_ARGS__); \
+	cr_assert_str_eq(got_ ? got_ : "(null)", want); free(got_); } while (0)
+
+/* A job of tenant t in status st whose lease ends `lease` from now (an SQL
+ * interval, or NULL for none); returns its id. */
+static long long job(int t, const char *st, const char *lease)
+{
+	char *id;
+	long long v;
+
+	if (lease)
+		id = scalar("INSERT INTO etl_job_queue (tenant_id, integration_id, job_type, status, started_at,"
+			" total_steps, lease_until, heartbeat_at) VALUES (%d, 1, 'jira_issues_changelogs_dev_status', '%s',"
+			" now(), 1, now() + interval '%s', now() - interval '1 minute') RETURNING id", t, st, lease);
+	else
+		id = scalar("INSERT INTO etl_job_queue (tenant_id, integration_id, job_type, status, started_at,"
+			" total_steps) VALUES (%d, 1, 'jira_issues_changelogs_dev_status', '%s', now(), 1) RETURNING id",
+			t, st);
+	v = atoll(id);
+	free(id);
+	return v;
+}
+
+/* A pending raw row of a job holding one small issue; returns its id. */
+static long long raw(int t, long long job_id, int n)
+{
+	char *id;
+	long long v;
+
+	id = scalar("INSERT INTO raw_extraction_data (tenant_id, integration_id, job_id, type, project_key, raw_data,"
+		" item_count) VALUES (%d, 1, %lld, 'jira_issues_changelogs_dev_status', 'SW',"
+		" '{\"issues\":[{\"id\":\"%d\",\"key\":\"SW-%d\",\"fields\":{\"summary\":\"s\",\"project\":{\"key\":\"SW\"},"
+		"\"updated\":\"2026-01-01T00:00:00.000+0000\",\"created\":\"2026-01-01T00:00:00.000+0000\"}}],"
+		"\"changelogs\":{},\"dev_status\":{}}', 1) RETURNING id", t, job_id, n, n);
+	v = atoll(id);
+	free(id);
+	return v;
+}
+
+Test(sweep, ends_expired_jobs_and_transforms_their_rows, .init = setup, .fini = teardown)
+{
+	long long dead = job(1, "running", "-5 seconds");
+	long long live = job(1, "running", "30 seconds");
+	long long nolease = job(1, "running", NULL);
+	long long other = job(2, "running", "-5 seconds");
+	long long r1 = raw(1, dead, 101), r2 = raw(1, dead, 102), rl = raw(1, live, 103);
+	int64_t n = -1;
+
+	cr_assert_eq(jetl_job_sweep(ctx, &n), JETL_OK, "%s", jetl_last_error(ctx));
+	cr_assert_eq(n, 1);
+	SCALAR_IS("failed", "SELECT status FROM etl_job_queue WHERE id = %lld", dead);
+	SCALAR_IS("t", "SELECT error LIKE 'the process running the job stopped (no heartbeat since 20%%'"
+		" AND finished_at IS NOT NULL AND lease_until IS NULL FROM etl_job_queue WHERE id = %lld", dead);
+	SCALAR_IS("interrupted: 2 raw row(s) it had stored were transformed",
+		"SELECT message FROM etl_job_queue WHERE id = %lld", dead);
+	SCALAR_IS("completed completed", "SELECT string_agg(status, ' ' ORDER BY id) FROM raw_extraction_data"
+		" WHERE id IN (%lld, %lld)", r1, r2);
+	SCALAR_IS("2", "SELECT count(*) FROM work_items WHERE external_id IN ('101', '102')");
+	/* The live job's row is its own process's business. */
+	SCALAR_IS("pending", "SELECT status FROM raw_extraction_data WHERE id = %lld", rl);
+	SCALAR_IS("running", "SELECT status FROM etl_job_queue WHERE id = %lld", live);
+	SCALAR_IS("running", "SELECT status FROM etl_job_queue WHERE id = %lld", nolease);
+	/* Another tenant's job is swept by its own contexts (or by workers). */
+	SCALAR_IS("running", "SELECT status FROM etl_job_queue WHERE id = %lld", other);
+
+	/* Nothing left to do: a second sweep changes nothing. */
+	cr_assert_eq(jetl_job_sweep(ctx, &n), JETL_OK, "%s", jetl_last_error(ctx));
+	cr_assert_eq(n, 0);
+	SCALAR_IS("1", "SELECT count(*) FROM etl_job_queue WHERE status = 'failed'");
+}
+
+Test(sweep, a_sweeper_that_died_is_replaced, .init = setup, .fini = teardown)
+{
+	/* Ended by a sweep that died before it recovered the rows: the job is
+	 * failed and its claim ran out. */
+	long long dead = job(1, "failed", "-1 second");
+	long long r = raw(1, dead, 201);
+	/* Claimed by a sweep still at work: not taken from it. */
+	long long busy = job(1, "failed", "30 seconds");
+	long long rb = raw(1, busy, 202);
+	int64_t n = -1;
+
+	cr_assert_eq(jetl_job_sweep(ctx, &n), JETL_OK, "%s", jetl_last_error(ctx));
+	cr_assert_eq(n, 0);
+	SCALAR_IS("completed", "SELECT status FROM raw_extraction_data WHERE id = %lld", r);
+	SCALAR_IS("pending", "SELECT status FROM raw_extraction_data WHERE id = %lld", rb);
+	SCALAR_IS("(null)", "SELECT lease_until FROM etl_job_queue WHERE id = %lld", dead);
+}
+
+Test(sweep, an_ended_job_holds_no_lease, .init = setup, .fini = teardown)
+{
+	long long fin = job(1, "running", "30 seconds"), can = job(1, "running", "30 seconds");
+	char st[16], err[512];
+
+	/* Whatever ends a job clears its lease, so that a sweep never takes an
+	 * ended job for one whose process died holding it. */
+	testdb_exec("UPDATE etl_job_queue SET step = 1");
+	cr_assert_eq(jl_jobs_try_finish(ctx->pg, fin, st, sizeof(st), err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(st, "finished");
+	cr_assert_eq(jl_jobs_set_status(ctx->pg, can, "cancelled", NULL, "stop", err, sizeof(err)), 0, "%s", err);
+	SCALAR_IS("0", "SELECT count(*) FROM etl_job_queue WHERE lease_until IS NOT NULL");
+	/* A renewal does not bring it back. */
+	cr_assert_eq(jl_jobs_renew(ctx->pg, fin, 30, err, sizeof(err)), 0, "%s", err);
+	SCALAR_IS("0", "SELECT count(*) FROM etl_job_queue WHERE lease_until IS NOT NULL");
+}
+
+Test(sweep, null_context_and_old_schema, .init = setup, .fini = teardown)
+{
+	cr_assert_eq(jetl_job_sweep(NULL, NULL), JETL_EINVAL);
+	testdb_exec("DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)");
+	cr_assert_eq(jetl_job_sweep(ctx, NULL), JETL_ESCHEMA);
+}
