@@ -160,6 +160,37 @@ class KilledExtract(unittest.TestCase):
             p.communicate(timeout=120)
 
 
+class KilledServerExtract(unittest.TestCase):
+    """The same resume on Server/DC, where bodies come with the search pages:
+    the census carries `updated` and the rest is read by id."""
+
+    def test_killed_server_extract_resumes_without_refetching(self):
+        n = 600
+        data = make_dataset("SRV:%d" % n, seed=8, flavor="server")
+        sim = Simulator(data, "--latency-ms", "15")
+        ref, db = Database(), Database()
+        try:
+            env = jetl_env(ref, sim)
+            jetl(env, "migrate")
+            jetl(env, "extract", "--project", "SRV", "--progress", "none")
+            env = jetl_env(db, sim)
+            env["JETL_LEASE_SECONDS"] = LEASE
+            jetl(env, "migrate")
+            stored = kill_halfway(env, ["--project", "SRV"], db, n // 2)
+            time.sleep(float(LEASE) + 1)
+            sim.control("reset-stats", {})
+            rerun = jetl(env, "extract", "--project", "SRV", "--progress", "none")
+            print("\n[stuck jobs, server] killed at %d of %d issues stored; rerun fetched %s issues, %d requests"
+                  % (stored, n, summary_issues(rerun.stdout), sim.control("stats")["total"]))
+            self.assertEqual(summary_issues(rerun.stdout), n - stored, rerun.stdout)
+            self.assertEqual(db.fingerprint(), ref.fingerprint())
+        finally:
+            sim.stop()
+            ref.drop()
+            db.drop()
+            shutil.rmtree(data, ignore_errors=True)
+
+
 def purge(url, queue):
     import pika
     conn = pika.BlockingConnection(pika.URLParameters(url))
