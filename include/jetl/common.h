@@ -52,11 +52,12 @@ typedef enum jetl_status {
 	JETL_ESTATE = -21,        /**< call not valid in the current state */
 	JETL_ENOENT = -22,        /**< no such job, raw row, field or project */
 	JETL_ECONFIG = -23,       /**< configuration incomplete (e.g. no Jira URL) */
-	JETL_EIO = -24            /**< local I/O failure (file, pipe) */
+	JETL_EIO = -24,           /**< local I/O failure (file, pipe) */
+	JETL_EDBRETRY = -25       /**< transient PostgreSQL failure (cancel, timeout, deadlock, resources): retry */
 } jetl_status;
 
 /** The lowest status this library can return (for tables in bindings). */
-#define JETL_STATUS_MIN JETL_EIO
+#define JETL_STATUS_MIN JETL_EDBRETRY
 
 /**
  * Static, one-line English message for a status. Never NULL: unknown codes

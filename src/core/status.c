@@ -34,6 +34,7 @@ static const struct status_entry statuses[] = {
 	{ "JETL_ENOENT", "no such job, raw row or field", 0 },
 	{ "JETL_ECONFIG", "configuration incomplete", 0 },
 	{ "JETL_EIO", "local I/O failure", 0 },
+	{ "JETL_EDBRETRY", "transient PostgreSQL failure (cancelled, timed out, deadlock, out of resources)", 1 },
 };
 
 #define NSTATUS (sizeof(statuses) / sizeof(statuses[0]))

@@ -31,7 +31,7 @@ int jl_tb_fetch_recv(jetl_ctx *ctx, int64_t raw_id, jl_tb_row *row)
 
 	if (rc == 1)
 		return no_row(row, raw_id);
-	return rc < 0 ? JETL_EDB : JETL_OK;
+	return rc < 0 ? rc : JETL_OK;
 }
 
 int jl_tb_transform(jetl_ctx *ctx, int64_t raw_id, jl_tb_row *row)
@@ -59,20 +59,10 @@ int jl_tb_transform(jetl_ctx *ctx, int64_t raw_id, jl_tb_row *row)
 	return JETL_OK;
 }
 
-/* A failed write's error: worth another try (deadlock, serialization),
- * the raw row's fault (a value PostgreSQL refused: encoding, a bad
- * array/JSON text the transform let through), or the database's. */
-static int classify(const char *err)
-{
-	if (strstr(err, "deadlock detected") || strstr(err, "could not serialize"))
-		return -1;
-	if (strstr(err, "COPY jl_t_") || strstr(err, "COPY work_items") || strstr(err, "COPY changelogs") ||
-	    strstr(err, "COPY dev_status") || strstr(err, "invalid input syntax") ||
-	    strstr(err, "invalid byte sequence") || strstr(err, "out of range"))
-		return JETL_EDATA;
-	return JETL_EDB;
-}
-
+/* A failed write is retried here while its status says the same statements
+ * may succeed (deadlock, serialization, cancel, timeout: classified by
+ * SQLSTATE in src/store), a few times; then the status goes up, retriable, so
+ * the message is redelivered with the raw row untouched. */
 int jl_tb_write(PGconn *pg, int64_t raw_id, jl_tb_row *row, jl_load_counts *counts)
 {
 	int direct_ok = 1, tries = 0, st;
@@ -88,21 +78,21 @@ int jl_tb_write(PGconn *pg, int64_t raw_id, jl_tb_row *row, jl_load_counts *coun
 				row->err, sizeof(row->err));
 			if (rc == 0)
 				return JETL_OK;
-			st = classify(row->err);
-			if (rc == -2) {
+			st = rc;
+			if (rc == 1) {
 				/* A new issue was stored meanwhile (happens once at
 				 * most): upsert this time. */
 				direct_ok = 0;
 				tries--;
-				st = -1;
+				st = JETL_EDBRETRY;
 			}
 		} else {
-			st = classify(row->err);
+			st = rc;
 		}
 		if (PQtransactionStatus(pg) != PQTRANS_IDLE)
 			PQclear(PQexec(pg, "ROLLBACK"));
-		if (st != -1 || ++tries >= 3)
-			return st == -1 ? JETL_EDB : st;
+		if (st != JETL_EDBRETRY || ++tries >= 3)
+			return st;
 	}
 }
 
@@ -140,9 +130,7 @@ int jl_transform_raw_ctx(jetl_ctx *ctx, int64_t raw_id, jetl_transform_result *r
 	}
 	memset(&counts, 0, sizeof(counts));
 	jl_tb_row_init(&row, ctx->opts.tenant_id, ctx->opts.integration_id);
-	if (jl_load_fetch_send(ctx->pg, row.tenant, row.integration, raw_id, row.err, sizeof(row.err)) < 0)
-		st = JETL_EDB;
-	else
+	if ((st = jl_load_fetch_send(ctx->pg, row.tenant, row.integration, raw_id, row.err, sizeof(row.err))) == 0)
 		st = jl_tb_fetch_recv(ctx, raw_id, &row);
 	if (st == JETL_OK)
 		st = jl_tb_transform(ctx, raw_id, &row);
@@ -173,12 +161,19 @@ int jl_transform_raw_ctx(jetl_ctx *ctx, int64_t raw_id, jetl_transform_result *r
 			jl_log(ctx, JETL_LOG_ERROR, "transform: raw row %lld: %s", (long long)raw_id, err2);
 		st = jl_fail(ctx, JETL_EDATA, "transform: raw row %lld: %s", (long long)raw_id, row.err);
 		break;
+	case JETL_EDBRETRY:
+	case JETL_EDBCONN:
+		/* Transient (cancelled, timed out, deadlock, connection lost):
+		 * the raw row stays as it was, to be transformed again. */
+		st = jl_fail(ctx, st, "transform: raw row %lld: %s", (long long)raw_id, row.err);
+		break;
 	default:
-		/* A database failure may be transient: record it on the row too
-		 * (when the connection still works) so an operator sees it. */
+		/* Any other database failure: record it on the row too (when
+		 * the connection still works) so an operator sees it. */
 		if (!jl_store_conn_lost(ctx->pg))
 			jl_raw_mark_failed(ctx->pg, row.tenant, row.integration, raw_id, row.err, err2, sizeof(err2));
-		st = jl_fail(ctx, JETL_EDB, "transform: raw row %lld: %s", (long long)raw_id, row.err);
+		st = jl_fail(ctx, st == JETL_ENOMEM ? JETL_ENOMEM : JETL_EDB, "transform: raw row %lld: %s",
+			(long long)raw_id, row.err);
 		break;
 	}
 	jl_tb_row_free(&row);
@@ -217,6 +212,7 @@ static int valid_field_id(const char *id)
 int jetl_field_map(jetl_ctx *ctx, const char *jira_field_id, int slot)
 {
 	char err[sizeof(ctx->err)];
+	int rc;
 
 	if (!ctx)
 		return JETL_EINVAL;
@@ -229,8 +225,8 @@ int jetl_field_map(jetl_ctx *ctx, const char *jira_field_id, int slot)
 			jira_field_id ? jira_field_id : "(null)");
 	if (!ctx->pg)
 		return jl_fail(ctx, JETL_EDBCONN, "jetl_field_map: no database connection");
-	if (jl_field_mapping_set(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, jira_field_id, slot,
-			err, sizeof(err)) < 0)
-		return jl_fail(ctx, JETL_EDB, "%s", err);
+	if ((rc = jl_field_mapping_set(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, jira_field_id, slot,
+			err, sizeof(err))) < 0)
+		return jl_fail(ctx, rc, "%s", err);
 	return JETL_OK;
 }

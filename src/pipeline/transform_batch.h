@@ -38,7 +38,8 @@ void jl_tb_row_init(jl_tb_row *row, int tenant, int integration);
 void jl_tb_row_free(jl_tb_row *row);
 
 /* Step 1, second half: wait for jl_load_fetch_send's answer on ctx->pg.
- * JETL_OK, JETL_ENOENT (no such row) or JETL_EDB; err on row. */
+ * JETL_OK, JETL_ENOENT (no such row) or the read's status (src/store's
+ * classification: JETL_EDBRETRY/JETL_EDBCONN are transient); err on row. */
 int jl_tb_fetch_recv(jetl_ctx *ctx, int64_t raw_id, jl_tb_row *row);
 
 /* Step 2 (pure, no I/O; warnings go to ctx's log): raw text to rows.
@@ -46,10 +47,12 @@ int jl_tb_fetch_recv(jetl_ctx *ctx, int64_t raw_id, jl_tb_row *row);
 int jl_tb_transform(jetl_ctx *ctx, int64_t raw_id, jl_tb_row *row);
 
 /* Step 3: in one transaction of its own, lock the raw row, write the rows,
- * mark it completed, commit; retried on a deadlock, and through the upserts
- * when the direct COPY meets a key stored meanwhile. JETL_OK, JETL_ENOENT,
- * JETL_EDATA (PostgreSQL refused a value) or JETL_EDB; on failure nothing is
- * written and the connection is idle (rolled back); err on row. */
+ * mark it completed, commit; retried (three tries) on a transient failure
+ * (JETL_EDBRETRY: deadlock, serialization, cancel, timeout), and through the
+ * upserts when the direct COPY meets a key stored meanwhile. JETL_OK,
+ * JETL_ENOENT, JETL_EDATA (PostgreSQL refused a value), JETL_EDBRETRY or
+ * JETL_EDBCONN (transient: retry later), or JETL_EDB/JETL_ENOMEM; on failure
+ * nothing is written and the connection is idle (rolled back); err on row. */
 int jl_tb_write(PGconn *pg, int64_t raw_id, jl_tb_row *row, jl_load_counts *counts);
 
 #endif

@@ -95,8 +95,10 @@ static void process(jl_twriter *w, jl_tjob *job)
 	if (job->rc == JETL_ENOENT)
 		return;
 	/* Nothing of the row was written: it records why (a database failure
-	 * too, when the connection still works, so an operator sees it). */
-	if (job->rc == JETL_EDATA || !jl_store_conn_lost(ctx->pg))
+	 * too, when the connection still works, so an operator sees it). A
+	 * transient failure (cancel, timeout, deadlock) leaves the row as it
+	 * was: the message comes back and the row is transformed again. */
+	if (job->rc == JETL_EDATA || (!jetl_status_is_retriable(job->rc) && !jl_store_conn_lost(ctx->pg)))
 		if (jl_raw_mark_failed(ctx->pg, job->row.tenant, job->row.integration, job->raw_id, job->row.err, err2,
 				sizeof(err2)) < 0)
 			jl_log(ctx, JETL_LOG_ERROR, "transform: raw row %lld: %s", (long long)job->raw_id, err2);

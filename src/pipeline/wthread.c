@@ -143,10 +143,9 @@ static void complete(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, jl_tjob *job)
  * the job completes at once (requeued). Returns the job in flight or NULL. */
 static jl_tjob *fetch_ahead(jl_wthread *w, jetl_ctx **ctx, jl_queue *q, jl_tjob *job)
 {
-	if (jl_load_fetch_send((*ctx)->pg, job->row.tenant, job->row.integration, job->raw_id, job->row.err,
-			sizeof(job->row.err)) == 0)
+	if ((job->rc = jl_load_fetch_send((*ctx)->pg, job->row.tenant, job->row.integration, job->raw_id,
+			job->row.err, sizeof(job->row.err))) == 0)
 		return job;
-	job->rc = JETL_EDB;
 	complete(w, *ctx, q, job);
 	if (jl_store_conn_lost((*ctx)->pg))
 		reconnect(w, ctx);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "jetl/common.h"
 #include "copy.h"
 #include "db.h"
 
@@ -89,7 +90,7 @@ int jl_copy_put_rows_prefixed(PGconn *pg, const char *what, const char *prefix, 
 	char *err, size_t errlen)
 {
 	jl_buf data = JL_BUF_INIT, lit = JL_BUF_INIT;
-	int rc = -1;
+	int rc = JETL_ENOMEM;
 
 	/* One large buffer, sent in 1 MB pieces: each PQputCopyData is a
 	 * CopyData message the server handles as a whole. */
@@ -103,14 +104,14 @@ int jl_copy_put_rows_prefixed(PGconn *pg, const char *what, const char *prefix, 
 		}
 		if (data.len >= 1024 * 1024 || r + 1 == rs->nrows) {
 			if (PQputCopyData(pg, data.data, (int)data.len) != 1) {
-				jl_store_error(pg, NULL, what, err, errlen);
+				rc = jl_store_error(pg, NULL, what, err, errlen);
 				goto out;
 			}
 			jl_buf_clear(&data);
 		}
 	}
 	if (PQputCopyEnd(pg, NULL) != 1) {
-		jl_store_error(pg, NULL, what, err, errlen);
+		rc = jl_store_error(pg, NULL, what, err, errlen);
 		goto out;
 	}
 	rc = 0;
@@ -125,7 +126,7 @@ int jl_copy_rowset(PGconn *pg, const char *table, const jl_rowset *rs, char *err
 	jl_buf sql = JL_BUF_INIT;
 	PGresult *res;
 	char what[96];
-	int rc = -1;
+	int rc = JETL_ENOMEM;
 
 	snprintf(what, sizeof(what), "COPY %s", table);
 	if (jl_copy_sql(&sql, table, rs) < 0) {
@@ -134,7 +135,7 @@ int jl_copy_rowset(PGconn *pg, const char *table, const jl_rowset *rs, char *err
 	}
 	res = PQexec(pg, sql.data);
 	if (PQresultStatus(res) != PGRES_COPY_IN) {
-		jl_store_error(pg, res, what, err, errlen);
+		rc = jl_store_error(pg, res, what, err, errlen);
 		PQclear(res);
 		goto out;
 	}
@@ -142,10 +143,8 @@ int jl_copy_rowset(PGconn *pg, const char *table, const jl_rowset *rs, char *err
 	rc = jl_copy_put_rows(pg, what, rs, err, errlen);
 	/* Read every result so the connection is ready for the next command. */
 	while ((res = PQgetResult(pg)) != NULL) {
-		if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0) {
-			jl_store_error(pg, res, what, err, errlen);
-			rc = -1;
-		}
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && rc == 0)
+			rc = jl_store_error(pg, res, what, err, errlen);
 		PQclear(res);
 	}
 out:

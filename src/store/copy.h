@@ -21,7 +21,8 @@ int jl_copy_encode_row(jl_buf *out, const jl_rowset *rs, size_t row);
  * COPY every row of rs into `table` (a trusted identifier, e.g. a temp
  * table) with the rowset's column names, in pieces of about 1 MB: one
  * statement, never a round trip per row. The connection must not be in the
- * middle of another command. Returns 0, or -1 with "what: cause" in err.
+ * middle of another command. Returns 0, or a negative status (jl_store_error:
+ * classified by SQLSTATE; JETL_ENOMEM) with "what: cause" in err.
  * Not thread-safe for one connection (a connection serves one thread).
  */
 int jl_copy_rowset(PGconn *pg, const char *table, const jl_rowset *rs, char *err, size_t errlen);
@@ -35,7 +36,7 @@ int jl_copy_sql(jl_buf *sql, const char *table, const jl_rowset *rs);
 /*
  * With the connection in the COPY IN state (PQgetResult gave PGRES_COPY_IN),
  * send every row of rs and end the copy; the caller reads the COPY's result.
- * Returns 0, or -1 with "what: cause" in err.
+ * Returns 0, or a negative status (as jl_copy_rowset) with "what: cause" in err.
  */
 int jl_copy_put_rows(PGconn *pg, const char *what, const jl_rowset *rs, char *err, size_t errlen);
 

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jetl/common.h"
 #include "db.h"
 #include "../core/util.h"
 
@@ -31,39 +32,78 @@ PGconn *jl_store_connect(const char *conninfo, char *err, size_t errlen)
 	return pg;
 }
 
-void jl_store_error(PGconn *pg, const PGresult *res, const char *what, char *err, size_t errlen)
+int jl_pg_classify(const char *sqlstate)
+{
+	static const char transient[][3] = { "40", "53", "57" };
+	static const char data[][3] = { "22", "23", "XX" };
+
+	if (!sqlstate || strlen(sqlstate) != 5)
+		return JETL_EDB;
+	if (strncmp(sqlstate, "08", 2) == 0)
+		return JETL_EDBCONN;
+	for (size_t k = 0; k < sizeof(transient) / sizeof(transient[0]); k++)
+		if (strncmp(sqlstate, transient[k], 2) == 0)
+			return JETL_EDBRETRY;
+	for (size_t k = 0; k < sizeof(data) / sizeof(data[0]); k++)
+		if (strncmp(sqlstate, data[k], 2) == 0)
+			return JETL_EDATA;
+	return JETL_EDB;
+}
+
+int jl_store_error(PGconn *pg, const PGresult *res, const char *what, char *err, size_t errlen)
 {
 	char tmp[1024];
 	const char *msg = res ? PQresultErrorMessage(res) : NULL;
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 
 	if (!msg || !*msg)
 		msg = pg ? PQerrorMessage(pg) : "no connection";
 	snprintf(tmp, sizeof(tmp), "postgresql: %s: %s", what, msg);
 	jl_one_line(err, errlen, tmp);
+	if (state && *state)
+		return jl_pg_classify(state);
+	return jl_store_conn_lost(pg) ? JETL_EDBCONN : JETL_EDB;
+}
+
+static PGresult *exec_st(PGconn *pg, const char *what, const char *sql, int nparams,
+	const char *const *params, int *status, char *err, size_t errlen)
+{
+	PGresult *res = PQexecParams(pg, sql, nparams, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+
+	*status = 0;
+	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+		return res;
+	*status = jl_store_error(pg, res, what, err, errlen);
+	PQclear(res);
+	return NULL;
 }
 
 PGresult *jl_store_exec(PGconn *pg, const char *what, const char *sql, int nparams,
 	const char *const *params, char *err, size_t errlen)
 {
-	PGresult *res = PQexecParams(pg, sql, nparams, NULL, params, NULL, NULL, 0);
-	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+	int status;
 
-	if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
-		return res;
-	jl_store_error(pg, res, what, err, errlen);
-	PQclear(res);
-	return NULL;
+	return exec_st(pg, what, sql, nparams, params, &status, err, errlen);
+}
+
+int jl_store_query(PGconn *pg, const char *what, const char *sql, int nparams,
+	const char *const *params, PGresult **out, char *err, size_t errlen)
+{
+	int status;
+
+	*out = exec_st(pg, what, sql, nparams, params, &status, err, errlen);
+	return status;
 }
 
 int jl_store_cmd(PGconn *pg, const char *what, const char *sql, int nparams,
 	const char *const *params, char *err, size_t errlen)
 {
-	PGresult *res = jl_store_exec(pg, what, sql, nparams, params, err, errlen);
+	int status;
+	PGresult *res = exec_st(pg, what, sql, nparams, params, &status, err, errlen);
 
-	if (!res)
-		return -1;
 	PQclear(res);
-	return 0;
+	return status;
 }
 
 int jl_store_conn_lost(PGconn *pg)
@@ -80,10 +120,11 @@ void jl_store_ids(char t[16], char i[16], int tenant, int integration)
 int jl_store_int64(PGconn *pg, const char *what, const char *sql, int nparams,
 	const char *const *params, int64_t *out, char *err, size_t errlen)
 {
-	PGresult *r = jl_store_exec(pg, what, sql, nparams, params, err, errlen);
+	int status;
+	PGresult *r = exec_st(pg, what, sql, nparams, params, &status, err, errlen);
 
 	if (!r)
-		return -1;
+		return status;
 	if (out)
 		*out = PQntuples(r) > 0 ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : 0;
 	PQclear(r);

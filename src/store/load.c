@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jetl/common.h"
 #include "copy.h"
 #include "db.h"
 #include "load.h"
@@ -44,7 +45,7 @@ static int catalog_fill(jl_catalog *cat, const PGresult *maps, const PGresult *f
 			PQgetisnull(fields, r, 2) ? NULL : PQgetvalue(fields, r, 2));
 	if (rc) {
 		snprintf(err, errlen, "read field catalog: out of memory");
-		return -1;
+		return JETL_ENOMEM;
 	}
 	return 0;
 }
@@ -58,11 +59,11 @@ int jl_catalog_read(PGconn *pg, int tenant, int integration, jl_catalog *cat, ch
 
 	snprintf(t, sizeof(t), "%d", tenant);
 	snprintf(i, sizeof(i), "%d", integration);
-	if (!(maps = jl_store_exec(pg, "read field mappings", SQL_MAPPINGS, 2, params, err, errlen)))
-		return -1;
-	if (!(fields = jl_store_exec(pg, "read field catalog", SQL_FIELDS, 2, params, err, errlen))) {
+	if ((rc = jl_store_query(pg, "read field mappings", SQL_MAPPINGS, 2, params, &maps, err, errlen)) < 0)
+		return rc;
+	if ((rc = jl_store_query(pg, "read field catalog", SQL_FIELDS, 2, params, &fields, err, errlen)) < 0) {
 		PQclear(maps);
-		return -1;
+		return rc;
 	}
 	rc = catalog_fill(cat, maps, fields, err, errlen);
 	PQclear(maps);
@@ -301,12 +302,17 @@ typedef struct stmt {
  * st[i].res when kept; COPY IN statements get their rows streamed. Stops
  * keeping results at the first error (PostgreSQL skips the rest of the
  * string, and an open transaction is then aborted: the caller rolls back)
- * but reads every result, so the connection is idle after. Returns 0 or -1.
+ * but reads every result, so the connection is idle after. Returns 0 or the
+ * first failure's status (jl_store_error); its SQLSTATE goes to state when
+ * given ("" when it has none).
  */
-static int collect_stmts(PGconn *pg, stmt *st, int n, char *err, size_t errlen)
+static int collect_stmts(PGconn *pg, stmt *st, int n, char state[6], char *err, size_t errlen)
 {
 	PGresult *res;
 	int i = 0, rc = 0;
+
+	if (state)
+		state[0] = '\0';
 
 	while ((res = PQgetResult(pg)) != NULL) {
 		ExecStatusType s = PQresultStatus(res);
@@ -321,8 +327,11 @@ static int collect_stmts(PGconn *pg, stmt *st, int n, char *err, size_t errlen)
 			continue;
 		}
 		if (rc == 0 && s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-			jl_store_error(pg, res, st[i < n ? i : n - 1].what, err, errlen);
-			rc = -1;
+			const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+			rc = jl_store_error(pg, res, st[i < n ? i : n - 1].what, err, errlen);
+			if (state)
+				snprintf(state, 6, "%s", sqlstate ? sqlstate : "");
 		}
 		if (rc == 0 && i < n && st[i].keep)
 			st[i].res = res;
@@ -332,7 +341,7 @@ static int collect_stmts(PGconn *pg, stmt *st, int n, char *err, size_t errlen)
 	}
 	if (rc == 0 && i != n) {
 		snprintf(err, errlen, "postgresql: %s: %d results for %d statements", st[0].what, i, n);
-		rc = -1;
+		rc = JETL_EDB;
 	}
 	if (rc < 0)
 		for (i = 0; i < n; i++) {
@@ -343,14 +352,14 @@ static int collect_stmts(PGconn *pg, stmt *st, int n, char *err, size_t errlen)
 }
 
 /* Send sql (n statements; the simple protocol, one round trip plus one per
- * COPY) and collect_stmts. Returns 0 or -1. */
-static int run_stmts(PGconn *pg, const char *sql, stmt *st, int n, char *err, size_t errlen)
+ * COPY) and collect_stmts. Returns 0 or a status. */
+static int run_stmts(PGconn *pg, const char *sql, stmt *st, int n, char state[6], char *err, size_t errlen)
 {
-	if (!PQsendQuery(pg, sql)) {
-		jl_store_error(pg, NULL, st[0].what, err, errlen);
-		return -1;
-	}
-	return collect_stmts(pg, st, n, err, errlen);
+	if (state)
+		state[0] = '\0';
+	if (!PQsendQuery(pg, sql))
+		return jl_store_error(pg, NULL, st[0].what, err, errlen);
+	return collect_stmts(pg, st, n, state, err, errlen);
 }
 
 /* What jl_load_fetch_send sends: the session's client encoding, the raw
@@ -374,10 +383,9 @@ int jl_load_fetch_send(PGconn *pg, int tenant, int integration, int64_t raw_id, 
 	put_sql(&sql, SQL_FIELDS, vals, 2);
 	if (sql.oom) {
 		snprintf(err, errlen, "read raw row: out of memory");
-		rc = -1;
+		rc = JETL_ENOMEM;
 	} else if (!PQsendQuery(pg, sql.data)) {
-		jl_store_error(pg, NULL, "read raw row", err, errlen);
-		rc = -1;
+		rc = jl_store_error(pg, NULL, "read raw row", err, errlen);
 	}
 	jl_buf_free(&sql);
 	return rc;
@@ -391,14 +399,14 @@ int jl_load_fetch_recv(PGconn *pg, PGresult **raw, jl_catalog *cat, char *err, s
 		[F_MAPS] = { "read field mappings", NULL, 1, NULL, NULL },
 		[F_FIELDS] = { "read field catalog", NULL, 1, NULL, NULL },
 	};
-	int rc = -1;
+	int rc;
 
 	*raw = NULL;
-	if (collect_stmts(pg, st, F_N, err, errlen) < 0)
-		return -1;
+	if ((rc = collect_stmts(pg, st, F_N, NULL, err, errlen)) < 0)
+		return rc;
 	if (PQntuples(st[F_RAW].res) == 0) {
 		rc = 1;
-	} else if (catalog_fill(cat, st[F_MAPS].res, st[F_FIELDS].res, err, errlen) == 0) {
+	} else if ((rc = catalog_fill(cat, st[F_MAPS].res, st[F_FIELDS].res, err, errlen)) == 0) {
 		*raw = st[F_RAW].res;
 		st[F_RAW].res = NULL;
 		rc = 0;
@@ -418,14 +426,14 @@ int jl_load_lock(PGconn *pg, int tenant, int integration, int64_t raw_id, char *
 		{ "begin", NULL, 0, NULL, NULL },
 		{ "lock raw row", NULL, 1, NULL, NULL },
 	};
-	int rc = -1;
+	int rc = JETL_ENOMEM;
 
 	jl_buf_puts(&sql, "BEGIN; SET LOCAL client_encoding = 'UTF8';");
 	put_sql(&sql, "SELECT 1 FROM raw_extraction_data "
 		"WHERE tenant_id = $1 AND integration_id = $2 AND id = $3 FOR UPDATE", vals, 3);
 	if (sql.oom)
 		snprintf(err, errlen, "lock raw row: out of memory");
-	else if (run_stmts(pg, sql.data, st, 3, err, errlen) == 0) {
+	else if ((rc = run_stmts(pg, sql.data, st, 3, NULL, err, errlen)) == 0) {
 		rc = PQntuples(st[2].res) == 0 ? 1 : 0;
 		PQclear(st[2].res);
 	}
@@ -460,8 +468,8 @@ static void copy_final_sql(jl_buf *sql, const jl_rowset *rs)
  * no temp tables and no upserts. Same rows as the upserts would write
  * (synced_at/deleted_at take their defaults, now() of the transaction).
  * A key another transaction stored meanwhile, or an issue twice in the
- * batch, makes the COPY fail on a unique key: returns -2 and the caller
- * runs the batch again through the upserts.
+ * batch, makes the COPY fail on a unique key (SQLSTATE 23505): returns 1
+ * and the caller runs the batch again through the upserts.
  */
 static int load_direct(PGconn *pg, const char *t, const char *i, const char *id, const jl_transform_out *out,
 	jl_load_counts *counts, char *err, size_t errlen)
@@ -477,6 +485,7 @@ static int load_direct(PGconn *pg, const char *t, const char *i, const char *id,
 		[D_MARK] = { "mark raw row completed", NULL, 0, NULL, NULL },
 		[D_COMMIT] = { "commit", NULL, 0, NULL, NULL },
 	};
+	char state[6];
 	int rc;
 
 	snprintf(prefix, sizeof(prefix), "%s\t%s\t", t, i);
@@ -488,12 +497,12 @@ static int load_direct(PGconn *pg, const char *t, const char *i, const char *id,
 	if (sql.oom) {
 		jl_buf_free(&sql);
 		snprintf(err, errlen, "load: out of memory");
-		return -1;
+		return JETL_ENOMEM;
 	}
-	rc = run_stmts(pg, sql.data, st, D_N, err, errlen);
+	rc = run_stmts(pg, sql.data, st, D_N, state, err, errlen);
 	jl_buf_free(&sql);
 	if (rc < 0)
-		return strstr(err, "duplicate key value") ? -2 : -1;
+		return strcmp(state, "23505") == 0 ? 1 : rc;
 	counts->work_items = (int64_t)out->work_items.nrows;
 	counts->changelog_items = (int64_t)out->changelogs.nrows;
 	counts->dev_status = (int64_t)out->dev_status.nrows;
@@ -525,7 +534,7 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 		[S_MARK] = { "mark raw row completed", NULL, 0, NULL },
 		[S_COMMIT] = { "commit", NULL, 0, NULL },
 	};
-	int rc = -1;
+	int rc = JETL_ENOMEM;
 
 	memset(counts, 0, sizeof(*counts));
 	snprintf(t, sizeof(t), "%d", tenant);
@@ -549,8 +558,9 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 			snprintf(err, errlen, "load: out of memory");
 			goto out;
 		}
-		if (run_stmts(pg, sql.data, chk, 2, err, errlen) < 0)
+		if ((rc = run_stmts(pg, sql.data, chk, 2, NULL, err, errlen)) < 0)
 			goto out;
+		rc = JETL_ENOMEM;
 		direct_ok = PQgetvalue(chk[1].res, 0, 0)[0] == 'f';
 		PQclear(chk[1].res);
 		jl_buf_clear(&sql);
@@ -600,7 +610,7 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 	for (int k = 0; k < nddl; k++)
 		all[k] = (stmt){ "create temp tables", NULL, 0, NULL, NULL };
 	memcpy(all + nddl, st, sizeof(st));
-	if (run_stmts(pg, sql.data, all, nddl + S_N, err, errlen) < 0)
+	if ((rc = run_stmts(pg, sql.data, all, nddl + S_N, NULL, err, errlen)) < 0)
 		goto out;
 	memcpy(st, all + nddl, sizeof(st));
 	counts->stale = strtoll(PQgetvalue(st[S_STALE].res, 0, 0), NULL, 10);
@@ -624,28 +634,29 @@ int jl_field_mapping_set(PGconn *pg, int tenant, int integration, const char *fi
 {
 	char t[16], i[16], s[8];
 	const char *params[] = { t, i, field_id, s };
+	int rc;
 
 	snprintf(t, sizeof(t), "%d", tenant);
 	snprintf(i, sizeof(i), "%d", integration);
 	snprintf(s, sizeof(s), "%d", slot);
-	if (jl_store_cmd(pg, "begin", "BEGIN", 0, NULL, err, errlen) < 0)
-		return -1;
+	if ((rc = jl_store_cmd(pg, "begin", "BEGIN", 0, NULL, err, errlen)) < 0)
+		return rc;
 	/* Free the field's old slot first: jira_field_id is unique per integration. */
-	if (jl_store_cmd(pg, "unmap field",
+	if ((rc = jl_store_cmd(pg, "unmap field",
 			"DELETE FROM custom_field_mappings WHERE tenant_id = $1 AND integration_id = $2 "
-			"AND (jira_field_id = $3 OR slot = $4::smallint)", 4, params, err, errlen) < 0)
+			"AND (jira_field_id = $3 OR slot = $4::smallint)", 4, params, err, errlen)) < 0)
 		goto fail;
-	if (slot > 0 && jl_store_cmd(pg, "map field",
+	if (slot > 0 && (rc = jl_store_cmd(pg, "map field",
 			"INSERT INTO custom_field_mappings (tenant_id, integration_id, slot, jira_field_id, name, field_type) "
 			"SELECT $1::int, $2::int, $4::smallint, $3, f.name, f.schema->>'type' "
 			"FROM (SELECT 1) one LEFT JOIN jira_fields f "
 			"  ON f.tenant_id = $1::int AND f.integration_id = $2::int AND f.field_id = $3",
-			4, params, err, errlen) < 0)
+			4, params, err, errlen)) < 0)
 		goto fail;
-	if (jl_store_cmd(pg, "commit", "COMMIT", 0, NULL, err, errlen) < 0)
+	if ((rc = jl_store_cmd(pg, "commit", "COMMIT", 0, NULL, err, errlen)) < 0)
 		goto fail;
 	return 0;
 fail:
 	PQclear(PQexec(pg, "ROLLBACK"));
-	return -1;
+	return rc;
 }

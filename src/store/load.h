@@ -1,8 +1,10 @@
 /* load.h - raw rows in, transformed rows out, field mappings: the SQL side
  * of the transform. libpq only; every function works inside the caller's
  * transaction unless it says otherwise, and never makes a round trip per
- * row. A connection serves one thread at a time. Errors: -1 with
- * "what: cause" (one line) in err. */
+ * row. A connection serves one thread at a time. Errors: a negative jetl
+ * status classified by SQLSTATE (jl_store_error: JETL_EDBRETRY and
+ * JETL_EDBCONN are worth a retry, JETL_EDATA is the data's fault), or
+ * JETL_ENOMEM, with "what: cause" (one line) in err. */
 #ifndef JL_STORE_LOAD_H
 #define JL_STORE_LOAD_H
 
@@ -18,7 +20,7 @@
  * row of the tenant/integration (raw_data as text, verbatim, \u0000 escapes
  * kept) and the field catalog. No transaction: a raw row's text never
  * changes once written. Sets the session's client encoding to UTF-8. The
- * connection is busy until jl_load_fetch_recv. Returns 0 or -1.
+ * connection is busy until jl_load_fetch_recv. Returns 0 or a status.
  */
 int jl_load_fetch_send(PGconn *pg, int tenant, int integration, int64_t raw_id, char *err, size_t errlen);
 
@@ -26,7 +28,7 @@ int jl_load_fetch_send(PGconn *pg, int tenant, int integration, int64_t raw_id, 
  * Wait for what jl_load_fetch_send asked: *raw holds raw_data (column 0) and
  * project_key (column 1, may be NULL), the caller PQclears it; the catalog
  * (custom_field_mappings, then jira_fields) goes into cat. Returns 0, 1 when
- * there is no such row (*raw NULL), or -1. The connection is idle after.
+ * there is no such row (*raw NULL), or a status. The connection is idle after.
  */
 int jl_load_fetch_recv(PGconn *pg, PGresult **raw, jl_catalog *cat, char *err, size_t errlen);
 
@@ -34,8 +36,8 @@ int jl_load_fetch_recv(PGconn *pg, PGresult **raw, jl_catalog *cat, char *err, s
  * Open the write transaction of a raw row in one round trip: BEGIN (client
  * encoding UTF-8 for its duration) and the raw row locked (SELECT … FOR
  * UPDATE, so two workers on the same row take turns). Returns 0, 1 when
- * there is no such row, or -1; on 1 and -1 the transaction is open or
- * aborted: the caller rolls back.
+ * there is no such row, or a status; on 1 and on failure the transaction is
+ * open or aborted: the caller rolls back.
  */
 int jl_load_lock(PGconn *pg, int tenant, int integration, int64_t raw_id, char *err, size_t errlen);
 
@@ -64,10 +66,10 @@ typedef struct jl_load_counts {
  * longer in Jira's history are deleted, unchanged rows are not rewritten);
  * dev_status upserted. With direct_ok, a batch none of whose issues is
  * stored yet (a first load) is COPied straight into the final tables instead
- * (one more round trip to find out). On -1 nothing is committed and the
- * transaction may be open and aborted: the caller rolls back. -2: the direct
- * COPY met a key stored meanwhile (or an issue twice in the batch): roll
- * back and run the batch again with direct_ok = 0.
+ * (one more round trip to find out). On failure (a negative status) nothing
+ * is committed and the transaction may be open and aborted: the caller rolls
+ * back. 1: the direct COPY met a key stored meanwhile (or an issue twice in
+ * the batch): roll back and run the batch again with direct_ok = 0.
  */
 int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, const jl_transform_out *out,
 	int direct_ok, jl_load_counts *counts, char *err, size_t errlen);

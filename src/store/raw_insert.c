@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jetl/common.h"
 #include "db.h"
 #include "raw_insert.h"
 
@@ -136,15 +137,15 @@ int jl_raw_insert_stream(PGconn *pg, int tenant, int integration, int64_t job_id
 
 	if (!(s = malloc(sizeof(*s)))) {
 		snprintf(err, errlen, "%s: out of memory", what);
-		return -1;
+		return JETL_ENOMEM;
 	}
 	s->pg = pg;
 	s->failed = 0;
 	s->len = 0;
 	if (!PQsendQuery(pg, sql)) {
-		jl_store_error(pg, NULL, what, err, errlen);
+		rc = jl_store_error(pg, NULL, what, err, errlen);
 		free(s);
-		return -1;
+		return rc;
 	}
 	while (!copying && (r = PQgetResult(pg)) != NULL) {
 		ExecStatusType st = PQresultStatus(r);
@@ -155,41 +156,36 @@ int jl_raw_insert_stream(PGconn *pg, int tenant, int integration, int64_t job_id
 		} else if (st == PGRES_COPY_IN && have_id) {
 			copying = 1;
 		} else if (rc == 0) {
-			jl_store_error(pg, r, what, err, errlen);
-			rc = -1;
+			rc = jl_store_error(pg, r, what, err, errlen);
 		}
 		PQclear(r);
 	}
 	if (copying) {
 		if (rc == 0 && (put_head(s, new_id, tenant, integration, job_id, type, project_key, item_count) < 0 ||
 				produce(ud, s) != 0 || sink_raw(s, "\n", 1) < 0 || sink_flush(s) < 0)) {
-			rc = -1;
+			rc = JETL_EDB;
 			abandoned = !s->failed;
 		}
-		if (PQputCopyEnd(pg, rc == 0 ? NULL : "abandoned by the client") != 1 && rc == 0) {
-			jl_store_error(pg, NULL, what, err, errlen);
-			rc = -1;
-		}
+		if (PQputCopyEnd(pg, rc == 0 ? NULL : "abandoned by the client") != 1 && rc == 0)
+			rc = jl_store_error(pg, NULL, what, err, errlen);
 		if (rc < 0 && s->failed)
-			jl_store_error(pg, NULL, what, err, errlen);
+			rc = jl_store_error(pg, NULL, what, err, errlen);
 		else if (abandoned)
 			snprintf(err, errlen, "%s: abandoned", what);
 		/* Read every result so the connection is ready for the next command. */
 		while ((r = PQgetResult(pg)) != NULL) {
-			if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0) {
-				jl_store_error(pg, r, what, err, errlen);
-				rc = -1;
-			}
+			if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0)
+				rc = jl_store_error(pg, r, what, err, errlen);
 			PQclear(r);
 		}
 	} else if (rc == 0) {
 		snprintf(err, errlen, "%s: the server did not start the COPY", what);
-		rc = -1;
+		rc = JETL_EDB;
 	}
 	free(s);
 	if (rc == 0)
 		*id = new_id;
-	return rc == 0 ? 0 : abandoned ? -2 : -1;
+	return rc == 0 ? 0 : abandoned ? -2 : rc;
 }
 
 int jl_raw_insert(PGconn *pg, int tenant, int integration, int64_t job_id, const char *type,
@@ -208,14 +204,15 @@ int jl_raw_counts(PGconn *pg, int64_t job_id, int64_t *pending, int64_t *complet
 	char j[24];
 	const char *p[1] = { j };
 	PGresult *r;
+	int rc;
 
 	snprintf(j, sizeof(j), "%" PRId64, job_id);
-	r = jl_store_exec(pg, "counting raw rows",
+	rc = jl_store_query(pg, "counting raw rows",
 		"SELECT count(*) FILTER (WHERE status IN ('pending','processing')),"
 		" count(*) FILTER (WHERE status = 'completed'), count(*) FILTER (WHERE status = 'failed')"
-		" FROM raw_extraction_data WHERE job_id = $1 AND active", 1, p, err, errlen);
-	if (!r)
-		return -1;
+		" FROM raw_extraction_data WHERE job_id = $1 AND active", 1, p, &r, err, errlen);
+	if (rc < 0)
+		return rc;
 	if (pending)
 		*pending = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	if (completed)

@@ -26,8 +26,10 @@ typedef int (*jl_raw_produce)(void *ud, jl_raw_sink *sink);
  * whatever produce(ud, sink) writes (kept verbatim in a json column, \u0000
  * escapes included); it is streamed to the server with COPY in pieces of
  * 64 KB, so no copy of the whole text is ever held in memory. Autocommit:
- * the row is durable when this returns 0. Returns -1 with err on failure,
- * -2 when produce failed (nothing is stored, err says "…: abandoned").
+ * the row is durable when this returns 0. Returns a negative status with err
+ * on failure (classified by SQLSTATE, see jl_store_error in db.h), -2 when
+ * produce failed (nothing is stored, err says "…: abandoned"; -2 is never a
+ * status jl_store_error gives).
  */
 int jl_raw_insert_stream(PGconn *pg, int tenant, int integration, int64_t job_id, const char *type,
 	const char *project_key, jl_raw_produce produce, void *ud, int item_count,

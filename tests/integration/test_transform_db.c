@@ -286,3 +286,58 @@ Test(transform_db, a_stray_changelog_row_sends_a_first_load_through_the_upserts,
 	free(page);
 	free(k52);
 }
+
+/* A trigger that cancels its own statement (pg_cancel_backend, as an
+ * operator or a statement_timeout would) while the COPY into work_items runs:
+ * for the first `times` rows it sees. A sequence counts, since a cancelled
+ * transaction keeps no table write. */
+static void cancel_copies(int times)
+{
+	char sql[1024];
+
+	snprintf(sql, sizeof(sql),
+		"CREATE SEQUENCE jl_test_cancels; "
+		"CREATE FUNCTION jl_test_cancel() RETURNS trigger LANGUAGE plpgsql AS $f$BEGIN "
+		"  IF nextval('jl_test_cancels') <= %d THEN "
+		"    PERFORM pg_cancel_backend(pg_backend_pid()); PERFORM pg_sleep(5); "
+		"  END IF; RETURN NEW; END$f$; "
+		"CREATE TRIGGER jl_test_cancel BEFORE INSERT ON work_items FOR EACH ROW EXECUTE FUNCTION jl_test_cancel()",
+		times);
+	testdb_exec(sql);
+}
+
+/* SQLSTATE 57014 in the middle of a COPY is the database's trouble, not the
+ * row's: retried, and the row ends completed with every issue, not failed. */
+Test(transform_db, a_cancelled_copy_is_retried_not_failed, .init = setup, .fini = teardown)
+{
+	long long id = insert_raw("{\"issues\":[{\"id\":\"900\",\"key\":\"EE-900\",\"fields\":{}},"
+		"{\"id\":\"901\",\"key\":\"EE-901\",\"fields\":{}}]}");
+
+	cancel_copies(1);
+	cr_assert_eq(jetl_transform_batch(ctx, id, NULL), JETL_OK, "%s", jetl_last_error(ctx));
+	SCALAR_IS("t", "SELECT last_value > 1 FROM jl_test_cancels");
+	SCALAR_IS("completed 1", "SELECT status || ' ' || attempts FROM raw_extraction_data WHERE id = %lld", id);
+	SCALAR_IS("2", "SELECT count(*) FROM work_items");
+}
+
+/* Cancelled every time: a retriable status, and the raw row left as it was
+ * (not failed, no attempt counted) for the redelivery that completes it. */
+Test(transform_db, a_copy_cancelled_every_time_leaves_the_row_retriable, .init = setup, .fini = teardown)
+{
+	long long id = insert_raw("{\"issues\":[{\"id\":\"900\",\"key\":\"EE-900\",\"fields\":{}}]}");
+	char *before = scalar("SELECT status || ' ' || attempts FROM raw_extraction_data WHERE id = %lld", id);
+	int rc;
+
+	cancel_copies(1000);
+	rc = jetl_transform_batch(ctx, id, NULL);
+	cr_assert_eq(rc, JETL_EDBRETRY, "%s: %s", jetl_status_name(rc), jetl_last_error(ctx));
+	cr_assert(jetl_status_is_retriable(rc));
+	cr_assert(strstr(jetl_last_error(ctx), "cancel"), "%s", jetl_last_error(ctx));
+	SCALAR_IS(before, "SELECT status || ' ' || attempts FROM raw_extraction_data WHERE id = %lld", id);
+	SCALAR_IS("0", "SELECT count(*) FROM work_items");
+	testdb_exec("DROP TRIGGER jl_test_cancel ON work_items");
+	cr_assert_eq(jetl_transform_batch(ctx, id, NULL), JETL_OK, "%s", jetl_last_error(ctx));
+	SCALAR_IS("completed", "SELECT status FROM raw_extraction_data WHERE id = %lld", id);
+	SCALAR_IS("1", "SELECT count(*) FROM work_items");
+	free(before);
+}

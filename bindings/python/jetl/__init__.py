@@ -104,6 +104,7 @@ class NotImplementedError(Error, _builtins.NotImplementedError): pass  # noqa: E
 class DatabaseConnectionError(Error): pass                 # noqa: E701
 ConnectionError = DatabaseConnectionError   # the name the first drafts used
 class DatabaseError(Error): pass                           # noqa: E701
+class DatabaseRetryError(DatabaseError): pass              # noqa: E701  (transient: cancel, timeout, deadlock)
 class SchemaError(Error): pass                             # noqa: E701
 class QueueError(Error): pass                              # noqa: E701
 class NetworkError(Error): pass                            # noqa: E701
@@ -146,6 +147,7 @@ _ERRORS = {
     _c.JETL_ENOENT: NoEntryError,
     _c.JETL_ECONFIG: ConfigError,
     _c.JETL_EIO: IOError,
+    _c.JETL_EDBRETRY: DatabaseRetryError,
 }
 
 __all__ += sorted({cls.__name__ for cls in _ERRORS.values()} | {"ConnectionError"})
