@@ -171,13 +171,23 @@ static int dev_row(jl_xf *xf, const jl_dev *d)
 	return bad ? jl_xf_oom(xf) : 0;
 }
 
-/* Remove \u0000 from a value, one warning per repaired string. */
-static int strip(jl_xf *xf, json_t *v, const char *what)
+/* Remove \u0000 from a value, one warning per repaired string. The
+ * issue's own id and key may be among the rewritten strings (their old
+ * text is freed): they are taken again from issue before the warning names
+ * them. */
+static int strip(jl_xf *xf, json_t *v, const char *what, const json_t *issue)
 {
 	long n = v && xf->may_have_nul ? jl_json_strip_nul(v) : 0;
 
 	if (n < 0)
 		return jl_xf_oom(xf);
+	if (n > 0 && issue) {
+		const json_t *id = json_object_get(issue, "id");
+
+		xf->issue_key = json_string_value(json_object_get(issue, "key"));
+		if (json_is_string(id))
+			xf->issue_id = json_string_value(id);
+	}
 	if (n > 0) {
 		jl_xf_warn(xf, "%s: \\u0000 removed from %ld string value(s) (PostgreSQL text cannot hold it)",
 			what, n);
@@ -192,16 +202,32 @@ static int dev_of(jl_xf *xf, const json_t *fields, json_t *fetched, jl_dev *d)
 	const json_t *f = xf->cat.development ? json_object_get(fields, xf->cat.development) : NULL;
 	int rc;
 
+	/* A fetched entry of the wrong shape warns, as a field of the wrong
+	 * type does: the issue is kept, its dev status comes from the field. */
 	if (json_is_object(fetched)) {
 		json_t *s = json_object_get(fetched, "summary");
 		json_t *det = json_object_get(fetched, "detail");
 
-		if (s && !json_is_null(s) && (rc = jl_dev_from_summary(d, s)) < 0)
-			return jl_xf_oom(xf);
-		if (det && !json_is_null(det) && (rc = jl_dev_from_detail(d, det)) < 0)
-			return jl_xf_oom(xf);
+		if (s && !json_is_null(s)) {
+			if ((rc = jl_dev_from_summary(d, s)) < 0)
+				return jl_xf_oom(xf);
+			if (rc == 1)
+				jl_xf_warn(xf, "dev_status: summary in an unknown form (a %s): ignored",
+					jl_json_type_name(s));
+		}
+		if (det && !json_is_null(det)) {
+			if ((rc = jl_dev_from_detail(d, det)) < 0)
+				return jl_xf_oom(xf);
+			if (rc == 1)
+				jl_xf_warn(xf, "dev_status: detail in an unknown form (a %s): ignored",
+					jl_json_type_name(det));
+		}
+		if ((!s || json_is_null(s)) && (!det || json_is_null(det)))
+			jl_xf_warn(xf, "dev_status: an object with neither \"summary\" nor \"detail\": ignored");
 		if (d->present)
 			return 0;
+	} else if (fetched && !json_is_null(fetched)) {
+		jl_xf_warn(xf, "dev_status: expected an object, got a %s: ignored", jl_json_type_name(fetched));
 	}
 	if (!f || json_is_null(f))
 		return 0;
@@ -247,13 +273,13 @@ static int one_issue(jl_xf *xf, json_t *issue, size_t idx, json_t *logs, json_t 
 	}
 	if (!xf->issue_key || !*xf->issue_key)
 		return jl_xf_fail(xf, "key", "%s", key ? "not a non-empty string" : "missing");
-	if ((rc = strip(xf, issue, "fields")) != 0)
+	if ((rc = strip(xf, issue, "fields", issue)) != 0)
 		return rc;
-	/* strip may have rewritten the key string: take it again. */
-	xf->issue_key = json_string_value(json_object_get(issue, "key"));
+	if (!*xf->issue_id || !*xf->issue_key)
+		return jl_xf_fail(xf, *xf->issue_id ? "key" : "id", "nothing left once \\u0000 is removed");
 	completed = json_object_get(logs, xf->issue_id);
 	fetched = json_object_get(devs, xf->issue_id);
-	if ((rc = strip(xf, completed, "changelog")) != 0 || (rc = strip(xf, fetched, "dev_status")) != 0)
+	if ((rc = strip(xf, completed, "changelog", NULL)) != 0 || (rc = strip(xf, fetched, "dev_status", NULL)) != 0)
 		return rc;
 	fields = json_object_get(issue, "fields");
 	jl_dev_init(&d);

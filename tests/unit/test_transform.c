@@ -694,6 +694,64 @@ Test(bad_input, nul_is_dropped_with_a_warning)
 	jl_transform_out_free(&out);
 }
 
+/* The key and id are among the strings the \u0000 walk rewrites: the
+ * warning that follows must name the new strings, not the freed ones (a
+ * heap use-after-free the ASan build aborts on). Both parse paths: the
+ * whole page, and one issue at a time (catalog names Sprint and Development). */
+Test(bad_input, nul_in_key_and_id_is_removed_and_named)
+{
+	static const char raw[] = "{\"issues\":[{\"id\":\"1\\u00002\",\"key\":\"A-\\u00001\","
+		"\"fields\":{\"summary\":\"s\"}}]}";
+	jl_catalog cat;
+	jl_transform_out out;
+
+	for (int per_issue = 0; per_issue < 2; per_issue++) {
+		jl_catalog_init(&cat);
+		if (per_issue) {
+			jl_catalog_add_field(&cat, "customfield_10020", "Sprint", NULL);
+			jl_catalog_add_field(&cat, "customfield_10000", "Development", NULL);
+		}
+		cr_assert_eq(run(raw, &cat, &out), JETL_OK, "%s", out.err);
+		cr_assert_str_eq(cell(&out.work_items, 0, "external_id"), "12");
+		cr_assert_str_eq(cell(&out.work_items, 0, "key"), "A-1");
+		cr_assert_eq(nwarn, 1);
+		cr_assert(strstr(lastwarn, "issue 12 (A-1): fields: \\u0000 removed from 2 string"), "%s", lastwarn);
+		jl_transform_out_free(&out);
+		jl_catalog_free(&cat);
+	}
+	cr_assert_eq(run("{\"issues\":[{\"id\":\"1\",\"key\":\"\\u0000\",\"fields\":{}}]}", NULL, &out),
+		JETL_EDATA);
+	cr_assert(strstr(out.err, "'key'"), "%s", out.err);
+	jl_transform_out_free(&out);
+}
+
+/* A fetched dev-status entry of the wrong shape warns, naming the issue,
+ * like a field of the wrong type; the issue is kept. */
+Test(bad_input, dev_status_of_the_wrong_shape_warns)
+{
+	static const char *const entries[] = {
+		"\"oops\"", "[1,2]", "{\"summary\":\"x\"}", "{\"detail\":42}", "{\"other\":{}}",
+	};
+	static const char *const why[] = {
+		"expected an object, got a string", "expected an object, got a array", "summary in an unknown form (a string)",
+		"detail in an unknown form (a integer)", "neither",
+	};
+	char raw[512];
+	jl_transform_out out;
+
+	for (size_t k = 0; k < sizeof(entries) / sizeof(entries[0]); k++) {
+		snprintf(raw, sizeof(raw), "{\"issues\":[{\"id\":\"1\",\"key\":\"A-1\",\"fields\":{}}],"
+			"\"dev_status\":{\"1\":%s}}", entries[k]);
+		cr_assert_eq(run(raw, NULL, &out), JETL_OK, "%s", out.err);
+		cr_assert_eq(out.work_items.nrows, 1);
+		cr_assert_eq(out.dev_status.nrows, 0);
+		cr_assert_eq(nwarn, 1, "%s", entries[k]);
+		cr_assert(strstr(lastwarn, "A-1") && strstr(lastwarn, "dev_status") && strstr(lastwarn, why[k]),
+			"%s: %s", entries[k], lastwarn);
+		jl_transform_out_free(&out);
+	}
+}
+
 Test(bad_input, value_of_wrong_type_for_slot_goes_to_overflow)
 {
 	jl_catalog cat;
