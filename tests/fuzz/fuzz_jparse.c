@@ -14,6 +14,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *ref = json_loadb((const char *)data, size, JSON_ALLOW_NUL | JSON_DECODE_ANY, NULL);
 
 	FUZZ_CHECK(!mine || pos <= size);
+	/* A slip of jansson's: a bare top-level number, true, false or null whose
+	 * last byte is a NUL ("1\0") loads (its lexer takes that NUL for the end).
+	 * jparse refuses it, rightly; raw rows are objects, where both refuse. */
+	if (ref && !mine && size && data[size - 1] == '\0' && !json_is_object(ref) && !json_is_array(ref) &&
+	    !json_is_string(ref)) {
+		json_decref(ref);
+		return 0;
+	}
 	FUZZ_CHECK(!mine == !ref);
 	if (mine && ref)
 		FUZZ_CHECK(json_equal(mine, ref));

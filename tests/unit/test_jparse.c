@@ -196,3 +196,28 @@ Test(jparse, corrupted_issues)
 	}
 	csv_free(rows, n);
 }
+
+/* Found by tests/fuzz/fuzz_jparse: json_loadb loads a bare top-level number,
+ * true, false or null whose last byte is a NUL ("0.11e309\0"; its stream
+ * takes the NUL for the end of input), while jparse refuses it. Kept as the
+ * one known difference: the text is not JSON, and raw rows are objects, where
+ * both refuse a trailing NUL. The fuzz target skips exactly this case. */
+Test(jparse, scalar_then_a_final_nul_is_refused)
+{
+	static const struct {
+		const char *text;
+		size_t n;
+	} cases[] = { { "0.11e309\0", 9 }, { "1\0", 2 }, { "true\0", 5 }, { "null\0", 5 } };
+	char why[160];
+	size_t at = 0;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		json_t *got = jl_json_parse(cases[i].text, cases[i].n, &at, why, sizeof(why));
+
+		cr_assert_null(got, "case %zu accepted", i);
+		cr_assert_eq(at, cases[i].n - 1, "case %zu stopped at %zu", i, at);
+	}
+	agree("{}\0", 3, "object then a NUL");
+	agree("\"s\"\0", 4, "string then a NUL");
+	agree("1\0\0", 3, "number then two NULs");
+}
