@@ -1,6 +1,7 @@
 /* devfield.c - parsing every recorded form of the Development field (pure). */
 #include <ctype.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
 
 #include "jetl/common.h"
@@ -39,10 +40,11 @@ static int int_of(json_t *o, const char *k)
 {
 	json_t *v = json_object_get(o, k);
 
+	/* a count outside int (a broken summary) is "unknown", not undefined behaviour */
 	if (json_is_integer(v))
-		return (int)json_integer_value(v);
+		return json_integer_value(v) >= 0 && json_integer_value(v) <= INT_MAX ? (int)json_integer_value(v) : -1;
 	if (json_is_real(v))
-		return (int)json_real_value(v);
+		return json_real_value(v) >= 0 && json_real_value(v) <= INT_MAX ? (int)json_real_value(v) : -1;
 	return -1;
 }
 

@@ -196,8 +196,11 @@ static const char *tz_hms(const char *p, int *out)
 		if (!isdigit((unsigned char)*p))
 			return n ? NULL : NULL;
 		part = 0;
-		while (isdigit((unsigned char)*p))
+		while (isdigit((unsigned char)*p)) {
 			part = part * 10 + (*p++ - '0');
+			if (part > 167)     /* POSIX allows hours up to 167 (and 24.7 h rule times) */
+				return NULL;
+		}
 		v += part * (n == 0 ? 3600 : n == 1 ? 60 : 1);
 		if (*p != ':')
 			break;

@@ -44,8 +44,8 @@ static long count_of(const json_t *o, const char *k)
 
 	if (json_is_integer(v))
 		return (long)json_integer_value(v);
-	if (json_is_real(v))
-		return (long)json_real_value(v);
+	if (json_is_real(v))   /* out of long's range (1e70) would be undefined: 0 */
+		return json_real_value(v) >= 0 && json_real_value(v) < 9.2e18 ? (long)json_real_value(v) : 0;
 	return 0;
 }
 

@@ -454,3 +454,17 @@ Test(time, offsets_past_15_59_are_refused)
 	cr_assert_eq(jl_jira_time_parse("2024-02-29T23:59:59.999-12:00", &ms, &off), 0);
 	cr_assert_eq(off, -12 * 3600);
 }
+
+/* Found by tests/fuzz/fuzz_devfield: a count of 1e70 in the field's summary
+ * was converted to int (undefined behaviour); now it reads as unknown. */
+Test(devfield, count_out_of_int_range_is_unknown)
+{
+	const char *v = "{pullrequest={dataType=pullrequest, state=OPEN, stateCount=1}, json={\"cachedValue\":"
+			"{\"errors\":[],\"summary\":{\"pullrequest\":{\"overall\":{\"count\":1e70,\"state\":\"OPEN\","
+			"\"dataType\":\"pullrequest\"},\"byInstanceType\":{}}}},\"isStale\":false}}";
+	jl_devfield f;
+
+	jl_devfield_parse(v, strlen(v), &f);
+	cr_assert_eq(f.pr_count, -1);
+	jl_devfield_clear(&f);
+}
