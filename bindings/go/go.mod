@@ -1,3 +1,3 @@
-module jetl
+module github.com/jetl-project/jetl/bindings/go
 
 go 1.19

@@ -1,26 +1,44 @@
 // Package jetl moves Jira issues, their complete change history and their
-// development status into PostgreSQL. It binds the C library
-// libjetl, found with pkg-config:
+// development status into PostgreSQL. It binds the C library libjetl, found
+// with pkg-config, and needs no other module:
 //
-//	ctx, err := jetl.Open(jetl.Options{DB: "postgresql://…", Tenant: 1, Integration: 1,
+//	import jetl "github.com/jetl-project/jetl/bindings/go"
+//
+//	client, err := jetl.Open(jetl.Options{DB: "postgresql://…",
 //		JiraURL: "https://x.atlassian.net", JiraUser: "me@x.com", JiraToken: os.Getenv("JETL_JIRA_TOKEN")})
 //	if err != nil { … }
-//	defer ctx.Close()
-//	res, err := ctx.ExtractProject("ABC", jetl.ExtractOptions{Progress: func(p jetl.Progress) bool {
-//		fmt.Println(p.PhaseName, p.Done, p.Total)
+//	defer client.Close()
+//	res, err := client.ExtractProjectContext(ctx, "ABC", jetl.ExtractOptions{Progress: func(p jetl.Progress) bool {
+//		fmt.Println(p.Phase, p.Done, p.Total)
 //		return false // true cancels
 //	}})
 //
-// Goroutines: a Context is used by one goroutine at a time, like the C
-// context it wraps; separate Contexts are independent. WorkerStop is the
-// exception: call it from any goroutine while another runs WorkerRun. Close
-// stops a running worker and waits for the call in progress.
+// Cancellation: ExtractProjectContext, ExtractContext and WorkerRunContext
+// stop when their context is done, and then return an *Error with status
+// ECANCELLED that wraps the context's error, so both errors.Is(err,
+// context.Canceled) and errors.Is(err, ErrCancelled) hold; the job ends
+// "cancelled" and the sync watermark does not move. An extraction notices the
+// context at its next progress event (the C library reports after each Jira
+// page and batch, and several times a second while it waits for
+// transforms), so a stop waits at most for the Jira request in flight. A
+// worker is stopped at once with jetl_worker_stop and returns once the
+// message in hand is finished. A context that is done before the call starts
+// creates no job. The progress callback can still cancel by returning true.
+//
+// Goroutines: a Client wraps one C context, which one thread may use at a
+// time; the Client enforces it with a mutex held around every C call, so
+// calls from several goroutines take turns (a call waits for the one in
+// progress). WorkerStop is the exception: it may be called from any goroutine
+// while another runs WorkerRun. Close stops a running worker and waits for
+// the call in progress. A progress callback must not call its own Client (C
+// forbids re-entering a context): such a call returns ErrState at once
+// rather than deadlocking. Separate Clients are independent.
 //
 // Errors are *Error values carrying the C status and the C library's
-// one-line message; errors.Is(err, jetl.ErrCancelled) and errors.As work.
-// The progress callback runs on the goroutine that made the call (on the
-// same OS thread); returning true cancels the call (ErrCancelled), and a
-// panic in it cancels the call and is re-raised from it.
+// one-line message; errors.Is(err, jetl.ErrCancelled) and errors.As work, and
+// there is one Err* sentinel per C status. The progress callback runs on the
+// goroutine that made the call (on the same OS thread); a panic in it cancels
+// the call and is re-raised from it.
 package jetl
 
 /*
@@ -30,77 +48,19 @@ package jetl
 
 void jetl_go_extract_progress(jetl_extract_options *o, uintptr_t handle);
 void jetl_go_worker_progress(jetl_worker_options *o, uintptr_t handle);
+uint64_t jetl_go_thread(void);
 */
 import "C"
 
 import (
-	"errors"
-	"fmt"
+	"context"
+	"math"
 	"runtime"
 	"runtime/cgo"
 	"sync"
+	"sync/atomic"
+	"time"
 	"unsafe"
-)
-
-// Status codes of the C library (jetl_status); never renumbered.
-const (
-	OK         = int(C.JETL_OK)
-	EERROR     = int(C.JETL_ERROR)
-	EINVAL     = int(C.JETL_EINVAL)
-	EVERSION   = int(C.JETL_EVERSION)
-	ENOMEM     = int(C.JETL_ENOMEM)
-	ENOTIMPL   = int(C.JETL_ENOTIMPL)
-	EDBCONN    = int(C.JETL_EDBCONN)
-	EDB        = int(C.JETL_EDB)
-	ESCHEMA    = int(C.JETL_ESCHEMA)
-	EQUEUE     = int(C.JETL_EQUEUE)
-	ENETWORK   = int(C.JETL_ENETWORK)
-	ETIMEOUT   = int(C.JETL_ETIMEOUT)
-	EAUTH      = int(C.JETL_EAUTH)
-	EFORBIDDEN = int(C.JETL_EFORBIDDEN)
-	ENOTFOUND  = int(C.JETL_ENOTFOUND)
-	EGONE      = int(C.JETL_EGONE)
-	ERATELIMIT = int(C.JETL_ERATELIMIT)
-	EHTTP      = int(C.JETL_EHTTP)
-	EPROTOCOL  = int(C.JETL_EPROTOCOL)
-	EDATA      = int(C.JETL_EDATA)
-	ECANCELLED = int(C.JETL_ECANCELLED)
-	ESTATE     = int(C.JETL_ESTATE)
-	ENOENT     = int(C.JETL_ENOENT)
-	ECONFIG    = int(C.JETL_ECONFIG)
-	EIO        = int(C.JETL_EIO)
-	// StatusMin is the lowest status the library can return.
-	StatusMin = int(C.JETL_STATUS_MIN)
-)
-
-// Phases of a job, in the order they usually run.
-const (
-	PhaseDiscover   = int(C.JETL_PHASE_DISCOVER)
-	PhaseCensus     = int(C.JETL_PHASE_CENSUS)
-	PhaseIssues     = int(C.JETL_PHASE_ISSUES)
-	PhaseChangelogs = int(C.JETL_PHASE_CHANGELOGS)
-	PhaseDevStatus  = int(C.JETL_PHASE_DEV_STATUS)
-	PhaseStore      = int(C.JETL_PHASE_STORE)
-	PhaseQueue      = int(C.JETL_PHASE_QUEUE)
-	PhaseTransform  = int(C.JETL_PHASE_TRANSFORM)
-	PhaseDone       = int(C.JETL_PHASE_DONE)
-)
-
-// Jira authentication schemes and flavors (Options.JiraAuth, Options.JiraFlavor).
-const (
-	AuthBasic    = int(C.JETL_AUTH_BASIC)
-	AuthBearer   = int(C.JETL_AUTH_BEARER)
-	FlavorAuto   = int(C.JETL_FLAVOR_AUTO)
-	FlavorCloud  = int(C.JETL_FLAVOR_CLOUD)
-	FlavorServer = int(C.JETL_FLAVOR_SERVER)
-)
-
-// Log levels (syslog's order).
-const (
-	LogError   = int(C.JETL_LOG_ERROR)
-	LogWarning = int(C.JETL_LOG_WARNING)
-	LogInfo    = int(C.JETL_LOG_INFO)
-	LogDebug   = int(C.JETL_LOG_DEBUG)
 )
 
 // Version is the C library's version string ("0.1.0").
@@ -112,67 +72,6 @@ func VersionNumber() int { return int(C.jetl_version_number()) }
 // SchemaVersion is the schema version the library writes.
 func SchemaVersion() int { return int(C.jetl_schema_version()) }
 
-// StatusText is the static one-line message of a status.
-func StatusText(status int) string { return C.GoString(C.jetl_strerror(C.int(status))) }
-
-// StatusName is the symbolic name of a status ("JETL_EAUTH").
-func StatusName(status int) string { return C.GoString(C.jetl_status_name(C.int(status))) }
-
-// PhaseName is the lower-case name of a phase ("census").
-func PhaseName(phase int) string { return C.GoString(C.jetl_phase_name(C.int(phase))) }
-
-// ------------------------------------------------------------------ errors
-
-// Error is a failed call: the negative C status and the C library's message.
-type Error struct {
-	Status  int
-	Message string
-}
-
-func (e *Error) Error() string {
-	return fmt.Sprintf("jetl: %s (%s)", e.Message, StatusName(e.Status))
-}
-
-// Is matches another *Error with the same status whose message is empty
-// (the Err* sentinels) or equal.
-func (e *Error) Is(target error) bool {
-	t, ok := target.(*Error)
-	return ok && t.Status == e.Status && (t.Message == "" || t.Message == e.Message)
-}
-
-// Retriable reports whether the same call may succeed later.
-func (e *Error) Retriable() bool { return C.jetl_status_is_retriable(C.int(e.Status)) != 0 }
-
-// Sentinels for errors.Is.
-var (
-	ErrInvalid        = &Error{Status: EINVAL}
-	ErrVersion        = &Error{Status: EVERSION}
-	ErrNotImplemented = &Error{Status: ENOTIMPL}
-	ErrDBConnection   = &Error{Status: EDBCONN}
-	ErrDB             = &Error{Status: EDB}
-	ErrSchema         = &Error{Status: ESCHEMA}
-	ErrQueue          = &Error{Status: EQUEUE}
-	ErrNetwork        = &Error{Status: ENETWORK}
-	ErrTimeout        = &Error{Status: ETIMEOUT}
-	ErrAuth           = &Error{Status: EAUTH}
-	ErrForbidden      = &Error{Status: EFORBIDDEN}
-	ErrRateLimit      = &Error{Status: ERATELIMIT}
-	ErrData           = &Error{Status: EDATA}
-	ErrCancelled      = &Error{Status: ECANCELLED}
-	ErrState          = &Error{Status: ESTATE}
-	ErrNotFound       = &Error{Status: ENOENT}
-	ErrConfig         = &Error{Status: ECONFIG}
-	// ErrClosed is returned by calls on a closed Context.
-	ErrClosed = &Error{Status: ESTATE, Message: "context is closed"}
-)
-
-func newError(status C.int, msg string) error {
-	if msg == "" {
-		msg = StatusText(int(status))
-	}
-	return &Error{Status: int(status), Message: msg}
-}
-
 // ----------------------------------------------------------------- options
 
 // Options of Open: every jetl_options field. Zero values mean the library's
@@ -180,35 +79,35 @@ func newError(status C.int, msg string) error {
 // JETL_JIRA_URL, JETL_JIRA_USER, JETL_JIRA_TOKEN, JETL_QUEUE; no queue
 // means in-process).
 type Options struct {
-	DB               string
-	Tenant           int // default 1
-	Integration      int // default 1
-	JiraURL          string
-	JiraUser         string
-	JiraToken        string // secret: never logged
-	JiraAuth         int    // AuthBasic (default; bearer when no user) or AuthBearer
-	JiraFlavor       int    // FlavorAuto (default), FlavorCloud, FlavorServer
-	Queue            string // amqp://…
-	Concurrency      int    // Jira requests in flight; default 8
-	ConnectTimeoutMs int    // default 10000
-	RequestTimeoutMs int    // default 120000
-	MaxAttempts      int    // default 6
-	BatchSize        int    // issues per raw row; default 100
-	LogLevel         int    // highest level passed on; default LogInfo
+	DB             string
+	Tenant         int // default 1
+	Integration    int // default 1
+	JiraURL        string
+	JiraUser       string
+	JiraToken      string        // secret: never logged
+	JiraAuth       Auth          // AuthBasic (default; bearer when no user) or AuthBearer
+	JiraFlavor     Flavor        // FlavorAuto (default), FlavorCloud, FlavorServer
+	Queue          string        // amqp://…
+	Concurrency    int           // Jira requests in flight; default 8
+	ConnectTimeout time.Duration // default 10s; rounded up to milliseconds
+	RequestTimeout time.Duration // whole request; default 120s; rounded up to milliseconds
+	MaxAttempts    int           // per request, the first included; default 6
+	BatchSize      int           // issues per raw row; default 100
+	LogLevel       LogLevel      // highest level passed on; default LogInfo
 }
 
 // Progress is one progress event.
 type Progress struct {
 	JobID      int64
-	ProjectKey string
-	Phase      int
-	PhaseName  string
+	ProjectKey string // "" for job-wide events
+	Phase      Phase
+	PhaseName  string // Phase.String()
 	Step       int
 	TotalSteps int
 	Done       int64
 	Total      int64 // 0 = unknown
 	Message    string
-	Elapsed    float64 // seconds since the call started
+	Elapsed    time.Duration // since the call started
 }
 
 // ExtractOptions of ExtractProject and Extract.
@@ -218,17 +117,18 @@ type ExtractOptions struct {
 	Distribute  bool   // Extract: publish one extract message per project for workers
 	Wait        bool   // with a queue: return when every raw row is transformed
 	NoDevStatus bool   // skip dev status
-	Progress    func(Progress) bool
+	// Progress, if set, is called on the calling goroutine; true cancels.
+	Progress func(Progress) bool
 }
 
 // WorkerOptions of WorkerRun. Zero values mean the library's defaults.
 type WorkerOptions struct {
 	Threads       int // default 1
 	UntilIdle     bool
-	IdleMs        int // default 2000
-	Distribute    bool
-	Prefetch      int // default 4
-	MaxDeliveries int // default 3
+	IdleTimeout   time.Duration // with UntilIdle: how long the queues stay empty; default 2s
+	Distribute    bool          // also consume extract messages
+	Prefetch      int           // default 4
+	MaxDeliveries int           // default 3
 	Progress      func(Progress) bool
 }
 
@@ -245,7 +145,7 @@ type Result struct {
 	Requests            int64
 	Retries             int64
 	RateLimited         int64
-	Seconds             float64
+	Duration            time.Duration // wall time
 }
 
 // TransformResult of TransformBatch.
@@ -255,14 +155,14 @@ type TransformResult struct {
 	ChangelogItems int64
 	DevStatus      int64
 	Warnings       int64
-	Seconds        float64
+	Duration       time.Duration
 }
 
-// Job is a job's etl_job_queue row (times in Unix seconds, 0 when unset).
+// Job is a job's etl_job_queue row. Times are the zero time.Time when unset.
 type Job struct {
 	ID         int64
 	JobType    string
-	Status     string // queued|running|finished|failed|cancelled
+	Status     JobStatus
 	Step       int
 	TotalSteps int
 	StepName   string
@@ -270,21 +170,38 @@ type Job struct {
 	ItemsTotal int64
 	Message    string
 	Error      string
-	CreatedAt  float64
-	StartedAt  float64
-	UpdatedAt  float64
-	FinishedAt float64
+	CreatedAt  time.Time
+	StartedAt  time.Time
+	UpdatedAt  time.Time
+	FinishedAt time.Time
 	RawPending int64
 	RawFailed  int64
 }
 
-// ----------------------------------------------------------------- context
+// ------------------------------------------------------------------ client
 
-// Context is an open jetl context.
-type Context struct {
-	mu  sync.RWMutex // calls hold it shared; Close exclusively
-	ptr *C.jetl_ctx
+// Client is an open jetl context: a PostgreSQL connection, the Jira and queue
+// settings and a tenant. See the package comment for which goroutine may call
+// what.
+type Client struct {
+	mu     sync.Mutex // held around every C call on ptr except jetl_worker_stop
+	stopMu sync.Mutex // guards ptr for WorkerStop, which must not wait for mu
+	ptr    *C.jetl_ctx
+
+	tenant, integration int
+	closed              atomic.Bool
+	closing             chan struct{} // closed by Close: a running worker stops
+	closeOnce           sync.Once
+	// cbThread is the OS thread running this Client's progress callback
+	// (0 when none), to tell a re-entrant call from a concurrent one.
+	cbThread atomic.Uint64
 }
+
+// Context is the former name of Client.
+//
+// Deprecated: use Client; the name clashed with context.Context in
+// signatures such as ExtractProjectContext(ctx context.Context, …).
+type Context = Client
 
 // cstr returns a C copy of s, or NULL for "" (meaning: from the environment).
 func cstr(s string) *C.char {
@@ -294,9 +211,35 @@ func cstr(s string) *C.char {
 	return C.CString(s)
 }
 
-// Open connects to PostgreSQL and returns a Context. On failure the error
+// millis converts a positive duration to whole milliseconds, rounding up so
+// that a sub-millisecond value does not become 0 (the default).
+func millis(d time.Duration) C.int {
+	if d <= 0 {
+		return C.int(d / time.Millisecond)
+	}
+	ms := (d + time.Millisecond - 1) / time.Millisecond
+	if ms > math.MaxInt32 {
+		ms = math.MaxInt32
+	}
+	return C.int(ms)
+}
+
+func seconds(s C.double) time.Duration {
+	return time.Duration(math.Round(float64(s) * float64(time.Second)))
+}
+
+// unixTime converts Unix seconds (0 = unset) to a time.Time, to the microsecond.
+func unixTime(s C.double) time.Time {
+	if s == 0 {
+		return time.Time{}
+	}
+	sec := math.Floor(float64(s))
+	return time.Unix(int64(sec), int64(math.Round((float64(s)-sec)*1e6))*1000)
+}
+
+// Open connects to PostgreSQL and returns a Client. On failure the error
 // carries libpq's reason (never the password).
-func Open(o Options) (*Context, error) {
+func Open(o Options) (*Client, error) {
 	var opts C.jetl_options
 	if rc := C.jetl_options_init(&opts, C.JETL_OPTIONS_VERSION); rc != 0 {
 		return nil, newError(rc, "")
@@ -315,36 +258,45 @@ func Open(o Options) (*Context, error) {
 	}
 	setInt(&opts.tenant_id, o.Tenant)
 	setInt(&opts.integration_id, o.Integration)
-	setInt(&opts.jira_auth, o.JiraAuth)
-	setInt(&opts.jira_flavor, o.JiraFlavor)
+	setInt(&opts.jira_auth, int(o.JiraAuth))
+	setInt(&opts.jira_flavor, int(o.JiraFlavor))
 	setInt(&opts.concurrency, o.Concurrency)
-	setInt(&opts.connect_timeout_ms, o.ConnectTimeoutMs)
-	setInt(&opts.request_timeout_ms, o.RequestTimeoutMs)
+	setInt(&opts.connect_timeout_ms, int(millis(o.ConnectTimeout)))
+	setInt(&opts.request_timeout_ms, int(millis(o.RequestTimeout)))
 	setInt(&opts.max_attempts, o.MaxAttempts)
 	setInt(&opts.batch_size, o.BatchSize)
-	setInt(&opts.log_level, o.LogLevel)
+	setInt(&opts.log_level, int(o.LogLevel))
 
 	var ptr *C.jetl_ctx
 	var errbuf [512]C.char
 	if rc := C.jetl_open_err(&ptr, &opts, &errbuf[0], C.size_t(len(errbuf))); rc != 0 {
 		return nil, newError(rc, C.GoString(&errbuf[0]))
 	}
-	ctx := &Context{ptr: ptr}
+	c := &Client{ptr: ptr, closing: make(chan struct{}),
+		tenant: int(C.jetl_tenant_id(ptr)), integration: int(C.jetl_integration_id(ptr))}
 	// A forgotten Close must not leak the connection.
-	runtime.SetFinalizer(ctx, (*Context).Close)
-	return ctx, nil
+	runtime.SetFinalizer(c, (*Client).Close)
+	return c, nil
 }
 
 // Close stops a running worker, waits for the call in progress and frees
-// the context. Closing twice is harmless.
-func (c *Context) Close() error {
+// the C context. Closing twice is harmless. Close from the Client's own
+// progress callback returns ErrState and closes nothing.
+func (c *Client) Close() error {
 	if c == nil {
 		return nil
 	}
+	if c.inOwnCallback() {
+		return errReentered
+	}
+	c.closeOnce.Do(func() { close(c.closing) })
 	c.WorkerStop()
 	c.mu.Lock()
+	c.stopMu.Lock()
 	ptr := c.ptr
 	c.ptr = nil
+	c.closed.Store(true)
+	c.stopMu.Unlock()
 	c.mu.Unlock()
 	if ptr != nil {
 		C.jetl_close(ptr)
@@ -353,68 +305,126 @@ func (c *Context) Close() error {
 	return nil
 }
 
-// call runs f on the live context, or returns ErrClosed.
-func (c *Context) call(f func(p *C.jetl_ctx) C.int) error {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
+var errReentered = &Error{Status: ESTATE,
+	Message: "a progress callback called its own Client (a C context is not re-entrant)"}
+
+// inOwnCallback reports whether the calling goroutine is inside this
+// Client's progress callback. The callback runs on the thread of the C call,
+// which runs nothing else meanwhile, so the thread tells.
+func (c *Client) inOwnCallback() bool {
+	t := c.cbThread.Load()
+	return t != 0 && t == uint64(C.jetl_go_thread())
+}
+
+// lock takes mu for one C call; it fails with ErrClosed on a closed Client
+// and with ErrState when called from the Client's own progress callback
+// (which runs while mu is held: waiting would deadlock).
+func (c *Client) lock() error {
+	if !c.mu.TryLock() {
+		if c.inOwnCallback() {
+			return errReentered
+		}
+		c.mu.Lock()
+	}
 	if c.ptr == nil {
+		c.mu.Unlock()
 		return ErrClosed
 	}
+	return nil
+}
+
+// call runs f on the live context with mu held; a negative status becomes
+// an *Error with the context's message, read before anyone else can call.
+func (c *Client) call(f func(p *C.jetl_ctx) C.int) *Error {
+	if err := c.lock(); err != nil {
+		return err.(*Error)
+	}
+	defer c.mu.Unlock()
 	if rc := f(c.ptr); rc < 0 {
 		return newError(rc, C.GoString(C.jetl_last_error(c.ptr)))
 	}
 	return nil
 }
 
-// LastError is the message of the last failure on this context ("" when none).
-func (c *Context) LastError() string {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	if c.ptr == nil {
+// errOf keeps a nil *Error from becoming a non-nil error.
+func errOf(e *Error) error {
+	if e == nil {
+		return nil
+	}
+	return e
+}
+
+// LastError is the message of the last failure on this Client ("" when none).
+func (c *Client) LastError() string {
+	if c.lock() != nil {
 		return ""
 	}
+	defer c.mu.Unlock()
 	return C.GoString(C.jetl_last_error(c.ptr))
 }
 
-// Tenant and Integration of the context (0 when closed).
-func (c *Context) Tenant() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return int(C.jetl_tenant_id(c.ptr))
+// Tenant of the Client (0 when closed).
+func (c *Client) Tenant() int {
+	if c.closed.Load() {
+		return 0
+	}
+	return c.tenant
 }
 
-func (c *Context) Integration() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return int(C.jetl_integration_id(c.ptr))
+// Integration of the Client (0 when closed).
+func (c *Client) Integration() int {
+	if c.closed.Load() {
+		return 0
+	}
+	return c.integration
 }
 
 // Migrate creates or upgrades the schema; idempotent.
-func (c *Context) Migrate() error {
-	return c.call(func(p *C.jetl_ctx) C.int { return C.jetl_migrate(p) })
+func (c *Client) Migrate() error {
+	return errOf(c.call(func(p *C.jetl_ctx) C.int { return C.jetl_migrate(p) }))
 }
 
-// callState carries a Go progress callback through C as a cgo.Handle.
+// callState carries a progress callback and a context through C as a
+// cgo.Handle for one call.
 type callState struct {
+	c        *Client
 	fn       func(Progress) bool
+	ctx      context.Context // nil when the context can never be done
+	ctxErr   error           // set when the context cancelled the call
 	panicked bool
 	panicVal interface{}
 }
 
-// withProgress registers fn (if any) for one call; the handle is deleted
-// and a panic of fn re-raised when the call returns.
-func withProgress(fn func(Progress) bool, run func(h C.uintptr_t) error) error {
-	if fn == nil {
-		return run(0)
+// errNotStarted is the error of a …Context call whose context was done
+// before it began.
+func errNotStarted(err error) error {
+	return &Error{Status: ECANCELLED, Message: "not started: the context is done", cause: err}
+}
+
+
+// withProgress registers fn and ctx (either may be absent) for one call
+// through a cgo.Handle; the handle is deleted, a panic of fn re-raised and
+// a cancel by ctx attached to the error when the call returns.
+func (c *Client) withProgress(ctx context.Context, fn func(Progress) bool, run func(h C.uintptr_t) *Error) error {
+	if ctx.Done() == nil {
+		ctx = nil
 	}
-	st := &callState{fn: fn}
+	if fn == nil && ctx == nil {
+		return errOf(run(0))
+	}
+	st := &callState{c: c, fn: fn, ctx: ctx}
 	h := cgo.NewHandle(st)
-	err := run(C.uintptr_t(h))
+	e := run(C.uintptr_t(h))
 	h.Delete()
 	if st.panicked {
 		panic(st.panicVal)
 	}
-	return err
+	// A cancel asked too late (the work was complete) leaves the call's
+	// result alone; only the cancel the context caused wraps its error.
+	if e != nil && e.Status == ECANCELLED && st.ctxErr != nil {
+		e.cause = st.ctxErr
+	}
+	return errOf(e)
 }
 
 func (o *ExtractOptions) toC(h C.uintptr_t) (C.jetl_extract_options, *C.char) {
@@ -439,13 +449,37 @@ func cbool(b bool) C.int {
 	return 0
 }
 
-// ExtractProject extracts one project: issues, complete changelogs, dev status.
-func (c *Context) ExtractProject(key string, o ExtractOptions) (Result, error) {
+func checkContext(ctx context.Context) error {
+	if ctx == nil {
+		return &Error{Status: EINVAL, Message: "nil context.Context"}
+	}
+	if err := ctx.Err(); err != nil {
+		return errNotStarted(err)
+	}
+	return nil
+}
+
+// ExtractProject extracts one project: issues, complete changelogs, dev
+// status. It is ExtractProjectContext with context.Background().
+func (c *Client) ExtractProject(key string, o ExtractOptions) (Result, error) {
+	return c.ExtractProjectContext(context.Background(), key, o)
+}
+
+// ExtractProjectContext extracts one project: issues, complete changelogs,
+// dev status. It stops when ctx is done: the error then wraps ctx.Err() and
+// is an ErrCancelled, and the job ends cancelled. The Result holds the job id
+// and the counts so far also when the call fails after the job was created.
+// A context done after the work completed does not undo it: the call
+// returns its result.
+func (c *Client) ExtractProjectContext(ctx context.Context, key string, o ExtractOptions) (Result, error) {
+	if err := checkContext(ctx); err != nil {
+		return Result{}, err
+	}
 	var res C.jetl_extract_result
 	res.version = C.JETL_EXTRACT_RESULT_VERSION
 	ckey := C.CString(key)
 	defer C.free(unsafe.Pointer(ckey))
-	err := withProgress(o.Progress, func(h C.uintptr_t) error {
+	err := c.withProgress(ctx, o.Progress, func(h C.uintptr_t) *Error {
 		opts, jql := o.toC(h)
 		defer C.free(unsafe.Pointer(jql))
 		return c.call(func(p *C.jetl_ctx) C.int { return C.jetl_extract_project(p, ckey, &opts, &res) })
@@ -455,13 +489,24 @@ func (c *Context) ExtractProject(key string, o ExtractOptions) (Result, error) {
 		ChangelogsCompleted: int64(res.changelogs_completed), DevStatusFetched: int64(res.dev_status_fetched),
 		Deleted: int64(res.deleted), RawRows: int64(res.raw_rows), Transformed: int64(res.transformed),
 		Requests: int64(res.requests), Retries: int64(res.retries), RateLimited: int64(res.rate_limited),
-		Seconds: float64(res.seconds),
+		Duration: seconds(res.seconds),
 	}, err
 }
 
 // Extract runs a job over several projects (every visible one when keys is
-// empty) and returns its id, also on failure when the job was created.
-func (c *Context) Extract(keys []string, o ExtractOptions) (int64, error) {
+// empty) and returns its id, also on failure when the job was created. It is
+// ExtractContext with context.Background().
+func (c *Client) Extract(keys []string, o ExtractOptions) (int64, error) {
+	return c.ExtractContext(context.Background(), keys, o)
+}
+
+// ExtractContext is Extract that stops when ctx is done, as
+// ExtractProjectContext does. With Wait or Distribute it also stops waiting
+// for the workers; the job ends cancelled.
+func (c *Client) ExtractContext(ctx context.Context, keys []string, o ExtractOptions) (int64, error) {
+	if err := checkContext(ctx); err != nil {
+		return 0, err
+	}
 	ckeys := (**C.char)(C.calloc(C.size_t(len(keys)+1), C.size_t(unsafe.Sizeof((*C.char)(nil)))))
 	arr := unsafe.Slice(ckeys, len(keys)+1)
 	for i, k := range keys {
@@ -474,7 +519,7 @@ func (c *Context) Extract(keys []string, o ExtractOptions) (int64, error) {
 		C.free(unsafe.Pointer(ckeys))
 	}()
 	var jobID C.int64_t
-	err := withProgress(o.Progress, func(h C.uintptr_t) error {
+	err := c.withProgress(ctx, o.Progress, func(h C.uintptr_t) *Error {
 		opts, jql := o.toC(h)
 		defer C.free(unsafe.Pointer(jql))
 		return c.call(func(p *C.jetl_ctx) C.int {
@@ -485,17 +530,30 @@ func (c *Context) Extract(keys []string, o ExtractOptions) (int64, error) {
 }
 
 // TransformBatch transforms one raw row into the final tables; idempotent.
-func (c *Context) TransformBatch(rawID int64) (TransformResult, error) {
+func (c *Client) TransformBatch(rawID int64) (TransformResult, error) {
 	var res C.jetl_transform_result
 	res.version = C.JETL_TRANSFORM_RESULT_VERSION
 	err := c.call(func(p *C.jetl_ctx) C.int { return C.jetl_transform_batch(p, C.int64_t(rawID), &res) })
 	return TransformResult{RawID: int64(res.raw_id), WorkItems: int64(res.work_items),
 		ChangelogItems: int64(res.changelog_items), DevStatus: int64(res.dev_status),
-		Warnings: int64(res.warnings), Seconds: float64(res.seconds)}, err
+		Warnings: int64(res.warnings), Duration: seconds(res.seconds)}, errOf(err)
 }
 
-// WorkerRun consumes queue messages until WorkerStop (or idle, if asked).
-func (c *Context) WorkerRun(o WorkerOptions) error {
+// WorkerRun consumes queue messages until WorkerStop or Close (or idle, if
+// asked); it then returns nil. It is WorkerRunContext with
+// context.Background().
+func (c *Client) WorkerRun(o WorkerOptions) error {
+	return c.WorkerRunContext(context.Background(), o)
+}
+
+// WorkerRunContext consumes queue messages until ctx is done, WorkerStop or
+// Close (or idle, if asked). When ctx ends it, the message in hand is
+// finished first and the error wraps ctx.Err() (and is an ErrCancelled);
+// WorkerStop, Close and idleness end it with nil.
+func (c *Client) WorkerRunContext(ctx context.Context, o WorkerOptions) error {
+	if err := checkContext(ctx); err != nil {
+		return err
+	}
 	var opts C.jetl_worker_options
 	C.jetl_worker_options_init(&opts, C.JETL_WORKER_OPTIONS_VERSION)
 	set := func(dst *C.int, v int) {
@@ -504,66 +562,117 @@ func (c *Context) WorkerRun(o WorkerOptions) error {
 		}
 	}
 	set(&opts.threads, o.Threads)
-	set(&opts.idle_ms, o.IdleMs)
+	set(&opts.idle_ms, int(millis(o.IdleTimeout)))
 	set(&opts.prefetch, o.Prefetch)
 	set(&opts.max_deliveries, o.MaxDeliveries)
 	opts.until_idle = cbool(o.UntilIdle)
 	opts.distribute = cbool(o.Distribute)
-	return withProgress(o.Progress, func(h C.uintptr_t) error {
+	// The worker is stopped by a goroutine (watchStop), not by the progress
+	// callback: the callback runs every 100 ms only while threads are alive.
+	var ctxErr error
+	err := c.withProgress(context.Background(), o.Progress, func(h C.uintptr_t) *Error {
 		if h != 0 {
 			C.jetl_go_worker_progress(&opts, h)
 		}
-		return c.call(func(p *C.jetl_ctx) C.int { return C.jetl_worker_run(p, &opts) })
+		return c.call(func(p *C.jetl_ctx) C.int {
+			end := c.watchStop(ctx, p)
+			rc := C.jetl_worker_run(p, &opts)
+			ctxErr = end()
+			return rc
+		})
 	})
+	if ctxErr == nil {
+		return err
+	}
+	// A worker stopped by jetl_worker_stop returns JETL_OK; a stop caused
+	// by the context is a cancel. A failure of its own stays as it is.
+	if err == nil {
+		return &Error{Status: ECANCELLED, Message: "worker: stopped: the context is done", cause: ctxErr}
+	}
+	if e := err.(*Error); e.Status == ECANCELLED {
+		e.cause = ctxErr
+	}
+	return err
+}
+
+// watchStop starts a goroutine that stops the worker on p when ctx is done
+// or the Client is closing; end waits for it and reports ctx's error if ctx
+// stopped the worker. p stays valid meanwhile: the caller holds mu, which
+// Close needs before freeing it.
+func (c *Client) watchStop(ctx context.Context, p *C.jetl_ctx) (end func() error) {
+	done, exited := make(chan struct{}), make(chan struct{})
+	var ctxErr error
+	go func() {
+		defer close(exited)
+		select {
+		case <-ctx.Done():
+			ctxErr = ctx.Err()
+		case <-c.closing:
+		case <-done:
+			return
+		}
+		// jetl_worker_run clears a stop that arrives before it starts, so
+		// repeat the stop until the run returns.
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			C.jetl_worker_stop(p)
+			select {
+			case <-done:
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	return func() error {
+		close(done)
+		<-exited
+		return ctxErr
+	}
 }
 
 // WorkerStop asks WorkerRun to return; safe from any goroutine, harmless
-// when no worker runs or the context is closed.
-func (c *Context) WorkerStop() {
+// when no worker runs or the Client is closed. It does not take the lock of
+// the other calls: jetl_worker_stop is async-signal-safe.
+func (c *Client) WorkerStop() {
 	if c == nil {
 		return
 	}
-	// A pending Close holds (or waits for) the lock and stops the worker itself.
-	if !c.mu.TryRLock() {
-		return
-	}
-	defer c.mu.RUnlock()
+	c.stopMu.Lock()
+	defer c.stopMu.Unlock()
 	if c.ptr != nil {
 		C.jetl_worker_stop(c.ptr)
 	}
 }
 
-// Job reads a job's status and progress.
-func (c *Context) Job(id int64) (Job, error) {
+// Job reads a job's status and progress; ErrNoEntry when there is no such job.
+func (c *Client) Job(id int64) (Job, error) {
 	var j C.jetl_job
 	j.version = C.JETL_JOB_VERSION
 	if err := c.call(func(p *C.jetl_ctx) C.int { return C.jetl_job_get(p, C.int64_t(id), &j) }); err != nil {
 		return Job{}, err
 	}
 	return Job{
-		ID: int64(j.id), JobType: C.GoString(&j.job_type[0]), Status: C.GoString(&j.status[0]),
+		ID: int64(j.id), JobType: C.GoString(&j.job_type[0]), Status: JobStatus(C.GoString(&j.status[0])),
 		Step: int(j.step), TotalSteps: int(j.total_steps), StepName: C.GoString(&j.step_name[0]),
 		ItemsDone: int64(j.items_done), ItemsTotal: int64(j.items_total),
 		Message: C.GoString(&j.message[0]), Error: C.GoString(&j.error[0]),
-		CreatedAt: float64(j.created_at), StartedAt: float64(j.started_at),
-		UpdatedAt: float64(j.updated_at), FinishedAt: float64(j.finished_at),
+		CreatedAt: unixTime(j.created_at), StartedAt: unixTime(j.started_at),
+		UpdatedAt: unixTime(j.updated_at), FinishedAt: unixTime(j.finished_at),
 		RawPending: int64(j.raw_pending), RawFailed: int64(j.raw_failed),
 	}, nil
 }
 
 // FieldsSync reads Jira's field list into jira_fields; returns the count.
-func (c *Context) FieldsSync() (int64, error) {
+func (c *Client) FieldsSync() (int64, error) {
 	var n C.int64_t
 	err := c.call(func(p *C.jetl_ctx) C.int { return C.jetl_fields_sync(p, &n) })
-	return int64(n), err
+	return int64(n), errOf(err)
 }
 
 // FieldMap puts a custom field in slot 1..20 (0 unmaps it).
-func (c *Context) FieldMap(fieldID string, slot int) error {
+func (c *Client) FieldMap(fieldID string, slot int) error {
 	cid := C.CString(fieldID)
 	defer C.free(unsafe.Pointer(cid))
-	return c.call(func(p *C.jetl_ctx) C.int { return C.jetl_field_map(p, cid, C.int(slot)) })
+	return errOf(c.call(func(p *C.jetl_ctx) C.int { return C.jetl_field_map(p, cid, C.int(slot)) }))
 }
-
-// IsNotImplemented reports whether err is the library's JETL_ENOTIMPL.
-func IsNotImplemented(err error) bool { return errors.Is(err, ErrNotImplemented) }

@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"jetl"
+	jetl "github.com/jetl-project/jetl/bindings/go"
 )
 
 const simUser, simToken = "bot@example.com", "sim-token"
@@ -88,13 +88,13 @@ func freshDB(t testing.TB) string {
 	return base + " dbname=" + name
 }
 
-func open(t testing.TB, o jetl.Options) *jetl.Context {
+func open(t testing.TB, o jetl.Options) *jetl.Client {
 	t.Helper()
-	ctx, err := jetl.Open(o)
+	client, err := jetl.Open(o)
 	must(t, err, "Open")
-	t.Cleanup(func() { ctx.Close() })
-	must(t, ctx.Migrate(), "Migrate")
-	return ctx
+	t.Cleanup(func() { client.Close() })
+	must(t, client.Migrate(), "Migrate")
+	return client
 }
 
 func TestVersionAndStatuses(t *testing.T) {
@@ -127,15 +127,15 @@ func TestVersionAndStatuses(t *testing.T) {
 
 func TestOpenMigrateClose(t *testing.T) {
 	db := freshDB(t)
-	ctx, err := jetl.Open(jetl.Options{DB: db, Tenant: 3, Integration: 4, Concurrency: 2, BatchSize: 50})
+	client, err := jetl.Open(jetl.Options{DB: db, Tenant: 3, Integration: 4, Concurrency: 2, BatchSize: 50})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ctx.Tenant() != 3 || ctx.Integration() != 4 {
-		t.Fatalf("tenant %d integration %d", ctx.Tenant(), ctx.Integration())
+	if client.Tenant() != 3 || client.Integration() != 4 {
+		t.Fatalf("tenant %d integration %d", client.Tenant(), client.Integration())
 	}
 	for i := 0; i < 2; i++ { // idempotent
-		if err := ctx.Migrate(); err != nil {
+		if err := client.Migrate(); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -143,21 +143,21 @@ func TestOpenMigrateClose(t *testing.T) {
 	if n != "5" {
 		t.Fatalf("%s of 5 tables", n)
 	}
-	ctx.Close()
-	ctx.Close() // harmless
-	ctx.WorkerStop()
-	if err := ctx.Migrate(); !errors.Is(err, jetl.ErrClosed) {
+	client.Close()
+	client.Close() // harmless
+	client.WorkerStop()
+	if err := client.Migrate(); !errors.Is(err, jetl.ErrClosed) {
 		t.Fatalf("Migrate after Close: %v", err)
 	}
 }
 
 func TestBadConnectionString(t *testing.T) {
-	_, err := jetl.Open(jetl.Options{DB: "postgresql://jetl:SeCrEt-pw@127.0.0.1:1/nowhere", ConnectTimeoutMs: 2000})
+	_, err := jetl.Open(jetl.Options{DB: "postgresql://jetl:SeCrEt-pw@127.0.0.1:1/nowhere", ConnectTimeout: 2 * time.Second})
 	var je *jetl.Error
 	if !errors.As(err, &je) {
 		t.Fatalf("want *jetl.Error, got %v", err)
 	}
-	if je.Status != jetl.EDBCONN || !errors.Is(err, jetl.ErrDBConnection) {
+	if je.Status != jetl.EDBCONN || !errors.Is(err, jetl.ErrDatabaseConnection) {
 		t.Fatalf("status %d", je.Status)
 	}
 	if !strings.Contains(strings.ToLower(je.Message), "refused") {
@@ -187,11 +187,11 @@ func rssKiB(t testing.TB) int {
 func TestOpenCloseCyclesNoLeak(t *testing.T) {
 	db := freshDB(t)
 	cycle := func() {
-		ctx, err := jetl.Open(jetl.Options{DB: db})
+		client, err := jetl.Open(jetl.Options{DB: db})
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx.Close()
+		client.Close()
 	}
 	for i := 0; i < 50; i++ {
 		cycle()
@@ -297,10 +297,10 @@ func digest(t testing.TB, db string) string {
 func TestExtractProjectSameRowsAsCPath(t *testing.T) {
 	s := startSim(t)
 	db := freshDB(t)
-	ctx := open(t, simOptions(s, db))
+	client := open(t, simOptions(s, db))
 	phases := map[string]bool{}
 	var last jetl.Progress
-	res, err := ctx.ExtractProject("GOA", jetl.ExtractOptions{Full: true, Progress: func(p jetl.Progress) bool {
+	res, err := client.ExtractProject("GOA", jetl.ExtractOptions{Full: true, Progress: func(p jetl.Progress) bool {
 		phases[p.PhaseName] = true
 		if p.Total != 0 && p.Done > p.Total {
 			t.Errorf("done %d > total %d in %s", p.Done, p.Total, p.PhaseName)
@@ -320,12 +320,12 @@ func TestExtractProjectSameRowsAsCPath(t *testing.T) {
 	if last.PhaseName != "done" {
 		t.Errorf("last event in phase %s", last.PhaseName)
 	}
-	job, err := ctx.Job(res.JobID)
+	job, err := client.Job(res.JobID)
 	must(t, err, "Job")
-	if job.Status != "finished" || job.ID != res.JobID {
+	if job.Status != jetl.JobFinished || job.ID != res.JobID {
 		t.Fatalf("job %+v", job)
 	}
-	if _, err := ctx.Job(1 << 50); !errors.Is(err, jetl.ErrNotFound) {
+	if _, err := client.Job(1 << 50); !errors.Is(err, jetl.ErrNoEntry) || errors.Is(err, jetl.ErrNotFound) {
 		t.Fatalf("Job(missing): %v", err)
 	}
 
@@ -354,17 +354,17 @@ func TestExtractProjectSameRowsAsCPath(t *testing.T) {
 func TestExtractJobAndTransform(t *testing.T) {
 	s := startSim(t)
 	db := freshDB(t)
-	ctx := open(t, simOptions(s, db))
-	id, err := ctx.Extract([]string{"GOA", "GOB"}, jetl.ExtractOptions{Full: true})
+	client := open(t, simOptions(s, db))
+	id, err := client.Extract([]string{"GOA", "GOB"}, jetl.ExtractOptions{Full: true})
 	must(t, err, "Extract")
-	job, err := ctx.Job(id)
+	job, err := client.Job(id)
 	must(t, err, "Job")
-	if job.Status != "finished" {
+	if job.Status != jetl.JobFinished {
 		t.Fatalf("job %+v", job)
 	}
 	rawID, _ := strconv.ParseInt(psql(t, db, "SELECT min(id) FROM raw_extraction_data"), 10, 64)
 	before := digest(t, db)
-	tr, err := ctx.TransformBatch(rawID)
+	tr, err := client.TransformBatch(rawID)
 	must(t, err, "TransformBatch")
 	if tr.RawID != rawID || tr.WorkItems == 0 {
 		t.Fatalf("transform %+v", tr)
@@ -377,10 +377,10 @@ func TestExtractJobAndTransform(t *testing.T) {
 func TestCancelFromCallback(t *testing.T) {
 	s := startSim(t)
 	db := freshDB(t)
-	ctx := open(t, simOptions(s, db))
+	client := open(t, simOptions(s, db))
 	var after int
 	cancelled := false
-	_, err := ctx.ExtractProject("GOA", jetl.ExtractOptions{Full: true, Progress: func(p jetl.Progress) bool {
+	_, err := client.ExtractProject("GOA", jetl.ExtractOptions{Full: true, Progress: func(p jetl.Progress) bool {
 		if cancelled {
 			after++
 		}
@@ -403,13 +403,13 @@ func TestCancelFromCallback(t *testing.T) {
 
 func TestPanicInCallbackSurfaces(t *testing.T) {
 	s := startSim(t)
-	ctx := open(t, simOptions(s, freshDB(t)))
+	client := open(t, simOptions(s, freshDB(t)))
 	type boom struct{ msg string }
 	var got interface{}
 	var err error
 	func() {
 		defer func() { got = recover() }()
-		_, err = ctx.ExtractProject("GOB", jetl.ExtractOptions{Full: true, Progress: func(p jetl.Progress) bool {
+		_, err = client.ExtractProject("GOB", jetl.ExtractOptions{Full: true, Progress: func(p jetl.Progress) bool {
 			if p.PhaseName == "census" {
 				panic(boom{"from the callback"})
 			}
@@ -422,18 +422,18 @@ func TestPanicInCallbackSurfaces(t *testing.T) {
 	if b, ok := got.(boom); !ok || b.msg != "from the callback" {
 		t.Fatalf("want the callback's panic, got %v (err %v)", got, err)
 	}
-	must(t, ctx.Migrate(), "Migrate after the panic") // the context still works
+	must(t, client.Migrate(), "Migrate after the panic") // the context still works
 }
 
 func TestWorkerStopFromAnotherGoroutine(t *testing.T) {
 	s := startSim(t)
 	o := simOptions(s, freshDB(t))
 	o.Queue = queueURL
-	ctx := open(t, o)
+	client := open(t, o)
 	done := make(chan error, 1)
-	go func() { done <- ctx.WorkerRun(jetl.WorkerOptions{Threads: 2}) }()
+	go func() { done <- client.WorkerRun(jetl.WorkerOptions{Threads: 2}) }()
 	time.Sleep(500 * time.Millisecond)
-	ctx.WorkerStop()
+	client.WorkerStop()
 	select {
 	case err := <-done:
 		must(t, err, "WorkerRun")
@@ -451,15 +451,15 @@ func TestConcurrentContexts(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 20; i++ {
-				ctx, err := jetl.Open(jetl.Options{DB: db})
+				client, err := jetl.Open(jetl.Options{DB: db})
 				if err != nil {
 					errs <- err
 					return
 				}
-				if err := ctx.Migrate(); err != nil {
+				if err := client.Migrate(); err != nil {
 					errs <- err
 				}
-				ctx.Close()
+				client.Close()
 			}
 		}()
 	}
@@ -491,17 +491,17 @@ func TestExample(t *testing.T) {
 
 func TestFieldMap(t *testing.T) {
 	db := freshDB(t)
-	ctx := open(t, jetl.Options{DB: db})
-	must(t, ctx.FieldMap("customfield_10016", 1), "FieldMap")
+	client := open(t, jetl.Options{DB: db})
+	must(t, client.FieldMap("customfield_10016", 1), "FieldMap")
 	if got := psql(t, db, "SELECT jira_field_id FROM custom_field_mappings WHERE slot = 1"); got != "customfield_10016" {
 		t.Fatalf("slot 1 holds %q", got)
 	}
-	err := ctx.FieldMap("customfield_10016", 21)
+	err := client.FieldMap("customfield_10016", 21)
 	var je *jetl.Error
-	if !errors.As(err, &je) || je.Status != jetl.EINVAL || je.Message == "" || ctx.LastError() != je.Message {
-		t.Fatalf("slot 21: %v (last error %q)", err, ctx.LastError())
+	if !errors.As(err, &je) || je.Status != jetl.EINVAL || je.Message == "" || client.LastError() != je.Message {
+		t.Fatalf("slot 21: %v (last error %q)", err, client.LastError())
 	}
-	must(t, ctx.FieldMap("customfield_10016", 0), "FieldMap unmap")
+	must(t, client.FieldMap("customfield_10016", 0), "FieldMap unmap")
 }
 
 func TestQueueDistributeAndWorkers(t *testing.T) {
@@ -512,13 +512,13 @@ func TestQueueDistributeAndWorkers(t *testing.T) {
 	db := freshDB(t)
 	o := simOptions(s, db)
 	o.Queue = queueURL
-	ctx := open(t, o)
-	id, err := ctx.Extract([]string{"GOB"}, jetl.ExtractOptions{Full: true, Distribute: true})
+	client := open(t, o)
+	id, err := client.Extract([]string{"GOB"}, jetl.ExtractOptions{Full: true, Distribute: true})
 	must(t, err, "Extract")
-	must(t, ctx.WorkerRun(jetl.WorkerOptions{UntilIdle: true, Distribute: true, Threads: 2}), "WorkerRun")
-	job, err := ctx.Job(id)
+	must(t, client.WorkerRun(jetl.WorkerOptions{UntilIdle: true, Distribute: true, Threads: 2}), "WorkerRun")
+	job, err := client.Job(id)
 	must(t, err, "Job")
-	if job.Status != "finished" {
+	if job.Status != jetl.JobFinished {
 		t.Fatalf("job %+v", job)
 	}
 	if n := psql(t, db, "SELECT count(*) FROM work_items"); n != strconv.Itoa(s.issues["GOB"]) {

@@ -1,7 +1,7 @@
-module jetl/examples/extract
+module github.com/jetl-project/jetl/examples/go
 
 go 1.19
 
-require jetl v0.0.0
+require github.com/jetl-project/jetl/bindings/go v0.0.0
 
-replace jetl => ../../bindings/go
+replace github.com/jetl-project/jetl/bindings/go => ../../bindings/go

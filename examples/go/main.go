@@ -19,7 +19,7 @@ import (
 	"os/signal"
 	"sync/atomic"
 
-	"jetl"
+	jetl "github.com/jetl-project/jetl/bindings/go"
 )
 
 func main() {
@@ -56,7 +56,7 @@ func main() {
 		if key == "" {
 			key = "*"
 		}
-		fmt.Printf("[%6.2fs] %-4s %-10s %d%s %s\n", p.Elapsed, key, p.PhaseName, p.Done, total, p.Message)
+		fmt.Printf("[%6.2fs] %-4s %-10s %d%s %s\n", p.Elapsed.Seconds(), key, p.PhaseName, p.Done, total, p.Message)
 		return interrupted.Load() // true cancels
 	}
 	for _, key := range flag.Args() {
@@ -71,7 +71,7 @@ func main() {
 			fail(err)
 		}
 		fmt.Printf("%s: %d issues, %d histories, %d raw rows, %d requests in %.2fs (job %d %s)\n",
-			key, res.Issues, res.Histories, res.RawRows, res.Requests, res.Seconds, res.JobID, job.Status)
+			key, res.Issues, res.Histories, res.RawRows, res.Requests, res.Duration.Seconds(), res.JobID, job.Status)
 	}
 }
 
