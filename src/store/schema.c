@@ -200,11 +200,32 @@ static const char m4_lease[] =
 "ALTER TABLE etl_job_queue ADD COLUMN heartbeat_at timestamptz, ADD COLUMN lease_until timestamptz;"
 "CREATE INDEX etl_job_queue_lease ON etl_job_queue (lease_until) WHERE lease_until IS NOT NULL;";
 
+/* Issues a transform could not store: the rest of their raw row is stored,
+ * these are recorded here (docs/design.md "Issues that could not be
+ * stored"). One row per issue and raw row; a later store of the issue (any
+ * raw row) deletes its rows, so what is here is what is still missing.
+ * external_id is NULL when the issue's id itself could not be read (then
+ * position says which element of the raw row's issues it was). */
+static const char m5_issue_errors[] =
+"CREATE TABLE issue_errors ("
+"  tenant_id integer NOT NULL,"
+"  integration_id integer NOT NULL,"
+"  raw_id bigint NOT NULL,"
+"  external_id text,"
+"  key text,"
+"  position integer NOT NULL,"
+"  error text NOT NULL,"
+"  created_at timestamptz NOT NULL DEFAULT now()"
+");"
+"CREATE INDEX issue_errors_issue ON issue_errors (tenant_id, integration_id, external_id);"
+"CREATE INDEX issue_errors_raw ON issue_errors (tenant_id, integration_id, raw_id);";
+
 const struct jl_migration jl_migrations[] = {
 	{ 1, "core tables", m1_core },
 	{ 2, "work_items.deleted_at", m2_deleted },
 	{ 3, "lz4 for large values", m3_lz4 },
 	{ 4, "etl_job_queue lease", m4_lease },
+	{ 5, "issue_errors", m5_issue_errors },
 };
 
 const int jl_migration_count = (int)(sizeof(jl_migrations) / sizeof(jl_migrations[0]));
