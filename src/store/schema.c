@@ -220,12 +220,16 @@ static const char m5_issue_errors[] =
 "CREATE INDEX issue_errors_issue ON issue_errors (tenant_id, integration_id, external_id);"
 "CREATE INDEX issue_errors_raw ON issue_errors (tenant_id, integration_id, raw_id);";
 
+/* schema_integrations.c */
+extern const char jl_schema_integrations[];
+
 const struct jl_migration jl_migrations[] = {
 	{ 1, "core tables", m1_core },
 	{ 2, "work_items.deleted_at", m2_deleted },
 	{ 3, "lz4 for large values", m3_lz4 },
 	{ 4, "etl_job_queue lease", m4_lease },
 	{ 5, "issue_errors", m5_issue_errors },
+	{ 6, "integrations, issue_types, statuses", jl_schema_integrations },
 };
 
 const int jl_migration_count = (int)(sizeof(jl_migrations) / sizeof(jl_migrations[0]));
