@@ -441,9 +441,62 @@ int jl_load_lock(PGconn *pg, int tenant, int integration, int64_t raw_id, char *
 	return rc;
 }
 
+/* $4: NULL, or what the issues left out say (see errors_sql). */
 static const char mark_completed[] =
-"UPDATE raw_extraction_data SET status = 'completed', error = NULL, attempts = attempts + 1, processed_at = now() "
+"UPDATE raw_extraction_data SET status = 'completed', error = $4, attempts = attempts + 1, processed_at = now() "
 "WHERE tenant_id = $1 AND integration_id = $2 AND id = $3";
+
+/* An issue stored (or skipped as stale: a newer version is stored) has
+ * nothing missing any more, and a raw row transformed again replaces what it
+ * recorded before. */
+static const char clear_issue_errors[] =
+"DELETE FROM issue_errors WHERE tenant_id = $1 AND integration_id = $2 "
+"AND (raw_id = $3 OR external_id = ANY ($4::text[]))";
+
+/*
+ * The statements that end a batch, after its rows: clear issue_errors of
+ * the batch's issues, COPY the issues left out (only when there are some:
+ * a COPY costs a round trip), mark the raw row completed with a one-line
+ * note of what was left out, COMMIT. vals: tenant, integration, raw id,
+ * the batch's ids as a quoted text[] literal. Adds to sql and to st from
+ * st[0]; returns how many stmts, or -1 on OOM.
+ */
+static int finish_sql(PGconn *pg, jl_buf *sql, const char *const vals[4], const jl_transform_out *out,
+	char *prefix, size_t prefix_len, stmt *st)
+{
+	const char *mv[4] = { vals[0], vals[1], vals[2], "NULL" };
+	char *note = NULL;
+	int n = 0;
+
+	put_sql(sql, clear_issue_errors, (const char *const[]){ vals[0], vals[1], vals[2], vals[3] }, 4);
+	st[n++] = (stmt){ "clear issue_errors", NULL, 0, NULL, NULL };
+	if (out->issue_errors.nrows > 0) {
+		char head[64];
+		const jl_cell *first = jl_rowset_cget(&out->issue_errors, 0, 3);
+		jl_buf txt = JL_BUF_INIT;
+
+		snprintf(prefix, prefix_len, "%s\t%s\t%s\t", vals[0], vals[1], vals[2]);
+		jl_buf_puts(sql, "COPY issue_errors (tenant_id, integration_id, raw_id, external_id, key, position, error) "
+			"FROM STDIN;");
+		st[n++] = (stmt){ "COPY issue_errors", &out->issue_errors, 0, NULL, prefix };
+		snprintf(head, sizeof(head), "%zu issue(s) not stored (see issue_errors), the first: ",
+			out->issue_errors.nrows);
+		jl_buf_puts(&txt, head);
+		jl_buf_put(&txt, first->v.s, first->n);
+		if (!txt.oom)
+			note = PQescapeLiteral(pg, txt.data, txt.len);
+		jl_buf_free(&txt);
+		if (!note)
+			return -1;
+		mv[3] = note;
+	}
+	put_sql(sql, mark_completed, mv, 4);
+	st[n++] = (stmt){ "mark raw row completed", NULL, 0, NULL, NULL };
+	jl_buf_puts(sql, "COMMIT");
+	st[n++] = (stmt){ "commit", NULL, 0, NULL, NULL };
+	PQfreemem(note);
+	return sql->oom ? -1 : n;
+}
 
 /* Is any of the batch's issues stored already? work_items alone is asked:
  * an issue's changelog and dev_status rows are only ever written with its
@@ -471,41 +524,39 @@ static void copy_final_sql(jl_buf *sql, const jl_rowset *rs)
  * batch, makes the COPY fail on a unique key (SQLSTATE 23505): returns 1
  * and the caller runs the batch again through the upserts.
  */
-static int load_direct(PGconn *pg, const char *t, const char *i, const char *id, const jl_transform_out *out,
-	jl_load_counts *counts, char *err, size_t errlen)
+static int load_direct(PGconn *pg, const char *t, const char *i, const char *id, const char *wq,
+	const jl_transform_out *out, jl_load_counts *counts, char *err, size_t errlen)
 {
-	const char *vals[] = { t, i, id };
-	char prefix[40];
+	const char *vals[] = { t, i, id, wq };
+	char prefix[40], eprefix[64];
 	jl_buf sql = JL_BUF_INIT;
-	enum { D_WI, D_CL, D_DS, D_MARK, D_COMMIT, D_N };
-	stmt st[D_N] = {
+	enum { D_WI, D_CL, D_DS, D_FINISH };
+	stmt st[D_FINISH + 4] = {
 		[D_WI] = { "COPY work_items", &out->work_items, 0, NULL, prefix },
 		[D_CL] = { "COPY changelogs", &out->changelogs, 0, NULL, prefix },
 		[D_DS] = { "COPY dev_status", &out->dev_status, 0, NULL, prefix },
-		[D_MARK] = { "mark raw row completed", NULL, 0, NULL, NULL },
-		[D_COMMIT] = { "commit", NULL, 0, NULL, NULL },
 	};
 	char state[6];
-	int rc;
+	int rc, n;
 
 	snprintf(prefix, sizeof(prefix), "%s\t%s\t", t, i);
 	copy_final_sql(&sql, &out->work_items);
 	copy_final_sql(&sql, &out->changelogs);
 	copy_final_sql(&sql, &out->dev_status);
-	put_sql(&sql, mark_completed, vals, 3);
-	jl_buf_puts(&sql, "COMMIT");
-	if (sql.oom) {
+	n = finish_sql(pg, &sql, vals, out, eprefix, sizeof(eprefix), st + D_FINISH);
+	if (n < 0 || sql.oom) {
 		jl_buf_free(&sql);
 		snprintf(err, errlen, "load: out of memory");
 		return JETL_ENOMEM;
 	}
-	rc = run_stmts(pg, sql.data, st, D_N, state, err, errlen);
+	rc = run_stmts(pg, sql.data, st, D_FINISH + n, state, err, errlen);
 	jl_buf_free(&sql);
 	if (rc < 0)
 		return strcmp(state, "23505") == 0 ? 1 : rc;
 	counts->work_items = (int64_t)out->work_items.nrows;
 	counts->changelog_items = (int64_t)out->changelogs.nrows;
 	counts->dev_status = (int64_t)out->dev_status.nrows;
+	counts->issue_errors = (int64_t)out->issue_errors.nrows;
 	return 0;
 }
 
@@ -518,7 +569,10 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 	stmt all[32 + 16];
 	char *wq = NULL, *hq = NULL;
 	const char *vals[] = { t, i, NULL };
-	enum { S_CWI, S_CCL, S_CDS, S_CHR, S_ANALYZE_FINAL, S_STALE, S_UWI, S_DEL, S_UCL, S_UDS, S_COUNT, S_MARK, S_COMMIT, S_N };
+	enum { S_CWI, S_CCL, S_CDS, S_CHR, S_ANALYZE_FINAL, S_STALE, S_UWI, S_DEL, S_UCL, S_UDS, S_COUNT, S_FINISH,
+		S_N = S_FINISH + 4 };
+	char eprefix[64];
+	int nfin;
 	stmt st[S_N] = {
 		[S_CWI] = { "COPY jl_t_work_items", &out->work_items, 0, NULL },
 		[S_CCL] = { "COPY jl_t_changelogs", &out->changelogs, 0, NULL },
@@ -531,8 +585,6 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 		[S_UCL] = { "upsert changelogs", NULL, 0, NULL },
 		[S_UDS] = { "upsert dev_status", NULL, 1, NULL },
 		[S_COUNT] = { "count changelogs", NULL, 1, NULL },
-		[S_MARK] = { "mark raw row completed", NULL, 0, NULL },
-		[S_COMMIT] = { "commit", NULL, 0, NULL },
 	};
 	int rc = JETL_ENOMEM;
 
@@ -565,7 +617,7 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 		PQclear(chk[1].res);
 		jl_buf_clear(&sql);
 		if (direct_ok) {
-			rc = load_direct(pg, t, i, id, out, counts, err, errlen);
+			rc = load_direct(pg, t, i, id, wq, out, counts, err, errlen);
 			goto out;
 		}
 	}
@@ -600,23 +652,23 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 	put_sql(&sql, upsert_dev_status, vals, 2);
 	/* Only differs from the batch's own count when stale issues left. */
 	jl_buf_puts(&sql, "SELECT count(*) FROM jl_t_changelogs;");
-	vals[2] = id;
-	put_sql(&sql, mark_completed, vals, 3);
-	jl_buf_puts(&sql, "COMMIT");
-	if (sql.oom) {
+	nfin = finish_sql(pg, &sql, (const char *const[]){ t, i, id, wq }, out, eprefix, sizeof(eprefix),
+		st + S_FINISH);
+	if (nfin < 0 || sql.oom) {
 		snprintf(err, errlen, "load: out of memory");
 		goto out;
 	}
 	for (int k = 0; k < nddl; k++)
 		all[k] = (stmt){ "create temp tables", NULL, 0, NULL, NULL };
 	memcpy(all + nddl, st, sizeof(st));
-	if ((rc = run_stmts(pg, sql.data, all, nddl + S_N, NULL, err, errlen)) < 0)
+	if ((rc = run_stmts(pg, sql.data, all, nddl + S_FINISH + nfin, NULL, err, errlen)) < 0)
 		goto out;
 	memcpy(st, all + nddl, sizeof(st));
 	counts->stale = strtoll(PQgetvalue(st[S_STALE].res, 0, 0), NULL, 10);
 	counts->work_items = affected(st[S_UWI].res);
 	counts->dev_status = affected(st[S_UDS].res);
 	counts->changelog_items = strtoll(PQgetvalue(st[S_COUNT].res, 0, 0), NULL, 10);
+	counts->issue_errors = (int64_t)out->issue_errors.nrows;
 	for (int k = 0; k < S_N; k++)
 		PQclear(st[k].res);
 	rc = 0;

@@ -54,6 +54,7 @@ typedef struct jl_load_counts {
 	int64_t changelog_items;  /* rows of the batch's issues now in changelogs */
 	int64_t dev_status;       /* upserted */
 	int64_t stale;            /* issues skipped: the table holds a newer `updated` */
+	int64_t issue_errors;     /* issues recorded in issue_errors, not stored */
 } jl_load_counts;
 
 /*

@@ -24,6 +24,9 @@ enum { D_WID, D_PR, D_PR_STATE, D_PR_OPEN, D_PR_MERGED, D_PR_DECLINED, D_COMMITS
 
 static const char *const history_cols[] = { "external_id" };
 
+const char *const jl_issue_errors_cols[] = { "external_id", "key", "position", "error" };
+const int jl_issue_errors_ncols = (int)(sizeof(jl_issue_errors_cols) / sizeof(jl_issue_errors_cols[0]));
+
 void jl_transform_out_init(jl_transform_out *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -31,6 +34,7 @@ void jl_transform_out_init(jl_transform_out *out)
 	jl_rowset_init(&out->changelogs, "changelogs", jl_changelogs_cols, jl_changelogs_ncols);
 	jl_rowset_init(&out->dev_status, "dev_status", jl_dev_status_cols, jl_dev_status_ncols);
 	jl_rowset_init(&out->history_read, "history_read", history_cols, 1);
+	jl_rowset_init(&out->issue_errors, "issue_errors", jl_issue_errors_cols, jl_issue_errors_ncols);
 }
 
 void jl_transform_out_free(jl_transform_out *out)
@@ -41,6 +45,7 @@ void jl_transform_out_free(jl_transform_out *out)
 	jl_rowset_free(&out->changelogs);
 	jl_rowset_free(&out->dev_status);
 	jl_rowset_free(&out->history_read);
+	jl_rowset_free(&out->issue_errors);
 }
 
 const char *jl_json_type_name(const json_t *v)
@@ -245,7 +250,6 @@ static int dev_of(jl_xf *xf, const json_t *fields, json_t *fetched, jl_dev *d)
 
 static int one_issue(jl_xf *xf, json_t *issue, size_t idx, json_t *logs, json_t *devs)
 {
-	char idbuf[32];
 	const json_t *id, *key, *fields, *cl;
 	json_t *completed, *fetched;
 	jl_dev d;
@@ -254,8 +258,8 @@ static int one_issue(jl_xf *xf, json_t *issue, size_t idx, json_t *logs, json_t 
 	xf->issue_id = NULL;
 	xf->issue_key = NULL;
 	if (!json_is_object(issue)) {
-		snprintf(idbuf, sizeof(idbuf), "#%zu", idx);
-		xf->issue_id = idbuf;
+		snprintf(xf->idbuf, sizeof(xf->idbuf), "#%zu", idx);
+		xf->issue_id = xf->idbuf;
 		return jl_xf_fail(xf, "issue", "expected an object, got a %s", jl_json_type_name(issue));
 	}
 	id = json_object_get(issue, "id");
@@ -264,11 +268,11 @@ static int one_issue(jl_xf *xf, json_t *issue, size_t idx, json_t *logs, json_t 
 	if (json_is_string(id) && json_string_length(id) > 0) {
 		xf->issue_id = json_string_value(id);
 	} else if (json_is_integer(id)) {
-		snprintf(idbuf, sizeof(idbuf), "%" JSON_INTEGER_FORMAT, json_integer_value(id));
-		xf->issue_id = idbuf;
+		snprintf(xf->idbuf, sizeof(xf->idbuf), "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+		xf->issue_id = xf->idbuf;
 	} else {
-		snprintf(idbuf, sizeof(idbuf), "#%zu", idx);
-		xf->issue_id = idbuf;
+		snprintf(xf->idbuf, sizeof(xf->idbuf), "#%zu", idx);
+		xf->issue_id = xf->idbuf;
 		return jl_xf_fail(xf, "id", "%s", id ? "not a string or integer" : "missing");
 	}
 	if (!xf->issue_key || !*xf->issue_key)
@@ -317,6 +321,59 @@ static int one_issue(jl_xf *xf, json_t *issue, size_t idx, json_t *logs, json_t 
 out:
 	jl_dev_free(&d);
 	return rc;
+}
+
+/* Row counts of the output before an issue, to undo it if it fails. */
+typedef struct mark {
+	size_t wi, cl, ds, hr;
+} mark;
+
+static mark mark_now(const jl_transform_out *out)
+{
+	return (mark){ out->work_items.nrows, out->changelogs.nrows, out->dev_status.nrows,
+		out->history_read.nrows };
+}
+
+/*
+ * The issue at position idx failed with out->err (JETL_EDATA): drop the rows
+ * it had made, record it in issue_errors, warn, clear the error so the next
+ * issue goes on. id is NULL when the issue's id could not be read. Returns 0
+ * or JETL_ENOMEM.
+ */
+static int isolate(jl_xf *xf, const mark *m, size_t idx, const char *id, const char *key)
+{
+	jl_transform_out *out = xf->out;
+	jl_rowset *rs = &out->issue_errors;
+	long r;
+	int bad;
+
+	jl_rowset_truncate(&out->work_items, m->wi);
+	jl_rowset_truncate(&out->changelogs, m->cl);
+	jl_rowset_truncate(&out->dev_status, m->ds);
+	jl_rowset_truncate(&out->history_read, m->hr);
+	if ((r = jl_rowset_add_row(rs)) < 0)
+		return jl_xf_oom(xf);
+	bad = jl_rowset_sets(rs, (size_t)r, 0, id);
+	bad |= jl_rowset_sets(rs, (size_t)r, 1, key);
+	bad |= jl_rowset_set_int(rs, (size_t)r, 2, (long long)idx);
+	bad |= jl_rowset_sets(rs, (size_t)r, 3, out->err);
+	if (bad)
+		return jl_xf_oom(xf);
+	if (xf->in->warn) {
+		char line[sizeof(out->err) + 64];
+
+		snprintf(line, sizeof(line), "%s: issue not stored (recorded in issue_errors)", out->err);
+		xf->in->warn(xf->in->warn_userdata, line);
+	}
+	out->warnings++;
+	out->err[0] = '\0';
+	return 0;
+}
+
+/* The id one_issue read, or NULL when it fell back to "#<position>". */
+static const char *read_id(const jl_xf *xf)
+{
+	return xf->issue_id && xf->issue_id[0] != '#' ? xf->issue_id : NULL;
 }
 
 /* "invalid JSON at line L column C" of a byte offset of the raw text. */
@@ -372,6 +429,7 @@ static int per_issue(jl_xf *xf, const jl_jspan *is, const jl_jspan *ls, const jl
 	const char *p, *e;
 	json_t *logs = NULL, *devs = NULL;
 	size_t idx = 0;
+	mark m;
 	int rc = 0, nul_in_parts, doc_nul = xf->may_have_nul;
 
 	if (!is->p || is->p[0] != '[') {
@@ -401,13 +459,19 @@ static int per_issue(jl_xf *xf, const jl_jspan *is, const jl_jspan *ls, const jl
 			break;
 		}
 		el.n = (size_t)(end - p);
+		m = mark_now(xf->out);
 		if (!(issue = parse_span(in, xf->out, &el))) {
-			rc = JETL_EDATA;
-			break;
+			/* Its extent is known (the scan found its end): only
+			 * this issue is lost. */
+			rc = isolate(xf, &m, idx++, NULL, NULL);
+		} else {
+			xf->may_have_nul = nul_in_parts || (doc_nul && memmem(el.p, el.n, "\\u0000", 6));
+			rc = one_issue(xf, issue, idx, logs, devs);
+			if (rc == JETL_EDATA)
+				rc = isolate(xf, &m, idx, read_id(xf), xf->issue_key);
+			idx++;
+			json_decref(issue);
 		}
-		xf->may_have_nul = nul_in_parts || (doc_nul && memmem(el.p, el.n, "\\u0000", 6));
-		rc = one_issue(xf, issue, idx++, logs, devs);
-		json_decref(issue);
 		if (rc)
 			break;
 		p = jl_jscan_ws(end, e);
@@ -473,9 +537,15 @@ int jl_transform_raw(const jl_transform_in *in, jl_transform_out *out)
 	if (in->catalog)
 		xf.cat = *in->catalog;   /* shallow: strings stay the caller's */
 	detect(&xf, issues);
-	json_array_foreach(issues, i, issue)
-		if ((rc = one_issue(&xf, issue, i, logs, devs)) != 0)
+	json_array_foreach(issues, i, issue) {
+		mark m = mark_now(out);
+
+		rc = one_issue(&xf, issue, i, logs, devs);
+		if (rc == JETL_EDATA)
+			rc = isolate(&xf, &m, i, read_id(&xf), xf.issue_key);
+		if (rc)
 			break;
+	}
 out:
 	jl_buf_free(&xf.tmp);
 	jl_buf_free(&xf.tmp2);

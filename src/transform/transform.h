@@ -30,6 +30,7 @@ typedef struct jl_transform_out {
 	jl_rowset dev_status;       /* columns: jl_dev_status_cols */
 	jl_rowset history_read;     /* column "external_id": issues whose history was read
 	                             * (completed or embedded); only theirs is replaced */
+	jl_rowset issue_errors;     /* columns: jl_issue_errors_cols; issues left out */
 	int64_t warnings;
 	char err[512];              /* one line, set when the call fails */
 } jl_transform_out;
@@ -40,6 +41,10 @@ extern const char *const jl_changelogs_cols[];
 extern const int jl_changelogs_ncols;
 extern const char *const jl_dev_status_cols[];
 extern const int jl_dev_status_ncols;
+/* external_id (NULL when the id could not be read), key, position (index in
+ * the raw row's issues), error: one row per issue that could not be mapped. */
+extern const char *const jl_issue_errors_cols[];
+extern const int jl_issue_errors_ncols;
 
 /* Empty rowsets with their column lists. Never fails. */
 void jl_transform_out_init(jl_transform_out *out);
@@ -50,8 +55,13 @@ void jl_transform_out_free(jl_transform_out *out);
  * Map the raw row. Input `raw` is {"issues":[…], "changelogs":{id:[…]},
  * "dev_status":{id:{summary,detail}}} (a bare array of issues or a Jira
  * search page {"issues":[…]} is read the same way).
- * Returns JETL_OK; JETL_EDATA with out->err naming the issue and field
- * (invalid JSON, an issue without id/key, a field of an unexpected type);
+ * One bad issue costs only itself: an issue that cannot be mapped (no id
+ * or key, a field of an unexpected type, invalid JSON inside its element)
+ * leaves no row in the other rowsets, gets a row in out->issue_errors, is
+ * handed to the warn callback, and the next issue goes on.
+ * Returns JETL_OK (issue_errors may hold rows); JETL_EDATA with out->err
+ * when the row as a whole cannot be read (invalid JSON outside one issue's
+ * element, no "issues" array, changelogs/dev_status of the wrong type);
  * JETL_ENOMEM. On failure the rowsets hold partial rows: do not load them.
  */
 int jl_transform_raw(const jl_transform_in *in, jl_transform_out *out);

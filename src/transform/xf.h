@@ -26,6 +26,8 @@ typedef struct jl_xf {
 	jl_catalog cat;            /* borrowed strings: in->catalog plus detected fields */
 	const char *issue_id;      /* current issue, for messages */
 	const char *issue_key;
+	char idbuf[32];            /* issue_id when made here ("#<position>", an integer id):
+	                            * lives as long as the xf, for isolate() after one_issue */
 	jl_buf tmp;                /* scratch text, reused */
 	jl_buf tmp2;               /* second scratch (overflow JSON, array names) */
 	int may_have_nul;          /* raw text holds "\u0000": strings need stripping */
