@@ -52,6 +52,13 @@
 %ignore jetl_log_cb;
 %ignore jetl_field_info;
 %ignore jetl_field_cb;
+/* The configuration file fills a jetl_options, which the language layer
+ * builds from keyword arguments instead (not wrapped yet). */
+%ignore jetl_config;
+%ignore jetl_config_load;
+%ignore jetl_config_get;
+%ignore jetl_config_apply;
+%ignore jetl_config_free;
 
 #ifdef SWIGPYTHON
 /* ------------------------------------------------------- Python plumbing */

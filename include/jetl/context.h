@@ -108,6 +108,57 @@ JETL_API int jetl_migrate(jetl_ctx *ctx);
 /** Schema version this library writes (number of its migrations). */
 JETL_API int jetl_schema_version(void);
 
+/** Where the jetl command looks for its configuration when given none. */
+#define JETL_CONFIG_DEFAULT_PATH "/etc/jetl/jetl.conf"
+
+/**
+ * A configuration file: `key = value` lines, blank lines and whole-line
+ * `#` comments. Keys: db, queue, tenant, integration, jira_url, jira_user,
+ * jira_token_file, jira_auth (basic|bearer), jira_flavor
+ * (auto|cloud|server), concurrency, connect_timeout_ms, request_timeout_ms,
+ * max_attempts, batch_size, log_level (error|warning|info|debug) and
+ * log_format (text|json, for the application's own logger). The token is
+ * only ever named by file (jira_token_file); a jira_token line is an error.
+ * Opaque; read it with jetl_config_get(), put it into options with
+ * jetl_config_apply().
+ */
+typedef struct jetl_config jetl_config;
+
+/**
+ * Read and check a configuration file. Every line is checked here (key
+ * known, set once, value of the right kind), so a bad file fails at once
+ * with one message naming it: "FILE:LINE: cause".
+ * On success *out is owned by the caller (free it with jetl_config_free()).
+ * Thread-safe (touches nothing shared). errbuf (errbuf_size bytes) gets the
+ * message, and may be NULL.
+ * Errors: JETL_EINVAL (NULL out or path), JETL_ENOENT (no such file),
+ * JETL_ECONFIG (unreadable, or a bad line), JETL_ENOMEM.
+ */
+JETL_API int jetl_config_load(jetl_config **out, const char *path, char *errbuf, size_t errbuf_size);
+
+/**
+ * The value of key as written in the file, or NULL when the file does not
+ * set it (or for NULL arguments). Borrowed: valid until jetl_config_free().
+ */
+JETL_API const char *jetl_config_get(const jetl_config *cfg, const char *key);
+
+/**
+ * Put the file's settings into opts, except those whose environment
+ * variable is set and not empty (JETL_DB, JETL_QUEUE, JETL_TENANT,
+ * JETL_INTEGRATION, JETL_JIRA_URL, JETL_JIRA_USER, and JETL_JIRA_TOKEN for
+ * jira_token_file): the environment overrides the file. Apply the
+ * application's own flags after this call so that they override both.
+ * jira_token_file is read here (the whole file minus trailing blanks).
+ * Strings put into opts are borrowed from cfg: keep cfg until jetl_open()
+ * has copied them. One thread at a time per cfg.
+ * Errors: JETL_EINVAL, JETL_ECONFIG (the token file is missing or empty;
+ * the message names the file's line), JETL_ENOMEM.
+ */
+JETL_API int jetl_config_apply(jetl_config *cfg, jetl_options *opts, char *errbuf, size_t errbuf_size);
+
+/** Free a configuration, wiping the token read from its file. NULL is harmless. */
+JETL_API void jetl_config_free(jetl_config *cfg);
+
 JETL_END_DECL
 
 #endif

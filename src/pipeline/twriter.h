@@ -20,6 +20,7 @@
 typedef struct jl_tjob {
 	jl_queue_msg msg;         /* owned; acked or rejected by the consumer */
 	int64_t raw_id, job_id;
+	double started;            /* jl_now() when taken off the queue (for the log) */
 	jl_tb_row row;
 	int rc;                   /* JETL_OK, or why the row failed so far */
 	/* Set by the writer. */

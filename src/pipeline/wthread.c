@@ -43,6 +43,9 @@ int jl_extract_from_message(jetl_ctx *ctx, json_t *body, const char *queue_url);
 
 static void handle_extract(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, jl_queue_msg *m, json_t *body)
 {
+	double t0;
+	int rc;
+
 	ctx->opts.tenant_id = (int)json_integer_value(json_object_get(body, "tenant_id"));
 	ctx->opts.integration_id = (int)json_integer_value(json_object_get(body, "integration_id"));
 	/* Acked before the run: an extraction takes longer than the AMQP
@@ -51,7 +54,15 @@ static void handle_extract(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, jl_queue_m
 	 * leaves the job 'running' with its project not counted (visible on the
 	 * job); failures are recorded on the job either way. */
 	jl_queue_ack(q, m);
-	jl_extract_from_message(ctx, body, w->queue_url);
+	t0 = jl_now();
+	jl_log(ctx, JETL_LOG_INFO, "worker: job %lld: extracting project %s",
+		(long long)json_integer_value(json_object_get(body, "job_id")),
+		json_string_value(json_object_get(body, "project_key")));
+	rc = jl_extract_from_message(ctx, body, w->queue_url);
+	jl_log(ctx, JETL_LOG_INFO, "worker: job %lld: project %s %s in %.1f s",
+		(long long)json_integer_value(json_object_get(body, "job_id")),
+		json_string_value(json_object_get(body, "project_key")),
+		rc == JETL_OK ? "extracted" : "failed", jl_now() - t0);
 	atomic_fetch_add(&w->extracted, 1);
 }
 
@@ -94,6 +105,7 @@ static jl_tjob *job_new(jl_queue_msg *m, json_t *body)
 	memset(m, 0, sizeof(*m));
 	job->raw_id = json_integer_value(json_object_get(body, "raw_id"));
 	job->job_id = json_integer_value(json_object_get(body, "job_id"));
+	job->started = jl_now();
 	jl_tb_row_init(&job->row, (int)json_integer_value(json_object_get(body, "tenant_id")),
 		(int)json_integer_value(json_object_get(body, "integration_id")));
 	return job;
@@ -105,6 +117,12 @@ static void complete(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, jl_tjob *job)
 	switch (job->rc) {
 	case JETL_OK:
 		jl_queue_ack(q, &job->msg);
+		/* Which row of which job, and how long it took (issue 16). */
+		jl_log(ctx, JETL_LOG_INFO, "worker: job %lld: raw row %lld transformed: %lld work items, "
+			"%lld changelog items, %lld dev status rows in %.2f s", (long long)job->job_id,
+			(long long)job->raw_id, (long long)job->counts.work_items,
+			(long long)job->counts.changelog_items, (long long)job->counts.dev_status,
+			jl_now() - job->started);
 		atomic_fetch_add(&w->transformed, 1);
 		atomic_fetch_add(&w->items, job->counts.work_items);
 		break;
@@ -176,6 +194,8 @@ static void take(jl_wthread *w, jetl_ctx **ctx, jl_queue *q, tpipe *p, jl_queue_
 			jl_queue_reject(q, m, 1);
 			jl_queue_msg_free(m);
 		} else {
+			jl_log(*ctx, JETL_LOG_DEBUG, "worker: job %lld: raw row %lld taken", (long long)job->job_id,
+				(long long)job->raw_id);
 			p->ahead = fetch_ahead(w, ctx, q, job);
 		}
 	} else {
