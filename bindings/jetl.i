@@ -386,7 +386,17 @@ static void jetl_py_log(int level, const char *message, void *userdata)
 	    jetl_py_set_float(d, "updated_at", $1->updated_at) < 0 ||
 	    jetl_py_set_float(d, "finished_at", $1->finished_at) < 0 ||
 	    jetl_py_set_int(d, "raw_pending", $1->raw_pending) < 0 ||
-	    jetl_py_set_int(d, "raw_failed", $1->raw_failed) < 0) {
+	    jetl_py_set_int(d, "raw_failed", $1->raw_failed) < 0 ||
+	    jetl_py_set_int(d, "issues", $1->issues) < 0 ||
+	    jetl_py_set_int(d, "histories", $1->histories) < 0 ||
+	    jetl_py_set_int(d, "changelog_items", $1->changelog_items) < 0 ||
+	    jetl_py_set_int(d, "dev_status", $1->dev_status) < 0 ||
+	    jetl_py_set_int(d, "work_items", $1->work_items) < 0 ||
+	    jetl_py_set_int(d, "raw_rows", $1->raw_rows) < 0 ||
+	    jetl_py_set_int(d, "requests", $1->requests) < 0 ||
+	    jetl_py_set_int(d, "retries", $1->retries) < 0 ||
+	    jetl_py_set_int(d, "rate_limited", $1->rate_limited) < 0 ||
+	    jetl_py_set_int(d, "deleted", $1->deleted) < 0) {
 		Py_XDECREF(d);
 		SWIG_fail;
 	}
@@ -573,6 +583,7 @@ JETL_STATUS(jetl_field_map, arg1)
 JETL_STATUS(jetl_fields_list, arg1)
 JETL_STATUS(jetl_job_list, arg1)
 JETL_STATUS(jetl_job_sweep, arg1)
+JETL_STATUS(jetl_job_cancel, arg1)
 JETL_STATUS_CB(jetl_extract_project, arg1, arg3)
 JETL_STATUS_CB(jetl_extract, arg1, arg4)
 JETL_STATUS_CB(jetl_worker_run, arg1, arg2)

@@ -8,9 +8,18 @@
 
 JETL_BEGIN_DECL
 
-#define JETL_JOB_VERSION 1
+#define JETL_JOB_VERSION 2
 
-/** A job's row. Text is copied in (truncated to fit), so the struct owns nothing. */
+/**
+ * A job's row. Text is copied in (truncated to fit), so the struct owns nothing.
+ * Fields are only ever appended, each group under a new JETL_JOB_VERSION:
+ * jetl_job_get() fills the fields of the version the caller sets and no
+ * more, so a program built against an older header keeps working.
+ * Version 2 added the job's totals (etl_job_queue.totals, from `issues` on):
+ * added as the run goes, by the extracting process after each stored batch
+ * and by the writer of each transformed raw row, so a running job shows
+ * them too.
+ */
 typedef struct jetl_job {
 	unsigned int version;      /**< JETL_JOB_VERSION */
 	int64_t id;
@@ -29,15 +38,42 @@ typedef struct jetl_job {
 	double finished_at;
 	int64_t raw_pending;       /**< raw rows of the job not yet completed */
 	int64_t raw_failed;        /**< raw rows of the job that failed */
+	int64_t issues;            /**< version 2 (the totals): issues fetched */
+	int64_t histories;         /**< change histories fetched */
+	int64_t changelog_items;   /**< changelog rows of the job's issues now stored */
+	int64_t dev_status;        /**< dev_status rows written */
+	int64_t work_items;        /**< work_items rows written */
+	int64_t raw_rows;          /**< raw rows written */
+	int64_t requests;          /**< HTTP requests to Jira (retries included) */
+	int64_t retries;           /**< requests retried */
+	int64_t rate_limited;      /**< 429 answers received */
+	int64_t deleted;           /**< issues found gone from Jira and marked */
 } jetl_job;
 
-#define JETL_JOB_INIT { JETL_JOB_VERSION, 0, "", "", 0, 0, "", 0, 0, "", "", 0, 0, 0, 0, 0, 0 }
+#define JETL_JOB_INIT { JETL_JOB_VERSION, 0, "", "", 0, 0, "", 0, 0, "", "", 0, 0, 0, 0, 0, 0, \
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /**
  * Read a job of the context's tenant/integration into *job (version set by
  * the caller). Errors: JETL_EINVAL, JETL_EVERSION, JETL_ENOENT, JETL_EDB.
  */
 JETL_API int jetl_job_get(jetl_ctx *ctx, int64_t job_id, jetl_job *job);
+
+/**
+ * Cancel a job of the context's tenant/integration: a `queued` or `running`
+ * job becomes `cancelled` at once (the row is the signal). Whichever process
+ * runs it, this one or another, sees that at its next batch or progress
+ * update and stops there (its call returns JETL_ECANCELLED); raw rows already
+ * stored stay (whole, re-transformable) and the watermark of the project in
+ * progress does not move, so the next run reads those issues again.
+ *
+ * Threads: like every call on ctx (use another context than the one running
+ * the job, e.g. from another thread or process). Errors: JETL_EINVAL,
+ * JETL_ENOENT (no such job for this tenant/integration), JETL_ESTATE (the job
+ * already ended `finished` or `failed`; cancelling a `cancelled` job is
+ * JETL_OK), JETL_EDB, JETL_EDBCONN.
+ */
+JETL_API int jetl_job_cancel(jetl_ctx *ctx, int64_t job_id);
 
 /**
  * Ids of the most recent jobs of the context's tenant/integration, newest

@@ -41,6 +41,7 @@ struct job_run {
 	atomic_int w_stop, w_done;
 	int w_started;
 	jetl_extract_result totals;
+	jl_jira_stats stats_sent;  /* Jira counters already in the job row's totals */
 	jl_progress progress;
 	jl_lease lease;            /* while this process holds the job */
 };
@@ -247,6 +248,7 @@ static int run_project(struct job_run *jr, const char *project, int step)
 	run.pub = jr->pub;
 	run.transform_queue = jr->transform_queue;
 	run.progress = &jr->progress;
+	run.stats_sent = &jr->stats_sent;
 	jr->progress.project_key = project;
 	jr->progress.step = step;
 	rc = jl_extract_one(&run);
@@ -254,6 +256,11 @@ static int run_project(struct job_run *jr, const char *project, int step)
 	jr->totals.histories += run.histories;
 	jr->totals.raw_rows += run.raw_rows;
 	jr->totals.deleted += run.deleted;
+	/* The project's deletions and its last requests go to the job's
+	 * totals; the answer says whether the job was cancelled meanwhile, and
+	 * a cancelled job's watermark does not move. */
+	if (jl_job_totals_extract(&run, 0, 0, 0, run.deleted) == JETL_ECANCELLED && rc == JETL_OK)
+		rc = jl_fail(jr->ctx, JETL_ECANCELLED, "%s: job %lld cancelled", project, (long long)jr->job_id);
 	if (rc != JETL_OK)
 		return rc;
 	/* Raw rows are committed: the watermark may move. Their transforms
@@ -295,6 +302,8 @@ static int end_job(struct job_run *jr, int rc)
 	if (jl_jobs_try_finish(ctx->pg, jr->job_id, status, sizeof(status), err, sizeof(err)) < 0 &&
 	    (!db_back(ctx) || jl_jobs_try_finish(ctx->pg, jr->job_id, status, sizeof(status), err, sizeof(err)) < 0))
 		return jl_fail(ctx, JETL_EDB, "%s", err);
+	if (strcmp(status, "cancelled") == 0)  /* jetl_job_cancel while the rows were transformed */
+		return jl_fail(ctx, JETL_ECANCELLED, "job %lld was cancelled", (long long)jr->job_id);
 	if (strcmp(status, "failed") == 0) {
 		jetl_job job = JETL_JOB_INIT;
 		jl_jobs_get(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, jr->job_id, &job, err, sizeof(err));

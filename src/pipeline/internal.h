@@ -10,6 +10,7 @@
 #include "../core/ctx.h"
 #include "../jira/jira.h"
 #include "../queue/queue.h"
+#include "../store/load.h"
 #include "progress.h"
 
 #define JL_RAW_TYPE "jira_issues_changelogs_dev_status"
@@ -49,7 +50,17 @@ typedef struct jl_extract_run {
 	int64_t issues, histories, raw_rows, deleted, max_updated_ms;
 	int64_t unchanged;        /* re-read by the overlap, already stored: skipped */
 	int census_complete;
+	jl_jira_stats *stats_sent; /* Jira counters already in the job's totals (may be NULL) */
 } jl_extract_run;
+
+/* The job's totals (job_totals.c). extract: what a batch or a project
+ * added, plus the Jira requests since run->stats_sent (then updated).
+ * transform: the rows one raw row wrote. Both return JETL_ECANCELLED when
+ * the job was cancelled (jetl_job_cancel: stop at this batch), else
+ * JETL_OK (a failed update is only logged). */
+int jl_job_totals_extract(jl_extract_run *run, int64_t issues, int64_t histories, int64_t raw_rows,
+	int64_t deleted);
+int jl_job_totals_transform(jetl_ctx *ctx, int64_t job_id, const jl_load_counts *c);
 
 /* Extract one project into raw rows + transform messages (no waiting for
  * transforms, no job status change, no watermark move). */

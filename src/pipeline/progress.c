@@ -40,10 +40,15 @@ int jl_progress_emit(jl_progress *p, int phase, int64_t done, int64_t total,
 	}
 	if (p->job_id > 0 && p->ctx &&
 	    (force || phase != p->last_phase || now - p->last_db >= DB_INTERVAL)) {
-		/* A failed progress UPDATE must not fail the extraction: log it. */
-		if (jl_jobs_progress(p->ctx->pg, p->job_id, -1, jetl_phase_name(phase), done, total,
-				message, err, sizeof(err)) < 0)
+		/* A failed progress UPDATE must not fail the extraction: log it.
+		 * A job cancelled through its row (jetl_job_cancel) stops here as
+		 * if the callback had asked. */
+		int rc = jl_jobs_progress(p->ctx->pg, p->job_id, -1, jetl_phase_name(phase), done, total,
+			message, err, sizeof(err));
+		if (rc < 0)
 			jl_log(p->ctx, JETL_LOG_WARNING, "%s", err);
+		else if (rc == 1)
+			p->cancelled = 1;
 		p->last_db = now;
 	}
 	p->last_phase = phase;

@@ -10,6 +10,7 @@
 #include "../core/util.h"
 #include "../store/db.h"
 #include "../store/jobs.h"
+#include "internal.h"
 #include "twriter.h"
 
 struct jl_twriter {
@@ -88,6 +89,8 @@ static void process(jl_twriter *w, jl_tjob *job)
 				jl_log(ctx, JETL_LOG_INFO,
 					"transform: raw row %lld: %lld issue(s) skipped, a newer version is stored",
 					(long long)job->raw_id, (long long)job->counts.stale);
+			/* before the finish: a job's totals are complete when it ends */
+			jl_job_totals_transform(ctx, job->job_id, &job->counts);
 			finish_job(ctx, job->job_id);
 			return;
 		}

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "db.h"
 #include "jobs.h"
 
@@ -13,7 +15,7 @@
 	"'job_id', u.id, 'tenant_id', u.tenant_id, 'integration_id', u.integration_id, " \
 	"'status', u.status, 'step', u.step, 'total_steps', u.total_steps, 'step_name', u.step_name, " \
 	"'items_done', u.items_done, 'items_total', u.items_total, 'message', u.message, " \
-	"'error', u.error)::text), u.status, u.id FROM u"
+	"'error', u.error, 'totals', u.totals)::text), u.status, u.id FROM u"
 
 int jl_jobs_create(PGconn *pg, int tenant, int integration, const char *job_type,
 	const char *params_json, int total_steps, int queued, int64_t *id, char *err, size_t errlen)
@@ -43,18 +45,29 @@ int jl_jobs_progress(PGconn *pg, int64_t id, int step, const char *step_name,
 {
 	char ids[24], st[16], d[24], t[24];
 	const char *p[6];
+	PGresult *r;
+	int cancelled;
 
 	snprintf(ids, sizeof(ids), "%" PRId64, id);
 	snprintf(st, sizeof(st), "%d", step);
 	snprintf(d, sizeof(d), "%" PRId64, done);
 	snprintf(t, sizeof(t), "%" PRId64, total);
 	p[0] = ids; p[1] = st; p[2] = step_name; p[3] = d; p[4] = t; p[5] = message;
-	return jl_store_cmd(pg, "updating job progress",
+	/* No row updated: the second SELECT says why, so a job cancelled by
+	 * jetl_job_cancel() is seen by the process running it on its next
+	 * progress update, without a query of its own. */
+	r = jl_store_exec(pg, "updating job progress",
 		"WITH u AS (UPDATE etl_job_queue SET step = CASE WHEN $2::int < 0 THEN step ELSE $2::int END,"
 		" step_name = coalesce($3, step_name), items_done = $4, items_total = $5,"
 		" message = coalesce($6, message), updated_at = now()"
-		" WHERE id = $1 AND status IN ('queued', 'running')" NOTIFY_TAIL,
+		" WHERE id = $1 AND status IN ('queued', 'running')" NOTIFY_TAIL
+		" UNION ALL SELECT NULL, status, id FROM etl_job_queue WHERE id = $1 AND status NOT IN ('queued', 'running')",
 		6, p, err, errlen);
+	if (!r)
+		return -1;
+	cancelled = PQntuples(r) > 0 && strcmp(PQgetvalue(r, 0, 1), "cancelled") == 0;
+	PQclear(r);
+	return cancelled;
 }
 
 int jl_jobs_step_done(PGconn *pg, int64_t id, char *err, size_t errlen)
@@ -110,7 +123,8 @@ int jl_jobs_try_finish(PGconn *pg, int64_t id, char *final_status, size_t fslen,
 		" SELECT pg_notify('jetl_progress', json_build_object('job_id', u.id, 'tenant_id', u.tenant_id,"
 		"  'integration_id', u.integration_id, 'status', u.status, 'step', u.step,"
 		"  'total_steps', u.total_steps, 'step_name', u.step_name, 'items_done', u.items_done,"
-		"  'items_total', u.items_total, 'message', u.message, 'error', u.error)::text), u.status FROM u"
+		"  'items_total', u.items_total, 'message', u.message, 'error', u.error, 'totals', u.totals)::text),"
+		"  u.status FROM u"
 		" UNION ALL SELECT NULL, status FROM etl_job_queue WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM u)",
 		1, p, err, errlen);
 	if (!r)
@@ -233,6 +247,65 @@ int jl_jobs_orphans_done(PGconn *pg, int64_t job_id, int64_t rows, const char *h
 		" WHERE id = $1 AND status <> 'running'" NOTIFY_TAIL, 3, p, err, errlen);
 }
 
+int jl_jobs_add_totals(PGconn *pg, int64_t id, const char *delta_json, int *cancelled, char *err, size_t errlen)
+{
+	char ids[24];
+	const char *p[2] = { ids, delta_json };
+	PGresult *r;
+
+	snprintf(ids, sizeof(ids), "%" PRId64, id);
+	*cancelled = 0;
+	/* Sums key by key under the row lock, so workers adding to one job at
+	 * once count right. Not limited to running jobs: the last raw row of a
+	 * job may finish it (another writer's jl_jobs_try_finish) before its
+	 * own counts arrive. */
+	r = jl_store_exec(pg, "adding to the job's totals",
+		"WITH u AS (UPDATE etl_job_queue SET updated_at = now(), totals = ("
+		"  SELECT coalesce(jsonb_object_agg(k, s), '{}') FROM (SELECT k, sum(v) AS s FROM ("
+		"   SELECT key AS k, value::bigint AS v FROM jsonb_each_text(totals)"
+		"   UNION ALL SELECT key, value::bigint FROM jsonb_each_text($2::jsonb)) x GROUP BY k) y)"
+		" WHERE id = $1" NOTIFY_TAIL, 2, p, err, errlen);
+	if (!r)
+		return -1;
+	*cancelled = PQntuples(r) > 0 && strcmp(PQgetvalue(r, 0, 1), "cancelled") == 0;
+	PQclear(r);
+	return 0;
+}
+
+int jl_jobs_cancel(PGconn *pg, int tenant, int integration, int64_t id, char *status, size_t slen,
+	char *err, size_t errlen)
+{
+	char t[16], i[16], ids[24];
+	const char *p[3] = { t, i, ids };
+	PGresult *r;
+	int rc;
+
+	jl_store_ids(t, i, tenant, integration);
+	snprintf(ids, sizeof(ids), "%" PRId64, id);
+	/* The row is the signal: whichever process runs the job sees the status
+	 * on its next batch or progress update and stops there. The lease goes
+	 * (as on every end), so the sweep leaves the job's rows alone. */
+	r = jl_store_exec(pg, "cancelling the job",
+		"WITH u AS (UPDATE etl_job_queue SET status = 'cancelled', finished_at = now(), updated_at = now(),"
+		" started_at = coalesce(started_at, now()), lease_until = NULL,"
+		" message = 'cancelled on request (jetl_job_cancel)'"
+		" WHERE tenant_id = $1 AND integration_id = $2 AND id = $3 AND status IN ('queued', 'running')"
+		NOTIFY_TAIL
+		" UNION ALL SELECT NULL, status, id FROM etl_job_queue WHERE tenant_id = $1 AND integration_id = $2"
+		" AND id = $3 AND status NOT IN ('queued', 'running')", 3, p, err, errlen);
+	if (!r)
+		return -1;
+	if (PQntuples(r) == 0) {
+		rc = 1;
+	} else {
+		rc = PQgetisnull(r, 0, 0) ? 2 : 0;
+		if (status && slen)
+			snprintf(status, slen, "%s", PQgetvalue(r, 0, 1));
+	}
+	PQclear(r);
+	return rc;
+}
+
 static double epoch_or_zero(PGresult *r, int col)
 {
 	return PQgetisnull(r, 0, col) ? 0.0 : strtod(PQgetvalue(r, 0, col), NULL);
@@ -241,6 +314,23 @@ static double epoch_or_zero(PGresult *r, int col)
 static void copy_text(char *dst, size_t n, PGresult *r, int col)
 {
 	snprintf(dst, n, "%s", PQgetisnull(r, 0, col) ? "" : PQgetvalue(r, 0, col));
+}
+
+/* The totals column into the version-2 fields (absent keys: 0). */
+static void totals_from_json(jetl_job *job, const char *text)
+{
+	json_t *t = json_loads(text, 0, NULL);
+	struct { const char *key; int64_t *field; } map[] = {
+		{ "issues", &job->issues }, { "histories", &job->histories },
+		{ "changelog_items", &job->changelog_items }, { "dev_status", &job->dev_status },
+		{ "work_items", &job->work_items }, { "raw_rows", &job->raw_rows },
+		{ "requests", &job->requests }, { "retries", &job->retries },
+		{ "rate_limited", &job->rate_limited }, { "deleted", &job->deleted },
+	};
+
+	for (size_t k = 0; k < sizeof(map) / sizeof(map[0]); k++)
+		*map[k].field = (int64_t)json_number_value(json_object_get(t, map[k].key));
+	json_decref(t);
 }
 
 int jl_jobs_get(PGconn *pg, int tenant, int integration, int64_t id, jetl_job *job, char *err, size_t errlen)
@@ -256,8 +346,8 @@ int jl_jobs_get(PGconn *pg, int tenant, int integration, int64_t id, jetl_job *j
 		" j.message, j.error, extract(epoch FROM j.created_at), extract(epoch FROM j.started_at),"
 		" extract(epoch FROM j.updated_at), extract(epoch FROM j.finished_at),"
 		" (SELECT count(*) FROM raw_extraction_data r WHERE r.job_id = j.id AND r.active AND r.status IN ('pending','processing')),"
-		" (SELECT count(*) FROM raw_extraction_data r WHERE r.job_id = j.id AND r.active AND r.status = 'failed')"
-		" FROM etl_job_queue j WHERE j.tenant_id = $1 AND j.integration_id = $2 AND j.id = $3",
+		" (SELECT count(*) FROM raw_extraction_data r WHERE r.job_id = j.id AND r.active AND r.status = 'failed'),"
+		" j.totals FROM etl_job_queue j WHERE j.tenant_id = $1 AND j.integration_id = $2 AND j.id = $3",
 		3, p, err, errlen);
 	if (!r)
 		return -1;
@@ -281,6 +371,8 @@ int jl_jobs_get(PGconn *pg, int tenant, int integration, int64_t id, jetl_job *j
 	job->finished_at = epoch_or_zero(r, 13);
 	job->raw_pending = strtoll(PQgetvalue(r, 0, 14), NULL, 10);
 	job->raw_failed = strtoll(PQgetvalue(r, 0, 15), NULL, 10);
+	if (job->version >= 2)
+		totals_from_json(job, PQgetvalue(r, 0, 16));
 	PQclear(r);
 	return 0;
 }

@@ -14,7 +14,9 @@ int jl_jobs_create(PGconn *pg, int tenant, int integration, const char *job_type
 	const char *params_json, int total_steps, int queued, int64_t *id, char *err, size_t errlen);
 
 /* Progress of a job: one UPDATE that also sends pg_notify('jetl_progress', row json).
- * step < 0 leaves step unchanged. Strings may be NULL (unchanged). */
+ * step < 0 leaves step unchanged. Strings may be NULL (unchanged). Returns
+ * 0, 1 when the job was cancelled (jetl_job_cancel: the caller stops), or
+ * -1 with err. */
 int jl_jobs_progress(PGconn *pg, int64_t id, int step, const char *step_name,
 	int64_t done, int64_t total, const char *message, char *err, size_t errlen);
 
@@ -65,6 +67,17 @@ int jl_jobs_claim_orphans(PGconn *pg, int tenant, int integration, int all, int 
 /* Release a stopped job once its rows were handled (`how`: "transformed",
  * "re-queued"): its lease is cleared and its message counts the rows. */
 int jl_jobs_orphans_done(PGconn *pg, int64_t job_id, int64_t rows, const char *how, char *err, size_t errlen);
+
+/* Add delta_json ({"issues": 100, "requests": 3, ...}: integers) to the
+ * job's totals column, key by key; notifies. *cancelled gets 1 when the job
+ * was cancelled meanwhile (the caller stops). Returns 0 or -1 with err. */
+int jl_jobs_add_totals(PGconn *pg, int64_t id, const char *delta_json, int *cancelled, char *err, size_t errlen);
+
+/* Cancel a queued or running job of the tenant/integration (the process
+ * running it stops at its next batch). Returns 0 (cancelled now), 1 (no
+ * such job), 2 (already ended: its status into status), -1 on error. */
+int jl_jobs_cancel(PGconn *pg, int tenant, int integration, int64_t id, char *status, size_t slen,
+	char *err, size_t errlen);
 
 /* Read a job of a tenant/integration; returns 0, 1 when absent, -1 on error. */
 int jl_jobs_get(PGconn *pg, int tenant, int integration, int64_t id, jetl_job *job, char *err, size_t errlen);

@@ -223,6 +223,13 @@ static const char m5_issue_errors[] =
 /* schema_integrations.c */
 extern const char jl_schema_integrations[];
 
+/* The job's totals as the run goes (issues, histories, changelog items,
+ * dev-status rows, raw rows, requests, retries, 429s, deleted): one jsonb
+ * object that every process of the job adds to key by key, so a counter
+ * added later needs no migration. */
+static const char m7_job_totals[] =
+"ALTER TABLE etl_job_queue ADD COLUMN totals jsonb NOT NULL DEFAULT '{}';";
+
 const struct jl_migration jl_migrations[] = {
 	{ 1, "core tables", m1_core },
 	{ 2, "work_items.deleted_at", m2_deleted },
@@ -230,6 +237,7 @@ const struct jl_migration jl_migrations[] = {
 	{ 4, "etl_job_queue lease", m4_lease },
 	{ 5, "issue_errors", m5_issue_errors },
 	{ 6, "integrations, issue_types, statuses", jl_schema_integrations },
+	{ 7, "etl_job_queue.totals", m7_job_totals },
 };
 
 const int jl_migration_count = (int)(sizeof(jl_migrations) / sizeof(jl_migrations[0]));

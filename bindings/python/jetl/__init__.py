@@ -207,7 +207,9 @@ class Job(_Record):
     __slots__ = ("id", "job_type", "status", "step", "total_steps", "step_name",
                  "items_done", "items_total", "message", "error", "created_at",
                  "started_at", "updated_at", "finished_at", "raw_pending",
-                 "raw_failed")
+                 "raw_failed", "issues", "histories", "changelog_items",
+                 "dev_status", "work_items", "raw_rows", "requests", "retries",
+                 "rate_limited", "deleted")
 
 
 _c.py_setup(_make_error, Progress)
@@ -365,6 +367,10 @@ class Context:
     def fields_sync(self):
         """Read Jira's field list into jira_fields; returns the number of fields."""
         return _c.fields_sync(self._handle())
+
+    def job_cancel(self, job_id):
+        """Cancel a queued or running job: whichever process runs it stops at its next batch."""
+        _c.job_cancel(self._handle(), int(job_id))
 
     def jobs(self, limit=20):
         """Ids of the most recent jobs of this tenant/integration, newest first."""
