@@ -14,6 +14,12 @@
  * delivery tags of the old one are recognised as void (the broker requeues
  * those messages by itself when the connection dies).
  *
+ * TLS (amqps://): rabbitmq-c's SSL socket, with the checks done by OpenSSL
+ * itself on the socket's SSL_CTX (see tls_setup) so that a failure can say
+ * which check failed and why, IP addresses in the URL are matched against
+ * the certificate's IP entries, and no CA file means the system's trust
+ * store rather than trusting nothing.
+ *
  * Publishes wait for their confirm before returning. While waiting, the
  * broker may push deliveries for the consumer on the same channel; those
  * are read in full and kept in a small FIFO (the "stash") that
@@ -27,7 +33,11 @@
 #include <time.h>
 
 #include <amqp.h>
+#include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 
 #include "jetl/common.h"
 #include "../core/util.h"
@@ -239,30 +249,226 @@ static int start_consumer(jl_queue *q, amqp_connection_state_t c)
 	return JETL_OK;
 }
 
+/* ---------------------------------------------------------------- TLS */
+
+/* What the verify callback saw during one handshake: the first failure and
+ * the names the broker's certificate carries (for the hostname message). */
+typedef struct tls_seen {
+	int err;               /* X509_V_OK or the first X509_V_ERR_* */
+	int depth;
+	char names[200];       /* "DNS:a, IP:b" of the leaf certificate */
+} tls_seen;
+
+static void leaf_names(X509 *cert, char *buf, size_t n)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(cert, NID_subject_alt_name, NULL, NULL);
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; gens && i < sk_GENERAL_NAME_num(gens) && len + 1 < n; i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		char one[80] = "";
+
+		if (g->type == GEN_DNS) {
+			snprintf(one, sizeof one, "DNS:%.*s", ASN1_STRING_length(g->d.dNSName),
+				(const char *)ASN1_STRING_get0_data(g->d.dNSName));
+		} else if (g->type == GEN_IPADD && ASN1_STRING_length(g->d.iPAddress) == 4) {
+			const unsigned char *a = ASN1_STRING_get0_data(g->d.iPAddress);
+
+			snprintf(one, sizeof one, "IP:%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+		} else if (g->type == GEN_IPADD) {
+			snprintf(one, sizeof one, "IP:(v6)");
+		}
+		if (*one)
+			len += (size_t)snprintf(buf + len, n - len, "%s%s", len ? ", " : "", one);
+	}
+	GENERAL_NAMES_free(gens);
+	if (!buf[0]) {
+		X509_NAME *sub = X509_get_subject_name(cert);
+		char cn[80];
+
+		if (sub && X509_NAME_get_text_by_NID(sub, NID_commonName, cn, sizeof cn) > 0)
+			snprintf(buf, n, "CN=%s", cn);
+	}
+}
+
+/* Records, never decides: returns what OpenSSL decided (rabbitmq-c checks
+ * the verify result after the handshake and fails the open). */
+static int tls_verify_cb(int ok, X509_STORE_CTX *sctx)
+{
+	SSL *ssl = X509_STORE_CTX_get_ex_data(sctx, SSL_get_ex_data_X509_STORE_CTX_idx());
+	tls_seen *seen = ssl ? SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)) : NULL;
+	int depth = X509_STORE_CTX_get_error_depth(sctx);
+
+	if (!seen)
+		return ok;
+	if (depth == 0 && !seen->names[0]) {
+		X509 *cert = X509_STORE_CTX_get_current_cert(sctx);
+
+		if (cert)
+			leaf_names(cert, seen->names, sizeof seen->names);
+	}
+	if (!ok && seen->err == X509_V_OK) {
+		seen->err = X509_STORE_CTX_get_error(sctx);
+		seen->depth = depth;
+	}
+	return ok;
+}
+
+/* OpenSSL would prompt on the terminal for an encrypted key: a worker has
+ * none, so refuse (the key must be unencrypted, readable by the worker). */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+	(void)buf, (void)size, (void)rwflag, (void)u;
+	return 0;
+}
+
+/* The first error OpenSSL queued on this thread, as text ("" when none). */
+static void ssl_reason(char *buf, size_t n)
+{
+	unsigned long e = ERR_peek_last_error();
+	const char *r = e ? ERR_reason_error_string(e) : NULL;
+
+	snprintf(buf, n, "%s", r ? r : "");
+	ERR_clear_error();
+}
+
+static int readable(jl_queue *q, const char *what, const char *path)
+{
+	aq *a = q->impl;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return jl_queue_fail(q, JETL_ECONFIG, "rabbitmq %s: cannot read the %s %s: %s",
+			a->url.where, what, path, strerror(errno));
+	fclose(f);
+	return JETL_OK;
+}
+
+/* A new SSL socket on c with the URL's settings, or a failure. */
+static int tls_setup(jl_queue *q, amqp_connection_state_t c, amqp_socket_t **out, tls_seen *seen)
+{
+	aq *a = q->impl;
+	amqp_socket_t *s;
+	SSL_CTX *ctx;
+	X509_VERIFY_PARAM *param;
+	char why[200];
+	int rc;
+
+	if ((a->url.cacert && (rc = readable(q, "CA file (cacertfile)", a->url.cacert))) ||
+	    (a->url.cert && (rc = readable(q, "client certificate (certfile)", a->url.cert))) ||
+	    (a->url.key && (rc = readable(q, "client key (keyfile)", a->url.key))))
+		return rc;
+	ERR_clear_error();
+	s = amqp_ssl_socket_new(c);
+	if (!s)
+		return jl_queue_fail(q, JETL_ENOMEM, "rabbitmq %s: cannot set up TLS", a->url.where);
+	ctx = amqp_ssl_socket_get_context(s);
+	SSL_CTX_set_default_passwd_cb(ctx, no_passphrase);
+	if (a->url.cacert) {
+		if (amqp_ssl_socket_set_cacert(s, a->url.cacert) != AMQP_STATUS_OK) {
+			ssl_reason(why, sizeof why);
+			return jl_queue_fail(q, JETL_ECONFIG, "rabbitmq %s: the CA file (cacertfile) %s holds no usable PEM certificate%s%s",
+				a->url.where, a->url.cacert, *why ? ": " : "", why);
+		}
+	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
+		ssl_reason(why, sizeof why);
+		return jl_queue_fail(q, JETL_ECONFIG, "rabbitmq %s: cannot load the system's CA certificates (%s): set cacertfile in the URL",
+			a->url.where, *why ? why : "unknown error");
+	}
+	if (a->url.cert) {
+		const char *key = a->url.key ? a->url.key : a->url.cert;
+
+		if (amqp_ssl_socket_set_key(s, a->url.cert, key) != AMQP_STATUS_OK) {
+			ssl_reason(why, sizeof why);
+			return jl_queue_fail(q, JETL_ECONFIG, "rabbitmq %s: cannot use the client certificate %s with the key %s%s%s (PEM, unencrypted, and the pair must match)",
+				a->url.where, a->url.cert, key, *why ? ": " : "", why);
+		}
+	}
+	/* rabbitmq-c's own hostname check knows DNS names only; OpenSSL's
+	 * matches an IP in the URL against the IP entries too, and reports a
+	 * mismatch through the verify result we record */
+	amqp_ssl_socket_set_verify_peer(s, a->url.verify);
+	amqp_ssl_socket_set_verify_hostname(s, 0);
+	if (a->url.verify) {
+		param = SSL_CTX_get0_param(ctx);
+		X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+		if (X509_VERIFY_PARAM_set1_ip_asc(param, a->url.host) != 1 &&
+		    X509_VERIFY_PARAM_set1_host(param, a->url.host, 0) != 1)
+			return jl_queue_fail(q, JETL_ECONFIG, "rabbitmq %s: cannot check the host name %s against a certificate",
+				a->url.where, a->url.host);
+	}
+	memset(seen, 0, sizeof *seen);
+	seen->err = X509_V_OK;
+	SSL_CTX_set_app_data(ctx, seen);
+	SSL_CTX_set_verify(ctx, SSL_CTX_get_verify_mode(ctx), tls_verify_cb);
+	*out = s;
+	return JETL_OK;
+}
+
+/* The open of an SSL socket failed: say which check and what to do. */
+static int tls_fail(jl_queue *q, int rc, const tls_seen *seen)
+{
+	aq *a = q->impl;
+	char why[200];
+
+	ssl_reason(why, sizeof why);
+	if (rc == AMQP_STATUS_SSL_PEER_VERIFY_FAILED || rc == AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED) {
+		int e = seen->err;
+
+		if (e == X509_V_ERR_HOSTNAME_MISMATCH || e == X509_V_ERR_IP_ADDRESS_MISMATCH ||
+		    rc == AMQP_STATUS_SSL_HOSTNAME_VERIFY_FAILED)
+			return jl_queue_fail(q, JETL_EQUEUE, "rabbitmq %s: TLS: hostname mismatch: the broker's certificate is for %s, not %s (use a host name the certificate names)",
+				a->url.where, seen->names[0] ? seen->names : "other names", a->url.host);
+		if (e == X509_V_ERR_CERT_HAS_EXPIRED || e == X509_V_ERR_CERT_NOT_YET_VALID)
+			return jl_queue_fail(q, JETL_EQUEUE, "rabbitmq %s: TLS: the broker's certificate is not valid now (%s)",
+				a->url.where, X509_verify_cert_error_string(e));
+		return jl_queue_fail(q, JETL_EQUEUE, "rabbitmq %s: TLS: certificate not trusted: %s (%s)",
+			a->url.where, e != X509_V_OK ? X509_verify_cert_error_string(e) : "no certificate",
+			a->url.cacert ? "is cacertfile the CA that signed the broker's certificate?"
+				: "no cacertfile in the URL, so the system's CA certificates were used");
+	}
+	if (rc == AMQP_STATUS_SSL_CONNECTION_FAILED || rc == AMQP_STATUS_SSL_ERROR)
+		return jl_queue_fail(q, JETL_EQUEUE, "rabbitmq %s: TLS handshake failed%s%s (is the port a TLS listener, and does the broker want a client certificate?)",
+			a->url.where, *why ? ": " : "", why);
+	return jl_queue_fail(q, JETL_EQUEUE, "rabbitmq %s: cannot connect: %s", a->url.where, amqp_error_string2(rc));
+}
+
 /* One attempt: a new connection with everything set up, or a failure with
  * q->err set and nothing left open. */
 static int connect_once(jl_queue *q)
 {
 	aq *a = q->impl;
 	amqp_connection_state_t c = amqp_new_connection();
-	amqp_socket_t *s;
+	amqp_socket_t *s = NULL;
 	struct timeval tv;
 	amqp_rpc_reply_t r;
+	tls_seen seen;
 	int rc;
 
 	if (!c)
 		return jl_queue_fail(q, JETL_ENOMEM, "queue: out of memory");
-	s = amqp_tcp_socket_new(c);
-	if (!s) {
+	if (a->url.tls) {
+		if ((rc = tls_setup(q, c, &s, &seen))) {
+			amqp_destroy_connection(c);
+			return rc;
+		}
+	} else if (!(s = amqp_tcp_socket_new(c))) {
 		amqp_destroy_connection(c);
 		return jl_queue_fail(q, JETL_ENOMEM, "queue: out of memory");
 	}
 	tv = tv_ms(CONNECT_TIMEOUT_S * 1000);
 	rc = amqp_socket_open_noblock(s, a->url.host, a->url.port, &tv);
+	if (a->url.tls)   /* seen lives on this stack frame only */
+		SSL_CTX_set_app_data((SSL_CTX *)amqp_ssl_socket_get_context(s), NULL);
 	if (rc != AMQP_STATUS_OK) {
+		if (a->url.tls)
+			rc = tls_fail(q, rc, &seen);
+		else
+			rc = jl_queue_fail(q, JETL_EQUEUE, "rabbitmq %s: cannot connect: %s",
+				a->url.where, amqp_error_string2(rc));
 		amqp_destroy_connection(c);
-		return jl_queue_fail(q, JETL_EQUEUE, "rabbitmq %s: cannot connect: %s",
-			a->url.where, amqp_error_string2(rc));
+		return rc;
 	}
 	/* so that no RPC can hang a worker forever on a half-dead broker */
 	tv = tv_ms(CONNECT_TIMEOUT_S * 1000);
@@ -274,6 +480,16 @@ static int connect_once(jl_queue *q)
 	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
 		char t[300];
 
+		if (a->url.tls && r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+		    r.library_error == AMQP_STATUS_SSL_ERROR) {
+			/* TLS 1.3: the broker checks the client certificate after
+			 * the client's side of the handshake is done, so its refusal
+			 * shows at the first read */
+			ssl_reason(t, sizeof t);
+			amqp_destroy_connection(c);
+			return jl_queue_fail(q, JETL_EQUEUE, "rabbitmq %s: TLS: the broker closed the connection%s%s (does it want a client certificate its CA signed: certfile, keyfile?)",
+				a->url.where, *t ? ": " : "", t);
+		}
 		reply_text(r, t, sizeof t);
 		amqp_destroy_connection(c);
 		return jl_queue_fail(q, JETL_EQUEUE, "rabbitmq %s: login as %s failed: %s%s",

@@ -45,7 +45,12 @@ typedef struct jl_queue jl_queue;
 /*
  * url: "amqp://user:pass@host:port/vhost" (vhost %-encoded: "/" is %2f) for
  * RabbitMQ; NULL or "" for the in-process queue (shared by every handle of
- * the process). Declares the durable queues jetl.extract, jetl.transform and
+ * the process). "amqps://…" is TLS (default port 5671), the broker's
+ * certificate checked against the host of the URL and, unless the query
+ * says ?cacertfile=PATH, the system's CA certificates; &certfile=PEM and
+ * &keyfile=PEM (unencrypted) add a client certificate; &verify=verify_none
+ * turns the checks off. Unknown parameters are refused (JETL_ECONFIG), as
+ * is a file that cannot be read. Declares the durable queues jetl.extract, jetl.transform and
  * their dead-letter queues (*.dead) on every (re)connection; idempotent.
  * Connects once: an unreachable broker fails here (JETL_EQUEUE) rather than
  * being retried, so a wrong URL shows at once. err (may be NULL) gets the

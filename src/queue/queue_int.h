@@ -48,6 +48,11 @@ typedef struct jl_queue_url {
 	char *buf;            /* owns the strings below */
 	const char *host, *vhost, *user, *pass;
 	int port;
+	/* amqps:// only (the query parameters of RabbitMQ's URI spec). NULL
+	 * when absent; a cacert of NULL means the system's trust store. */
+	int tls;
+	int verify;           /* 1: verify_peer (default), 0: verify_none */
+	const char *cacert, *cert, *key;
 	char where[300];      /* "host:port/vhost": for messages, no secret */
 } jl_queue_url;
 
