@@ -27,7 +27,7 @@ class Faults:
         self.bad_json = bad_json    # share of 200s whose JSON body is cut inside a string
         # One-shot traps, armed through /__sim/faults; each counts the answers it
         # still spoils (True arms one).  Consumed by the handlers in jira_api.py.
-        self.traps = {'repeat_token': 0, 'shrink_page': 0}
+        self.traps = {'repeat_token': 0, 'shrink_page': 0, 'forbidden': 0}
         self.lock = threading.Lock()
         self.counter = 0
         self.set_rate(rate, burst)
@@ -61,6 +61,7 @@ class Faults:
         return {'fail_503': self.fail_503, 'reset': self.reset, 'truncate': self.truncate,
                 'html': self.html, 'html_ok': self.html_ok, 'bad_json': self.bad_json,
                 'repeat_token': traps['repeat_token'], 'shrink_page': traps['shrink_page'],
+                'forbidden': traps['forbidden'],
                 'rate': self.rate, 'burst': self.burst, 'latency_ms': self.latency_ms,
                 'per_item_ms': self.per_item_ms, 'seed': self.seed}
 

@@ -65,6 +65,8 @@ class JiraApi:
             ('GET', r'/rest/api/(2|3|latest)/project', self.projects),
             ('GET', r'/rest/api/(2|3|latest)/project/search', self.project_search),
             ('GET', r'/rest/api/(2|3|latest)/project/([^/]+)', self.project_one),
+            ('GET', r'/rest/api/(2|3|latest)/issuetype', self.issue_types),
+            ('GET', r'/rest/api/(2|3|latest)/status', self.statuses),
             ('GET|POST', r'/rest/api/(2|3|latest)/search/jql', self.search_jql),
             ('POST', r'/rest/api/(2|3|latest)/search/approximate-count', self.approx_count),
             ('GET|POST', r'/rest/api/(2|3|latest)/search', self.search_legacy),
@@ -206,6 +208,37 @@ class JiraApi:
             if p.get('key') == k or str(p.get('id')) == k:
                 return 200, self._project(p, self.api_ver(req)), 0
         raise ApiError(404, "No project could be found with key '%s'." % k)
+
+    def _catalogue(self):
+        """Issue types and statuses: the dataset's issuetypes.json / statuses.json when
+        it has them, else every distinct one its issues use (read once, cached)."""
+        cat = getattr(self, '_cat', None)
+        if cat is None:
+            import os
+            types, statuses = {}, {}
+            for name, into in (('issuetypes.json', types), ('statuses.json', statuses)):
+                path = os.path.join(self.ds.path, name)
+                if os.path.exists(path):
+                    with open(path) as f:
+                        for o in json.load(f):
+                            into[str(o.get('id'))] = o
+            if not types or not statuses:
+                for e in list(self.ds.entries()):
+                    fields = (self.ds.record(e).get('issue') or {}).get('fields') or {}
+                    t, s = fields.get('issuetype'), fields.get('status')
+                    if isinstance(t, dict) and t.get('id') is not None:
+                        types.setdefault(str(t['id']), t)
+                    if isinstance(s, dict) and s.get('id') is not None:
+                        statuses.setdefault(str(s['id']), s)
+            cat = self._cat = (sorted(types.values(), key=lambda o: str(o.get('id'))),
+                               sorted(statuses.values(), key=lambda o: str(o.get('id'))))
+        return cat
+
+    def issue_types(self, req):
+        return 200, self._catalogue()[0], 0
+
+    def statuses(self, req):
+        return 200, self._catalogue()[1], 0
 
     # -- search ------------------------------------------------------------
     def search_jql(self, req):

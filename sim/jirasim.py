@@ -98,6 +98,10 @@ class Sim:
         self.flavor = args.flavor or meta.get('flavor', 'cloud')
         self.user_tz = args.user_tz or meta.get('timeZone') or 'Asia/Shanghai'
         self.user, self.token, self.bearer = args.user, args.token, args.bearer
+        if args.token_file:
+            # the token off the command line, so `ps` shows no secret
+            with open(args.token_file) as f:
+                self.token = f.read().strip()
         self.embedded_cap = args.embedded_cap
         self.server_max_results = max(1, args.server_max_results)
         self.seed = args.seed
@@ -241,6 +245,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(401, {"errorMessages": [
                 "You are not authenticated. Authentication required to perform this operation."],
                 "errors": {}})
+        if sim.faults.spring('forbidden'):
+            # authenticated, but not allowed: what a locked or CAPTCHA-held account,
+            # or a user without Browse users, gets
+            sim.stats.add(name, 403)
+            return self.send_json(403, {"errorMessages": [
+                "You do not have permission to perform this operation."], "errors": {}})
         try:
             body = json.loads(raw) if raw and method == 'POST' else {}
         except ValueError:
@@ -293,6 +303,7 @@ def parse_args(argv=None):
     p.add_argument('--user')
     p.add_argument('--token')
     p.add_argument('--bearer')
+    p.add_argument('--token-file', help='read --token from this file')
     p.add_argument('--user-tz')
     p.add_argument('--latency-ms', type=float, default=0)
     p.add_argument('--per-item-ms', type=float, default=0)

@@ -407,6 +407,57 @@ class CloudTest(Base):
         self.assertNotEqual(p3['nextPageToken'], tok)    # one-shot: normal again
         self.assertEqual([i['id'] for i in p3['issues']], [i['id'] for i in p2['issues']])
 
+class CatalogueTest(Base):
+    """Issue types and statuses (discovery), the forbidden trap, --token-file."""
+
+    def test_issue_types_and_statuses(self):
+        for api in ('3', 'latest'):
+            st, types, _ = self.call('GET', '/rest/api/%s/issuetype' % api)
+            self.assertEqual(st, 200, types)
+            self.assertTrue(types)
+            self.assertTrue(all('id' in t and 'name' in t for t in types))
+            self.assertEqual(len({t['id'] for t in types}), len(types))
+            st, statuses, _ = self.call('GET', '/rest/api/%s/status' % api)
+            self.assertEqual(st, 200, statuses)
+            self.assertTrue(statuses)
+            self.assertTrue(all(s['statusCategory']['key'] in ('new', 'indeterminate', 'done')
+                                for s in statuses))
+        # every status an issue carries is listed
+        st, d, _ = self.call('POST', '/rest/api/3/search/jql',
+                             {"jql": "project = AA", "fields": ["status"], "maxResults": 100})
+        ids = {s['id'] for s in statuses}
+        self.assertTrue(all(i['fields']['status']['id'] in ids for i in d['issues']))
+
+    def test_forbidden_trap(self):
+        self.call('POST', '/__sim/faults', {"forbidden": 2}, auth=None)
+        try:
+            self.assertEqual(self.call('GET', '/rest/api/3/myself')[0], 403)
+            st, d, _ = self.call('GET', '/rest/api/2/serverInfo')
+            self.assertEqual(st, 403)
+            self.assertIn('permission', d['errorMessages'][0])
+            self.assertEqual(self.call('GET', '/rest/api/3/myself')[0], 200)
+            # bad credentials stay a 401, the trap untouched
+            self.call('POST', '/__sim/faults', {"forbidden": 1}, auth=None)
+            self.assertEqual(self.call('GET', '/rest/api/3/myself', auth='Basic eDp5')[0], 401)
+            self.assertEqual(self.call('GET', '/__sim/faults', auth=None)[1]['forbidden'], 1)
+        finally:
+            self.call('POST', '/__sim/faults', {"forbidden": 0}, auth=None)
+
+    def test_token_file(self):
+        with tempfile.NamedTemporaryFile('w', suffix='.tok', delete=False) as f:
+            f.write('from-a-file\n')
+        try:
+            srv = Server(self.dir, '--token-file', f.name)
+            try:
+                good = 'Basic ' + base64.b64encode(b'me@example.com:from-a-file').decode()
+                self.assertEqual(srv.call('GET', '/rest/api/3/myself', auth=good)[0], 200)
+                self.assertEqual(srv.call('GET', '/rest/api/3/myself')[0], 401)
+            finally:
+                srv.stop()
+        finally:
+            os.unlink(f.name)
+
+
 class ServerTest(Base):
     FLAVOR = 'server'
     PROJECTS = 'SS:160'
