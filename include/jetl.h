@@ -15,5 +15,6 @@
 #include "jetl/worker.h"
 #include "jetl/job.h"
 #include "jetl/fields.h"
+#include "jetl/integration.h"
 
 #endif

@@ -84,6 +84,7 @@ static void free_strings(jetl_ctx *ctx)
 	}
 	free(ctx->jira_token);
 	free(ctx->queue_url);
+	free(ctx->conn_settings);
 }
 
 static void set_err(char *errbuf, size_t n, const char *msg)
@@ -138,6 +139,9 @@ int jetl_open_err(jetl_ctx **out, const jetl_options *opts, char *errbuf, size_t
 	ctx->opts.jira_user = ctx->jira_user;
 	ctx->opts.jira_token = ctx->jira_token;
 	ctx->opts.queue_url = ctx->queue_url;
+	/* Without a URL the connection comes from the integration's row
+	 * (src/pipeline/integration.c), when a call first needs it. */
+	ctx->jira_explicit = ctx->jira_url != NULL;
 	if (ctx->opts.concurrency <= 0)
 		ctx->opts.concurrency = 8;
 	if (ctx->opts.batch_size <= 0 || ctx->opts.batch_size > 1000)

@@ -19,6 +19,9 @@ struct jetl_ctx {
 	PGconn *pg;             /* the context's own connection */
 	atomic_int stop;        /* set by jetl_worker_stop(); lock-free, signal-safe */
 	atomic_int warned_cleartext; /* the "credentials over http://" warning was logged */
+	int jira_explicit;      /* jira_url came from the options or $JETL_JIRA_URL: no integration row is read */
+	int conn_tenant, conn_integration; /* the integrations row the Jira settings were read from (0: none) */
+	char *conn_settings;    /* that row's settings (JSON text), NULL when none */
 	char err[512];          /* jetl_last_error() */
 };
 

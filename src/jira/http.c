@@ -434,6 +434,7 @@ static void complete(jl_jira *j, CURL *e, CURLcode res)
 		curl_easy_cleanup(e);
 
 	r->http = code;
+	j->last_curl = (int)res;
 	j->stats.bytes += (int64_t)r->resp.len;
 	path_only(r, path, sizeof(path));
 	if (res != CURLE_OK) {

@@ -86,6 +86,7 @@ struct jl_jira {
 	uint64_t rng;
 
 	jl_jira_stats stats;
+	int last_curl;           /* CURLcode of the last finished request (0: it got an answer) */
 	char err[512];
 };
 

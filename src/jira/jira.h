@@ -65,6 +65,21 @@ int jl_jira_fields(jl_jira *j, json_t **out);
 /* Every visible project → array of {id, key, name, projectTypeKey} (caller decrefs). */
 int jl_jira_projects(jl_jira *j, json_t **out);
 
+/* GET /rest/api/2/serverInfo → the object (caller decrefs); both flavors. */
+int jl_jira_server_info(jl_jira *j, json_t **out);
+
+/* GET /myself → the object (caller decrefs). */
+int jl_jira_myself(jl_jira *j, json_t **out);
+
+/* GET /issuetype and GET /status → arrays as Jira answers them (caller decrefs). */
+int jl_jira_issue_types(jl_jira *j, json_t **out);
+int jl_jira_statuses(jl_jira *j, json_t **out);
+
+/* How the last request failed below HTTP: "dns", "unreachable" (refused),
+ * "timeout", "tls" (handshake or certificate), "network" (anything else),
+ * or "" when it got an HTTP answer. Static string. */
+const char *jl_jira_transport_class(const jl_jira *j);
+
 /* What one extraction reads. Strings are borrowed for the call. */
 typedef struct jl_jira_extract_req {
 	const char *project_key;

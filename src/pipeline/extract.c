@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "integration.h"
 #include "../store/db.h"
 #include "../store/jobs.h"
 #include "../store/migrate.h"
@@ -44,7 +45,29 @@ struct job_run {
 	jl_jira_stats stats_sent;  /* Jira counters already in the job row's totals */
 	jl_progress progress;
 	jl_lease lease;            /* while this process holds the job */
+	int catalog;               /* prepare() stores projects, issue types, statuses */
+	jetl_extract_options row_opts; /* opts with the integration row's defaults */
+	char row_jql[1024];
 };
+
+/* Before anything is written: the integration the context stands for (an
+ * unknown or inactive one is JETL_ENOENT, naming it), and its row's
+ * extraction defaults (JQL, dev status) where the caller gave none. */
+static int integration_first(struct job_run *jr)
+{
+	int rc = jl_integration_resolve(jr->ctx), dev = -1;
+
+	if (rc != JETL_OK)
+		return rc;
+	jr->row_opts = *jr->opts;
+	jl_integration_extract_defaults(jr->ctx, jr->row_jql, sizeof(jr->row_jql), &dev);
+	if (!jr->row_opts.jql && jr->row_jql[0])
+		jr->row_opts.jql = jr->row_jql;
+	if (dev == 0)
+		jr->row_opts.dev_status = 0;
+	jr->opts = &jr->row_opts;
+	return JETL_OK;
+}
 
 static int check_common(jetl_ctx *ctx, const jetl_extract_options *opts)
 {
@@ -349,6 +372,8 @@ static int prepare(struct job_run *jr)
 	rc = jl_pipeline_jira(jr->ctx, &jr->jira);
 	if (rc == JETL_OK)
 		rc = jl_pipeline_discover(jr->ctx, jr->jira, &jr->tz, &jr->dev_field);
+	if (rc == JETL_OK && jr->catalog)
+		rc = jl_integration_catalog(jr->ctx, jr->jira, 0, NULL);
 	if (rc == JETL_OK && !jr->opts->distribute)
 		rc = start_queue(jr);
 	return rc;
@@ -419,6 +444,9 @@ int jetl_extract_project(jetl_ctx *ctx, const char *project_key,
 	jr.opts = opts ? opts : &defaults;
 	if (jr.opts->distribute)
 		return jl_fail(ctx, JETL_EINVAL, "extract: distribute applies to jetl_extract, not to one project");
+	if ((rc = integration_first(&jr)) != JETL_OK)
+		return rc;
+	jr.catalog = 1;
 	sweep_first(ctx);
 	rc = begin_job(&jr, &project_key, 1, 1);
 	if (rc != JETL_OK)
@@ -486,7 +514,7 @@ int jetl_extract(jetl_ctx *ctx, const char *const *project_keys, size_t n,
 {
 	static const jetl_extract_options defaults = JETL_EXTRACT_OPTIONS_INIT;
 	struct job_run jr;
-	json_t *all = NULL;
+	char **owned = NULL;
 	const char **keys = NULL;
 	int rc;
 
@@ -506,28 +534,34 @@ int jetl_extract(jetl_ctx *ctx, const char *const *project_keys, size_t n,
 	memset(&jr, 0, sizeof(jr));
 	jr.ctx = ctx;
 	jr.opts = opts ? opts : &defaults;
+	if ((rc = integration_first(&jr)) != JETL_OK)
+		return rc;
+	jr.catalog = n > 0;
 	sweep_first(ctx);
 	if (n == 0) {
-		/* Every visible project: ask Jira first, so the job knows its steps. */
-		size_t i;
-		json_t *p;
+		/* No keys: discovery first (projects, issue types, statuses), then
+		 * the integration's selected projects, else every active one, so
+		 * the job knows its steps. */
 		rc = jl_pipeline_jira(ctx, &jr.jira);
-		if (rc == JETL_OK && (rc = jl_jira_projects(jr.jira, &all)) != JETL_OK)
-			rc = jl_pipeline_jira_fail(ctx, jr.jira, rc);
+		if (rc == JETL_OK)
+			rc = jl_integration_catalog(ctx, jr.jira, 1, NULL);
+		if (rc == JETL_OK)
+			rc = jl_integration_extract_keys(ctx, &owned, &n);
 		if (rc != JETL_OK) {
 			job_run_free(&jr);
 			return rc;
 		}
-		n = json_array_size(all);
 		keys = calloc(n ? n : 1, sizeof(*keys));
-		json_array_foreach(all, i, p)
-			keys[i] = json_string_value(json_object_get(p, "key"));
+		for (size_t i = 0; keys && i < n; i++)
+			keys[i] = owned[i];
 		project_keys = keys;
-		if (n == 0) {
-			json_decref(all);
+		if (n == 0 || !keys) {
+			rc = keys ? JETL_ENOENT : JETL_ENOMEM;
+			jl_keys_free(owned, n);
 			free(keys);
 			job_run_free(&jr);
-			return jl_fail(ctx, JETL_ENOENT, "extract: Jira shows no project to this user");
+			return jl_fail(ctx, rc, rc == JETL_ENOENT ? "extract: Jira shows no project to this user" :
+				       "extract: out of memory");
 		}
 	}
 	rc = begin_job(&jr, project_keys, n, (int)n);
@@ -546,7 +580,7 @@ int jetl_extract(jetl_ctx *ctx, const char *const *project_keys, size_t n,
 		rc = run_here(&jr, project_keys, n);
 	}
 	job_run_free(&jr);
-	json_decref(all);
+	jl_keys_free(owned, owned ? n : 0);
 	free(keys);
 	return rc;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "integration.h"
 #include "../store/catalog.h"
 
 int jl_pipeline_jira(jetl_ctx *ctx, jl_jira **out)
@@ -13,6 +14,9 @@ int jl_pipeline_jira(jetl_ctx *ctx, jl_jira **out)
 	int rc;
 
 	*out = NULL;
+	rc = jl_integration_resolve(ctx);
+	if (rc != JETL_OK)
+		return rc;
 	if (!ctx->jira_url)
 		return jl_fail(ctx, JETL_ECONFIG, "jira: no Jira URL: set --jira-url or JETL_JIRA_URL");
 	if (!ctx->jira_token)

@@ -1,0 +1,225 @@
+/* integrations.c - SQL of the integrations table and of the metadata that
+ * discovery writes per integration. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jetl/common.h"
+#include "db.h"
+#include "integrations.h"
+
+#define COLS "tenant_id, id, name, provider, base_url, flavor, auth, coalesce(username, ''), " \
+	"coalesce(secret, ''), active, settings::text, extract(epoch FROM created_at), " \
+	"extract(epoch FROM updated_at)"
+
+static PGresult *query(PGconn *pg, const char *what, const char *sql, int n, const char *const *p,
+	int *rc, char *err, size_t errlen)
+{
+	PGresult *r = NULL;
+
+	*rc = jl_store_query(pg, what, sql, n, p, &r, err, errlen);
+	return r;
+}
+
+PGresult *jl_integrations_select(PGconn *pg, int tenant, int id, int *rc, char *err, size_t errlen)
+{
+	char t[16], i[16];
+	const char *p[2] = { t, i };
+	PGresult *r;
+
+	jl_store_ids(t, i, tenant, id);
+	r = query(pg, "reading integrations",
+		"SELECT " COLS " FROM integrations WHERE tenant_id = $1 AND ($2::int = 0 OR id = $2::int) ORDER BY id",
+		2, p, rc, err, errlen);
+	if (!r && *rc == JETL_EDB) {
+		/* Not migrated yet? Asked of the catalog, not read from the message. */
+		int64_t there = 1;
+		char e2[256];
+
+		if (jl_store_int64(pg, "looking for the integrations table",
+				"SELECT (to_regclass('integrations') IS NOT NULL)::int", 0, NULL, &there, e2, sizeof(e2)) == 0 &&
+		    !there)
+			*rc = JETL_ESCHEMA;
+	}
+	return r;
+}
+
+int jl_integrations_next_id(PGconn *pg, int *id, char *err, size_t errlen)
+{
+	int64_t v = 0;
+	int rc;
+
+	/* Past every id chosen by hand too, so an automatic id never collides. */
+	rc = jl_store_int64(pg, "picking an integration id",
+		"SELECT setval('integrations_id_seq', greatest(nextval('integrations_id_seq'),"
+		" (SELECT coalesce(max(id), 0) + 1 FROM integrations)))", 0, NULL, &v, err, errlen);
+	*id = (int)v;
+	return rc;
+}
+
+int jl_integrations_insert(PGconn *pg, int tenant, int id, const char *name, const char *base_url,
+	const char *flavor, const char *auth, const char *user, const char *secret, int active,
+	const char *settings, char *err, size_t errlen)
+{
+	char t[16], i[16];
+	const char *p[10] = { t, i, name, base_url, flavor, auth, user && *user ? user : NULL, secret,
+		active ? "t" : "f", settings ? settings : "{}" };
+
+	jl_store_ids(t, i, tenant, id);
+	return jl_store_cmd(pg, "adding the integration",
+		"INSERT INTO integrations (tenant_id, id, name, base_url, flavor, auth, username, secret, active,"
+		" settings) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb)", 10, p, err, errlen);
+}
+
+static int count_cmd(PGconn *pg, const char *what, const char *sql, int n, const char *const *p,
+	int *found, char *err, size_t errlen)
+{
+	int64_t c = 0;
+	int rc = jl_store_int64(pg, what, sql, n, p, &c, err, errlen);
+
+	if (found)
+		*found = c > 0;
+	return rc;
+}
+
+int jl_integrations_update(PGconn *pg, int tenant, int id, const char *name, const char *base_url,
+	const char *flavor, const char *auth, const char *user, int active, const char *settings,
+	int *found, char *err, size_t errlen)
+{
+	char t[16], i[16];
+	const char *p[9] = { t, i, name, base_url, flavor, auth, user && *user ? user : NULL,
+		active ? "t" : "f", settings ? settings : "{}" };
+
+	jl_store_ids(t, i, tenant, id);
+	return count_cmd(pg, "updating the integration",
+		"WITH u AS (UPDATE integrations SET name = $3, base_url = $4, flavor = $5, auth = $6,"
+		" username = $7, active = $8, settings = $9::jsonb, updated_at = now()"
+		" WHERE tenant_id = $1 AND id = $2 RETURNING 1) SELECT count(*) FROM u", 9, p, found, err, errlen);
+}
+
+int jl_integrations_set_secret(PGconn *pg, int tenant, int id, const char *secret, int *found,
+	char *err, size_t errlen)
+{
+	char t[16], i[16];
+	const char *p[3] = { t, i, secret };
+
+	jl_store_ids(t, i, tenant, id);
+	return count_cmd(pg, "storing the integration's secret",
+		"WITH u AS (UPDATE integrations SET secret = $3, updated_at = now()"
+		" WHERE tenant_id = $1 AND id = $2 RETURNING 1) SELECT count(*) FROM u", 3, p, found, err, errlen);
+}
+
+int jl_integrations_delete(PGconn *pg, int tenant, int id, int *found, char *err, size_t errlen)
+{
+	char t[16], i[16];
+	const char *p[2] = { t, i };
+
+	jl_store_ids(t, i, tenant, id);
+	return count_cmd(pg, "removing the integration",
+		"WITH u AS (DELETE FROM integrations WHERE tenant_id = $1 AND id = $2 RETURNING 1)"
+		" SELECT count(*) FROM u", 2, p, found, err, errlen);
+}
+
+int jl_meta_projects(PGconn *pg, int tenant, int integration, const char *json, const char *selected_keys,
+	int64_t *n, char *err, size_t errlen)
+{
+	char t[16], i[16];
+	const char *p[4] = { t, i, json, selected_keys };
+
+	jl_store_ids(t, i, tenant, integration);
+	/* One statement: what Jira lists is upserted and active, the rest of
+	 * the integration's projects inactive (kept: their data stays). */
+	return jl_store_int64(pg, "storing projects",
+		"WITH src AS (SELECT DISTINCT ON (e->>'id') e->>'id' AS id, e->>'key' AS key, e->>'name' AS name,"
+		"  coalesce(e->>'projectTypeKey', e->>'projectType') AS ptype FROM json_array_elements($3::json) e"
+		"  WHERE e->>'id' IS NOT NULL AND e->>'key' IS NOT NULL),"
+		" up AS (INSERT INTO projects (tenant_id, integration_id, external_id, key, name, project_type, active,"
+		"  selected, updated_at)"
+		"  SELECT $1::int, $2::int, id, key, name, ptype, true,"
+		"   coalesce(key IN (SELECT json_array_elements_text($4::json)), false), now() FROM src"
+		"  ON CONFLICT (tenant_id, integration_id, external_id) DO UPDATE SET key = excluded.key,"
+		"  name = excluded.name, project_type = excluded.project_type, active = true,"
+		"  selected = CASE WHEN $4::json IS NULL THEN projects.selected ELSE excluded.selected END,"
+		"  updated_at = now() RETURNING 1),"
+		" gone AS (UPDATE projects SET active = false, updated_at = now() WHERE tenant_id = $1::int"
+		"  AND integration_id = $2::int AND active AND external_id NOT IN (SELECT id FROM src) RETURNING 1)"
+		" SELECT (SELECT count(*) FROM up) + 0 * (SELECT count(*) FROM gone)", 4, p, n, err, errlen);
+}
+
+int jl_meta_issue_types(PGconn *pg, int tenant, int integration, const char *json, int64_t *n,
+	char *err, size_t errlen)
+{
+	char t[16], i[16];
+	const char *p[3] = { t, i, json };
+
+	jl_store_ids(t, i, tenant, integration);
+	return jl_store_int64(pg, "storing issue types",
+		"WITH src AS (SELECT DISTINCT ON (e->>'id') e FROM json_array_elements($3::json) e WHERE e->>'id' IS NOT NULL),"
+		" up AS (INSERT INTO issue_types (tenant_id, integration_id, external_id, name, description, subtask,"
+		"  hierarchy_level, active, updated_at)"
+		"  SELECT $1::int, $2::int, e->>'id', e->>'name', e->>'description',"
+		"   coalesce((e->>'subtask')::boolean, false), (e->>'hierarchyLevel')::int, true, now() FROM src"
+		"  ON CONFLICT (tenant_id, integration_id, external_id) DO UPDATE SET name = excluded.name,"
+		"  description = excluded.description, subtask = excluded.subtask,"
+		"  hierarchy_level = excluded.hierarchy_level, active = true, updated_at = now() RETURNING 1),"
+		" gone AS (UPDATE issue_types SET active = false, updated_at = now() WHERE tenant_id = $1::int"
+		"  AND integration_id = $2::int AND active AND external_id NOT IN (SELECT e->>'id' FROM src) RETURNING 1)"
+		" SELECT (SELECT count(*) FROM up) + 0 * (SELECT count(*) FROM gone)", 3, p, n, err, errlen);
+}
+
+int jl_meta_statuses(PGconn *pg, int tenant, int integration, const char *json, int64_t *n,
+	char *err, size_t errlen)
+{
+	char t[16], i[16];
+	const char *p[3] = { t, i, json };
+
+	jl_store_ids(t, i, tenant, integration);
+	return jl_store_int64(pg, "storing statuses",
+		"WITH src AS (SELECT DISTINCT ON (e->>'id') e FROM json_array_elements($3::json) e WHERE e->>'id' IS NOT NULL),"
+		" up AS (INSERT INTO statuses (tenant_id, integration_id, external_id, name, category_key,"
+		"  category_name, active, updated_at)"
+		"  SELECT $1::int, $2::int, e->>'id', e->>'name', e->'statusCategory'->>'key',"
+		"   e->'statusCategory'->>'name', true, now() FROM src"
+		"  ON CONFLICT (tenant_id, integration_id, external_id) DO UPDATE SET name = excluded.name,"
+		"  category_key = excluded.category_key, category_name = excluded.category_name, active = true,"
+		"  updated_at = now() RETURNING 1),"
+		" gone AS (UPDATE statuses SET active = false, updated_at = now() WHERE tenant_id = $1::int"
+		"  AND integration_id = $2::int AND active AND external_id NOT IN (SELECT e->>'id' FROM src) RETURNING 1)"
+		" SELECT (SELECT count(*) FROM up) + 0 * (SELECT count(*) FROM gone)", 3, p, n, err, errlen);
+}
+
+int jl_meta_select(PGconn *pg, int tenant, int integration, const char *keys_json, char *err, size_t errlen)
+{
+	char t[16], i[16];
+	const char *p[3] = { t, i, keys_json };
+
+	jl_store_ids(t, i, tenant, integration);
+	return jl_store_cmd(pg, "selecting projects",
+		"UPDATE projects SET selected = key IN (SELECT json_array_elements_text($3::json)), updated_at = now()"
+		" WHERE tenant_id = $1 AND integration_id = $2"
+		" AND selected IS DISTINCT FROM (key IN (SELECT json_array_elements_text($3::json)))",
+		3, p, err, errlen);
+}
+
+PGresult *jl_meta_extract_keys(PGconn *pg, int tenant, int integration, int *rc, char *err, size_t errlen)
+{
+	char t[16], i[16];
+	const char *p[2] = { t, i };
+
+	jl_store_ids(t, i, tenant, integration);
+	return query(pg, "listing the projects to extract",
+		"SELECT key FROM projects WHERE tenant_id = $1 AND integration_id = $2 AND active"
+		" AND (selected OR NOT EXISTS (SELECT 1 FROM projects s WHERE s.tenant_id = $1"
+		"  AND s.integration_id = $2 AND s.active AND s.selected)) ORDER BY key", 2, p, rc, err, errlen);
+}
+
+PGresult *jl_meta_project_rows(PGconn *pg, int tenant, int integration, int *rc, char *err, size_t errlen)
+{
+	char t[16], i[16];
+	const char *p[2] = { t, i };
+
+	jl_store_ids(t, i, tenant, integration);
+	return query(pg, "listing projects",
+		"SELECT key, external_id, coalesce(name, ''), coalesce(project_type, ''), active, selected"
+		" FROM projects WHERE tenant_id = $1 AND integration_id = $2 ORDER BY key", 2, p, rc, err, errlen);
+}
