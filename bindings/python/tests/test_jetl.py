@@ -4,8 +4,14 @@ RabbitMQ and the Jira simulator. Run by scripts/test-bindings.
 Tests of entry points not implemented yet skip only when the C library
 answers JETL_ENOTIMPL (the @pipeline decorator); they run once it lands.
 """
+import asyncio
+import builtins
+import dataclasses
+import datetime
 import gc
 import os
+import pickle
+import pydoc
 import re
 import subprocess
 import sys
@@ -31,29 +37,95 @@ class TestLibrary(unittest.TestCase):
         self.assertGreater(jetl.schema_version(), 0)
 
     def test_statuses(self):
-        self.assertEqual(jetl.OK, 0)
+        self.assertEqual(jetl.Status.OK, 0)
+        self.assertEqual(jetl.STATUS_MIN, min(jetl.Status))
         for status in range(jetl.STATUS_MIN, 0):
             name = jetl.status_name(status)
             self.assertTrue(name.startswith("JETL_E"), name)
-            self.assertEqual(getattr(jetl, name[5:]), status)
+            member = jetl.Status(status)
+            self.assertEqual(member.name, name[5:])
+            self.assertEqual(member.text, jetl.strerror(status))
             self.assertTrue(jetl.strerror(status))
             err = jetl._make_error(status, "boom")
             self.assertIsInstance(err, jetl.Error)
-            if status != jetl.ERROR:   # the unclassified failure is the base class itself
+            self.assertIs(type(err), jetl.error_class(status))
+            if status != jetl.Status.ERROR:   # the unclassified failure is the base class itself
                 self.assertIsNot(type(err), jetl.Error, "status %s has no subclass" % name)
             self.assertEqual((err.status, err.message, err.name), (status, "boom", name))
+            self.assertIs(type(err.status), jetl.Status)
+            self.assertEqual(err.retriable, member.retriable)
+            self.assertEqual(type(err).__module__, "jetl")
+            # no class shadows a builtin
+            self.assertFalse(hasattr(builtins, type(err).__name__), type(err).__name__)
         self.assertEqual(jetl.strerror(-9999), "unknown status")
-        self.assertIsInstance(jetl._make_error(jetl.EAUTH, "x"), jetl.AuthError)
-        self.assertIsInstance(jetl._make_error(jetl.ECANCELLED, "x"), jetl.CancelledError)
-        self.assertIsInstance(jetl._make_error(jetl.EVERSION, "x"), jetl.VersionError)
-        self.assertIsInstance(jetl._make_error(jetl.ENOTIMPL, "x"), NotImplementedError)
-        self.assertIs(jetl.ConnectionError, jetl.DatabaseConnectionError)
-        self.assertTrue(jetl._make_error(jetl.ENETWORK, "x").retriable)
-        self.assertFalse(jetl._make_error(jetl.EAUTH, "x").retriable)
+        # a status a newer library adds: a pseudo-member and the base class, never a crash
+        self.assertEqual(jetl.Status(-99), -99)
+        self.assertIs(type(jetl._make_error(-99, "x")), jetl.Error)
+        self.assertIsInstance(jetl._make_error(jetl.Status.EAUTH, "x"), jetl.AuthError)
+        self.assertIsInstance(jetl._make_error(jetl.Status.ECANCELLED, "x"), jetl.CancelledError)
+        self.assertIsInstance(jetl._make_error(jetl.Status.EVERSION, "x"), jetl.VersionError)
+        self.assertIsInstance(jetl._make_error(jetl.Status.ENOTIMPL, "x"), NotImplementedError)
+        self.assertIsInstance(jetl._make_error(jetl.Status.EINVAL, "x"), ValueError)
+        self.assertIsInstance(jetl._make_error(jetl.Status.ENOENT, "x"), LookupError)
+        self.assertIsInstance(jetl._make_error(jetl.Status.EDBRETRY, "x"), jetl.DatabaseError)
+        self.assertTrue(jetl._make_error(jetl.Status.ENETWORK, "x").retriable)
+        self.assertTrue(jetl._make_error(jetl.Status.ETIMEOUT, "x").retriable)
+        self.assertFalse(jetl._make_error(jetl.Status.EAUTH, "x").retriable)
+        e = pickle.loads(pickle.dumps(jetl._make_error(jetl.Status.EAUTH, "401")))
+        self.assertEqual((type(e), e.status, e.message), (jetl.AuthError, jetl.Status.EAUTH, "401"))
 
-    def test_phases(self):
-        self.assertEqual(jetl.PHASES, ("discover", "census", "issues", "changelogs", "dev_status",
-                                       "store", "queue", "transform", "done"))
+    def test_public_names(self):
+        for name in jetl.__all__:
+            self.assertTrue(hasattr(jetl, name), name)
+            self.assertFalse(hasattr(builtins, name) and name != "open", name)
+        star = {}
+        exec("from jetl import *", star)
+        self.assertNotIn("TimeoutError", star)
+        self.assertIs(star["JiraTimeoutError"], jetl.JiraTimeoutError)
+
+    def test_former_names_warn(self):
+        for old, new in (("TimeoutError", jetl.JiraTimeoutError),
+                         ("ConnectionError", jetl.DatabaseConnectionError),
+                         ("NotImplementedError", jetl.NotImplementedInBuildError),
+                         ("IOError", jetl.LocalIOError), ("Context", jetl.Client),
+                         ("EAUTH", jetl.Status.EAUTH), ("OK", jetl.Status.OK),
+                         ("PHASE_DEV_STATUS", jetl.Phase.DEV_STATUS),
+                         ("LOG_DEBUG", jetl.LogLevel.DEBUG), ("AUTH_BEARER", jetl.Auth.BEARER),
+                         ("FLAVOR_SERVER", jetl.Flavor.SERVER)):
+            with self.assertWarns(DeprecationWarning):
+                self.assertIs(getattr(jetl, old), new)
+        self.assertNotIn("TimeoutError", vars(jetl))
+        with self.assertRaises(AttributeError):
+            jetl.NoSuchName
+
+    def test_records_are_frozen_dataclasses(self):
+        for cls in (jetl.Progress, jetl.ExtractResult, jetl.TransformResult, jetl.Job, jetl.Field):
+            self.assertTrue(dataclasses.is_dataclass(cls), cls)
+            self.assertTrue(cls.__dataclass_params__.frozen, cls)
+            self.assertTrue(cls.__doc__, cls)
+        r = jetl.TransformResult(raw_id=1, work_items=2, changelog_items=3, dev_status=4,
+                                 warnings=0, seconds=0.5)
+        with self.assertRaises(dataclasses.FrozenInstanceError):
+            r.work_items = 5
+        self.assertEqual(dataclasses.asdict(r)["work_items"], 2)
+        self.assertEqual(r, dataclasses.replace(r))
+        self.assertEqual(len({r, dataclasses.replace(r)}), 1)
+        self.assertIn("help", pydoc.render_doc(jetl).lower())   # help(jetl) renders
+        self.assertIn("JiraTimeoutError", pydoc.render_doc(jetl))
+        self.assertIn("aextract_project", pydoc.render_doc(jetl))
+
+    def test_enums(self):
+        self.assertEqual([p.value for p in jetl.Phase], list(range(len(jetl.PHASES))))
+        for p in jetl.Phase:
+            self.assertEqual(jetl.phase_name(p), p.name.lower())
+        self.assertEqual(jetl.JobStatus("finished"), "finished")
+        self.assertEqual("%s" % jetl.JobStatus.CANCELLED, "cancelled")
+        self.assertEqual("{}".format(jetl.JobStatus.CANCELLED), "cancelled")
+        self.assertTrue(jetl.JobStatus.FAILED.ended)
+        self.assertFalse(jetl.JobStatus.RUNNING.ended)
+        self.assertEqual(jetl.JobStatus("paused"), "paused")   # a status a newer schema adds
+        self.assertEqual(jetl.LogLevel.DEBUG, 7)
+        self.assertEqual(jetl.Auth.BEARER, 1)
 
     def test_bad_arguments(self):
         with self.assertRaises(TypeError):
@@ -99,11 +171,11 @@ class TestContext(unittest.TestCase):
                        queue=None, concurrency=2, connect_timeout_ms=1000,
                        request_timeout_ms=5000, max_attempts=2, batch_size=50,
                        log=lambda level, msg: seen.append((level, msg)),
-                       log_level=jetl.LOG_DEBUG) as ctx:
+                       log_level=jetl.LogLevel.DEBUG) as ctx:
             ctx.migrate()
         self.assertTrue(ctx.closed)
         for level, msg in seen:
-            self.assertIsInstance(level, int)
+            self.assertIsInstance(level, jetl.LogLevel)
             self.assertIsInstance(msg, str)
 
     def test_bad_connection_string(self):
@@ -113,7 +185,7 @@ class TestContext(unittest.TestCase):
             jetl.open(db="postgresql://jetl:SeCrEt-pw@127.0.0.1:1/nowhere", connect_timeout_ms=2000)
         e = cm.exception
         self.assertIsInstance(e, jetl.Error)
-        self.assertEqual(e.status, jetl.EDBCONN)
+        self.assertIs(e.status, jetl.Status.EDBCONN)
         self.assertIn("refused", e.message.lower())   # libpq's cause, not just "failed"
         self.assertNotIn("SeCrEt-pw", e.message)        # never a secret
         self.assertNotIn("SeCrEt-pw", str(e))
@@ -130,7 +202,7 @@ class TestContext(unittest.TestCase):
             try:
                 with self.assertRaises(jetl.InvalidArgumentError) as cm:
                     ctx.field_map("customfield_10016", 99)
-            except jetl.NotImplementedError:
+            except jetl.NotImplementedInBuildError:
                 self.skipTest("jetl_field_map not implemented yet")
             self.assertTrue(cm.exception.message)
             self.assertEqual(ctx.last_error, cm.exception.message)
@@ -209,6 +281,7 @@ class TestPipeline(unittest.TestCase):
         self.assertEqual(seen, set(jetl.PHASES), "phases seen: %s" % sorted(seen))
         for p in events:
             self.assertIsInstance(p, jetl.Progress)
+            self.assertIsInstance(p.phase, jetl.Phase)
             self.assertEqual(p.phase_name, jetl.PHASES[p.phase])
             self.assertGreaterEqual(p.done, 0)
             self.assertTrue(p.total == 0 or p.done <= p.total, p)
@@ -219,6 +292,11 @@ class TestPipeline(unittest.TestCase):
         job = ctx.job(r.job_id)
         self.assertIsInstance(job, jetl.Job)
         self.assertEqual((job.id, job.status), (r.job_id, "finished"))
+        self.assertIs(job.status, jetl.JobStatus.FINISHED)
+        self.assertTrue(job.ended)
+        self.assertIsNotNone(job.finished_at)
+        self.assertLessEqual(job.created_at, job.finished_at)
+        self.assertEqual(job.finished_at.tzinfo, datetime.timezone.utc)
         self.assertEqual(job.raw_pending, 0)
 
         # the C path: the jetl command over the same simulator, another database
@@ -266,7 +344,7 @@ class TestPipeline(unittest.TestCase):
 
         with self.assertRaises(jetl.CancelledError) as cm:
             ctx.extract_project("PYA", full=True, progress=cb)
-        self.assertEqual(cm.exception.status, jetl.ECANCELLED)
+        self.assertIs(cm.exception.status, jetl.Status.ECANCELLED)
         self.assertEqual(calls[-1].phase_name, "issues")   # no call after the cancel
         job_id = calls[-1].job_id
         if job_id:
@@ -329,6 +407,117 @@ class TestPipeline(unittest.TestCase):
         self.assertEqual(sys.getrefcount(raised), 2)   # `raised` + getrefcount's argument
 
     @pipeline
+    def test_callback_cannot_call_its_own_client(self):
+        """C forbids re-entering a context from its callback: StateError, not a deadlock."""
+        ctx = self.open(self.fresh("pyreent"))
+
+        def cb(p):
+            ctx.jobs(1)
+
+        with self.assertRaises(jetl.StateError) as cm:
+            ctx.extract_project("PYB", full=True, progress=cb)
+        self.assertIn("own client", cm.exception.message)
+        ctx.migrate()   # still usable
+
+    @pipeline
+    def test_aextract_project_leaves_the_loop_free(self):
+        db = self.fresh("pyasync")
+        self.sim.control("faults", {"latency_ms": 5})
+        self.addCleanup(self.sim.control, "faults", {"latency_ms": 0})
+        opts = dict(self.sim.options(), db=db.dsn, queue=None)
+        loop_thread = []
+
+        async def main():
+            loop_thread.append(threading.get_ident())
+            events, threads, ticks = [], set(), 0
+
+            def on_progress(p):
+                events.append(p)
+                threads.add(threading.get_ident())
+
+            async with await jetl.aopen(**opts) as client:
+                await asyncio.get_running_loop().run_in_executor(None, client.migrate)
+                task = asyncio.ensure_future(
+                    client.aextract_project("PYB", full=True, progress=on_progress))
+                while not task.done():
+                    ticks += 1
+                    await asyncio.sleep(0.005)
+                r = await task
+                job = client.job(r.job_id)
+            self.assertTrue(client.closed)
+            return r, job, events, threads, ticks
+
+        r, job, events, threads, ticks = asyncio.run(main())
+        self.assertEqual(r.issues, self.sim.issues["PYB"])
+        self.assertIs(job.status, jetl.JobStatus.FINISHED)
+        self.assertGreater(ticks, 5, "the loop did not run during the extraction")
+        self.assertEqual(threads, set(loop_thread), "progress ran off the loop's thread")
+        self.assertEqual(events[-1].phase, jetl.Phase.DONE)
+
+    @pipeline
+    def test_cancelling_the_task_cancels_the_extraction(self):
+        db = self.fresh("pyacancel")
+        ctx = self.open(db)
+        self.sim.control("faults", {"latency_ms": 10})
+        self.addCleanup(self.sim.control, "faults", {"latency_ms": 0})
+
+        async def main():
+            in_issues, jobs = asyncio.Event(), []
+
+            def on_progress(p):
+                if p.job_id:
+                    jobs.append(p.job_id)
+                if p.phase is jetl.Phase.ISSUES:
+                    in_issues.set()
+
+            task = asyncio.ensure_future(ctx.aextract_project("PYA", full=True, progress=on_progress))
+            await asyncio.wait_for(in_issues.wait(), 120)
+            t0 = time.monotonic()
+            task.cancel()
+            with self.assertRaises(asyncio.CancelledError):
+                await task
+            return jobs[-1], time.monotonic() - t0
+
+        job_id, waited = asyncio.run(main())
+        sys.stderr.write("\n  task.cancel() -> extraction returned in %.3f s\n" % waited)
+        self.assertLess(waited, 10)
+        self.assertIs(ctx.job(job_id).status, jetl.JobStatus.CANCELLED)
+        self.assertEqual(db.query("SELECT count(*) FROM work_items")[0][0], 0)
+
+    @pipeline
+    def test_async_progress_exception_surfaces(self):
+        ctx = self.open(self.fresh("pyaexc"))
+
+        class Boom(Exception):
+            pass
+
+        def on_progress(p):
+            if p.phase is jetl.Phase.CENSUS:
+                raise Boom()
+
+        with self.assertRaises(Boom):
+            asyncio.run(ctx.aextract_project("PYB", full=True, progress=on_progress))
+        ctx.migrate()
+
+    @pipeline
+    def test_cancelling_aworker_run_stops_the_worker(self):
+        if not support.QUEUE:
+            self.skipTest("JETL_QUEUE is not set (no RabbitMQ)")
+        ctx = self.open(self.fresh("pyawork"), queue=support.QUEUE)
+
+        async def main():
+            task = asyncio.ensure_future(ctx.aworker_run(threads=2))
+            await asyncio.sleep(0.5)
+            t0 = time.monotonic()
+            task.cancel()
+            with self.assertRaises(asyncio.CancelledError):
+                await task
+            return time.monotonic() - t0
+
+        self.assertLess(asyncio.run(main()), 20)
+        ctx.migrate()   # the worker returned: the client is free again
+
+    @pipeline
     def test_other_threads_run_during_extraction(self):
         ctx = self.open(self.fresh("pygil"))
         self.sim.control("faults", {"latency_ms": 15})
@@ -371,7 +560,7 @@ class TestPipeline(unittest.TestCase):
         ctx.worker_stop()
         t.join(20)
         self.assertFalse(t.is_alive(), "worker_run did not return after worker_stop")
-        if errors and isinstance(errors[0], jetl.NotImplementedError):
+        if errors and isinstance(errors[0], jetl.NotImplementedInBuildError):
             raise errors[0]
         self.assertEqual(errors, [])
 
@@ -443,18 +632,21 @@ class TestPipeline(unittest.TestCase):
         ctx.field_map("customfield_10016", 2)
         fields = ctx.fields()
         self.assertEqual(len(fields), n)
-        by_id = {f["id"]: f for f in fields}
-        self.assertEqual(by_id["customfield_10016"]["slot"], 2)
-        self.assertTrue(by_id["customfield_10016"]["custom"])
+        self.assertIsInstance(fields[0], jetl.Field)
+        by_id = {f.id: f for f in fields}
+        self.assertEqual(by_id["customfield_10016"].slot, 2)
+        self.assertTrue(by_id["customfield_10016"].custom)
 
     @pipeline
     def test_example_script(self):
         db = self.fresh("pyexample")
         env = dict(self.sim.env(), JETL_DB=db.dsn)
-        r = subprocess.run([PYTHON, os.path.join(ROOT, "examples", "python", "extract.py"), "PYB"],
+        # The interpreter running the suite, which imports this jetl (the
+        # virtualenv's, or PYTHONPATH=<build>/bindings/python's).
+        r = subprocess.run([sys.executable, os.path.join(ROOT, "examples", "python", "extract.py"), "PYB"],
                            env=env, capture_output=True, text=True, timeout=300)
         if r.returncode != 0 and "JETL_ENOTIMPL" in r.stderr:
-            raise jetl.NotImplementedError(jetl.ENOTIMPL, r.stderr.strip())
+            raise jetl.NotImplementedInBuildError(jetl.Status.ENOTIMPL, r.stderr.strip())
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("census", r.stdout)
         self.assertRegex(r.stdout, r"%d issues" % self.sim.issues["PYB"])
