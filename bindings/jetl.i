@@ -673,6 +673,339 @@ int jetl_py_open(jetl_ctx **out, const char *db, int tenant, int integration,
 	return jetl_open_err(out, &o, errbuf, errbuf_size);
 }
 %}
+
+/* ------------------------------------------------- integrations (issue 14)
+ * jetl/integration.h through small helpers that take and give dicts: the
+ * fixed-size strings of jetl_integration stay on the C side. They hold the
+ * GIL (short database calls) except around the network calls
+ * (integration_test, projects_sync), which release it themselves. */
+%nothread jetl_py_integration_get;
+%nothread jetl_py_integration_list;
+%nothread jetl_py_integration_add;
+%nothread jetl_py_integration_update;
+%nothread jetl_py_integration_set_secret;
+%nothread jetl_py_integration_remove;
+%nothread jetl_py_integration_test;
+%nothread jetl_py_secret_rotate;
+%nothread jetl_py_projects_sync;
+%nothread jetl_py_projects_list;
+%nothread jetl_py_projects_select;
+%{
+static PyObject *jetl_py_integration_dict(const jetl_integration *in)
+{
+	static const char *const flavors[] = { "auto", "cloud", "server" };
+	PyObject *d = PyDict_New();
+
+	if (!d ||
+	    jetl_py_set_int(d, "tenant_id", in->tenant_id) < 0 ||
+	    jetl_py_set_int(d, "id", in->id) < 0 ||
+	    jetl_py_set_str(d, "name", in->name) < 0 ||
+	    jetl_py_set_str(d, "base_url", in->base_url) < 0 ||
+	    jetl_py_set_str(d, "flavor", flavors[in->flavor >= 0 && in->flavor < 3 ? in->flavor : 0]) < 0 ||
+	    jetl_py_set_str(d, "auth", in->auth == JETL_AUTH_BEARER ? "bearer" : "basic") < 0 ||
+	    jetl_py_set_str(d, "user", in->user) < 0 ||
+	    PyDict_SetItemString(d, "active", in->active ? Py_True : Py_False) < 0 ||
+	    jetl_py_set_str(d, "projects", in->projects) < 0 ||
+	    jetl_py_set_str(d, "jql", in->jql) < 0 ||
+	    jetl_py_set_int(d, "concurrency", in->concurrency) < 0 ||
+	    PyDict_SetItemString(d, "dev_status", in->dev_status ? Py_True : Py_False) < 0 ||
+	    jetl_py_set_str(d, "secret_kind", in->secret_kind) < 0 ||
+	    jetl_py_set_str(d, "secret_key_id", in->secret_key_id) < 0 ||
+	    jetl_py_set_str(d, "secret_ref", in->secret_ref) < 0 ||
+	    jetl_py_set_float(d, "created_at", in->created_at) < 0 ||
+	    jetl_py_set_float(d, "updated_at", in->updated_at) < 0) {
+		Py_XDECREF(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* One string field of a dict into a fixed buffer; 0 absent/None, -1 error set. */
+static int jetl_py_field_str(PyObject *d, const char *key, char *dst, size_t n)
+{
+	PyObject *v = PyDict_GetItemString(d, key);
+	const char *s;
+	Py_ssize_t len;
+
+	if (!v || v == Py_None)
+		return 0;
+	s = PyUnicode_Check(v) ? PyUnicode_AsUTF8AndSize(v, &len) : NULL;
+	if (!s) {
+		if (!PyErr_Occurred())
+			PyErr_Format(PyExc_TypeError, "integration %s must be a str", key);
+		return -1;
+	}
+	if ((size_t)len >= n) {
+		PyErr_Format(PyExc_ValueError, "integration %s is too long (at most %zu bytes)", key, n - 1);
+		return -1;
+	}
+	memcpy(dst, s, (size_t)len + 1);
+	return 0;
+}
+
+static int jetl_py_field_int(PyObject *d, const char *key, int *dst)
+{
+	PyObject *v = PyDict_GetItemString(d, key);
+	long x;
+
+	if (!v || v == Py_None)
+		return 0;
+	x = PyLong_AsLong(v);
+	if (x == -1 && PyErr_Occurred())
+		return -1;
+	*dst = (int)x;
+	return 0;
+}
+
+/* dict (as integration_get gives, any subset) over *in; flavor/auth as ints. */
+static int jetl_py_integration_from(PyObject *d, jetl_integration *in)
+{
+	if (!PyDict_Check(d)) {
+		PyErr_SetString(PyExc_TypeError, "integration fields must be a dict");
+		return -1;
+	}
+	if (jetl_py_field_int(d, "id", &in->id) < 0 ||
+	    jetl_py_field_str(d, "name", in->name, sizeof(in->name)) < 0 ||
+	    jetl_py_field_str(d, "base_url", in->base_url, sizeof(in->base_url)) < 0 ||
+	    jetl_py_field_int(d, "flavor", &in->flavor) < 0 ||
+	    jetl_py_field_int(d, "auth", &in->auth) < 0 ||
+	    jetl_py_field_str(d, "user", in->user, sizeof(in->user)) < 0 ||
+	    jetl_py_field_int(d, "active", &in->active) < 0 ||
+	    jetl_py_field_str(d, "projects", in->projects, sizeof(in->projects)) < 0 ||
+	    jetl_py_field_str(d, "jql", in->jql, sizeof(in->jql)) < 0 ||
+	    jetl_py_field_int(d, "concurrency", &in->concurrency) < 0 ||
+	    jetl_py_field_int(d, "dev_status", &in->dev_status) < 0)
+		return -1;
+	return 0;
+}
+
+static int jetl_py_collect_integration(const jetl_integration *in, void *ud)
+{
+	PyObject *d = jetl_py_integration_dict(in);
+	int rc = d ? PyList_Append((PyObject *)ud, d) : -1;
+
+	Py_XDECREF(d);
+	return rc < 0;
+}
+
+static int jetl_py_collect_project(const jetl_project_info *p, void *ud)
+{
+	PyObject *d = PyDict_New();
+	int rc = -1;
+
+	if (d &&
+	    jetl_py_set_str(d, "key", p->key) == 0 &&
+	    jetl_py_set_str(d, "id", p->id) == 0 &&
+	    jetl_py_set_str(d, "name", p->name) == 0 &&
+	    jetl_py_set_str(d, "type", p->type) == 0 &&
+	    PyDict_SetItemString(d, "active", p->active ? Py_True : Py_False) == 0 &&
+	    PyDict_SetItemString(d, "selected", p->selected ? Py_True : Py_False) == 0)
+		rc = PyList_Append((PyObject *)ud, d);
+	Py_XDECREF(d);
+	return rc < 0;
+}
+%}
+
+%inline %{
+PyObject *jetl_py_integration_get(jetl_ctx *ctx, int id)
+{
+	jetl_integration in = JETL_INTEGRATION_INIT;
+	int rc = jetl_integration_get(ctx, id, &in);
+
+	if (rc < 0) {
+		jetl_py_raise(rc, jetl_last_error(ctx));
+		return NULL;
+	}
+	return jetl_py_integration_dict(&in);
+}
+
+PyObject *jetl_py_integration_list(jetl_ctx *ctx)
+{
+	PyObject *list = PyList_New(0);
+	int rc;
+
+	if (!list)
+		return NULL;
+	rc = jetl_integration_list(ctx, jetl_py_collect_integration, list);
+	if (rc < 0 || PyErr_Occurred()) {
+		if (!PyErr_Occurred())
+			jetl_py_raise(rc, jetl_last_error(ctx));
+		Py_DECREF(list);
+		return NULL;
+	}
+	return list;
+}
+
+PyObject *jetl_py_integration_add(jetl_ctx *ctx, PyObject *fields, const char *secret)
+{
+	jetl_integration in = JETL_INTEGRATION_INIT;
+	int id = 0, rc;
+
+	if (jetl_py_integration_from(fields, &in) < 0)
+		return NULL;
+	rc = jetl_integration_add(ctx, &in, secret, &id);
+	if (rc < 0) {
+		jetl_py_raise(rc, jetl_last_error(ctx));
+		return NULL;
+	}
+	return PyLong_FromLong(id);
+}
+
+/* Read-modify-write: the stored row, the given fields over it. */
+PyObject *jetl_py_integration_update(jetl_ctx *ctx, int id, PyObject *fields, const char *secret)
+{
+	jetl_integration in = JETL_INTEGRATION_INIT;
+	int rc = jetl_integration_get(ctx, id, &in);
+
+	if (rc == 0 && jetl_py_integration_from(fields, &in) < 0)
+		return NULL;
+	in.id = id;
+	if (rc == 0)
+		rc = jetl_integration_update(ctx, &in, secret);
+	if (rc < 0) {
+		jetl_py_raise(rc, jetl_last_error(ctx));
+		return NULL;
+	}
+	Py_RETURN_NONE;
+}
+
+PyObject *jetl_py_integration_set_secret(jetl_ctx *ctx, int id, const char *secret)
+{
+	int rc = jetl_integration_set_secret(ctx, id, secret);
+
+	if (rc < 0) {
+		jetl_py_raise(rc, jetl_last_error(ctx));
+		return NULL;
+	}
+	Py_RETURN_NONE;
+}
+
+PyObject *jetl_py_integration_remove(jetl_ctx *ctx, int id)
+{
+	int rc = jetl_integration_remove(ctx, id);
+
+	if (rc < 0) {
+		jetl_py_raise(rc, jetl_last_error(ctx));
+		return NULL;
+	}
+	Py_RETURN_NONE;
+}
+
+/* The test's outcome as a dict; raises only when the lookup failed
+ * (no such integration, database), not for what the test found. */
+PyObject *jetl_py_integration_test(jetl_ctx *ctx, int id)
+{
+	jetl_integration_test_result r = JETL_INTEGRATION_TEST_INIT;
+	PyObject *d;
+	int rc;
+
+	Py_BEGIN_ALLOW_THREADS
+	rc = jetl_integration_test(ctx, id, &r);
+	Py_END_ALLOW_THREADS
+	if (rc < 0 && !r.failure[0]) {
+		jetl_py_raise(rc, jetl_last_error(ctx));
+		return NULL;
+	}
+	d = PyDict_New();
+	if (!d ||
+	    PyDict_SetItemString(d, "ok", r.status == 0 ? Py_True : Py_False) < 0 ||
+	    jetl_py_set_int(d, "status", r.status) < 0 ||
+	    jetl_py_set_str(d, "failure", r.failure) < 0 ||
+	    jetl_py_set_int(d, "http_status", r.http_status) < 0 ||
+	    jetl_py_set_int(d, "flavor", r.flavor) < 0 ||
+	    jetl_py_set_str(d, "deployment", r.deployment) < 0 ||
+	    jetl_py_set_str(d, "server_version", r.server_version) < 0 ||
+	    jetl_py_set_str(d, "user", r.user) < 0 ||
+	    jetl_py_set_str(d, "time_zone", r.time_zone) < 0 ||
+	    jetl_py_set_str(d, "message", r.message) < 0 ||
+	    jetl_py_set_float(d, "seconds", r.seconds) < 0) {
+		Py_XDECREF(d);
+		return NULL;
+	}
+	return d;
+}
+
+PyObject *jetl_py_secret_rotate(jetl_ctx *ctx, const char *old_key)
+{
+	int64_t n = 0;
+	int rc = jetl_secret_rotate(ctx, old_key, &n);
+
+	if (rc < 0) {
+		jetl_py_raise(rc, jetl_last_error(ctx));
+		return NULL;
+	}
+	return PyLong_FromLongLong((long long)n);
+}
+
+PyObject *jetl_py_projects_sync(jetl_ctx *ctx)
+{
+	int64_t n = 0;
+	int rc;
+
+	Py_BEGIN_ALLOW_THREADS
+	rc = jetl_projects_sync(ctx, &n);
+	Py_END_ALLOW_THREADS
+	if (rc < 0) {
+		jetl_py_raise(rc, jetl_last_error(ctx));
+		return NULL;
+	}
+	return PyLong_FromLongLong((long long)n);
+}
+
+PyObject *jetl_py_projects_list(jetl_ctx *ctx)
+{
+	PyObject *list = PyList_New(0);
+	int rc;
+
+	if (!list)
+		return NULL;
+	rc = jetl_projects_list(ctx, jetl_py_collect_project, list);
+	if (rc < 0 || PyErr_Occurred()) {
+		if (!PyErr_Occurred())
+			jetl_py_raise(rc, jetl_last_error(ctx));
+		Py_DECREF(list);
+		return NULL;
+	}
+	return list;
+}
+
+PyObject *jetl_py_projects_select(jetl_ctx *ctx, PyObject *keys)
+{
+	PyObject *seq = PySequence_Fast(keys, "keys must be a sequence of str");
+	const char **v;
+	Py_ssize_t n;
+	int rc;
+
+	if (!seq)
+		return NULL;
+	n = PySequence_Fast_GET_SIZE(seq);
+	v = calloc((size_t)n + 1, sizeof(*v));
+	if (!v) {
+		Py_DECREF(seq);
+		return PyErr_NoMemory();
+	}
+	for (Py_ssize_t k = 0; k < n; k++) {
+		PyObject *o = PySequence_Fast_GET_ITEM(seq, k);
+		v[k] = PyUnicode_Check(o) ? PyUnicode_AsUTF8(o) : NULL;
+		if (!v[k]) {
+			if (!PyErr_Occurred())
+				PyErr_SetString(PyExc_TypeError, "keys must be a sequence of str");
+			free(v);
+			Py_DECREF(seq);
+			return NULL;
+		}
+	}
+	rc = jetl_projects_select(ctx, v, (size_t)n);
+	free(v);
+	Py_DECREF(seq);
+	if (rc < 0) {
+		jetl_py_raise(rc, jetl_last_error(ctx));
+		return NULL;
+	}
+	Py_RETURN_NONE;
+}
+%}
+
 #endif /* SWIGPYTHON */
 
 /* --------------------------------------------------------- the C surface */

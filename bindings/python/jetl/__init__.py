@@ -53,6 +53,7 @@ from ._errors import (AuthError, CancelledError, ConfigError, DatabaseConnection
                       QueueError, RateLimitError, SchemaError, StateError, VersionError,
                       error_class, make_error as _make_error)
 from ._records import ExtractResult, Field, Job, Progress, TransformResult
+from ._integration import Integration, IntegrationTest, Project
 
 __all__ = [
     # functions
@@ -61,6 +62,7 @@ __all__ = [
     # types
     "Client", "Progress", "ExtractResult", "TransformResult", "Job", "Field",
     "ProgressCallback", "LogCallback",
+    "Integration", "IntegrationTest", "Project",
     # enums and constants
     "Status", "Phase", "JobStatus", "Auth", "Flavor", "LogLevel", "PHASES", "STATUS_MIN",
     # errors

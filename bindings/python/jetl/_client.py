@@ -11,6 +11,7 @@ from typing import (Any, Callable, Dict, Iterable, List, Mapping, Optional, Tupl
 from . import jetl_c as _swig
 from ._enums import Auth, Flavor, LogLevel, Status
 from ._errors import Error, StateError, make_error
+from . import _integration
 from ._records import ExtractResult, Field, Job, Progress, TransformResult, _build, _job, _progress
 
 _c: Any = _swig
@@ -304,6 +305,60 @@ class Client:
     def field_map(self, field_id: str, slot: int) -> None:
         """Put a custom field in slot 1..20 (0 unmaps it)."""
         self._call(_c.field_map, field_id, int(slot))
+
+    # -- integrations (jetl/integration.h): the client's tenant only
+    def integration_add(self, name: str, base_url: str, secret: Optional[str] = None,
+                        **fields: Any) -> int:
+        """Add a Jira site; returns its id. ``secret`` is the token (sealed with
+        JETL_SECRET_KEY before it is stored) or an ``env:NAME``/``file:/path``
+        reference. Other fields: id, flavor, auth, user, active, projects, jql,
+        concurrency, dev_status (as :class:`Integration`)."""
+        d = _integration.fields(name=name, base_url=base_url, **fields)
+        return int(self._call(_c.py_integration_add, d, secret))
+
+    def integration_update(self, id: int, secret: Optional[str] = None, **fields: Any) -> None:
+        """Change the given fields (and the secret when given) of an integration."""
+        self._call(_c.py_integration_update, int(id), _integration.fields(**fields), secret)
+
+    def integration_get(self, id: int = 0) -> "_integration.Integration":
+        """One integration of this tenant (0: the client's); :class:`NoEntryError`
+        ("integration 7 of tenant 3 not found") for an unknown one or another
+        tenant's."""
+        return _integration.integration(self._call(_c.py_integration_get, int(id)))
+
+    def integrations(self) -> List["_integration.Integration"]:
+        """Every integration of this tenant, by id."""
+        return [_integration.integration(d) for d in self._call(_c.py_integration_list)]
+
+    def integration_set_secret(self, id: int, secret: Optional[str]) -> None:
+        """Replace the secret (None removes it)."""
+        self._call(_c.py_integration_set_secret, int(id), secret)
+
+    def integration_remove(self, id: int) -> None:
+        """Remove an integration (its data stays)."""
+        self._call(_c.py_integration_remove, int(id))
+
+    def integration_test(self, id: int = 0) -> "_integration.IntegrationTest":
+        """serverInfo + myself, once each: the flavor, version, user and time
+        zone, or the failure class. Raises only when the lookup fails."""
+        return _integration.integration_test(self._call(_c.py_integration_test, int(id)))
+
+    def secret_rotate(self, old_key: str) -> int:
+        """Re-seal every tenant's secrets from old_key to the current
+        JETL_SECRET_KEY, in one transaction; returns how many."""
+        return int(self._call(_c.py_secret_rotate, old_key))
+
+    def projects_sync(self) -> int:
+        """Read the integration's projects, issue types and statuses from Jira."""
+        return int(self._call(_c.py_projects_sync))
+
+    def projects(self) -> List["_integration.Project"]:
+        """The stored projects of the client's integration."""
+        return [_integration.project(d) for d in self._call(_c.py_projects_list)]
+
+    def projects_select(self, keys: Iterable[str]) -> None:
+        """The projects an extraction without keys takes (empty: every active one)."""
+        self._call(_c.py_projects_select, list(keys))
 
     # -- asyncio
     async def _run_cancellable(self, fn: Callable[[Optional[ProgressCallback]], _T],
