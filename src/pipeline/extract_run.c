@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "../core/buf.h"
@@ -17,7 +18,10 @@
 struct run_cb {
 	jl_extract_run *run;
 	int rc;
+	int census_lost;   /* the connection was reset: the census (a temp table) went with it */
 };
+
+static int raw_reconnect(jetl_ctx *ctx);
 
 static int on_census(void *ud, const char *const *ids, size_t n)
 {
@@ -43,10 +47,16 @@ static int on_census(void *ud, const char *const *ids, size_t n)
 		c->rc = jl_fail(run->ctx, JETL_ENOMEM, "census: out of memory");
 		return 1;
 	}
-	if (jl_census_add(run->ctx->pg, b.data, err, sizeof(err)) < 0) {
-		jl_buf_free(&b);
-		c->rc = jl_fail(run->ctx, JETL_EDB, "%s", err);
-		return 1;
+	if (!c->census_lost && jl_census_add(run->ctx->pg, b.data, err, sizeof(err)) < 0) {
+		/* A lost connection takes the census with it: the extraction
+		 * goes on, only the deleted-issue check is skipped this run. */
+		if (jl_store_conn_lost(run->ctx->pg) && raw_reconnect(run->ctx)) {
+			c->census_lost = 1;
+		} else {
+			jl_buf_free(&b);
+			c->rc = jl_fail(run->ctx, JETL_EDB, "%s", err);
+			return 1;
+		}
 	}
 	jl_buf_free(&b);
 	return 0;
@@ -74,6 +84,62 @@ static int dump_batch(void *ud, jl_raw_sink *sink)
 	return json_dump_callback(ud, jl_raw_sink_put, sink, JSON_COMPACT);
 }
 
+/* Tries of one raw row's COPY, and how long a lost connection is waited for
+ * (a PostgreSQL restart takes a few seconds; a failover up to a minute). */
+#define RAW_TRIES 5
+#define RAW_RECONNECT_S 60.0
+
+/* The connection is lost: reset it until it works again or time is up. */
+static int raw_reconnect(jetl_ctx *ctx)
+{
+	double until = jl_now() + RAW_RECONNECT_S;
+
+	jl_log(ctx, JETL_LOG_WARNING, "extract: lost the database connection: reconnecting");
+	while (jl_now() < until) {
+		PQreset(ctx->pg);
+		if (!jl_store_conn_lost(ctx->pg)) {
+			jl_log(ctx, JETL_LOG_INFO, "extract: database connection back");
+			return 1;
+		}
+		usleep(500000);
+	}
+	return 0;
+}
+
+/*
+ * Store one batch as a raw row. A transient failure (SQLSTATE class 40, 53,
+ * 57: cancelled, timed out, deadlock, the server shutting down; or the
+ * connection lost, then reset) is tried again with the same batch, which is
+ * still in memory: before, a pg_cancel_backend or a restart during this COPY
+ * ended the whole extraction. A row that did commit while its answer was
+ * lost would be written twice; the transform's upserts make that harmless.
+ * Returns what jl_raw_insert_stream returns.
+ */
+static int store_batch(struct run_cb *c, json_t *raw, size_t n_issues, int64_t *raw_id,
+	char *err, size_t errlen)
+{
+	jl_extract_run *run = c->run;
+	jetl_ctx *ctx = run->ctx;
+
+	for (int attempt = 1;; attempt++) {
+		int rc = jl_raw_insert_stream(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id,
+			run->job_id, JL_RAW_TYPE, run->project, dump_batch, raw, (int)n_issues, raw_id, err, errlen);
+
+		if (rc == 0 || rc == -2 || attempt == RAW_TRIES)
+			return rc;
+		if (jl_store_conn_lost(ctx->pg)) {
+			if (!raw_reconnect(ctx))
+				return rc;
+			c->census_lost = 1;
+		} else if (rc == JETL_EDBRETRY) {
+			usleep(200000u * (unsigned)attempt);
+		} else {
+			return rc;
+		}
+		jl_log(ctx, JETL_LOG_WARNING, "extract: %s: trying again (%d of %d)", err, attempt + 1, RAW_TRIES);
+	}
+}
+
 static int on_batch(void *ud, json_t *raw, size_t n_issues, size_t n_histories)
 {
 	struct run_cb *c = ud;
@@ -86,14 +152,13 @@ static int on_batch(void *ud, json_t *raw, size_t n_issues, size_t n_histories)
 	note_updated(run, json_object_get(raw, "issues"));
 	/* Never the whole text in memory (a few MB per batch, and libpq's copy
 	 * of it): serialised as it is sent. */
-	rc = jl_raw_insert_stream(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, run->job_id,
-		JL_RAW_TYPE, run->project, dump_batch, raw, (int)n_issues, &raw_id, err, sizeof(err));
+	rc = store_batch(c, raw, n_issues, &raw_id, err, sizeof(err));
 	if (rc == -2) {
 		c->rc = jl_fail(ctx, JETL_ENOMEM, "store: cannot serialise a batch of %zu issues", n_issues);
 		return 1;
 	}
 	if (rc < 0) {
-		c->rc = jl_fail(ctx, JETL_EDB, "%s", err);
+		c->rc = jl_fail(ctx, rc == JETL_EDBCONN || rc == JETL_EDBRETRY ? rc : JETL_EDB, "%s", err);
 		return 1;
 	}
 	run->raw_rows++;
@@ -111,12 +176,6 @@ static int on_batch(void *ud, json_t *raw, size_t n_issues, size_t n_histories)
 		 * up, so say which row so that `jetl transform --raw-id` can. */
 		c->rc = jl_fail(ctx, rc, "%s (raw row %lld is stored but not queued)",
 			jl_queue_error(run->pub), (long long)raw_id);
-		return 1;
-	}
-	/* The job's totals as the run goes; a job cancelled through its row
-	 * (jetl_job_cancel) stops at this batch. */
-	if (jl_job_totals_extract(run, (int64_t)n_issues, (int64_t)n_histories, 1, 0) == JETL_ECANCELLED) {
-		c->rc = JETL_ECANCELLED;
 		return 1;
 	}
 	if (jl_progress_emit(run->progress, JETL_PHASE_STORE, run->issues, 0, NULL, 0)) {
@@ -282,6 +341,11 @@ int jl_extract_one(jl_extract_run *run)
 		return jl_fail(run->ctx, JETL_ECANCELLED, "%s: cancelled", run->project);
 	if (rc != JETL_OK)
 		return jl_pipeline_jira_fail(run->ctx, run->jira, rc);
+	if (c.census_lost) {
+		jl_log(run->ctx, JETL_LOG_WARNING, "%s: the database connection was reset during the run: "
+			"issues deleted in Jira are not looked for this time (the next run does)", run->project);
+		return JETL_OK;
+	}
 	run->census_complete = 1;
 	if (jl_census_mark_deleted(run->ctx->pg, run->ctx->opts.tenant_id, run->ctx->opts.integration_id,
 			run->project, &run->deleted, err, sizeof(err)) < 0)

@@ -294,7 +294,7 @@ class Faults(unittest.TestCase):
             out, err = p.communicate()
             return "%s did not end in %d s" % (what, timeout)
         if p.returncode != 0:
-            return "%s exited %d: %s" % (what, p.returncode, (out + err).strip().replace("\n", " | ")[-300:])
+            return "%s exited %d: %s" % (what, p.returncode, (out + err).strip().replace("\n", " | ")[-1500:])
         return None
 
     def verify(self, db, faults, problems=(), note=""):
@@ -339,7 +339,7 @@ class Faults(unittest.TestCase):
     @staticmethod
     def finish_result(r):
         if r.returncode != 0:
-            return "extract exited %d: %s" % (r.returncode, (r.stdout + r.stderr).strip()[-300:])
+            return "extract exited %d: %s" % (r.returncode, (r.stdout + r.stderr).strip()[-1500:])
         return None
 
     # ---- Jira faults: in-process extraction, the simulator's seeded faults
@@ -411,21 +411,16 @@ class Faults(unittest.TestCase):
     def test_cancel_in_transform_copy(self):
         self.backend_case("pg_cancel_backend", TRANSFORM_TABLES, 3)
 
-    # needs H3's retry on extract's side: 16babf6 classifies by SQLSTATE and
-    # retries the transform's COPY, but a raw row's COPY that fails still ends the extract
-    @unittest.expectedFailure
+    # extract retries its raw row's COPY (store_batch in src/pipeline/extract_run.c)
     def test_backend_kill_in_raw_copy(self):
         self.backend_case("pg_terminate_backend", RAW_TABLES, 2)
 
-    @unittest.expectedFailure  # needs H3's retry of extract's raw-row COPY (see above)
     def test_cancel_in_raw_copy(self):
         self.backend_case("pg_cancel_backend", RAW_TABLES, 2)
 
     # ---- server restarts (the private pair only)
 
-    # needs H3's retry of extract's raw-row COPY: the restart's 57P01 there ends
-    # the extract ("writing a raw row: terminating connection"), though it reconnects
-    @unittest.expectedFailure
+    # the restart's 57P01 in the raw row's COPY: extract reconnects and writes it again
     def test_pg_restart_during_extract(self):
         db, env, _ = self.fresh()
         self.ds.faults(latency_ms=30)   # a run of several seconds to restart under
