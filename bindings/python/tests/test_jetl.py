@@ -652,5 +652,25 @@ class TestPipeline(unittest.TestCase):
         self.assertRegex(r.stdout, r"%d issues" % self.sim.issues["PYB"])
 
 
+    @pipeline
+    def test_async_example_script(self):
+        """examples/python/aextract.py: the loop ticks during the extraction; a
+        deadline cancels it and the job ends cancelled."""
+        script = os.path.join(ROOT, "examples", "python", "aextract.py")
+        db = self.fresh("pyaexample")
+        env = dict(self.sim.env(), JETL_DB=db.dsn)
+        self.sim.control("faults", {"latency_ms": 10})
+        self.addCleanup(self.sim.control, "faults", {"latency_ms": 0})
+        r = subprocess.run([sys.executable, script, "PYA", "--full"],
+                           env=env, capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("tick 1 (the loop is free)", r.stdout)
+        self.assertRegex(r.stdout, r"PYA: %d issues" % self.sim.issues["PYA"])
+        r = subprocess.run([sys.executable, script, "PYA", "--full", "--timeout", "0.5"],
+                           env=env, capture_output=True, text=True, timeout=300)
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertRegex(r.stdout, r"PYA: cancelled after 0.5s, job \d+ cancelled")
+
+
 if __name__ == "__main__":
     unittest.main()
