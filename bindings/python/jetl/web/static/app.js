@@ -20,6 +20,7 @@ const $ = (id) => document.getElementById(id);
 let watching = null;          // {id, ctl: AbortController, status, keys, integration}
 let phases = {};              // phase -> {done, total, project, at, t0, d0, rate}
 let fields = [];
+let lastTotals = null;        // the watched job's totals, as last received
 
 function token() { return $("token").value.trim(); }
 
@@ -82,6 +83,7 @@ async function start(ev) {
                         encodeURIComponent($("integration").value) + "?" + q);
     toast(r.message);
     watch(r.job_id);
+    Object.assign(watching, { keys: r.project_keys, integration: r.integration_id, status: "running" });
   } catch (e) {
     if (e.status === 409 && e.body.job_id) {
       toast(e.message + ": showing it", true);
@@ -131,7 +133,14 @@ function drawPhases(final) {
     row.querySelector(".fill").style.width = pct + "%";
     row.querySelector(".bar").setAttribute("aria-valuenow", String(Math.round(pct)));
     let text = "";
-    if (s.seen) {
+    if (final === "finished" && lastTotals) {
+      // the job's own counts, not the last project's
+      const t = lastTotals, n = (k) => (t[k] || 0).toLocaleString("en-US");
+      text = { census: n("issues") + " issues", issues: n("issues") + " issues",
+               changelogs: n("histories") + " histories", dev_status: n("dev_status") + " rows",
+               store: n("raw_rows") + " raw rows", queue: n("raw_rows") + " messages",
+               transform: n("raw_rows") + "/" + n("raw_rows") + " raw rows" }[p] || "";
+    } else if (s.seen) {
       text = (s.project ? s.project + " " : "") + (s.total > 0 ? s.done + "/" + s.total : String(s.done));
       if (active && s.rate > 0) {
         text += " · " + s.rate.toFixed(s.rate < 10 ? 1 : 0) + "/s";
@@ -155,6 +164,7 @@ function onPhase(ev) {
 
 function showTotals(t) {
   const body = $("totals-body");
+  lastTotals = t;
   if (!t || !Object.keys(t).length) { $("totals").hidden = true; return; }
   body.textContent = "";
   for (const [k, label] of TOTALS) {
@@ -188,9 +198,9 @@ function show(ev) {
   const total = Number(ev.total_steps) || 0, step = Number(ev.step) || 0;
   $("overall-fill").style.width = (total > 0 ? Math.min(100, 100 * step / total) : 0) + "%";
   $("overall-text").textContent = total > 0 ? step + " / " + total : "";
+  if (ev.totals) showTotals(ev.totals);
   if (st !== "finished" && ev.step_name !== "done") onPhase(ev);
   drawPhases(TERMINAL.includes(st) ? st : null);
-  if (ev.totals) showTotals(ev.totals);
   updateStart();
 }
 
@@ -273,6 +283,12 @@ function watch(id) {
   $("job-error").hidden = true;
   $("job-projects").textContent = "";
   $("totals").hidden = true;
+  $("totals-body").textContent = "";
+  lastTotals = null;
+  $("overall-fill").style.width = "0%";
+  $("overall-text").textContent = "";
+  $("cancel").hidden = true;
+  $("job-status").className = "status";
   $("log").textContent = "";
   buildPhases();
   markCurrent();

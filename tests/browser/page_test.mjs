@@ -1,0 +1,163 @@
+// The jetl page in Debian's Chromium (playwright-core): start an extraction,
+// see the toast, follow it to "finished" with the right totals, reload and
+// keep the job, map a field to a slot and see the next run fill it, cancel a
+// slow job, look at a phone-width screen, reach the form by keyboard; no
+// console error anywhere. Run by run.sh (which starts the service).
+import { chromium } from "playwright-core";
+import assert from "node:assert/strict";
+import path from "node:path";
+
+const URL0 = process.env.JETL_PAGE_URL;
+const TOKEN = process.env.JETL_PAGE_TOKEN;
+const OUT = process.env.JETL_BROWSER_OUT;
+const ISSUES = Number(process.env.JETL_EXPECT_ISSUES || "230");
+const errors = [];
+const shots = [];
+let step = 0;
+
+async function shot(page, name, what) {
+  const file = path.join(OUT, String(++step).padStart(2, "0") + "-" + name + ".png");
+  await page.screenshot({ path: file, fullPage: true });
+  shots.push(file + "  " + what);
+}
+
+function log(msg) { console.log("browser test: " + msg); }
+
+async function toast(page, re, timeout = 20000) {
+  const t = page.locator(".toast", { hasText: re }).last();
+  await t.waitFor({ state: "visible", timeout });
+  return t.textContent();
+}
+
+async function status(page, want, timeout) {
+  await page.waitForFunction((w) => document.getElementById("job-status").textContent === w, want,
+                             { timeout, polling: 100 });
+}
+
+async function clearToasts(page) {
+  await page.evaluate(() => { document.getElementById("toasts").textContent = ""; });
+}
+
+async function start(page, keys, incremental) {
+  await clearToasts(page);
+  await page.fill("#keys", keys);
+  await page.setChecked("#incremental", incremental);
+  await page.click("#go");
+  const text = await toast(page, /started \(job \d+\)/);
+  return Number(/job (\d+)/.exec(text)[1]);
+}
+
+const browser = await chromium.launch({
+  executablePath: "/usr/bin/chromium", headless: true,
+  args: ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+});
+try {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.on("console", (m) => { if (m.type() === "error") errors.push("console: " + m.text()); });
+  page.on("pageerror", (e) => errors.push("page error: " + e.message));
+  page.on("requestfailed", (r) => {
+    // the event stream a watch() replaces is aborted on purpose
+    if (!/\/events$/.test(r.url())) errors.push("request failed: " + r.url() + " " + r.failure().errorText);
+  });
+
+  await page.goto(URL0);
+  assert.match(page.url(), /\/api\/v1\/etl\/ui\/$/);
+  // keyboard: the first Tab reaches the token field
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "token");
+  await page.keyboard.type(TOKEN);
+  await page.keyboard.press("Tab");          // change event: integrations, jobs, fields load
+  await page.waitForFunction(() => document.querySelectorAll("#integration option").length >= 1);
+  await shot(page, "empty", "the page before any job, 1280x800");
+
+  // 1. an extraction of APP and WEB: toast, live progress, finished with the totals
+  const t0 = Date.now();
+  const job1 = await start(page, "APP, WEB", true);
+  log("job " + job1 + " started");
+  assert.equal(await page.locator("#go").isDisabled(), true, "Start stays enabled while the same job runs");
+  await page.waitForFunction(() => document.querySelectorAll(".phase.active, .phase.done").length > 0,
+                             null, { timeout: 30000 });
+  await shot(page, "running", "job " + job1 + " mid-run: phases that run together drawn together");
+  await status(page, "finished", 120000);
+  log("job " + job1 + " finished in " + ((Date.now() - t0) / 1000).toFixed(1) + " s");
+  await page.waitForSelector("#total-issues");
+  const total = async (k) => Number((await page.textContent("#total-" + k)).replace(/,/g, ""));
+  assert.equal(await total("issues"), ISSUES, "issues total");
+  assert.equal(await total("work_items"), ISSUES, "work items total");
+  assert.ok(await total("changelog_items") > 0, "changelog items total");
+  assert.ok(await total("dev_status") > 0, "dev-status total");
+  assert.ok(await total("raw_rows") >= 2, "raw rows total");
+  assert.ok(await total("requests") > 0, "requests total");
+  assert.equal(await page.locator(".phase.done").count(), 8, "every phase, transform included, ends done");
+  assert.equal(await page.textContent("#phase-issues .count"), ISSUES + " issues", "the job's count, not a project's");
+  await toast(page, /finished: 230 issues/);
+  await shot(page, "finished", "job " + job1 + " finished: every phase done, totals of what it stored");
+
+  // 2. a reload keeps the job (it is in the URL)
+  assert.match(page.url(), new RegExp("job=" + job1));
+  await page.reload();
+  await status(page, "finished", 20000);
+  assert.equal(await page.textContent("#job-id"), String(job1));
+
+  // 3. map a field to a slot; the next run (full) fills that column
+  await page.waitForFunction(() => document.querySelectorAll("#field-pick option").length > 3,
+                             null, { timeout: 20000 });
+  await page.selectOption("#field-pick", "customfield_10030");
+  await page.selectOption("#slot-pick", "3");
+  await clearToasts(page);
+  await page.click("#map");
+  await toast(page, /customfield_10030 now fills custom_field_03/);
+  await page.waitForFunction(() => /customfield_10030/.test(document.querySelector("#slot-3").textContent));
+  const job2 = await start(page, "APP, WEB", false);
+  await status(page, "finished", 120000);
+  await page.waitForFunction(() => Number(document.querySelector("#slot-3 .filled").textContent) > 0,
+                             null, { timeout: 20000 });
+  const filled = Number(await page.textContent("#slot-3 .filled"));
+  log("job " + job2 + " filled custom_field_03 for " + filled + " issues");
+  await page.locator("#slots").scrollIntoViewIfNeeded();
+  await shot(page, "mapped", "job " + job2 + " (full) filled custom_field_03 (Severity) of " + filled + " issues");
+
+  // 4. a slow job, cancelled from the page
+  const job3 = await start(page, "SLOW", true);
+  await status(page, "running", 30000);
+  await page.waitForFunction(() => !document.getElementById("totals").hidden &&
+                             Number(document.querySelector("#total-issues").textContent.replace(/,/g, "")) >= 200 &&
+                             document.querySelector(".phase.active .count") &&
+                             /ETA/.test(document.querySelector(".phase.active .count").textContent),
+                             null, { timeout: 60000, polling: 100 });
+  await shot(page, "slow-running", "job " + job3 + " (4000 issues, slow Jira) running, rate and ETA per phase");
+  const tc = Date.now();
+  await clearToasts(page);
+  await page.click("#cancel");
+  await toast(page, /cancel asked/);
+  await status(page, "cancelled", 30000);
+  log("job " + job3 + " cancelled, shown " + (Date.now() - tc) + " ms after the click");
+  assert.ok(await total("issues") < 4000, "the cancelled job stopped early");
+  await toast(page, new RegExp("Job " + job3 + " cancelled"));
+  await shot(page, "cancelled", "job " + job3 + " cancelled at its next batch");
+
+  // 5. phone width: nothing wider than the screen, the heading inside its card
+  await page.setViewportSize({ width: 390, height: 844 });
+  await page.waitForTimeout(300);
+  const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(over <= 0, "the page is " + over + " px wider than a 390 px screen");
+  const inside = await page.evaluate(() => {
+    const h = document.querySelector("#job .head").getBoundingClientRect();
+    const c = document.querySelector("#job").getBoundingClientRect();
+    return h.left >= c.left && h.right <= c.right;
+  });
+  assert.ok(inside, "the job card heading overflows its card at 390 px");
+  await page.evaluate(() => { document.querySelector("#job details").open = true; });
+  await shot(page, "phone", "the page at 390 px: card heading, bars and event lines wrap");
+
+  // 6. the job list shows the three jobs
+  const rows = await page.locator("#jobs-body tr").count();
+  assert.ok(rows >= 3, "job list has " + rows + " rows");
+
+  assert.deepEqual(errors, [], "console errors");
+  log("screenshots:\n  " + shots.join("\n  "));
+  log("ok");
+} finally {
+  await browser.close();
+}
