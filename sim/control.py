@@ -66,6 +66,24 @@ def handle(sim, method, path, body):
         keys = body.get('keys') or []
         done = touch(sim, keys, float(body.get('minutes_ago', 0)), body.get('at'))
         return 200, {"touched": done}
+    if path == '/__sim/corrupt' and method == 'POST':
+        # Bad bytes in issues' summaries (and so in every page that carries
+        # them): "utf8" appends the byte 0xFF, "surrogate" the escape \ud83d
+        # with no low surrogate after it. Their `updated` does not move.
+        kind = body.get('kind', 'utf8')
+        if kind not in ('utf8', 'surrogate'):
+            raise ValueError("kind must be 'utf8' or 'surrogate'")
+        done = []
+        for k in body.get('keys') or []:
+            e = sim.dataset.find(k)
+            if e is None:
+                continue
+            rec = sim.dataset.record(e)
+            fields = rec.setdefault('issue', {}).setdefault('fields', {})
+            fields['summary'] = (fields.get('summary') or '') + ('\udcff' if kind == 'utf8' else '\ud83d')
+            sim.dataset.replace(e, rec)
+            done.append(e.key)
+        return 200, {"corrupted": done}
     if path == '/__sim/delete' and method == 'POST':
         done = []
         for k in body.get('keys') or []:

@@ -6,6 +6,7 @@ here; the Jira endpoints themselves are in jira_api.py.  See README.md.
 """
 import argparse
 import base64
+import codecs
 import gzip
 import json
 import os
@@ -35,6 +36,23 @@ HTML_200 = ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             '<title>Log in with Atlassian account</title></head>\n<body>\n'
             '<div id="root">Please log in to continue.</div>\n'
             '<script>window.location.replace("/login?continue=%2F")</script>\n</body></html>\n')
+
+
+def encode_bad_bytes(err):
+    """Encoding error handler 'badbytes': a lone surrogate left in a text by
+    /__sim/corrupt is sent the way Jira has been seen sending broken text.
+    U+DC80..U+DCFF become the raw byte 0x80..0xFF (invalid UTF-8, as
+    Python's surrogateescape does); any other surrogate becomes the JSON
+    escape itself, e.g. \\ud83d with no low surrogate after it (half an
+    emoji).  Only ever inside a JSON string, where both are what they claim."""
+    out = b''
+    for ch in err.object[err.start:err.end]:
+        c = ord(ch)
+        out += bytes([c - 0xDC00]) if 0xDC80 <= c <= 0xDCFF else ('\\u%04x' % c).encode()
+    return out, err.end
+
+
+codecs.register_error('badbytes', encode_bad_bytes)
 
 
 def cut_in_string(body):
@@ -161,7 +179,9 @@ class Handler(BaseHTTPRequestHandler):
         return self.rfile.read(n) if n > 0 else b''
 
     def send_json(self, status, obj, headers=None, truncate=False, bad_json=False):
-        body = json.dumps(obj, ensure_ascii=False, separators=(',', ':')).encode('utf-8')
+        # 'badbytes': what /__sim/corrupt plants in a text goes out as real
+        # Jira sometimes sends it (see encode_bad_bytes).
+        body = json.dumps(obj, ensure_ascii=False, separators=(',', ':')).encode('utf-8', 'badbytes')
         if bad_json:
             body = cut_in_string(body)
         self.send_body(status, body, JSON_CT, headers, truncate)

@@ -407,6 +407,26 @@ class CloudTest(Base):
         self.assertNotEqual(p3['nextPageToken'], tok)    # one-shot: normal again
         self.assertEqual([i['id'] for i in p3['issues']], [i['id'] for i in p2['issues']])
 
+class CorruptTest(Base):
+    """Its own server: the corrupted issues would spoil other tests' pages."""
+    PROJECTS = 'CC:10'
+
+    def test_corrupt_sends_bad_bytes(self):
+        # What Jira has been seen sending: a raw byte that is not UTF-8, and
+        # half an emoji as a JSON escape. Neither parses with a strict parser.
+        st, d, _ = self.call('POST', '/__sim/corrupt', {"keys": ["CC-7"], "kind": "utf8"}, auth=None)
+        self.assertEqual(d['corrupted'], ['CC-7'])
+        st, d, _ = self.call('POST', '/__sim/corrupt', {"keys": ["CC-8"], "kind": "surrogate"}, auth=None)
+        r, body = self.call('GET', '/rest/api/3/issue/CC-7?fields=summary', raw=True)
+        self.assertEqual(r.status, 200)
+        self.assertIn(b'\xff"', body)
+        self.assertRaises(UnicodeDecodeError, body.decode, 'utf-8')
+        r, body = self.call('GET', '/rest/api/3/issue/CC-8?fields=summary', raw=True)
+        self.assertIn(b'\\ud83d"', body)
+        st, d, _ = self.call('POST', '/__sim/corrupt', {"keys": ["CC-7"], "kind": "nope"}, auth=None)
+        self.assertEqual(st, 400)
+
+
 class CatalogueTest(Base):
     """Issue types and statuses (discovery), the forbidden trap, --token-file."""
 

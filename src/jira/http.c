@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "../core/utf8fix.h"
 #include "../core/util.h"
 #include "jetl/version.h"
 #include "internal.h"
@@ -360,6 +361,31 @@ static int is_html_answer(const jl_req *r)
 	return n && *p == '<';
 }
 
+/*
+ * The body of a 2xx answer as JSON. A body no parser takes because of bad
+ * bytes (invalid UTF-8, an unpaired surrogate escape: a truncated emoji in
+ * an issue's text) gets them replaced with U+FFFD and is parsed again, with
+ * a warning: the same bytes come back on every try, and refusing them failed
+ * the project on every run. Only tried after a failed parse, so a good body
+ * costs nothing more. NULL with jerr set when it is not JSON even so.
+ */
+static json_t *parse_answer(jl_jira *j, const jl_req *r, const char *path, json_error_t *jerr)
+{
+	json_t *doc = json_loadb(r->resp.data ? r->resp.data : "", r->resp.len, JSON_ALLOW_NUL, jerr);
+	jl_buf fixed = JL_BUF_INIT;
+	json_error_t e2;
+	long n;
+
+	if (doc || !r->resp.len)
+		return doc;
+	n = jl_utf8_json_repair(r->resp.data, r->resp.len, &fixed);
+	if (n > 0 && (doc = json_loadb(fixed.data, fixed.len, JSON_ALLOW_NUL, &e2)) != NULL)
+		jl_jira_log(j, JETL_LOG_WARNING, "jira: %s %s: %ld invalid UTF-8 byte(s) or unpaired "
+			"surrogate(s) replaced with U+FFFD", r->method, path, n);
+	jl_buf_free(&fixed);
+	return doc;
+}
+
 /* The first of Jira's errorMessages / errors values, for the message. */
 static void jira_message(const jl_req *r, char *out, size_t n)
 {
@@ -449,8 +475,7 @@ static void complete(jl_jira *j, CURL *e, CURLcode res)
 			fail_now(j, r, JETL_EPROTOCOL, "jira: %s %s answered %s (%s, HTTP %ld), not JSON",
 				 r->method, path, is_html_answer(r) ? "an HTML page" : "a body",
 				 r->ctype[0] ? r->ctype : "no content type", code);
-		} else if (!(r->json = json_loadb(r->resp.data ? r->resp.data : "", r->resp.len,
-						   JSON_ALLOW_NUL, &jerr))) {
+		} else if (!(r->json = parse_answer(j, r, path, &jerr))) {
 			retry = 1; /* truncated bodies parse badly: another try may succeed */
 			if (is_html_answer(r)) /* labelled JSON, but a page all the same */
 				fail_now(j, r, JETL_EPROTOCOL, "jira: %s %s answered an HTML page (%s, HTTP %ld), not JSON",
