@@ -151,6 +151,12 @@ int jl_integration_resolve(jetl_ctx *ctx)
 	ctx->jira_url = c.url;
 	ctx->jira_user = c.user;
 	ctx->jira_token = c.token;
+	/* opts' pointers may name the strings freed above (a JETL_JIRA_TOKEN
+	 * without a URL); they are only read by clones (worker threads), which
+	 * read the row themselves. */
+	ctx->opts.jira_url = NULL;
+	ctx->opts.jira_user = NULL;
+	ctx->opts.jira_token = NULL;
 	ctx->conn_settings = c.settings;
 	ctx->opts.jira_auth = c.auth;
 	ctx->opts.jira_flavor = c.flavor;

@@ -338,3 +338,23 @@ Test(integrations, test_tells_failures_apart)
 	cr_assert_eq(count("SELECT count(*) FROM etl_job_queue"), 0);
 	jetl_close(ctx);
 }
+
+/* A JETL_JIRA_TOKEN without a URL does not make the connection explicit:
+ * the row's URL and token are used, not the stray token. */
+Test(integrations, stray_token_in_the_environment_loses_to_the_row)
+{
+	jetl_ctx *ctx = open_ctx(12, 1);
+	int64_t n = 0;
+	int id;
+
+	cr_assert_eq(jetl_migrate(ctx), JETL_OK);
+	id = add(ctx, "sim", g_sim.url, TOKEN);
+	jetl_close(ctx);
+	setenv("JETL_JIRA_TOKEN", "stray-token", 1);
+	ctx = open_ctx(12, id);
+	unsetenv("JETL_JIRA_TOKEN");
+	cr_assert_eq(jetl_projects_sync(ctx, &n), JETL_OK, "%s", jetl_last_error(ctx));
+	cr_assert_eq(n, 2);
+	cr_assert_eq(jetl_fields_sync(ctx, NULL), JETL_OK, "%s", jetl_last_error(ctx));
+	jetl_close(ctx);
+}
