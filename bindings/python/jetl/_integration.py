@@ -5,7 +5,7 @@ per integration. Records are frozen dataclasses like the rest of jetl."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Dict, Mapping, Optional, Union
+from typing import Any, Dict, Iterable, Mapping, Optional, Union
 
 from ._enums import Auth, Flavor
 from ._records import _build
@@ -84,7 +84,7 @@ def project(d: Mapping[str, Any]) -> Project:
 def fields(name: Optional[str] = None, base_url: Optional[str] = None,
            flavor: Union[Flavor, str, None] = None, auth: Union[Auth, str, None] = None,
            user: Optional[str] = None, active: Optional[bool] = None,
-           projects: Union[str, list, tuple, None] = None, jql: Optional[str] = None,
+           projects: Union[str, Iterable[str], None] = None, jql: Optional[str] = None,
            concurrency: Optional[int] = None, dev_status: Optional[bool] = None,
            id: Optional[int] = None) -> Dict[str, Any]:
     """The C helper's dict: only what was given (None keeps the default or
