@@ -1,14 +1,15 @@
-"""End-to-end tests of the example service: the Jira simulator on a small
-generated dataset, a fresh database, the service on the built Python binding.
+"""API tests of jetl.web and the example service: the Jira simulator on small
+generated datasets, a fresh database, the router mounted in a host FastAPI
+app of the test's own (in-process, TestClient), and the example service
+itself under uvicorn for what only a real server shows (body caps on the
+wire, SIGTERM, favicon, the page).
 
     eval "$(scripts/services start)"
-    /usr/bin/python3 -m unittest discover -s examples/service -p 'test_*.py'
+    JETL_BUILD_ROOT=build /usr/bin/python3 -m unittest discover -s examples/service -p 'test_*.py'
 
 Environment: JETL_DB (admin conninfo of the private server, required),
-JETL_BUILD_ROOT (default <repo>/build; needs -Dpython=enabled), JETL_QUEUE
-(when set and scripts/services can make a vhost, the queue test runs too).
+JETL_BUILD_ROOT (default <repo>/build; needs -Dpython=enabled).
 """
-import http.client
 import json
 import os
 import shutil
@@ -17,11 +18,8 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import unittest
-import urllib.error
-import urllib.request
 import uuid
 
 import psycopg2
@@ -30,28 +28,16 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 BUILD = os.environ.get("JETL_BUILD_ROOT", os.path.join(ROOT, "build"))
 PYPATH = os.path.join(BUILD, "bindings", "python")
-JETL = os.path.join(BUILD, "tools", "jetl")
 PY = "/usr/bin/python3"
 SIM_USER, SIM_TOKEN = "svc@example.com", "svc-sim-token"
 TOKEN_A, TOKEN_B = "tenant-one-token-0123", "tenant-two-token-4567"
 PROJECTS = {"SVA": 40, "SVB": 25}
+SLOW_ISSUES = 3000
+PREFIX = "/api/v1/etl"
 
 sys.path.insert(0, os.path.join(ROOT, "sim"))
+sys.path.insert(0, PYPATH)
 from process import SimProcess  # noqa: E402
-
-
-def wait_port_file(path, proc, what, timeout=20.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if os.path.exists(path):
-            with open(path) as f:
-                port = f.read().strip()
-            if port:
-                return int(port)
-        if proc.poll() is not None:
-            raise RuntimeError("%s exited with %s" % (what, proc.returncode))
-        time.sleep(0.05)
-    raise RuntimeError("%s did not start" % what)
 
 
 def admin(sql):
@@ -63,487 +49,473 @@ def admin(sql):
         c.close()
 
 
-class Service:
-    """The service as a subprocess; .url, .stop() -> exit code, .log()."""
-
-    def __init__(self, tmp, db, sim_url, queue="", workers=0, name="svc"):
-        self.port_file = os.path.join(tmp, name + ".port")
-        self.log_path = os.path.join(tmp, name + ".log")
-        env = dict(os.environ)
-        env.update(JETL_DB=db, JETL_QUEUE=queue, JETL_JIRA_URL=sim_url,
-                   JETL_JIRA_USER=SIM_USER, JETL_JIRA_TOKEN=SIM_TOKEN,
-                   JETL_SERVICE_TOKENS=json.dumps({TOKEN_A: 1, TOKEN_B: 2}),
-                   PYTHONPATH=PYPATH)
-        args = [PY, os.path.join(HERE, "server.py"), "--port", "0", "--port-file", self.port_file]
-        if workers:
-            args += ["--workers", str(workers)]
-        self.logf = open(self.log_path, "w")
-        self.proc = subprocess.Popen(args, env=env, stdout=self.logf, stderr=subprocess.STDOUT)
-        port = wait_port_file(self.port_file, self.proc, "service")
-        self.url = "http://127.0.0.1:%d" % port
-
-    def log(self):
-        with open(self.log_path) as f:
-            return f.read()
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.logf.close()
-        return self.proc.returncode
+def gen(tmp, name, projects):
+    data = os.path.join(tmp, name)
+    subprocess.run([PY, os.path.join(ROOT, "sim", "gen.py"), "--out", data, "--projects", projects,
+                    "--seed", "7"], check=True, capture_output=True)
+    return data
 
 
-def call(svc, method, path, token=None, timeout=30):
-    """(status, parsed JSON body) of one request."""
-    req = urllib.request.Request(svc.url + path, method=method,
-                                 data=b"" if method == "POST" else None)
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, json.loads(r.read())
-    except urllib.error.HTTPError as e:
-        body = e.read()
-        return e.code, (json.loads(body) if body else None)
+def extract_path(integration, **q):
+    from urllib.parse import urlencode
+    return "%s/jira/extract/issues-changelogs-dev-status/%d?%s" % (PREFIX, integration, urlencode(q, doseq=True))
 
 
-def events(svc, job_id, token=None, query_token=None, timeout=60):
-    """Read the job's event stream to its end: (content type, [(event, data)])."""
-    path = "/api/v1/etl/jobs/%d/events" % job_id
-    if query_token:
-        path += "?access_token=" + query_token
-    req = urllib.request.Request(svc.url + path)
-    if token:
-        req.add_header("Authorization", "Bearer " + token)
-    out = []
-    deadline = time.monotonic() + timeout
-    with urllib.request.urlopen(req, timeout=timeout) as r:
-        ctype = r.headers.get("Content-Type", "")
-        event, data = "message", []
-        for raw in r:
-            if time.monotonic() > deadline:
-                raise AssertionError("event stream did not end in %ds" % timeout)
-            line = raw.decode().rstrip("\r\n")
-            if not line:
-                if data:
-                    out.append((event, json.loads("\n".join(data))))
-                event, data = "message", []
-                continue
-            if line.startswith(":"):
-                continue
+def parse_sse(text):
+    out, event, data = [], "message", []
+    for line in text.splitlines():
+        if not line:
+            if data:
+                out.append((event, json.loads("\n".join(data))))
+            event, data = "message", []
+        elif line.startswith(":"):
+            continue
+        else:
             field, _, value = line.partition(":")
             value = value[1:] if value.startswith(" ") else value
             if field == "event":
                 event = value
             elif field == "data":
                 data.append(value)
-    return ctype, out
+    return out
 
 
-def extract_path(integration, **q):
-    from urllib.parse import urlencode
-    return ("/api/v1/etl/jira/extract/issues-changelogs-dev-status/%d?%s"
-            % (integration, urlencode(q, doseq=True)))
+class Env:
+    """Simulators (a quick one, a slow one), a migrated database with the
+    integrations: tenant 1 has 1 (quick), 3 (inactive) and 4 (slow); tenant 2
+    has 2. Tokens are read from the environment by reference."""
 
-
-def start_sim_and_db(cls, projects, seed, db_prefix, cli):
-    """On cls: a simulator over generated projects (cls.sim) and a migrated
-    database of its own (cls.dbname, cls.db), migrated by the jetl command
-    when cli is true, else through the binding."""
-    data = os.path.join(cls.tmp, "data")
-    subprocess.run([PY, os.path.join(ROOT, "sim", "gen.py"), "--out", data, "--projects", projects,
-                    "--seed", seed], check=True, capture_output=True)
-    cls.sim = SimProcess(data, user=SIM_USER, token=SIM_TOKEN)
-    cls.dbname = db_prefix + uuid.uuid4().hex[:10]
-    admin("CREATE DATABASE " + cls.dbname)
-    cls.db = os.environ["JETL_DB"].rsplit("/", 1)[0] + "/" + cls.dbname
-    if cli:
-        subprocess.run([JETL, "--db", cls.db, "-q", "migrate"], check=True, capture_output=True, timeout=60)
-    else:
-        subprocess.run([PY, "-c", "import jetl,sys\nwith jetl.open(db=sys.argv[1], queue='') as c: c.migrate()",
-                        cls.db], check=True, capture_output=True, timeout=60,
-                       env=dict(os.environ, PYTHONPATH=PYPATH))
-
-
-def stop_service_sim_and_db(cls):
-    """Undo start_sim_and_db and the class's Service (its log shown if it failed)."""
-    if cls.svc is not None:
-        code = cls.svc.stop()
-        if code != 0:
-            print(cls.svc.log(), file=sys.stderr)
-    if cls.sim is not None:
-        cls.sim.stop()
-    if cls.dbname:
-        admin("DROP DATABASE IF EXISTS %s WITH (FORCE)" % cls.dbname)
-
-
-class ServiceTest(unittest.TestCase):
-    svc = None
-
-    @classmethod
-    def setUpClass(cls):
-        if not os.environ.get("JETL_DB"):
-            raise unittest.SkipTest("JETL_DB is not set (eval \"$(scripts/services start)\")")
-        if not os.path.isdir(os.path.join(PYPATH, "jetl")):
-            raise unittest.SkipTest("no Python binding in %s (meson configure -Dpython=enabled)" % BUILD)
-        cls.tmp = tempfile.mkdtemp(prefix="jetl-service-test-")
-        cls.sim = cls.svc = None
-        cls.dbname = None
+    def __init__(self):
+        self.tmp = tempfile.mkdtemp(prefix="jetl-web-test-")
+        self.sims, self.dbname = [], None
         try:
-            start_sim_and_db(cls, ",".join("%s:%d" % kv for kv in PROJECTS.items()), "7", "jetl_svc_",
-                             cli=os.access(JETL, os.X_OK))
-            cls.sim_url = cls.sim.url
-            cls.svc = Service(cls.tmp, cls.db, cls.sim_url)
+            quick = SimProcess(gen(self.tmp, "quick", ",".join("%s:%d" % kv for kv in PROJECTS.items())),
+                               user=SIM_USER, token=SIM_TOKEN)
+            self.sims.append(quick)
+            slow = SimProcess(gen(self.tmp, "slow", "SLOW:%d" % SLOW_ISSUES), "--latency-ms", "40",
+                              user=SIM_USER, token=SIM_TOKEN)
+            self.sims.append(slow)
+            self.dbname = "jetl_web_" + uuid.uuid4().hex[:10]
+            admin("CREATE DATABASE " + self.dbname)
+            self.db = os.environ["JETL_DB"].rsplit("/", 1)[0] + "/" + self.dbname
+            os.environ["SVC_SIM_TOKEN"] = SIM_TOKEN
+            for k in ("JETL_JIRA_URL", "JETL_JIRA_USER", "JETL_JIRA_TOKEN"):
+                os.environ.pop(k, None)   # the integration rows say where Jira is
+            import jetl
+            with jetl.open(db=self.db, tenant=1, queue="") as c:
+                c.migrate()
+                self.i_quick = c.integration_add("quick", quick.url, "env:SVC_SIM_TOKEN", user=SIM_USER)
+            with jetl.open(db=self.db, tenant=2, queue="") as c:
+                self.i_other = c.integration_add("tenant two's", quick.url, "env:SVC_SIM_TOKEN", user=SIM_USER)
+            with jetl.open(db=self.db, tenant=1, queue="") as c:
+                self.i_off = c.integration_add("inactive", quick.url, "env:SVC_SIM_TOKEN", user=SIM_USER,
+                                               active=False)
+                self.i_slow = c.integration_add("slow", slow.url, "env:SVC_SIM_TOKEN", user=SIM_USER)
         except BaseException:
-            cls.tearDownClass()
+            self.close()
             raise
-
-    @classmethod
-    def tearDownClass(cls):
-        stop_service_sim_and_db(cls)
-        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def query(self, sql, args=None):
         c = psycopg2.connect(self.db)
         try:
+            c.autocommit = True
             cur = c.cursor()
             cur.execute(sql, args)
             return cur.fetchall()
         finally:
             c.close()
 
-    def start(self, token=TOKEN_A, integration=1, **q):
-        q.setdefault("tenant_id", 1)
+    def close(self):
+        for s in self.sims:
+            s.stop()
+        if self.dbname:
+            admin("DROP DATABASE IF EXISTS %s WITH (FORCE)" % self.dbname)
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def skip_unless_ready():
+    if not os.environ.get("JETL_DB"):
+        raise unittest.SkipTest("JETL_DB is not set (eval \"$(scripts/services start)\")")
+    if not os.path.isdir(os.path.join(PYPATH, "jetl", "web")):
+        raise unittest.SkipTest("no Python binding with jetl.web in %s (-Dpython=enabled)" % BUILD)
+    try:
+        import fastapi  # noqa: F401
+        import httpx  # noqa: F401
+    except ImportError:
+        raise unittest.SkipTest("python3-fastapi / python3-httpx missing (scripts/setup)")
+
+
+class RouterTest(unittest.TestCase):
+    """The router in a host app of the test's own."""
+
+    @classmethod
+    def setUpClass(cls):
+        skip_unless_ready()
+        from fastapi import FastAPI
+        from fastapi.testclient import TestClient
+        import jetl.web
+        cls.env = Env()
+        app = FastAPI(title="host app")
+
+        @app.get("/hello")
+        def hello():
+            return {"hello": "from the host app"}
+
+        jetl.web.install_error_handlers(app)
+        app.include_router(jetl.web.router(db=cls.env.db, queue="", tokens={TOKEN_A: 1, TOKEN_B: 2}),
+                           prefix=PREFIX)
+        cls.client = TestClient(app)
+        cls.client.__enter__()
+
+    @classmethod
+    def tearDownClass(cls):
+        if getattr(cls, "client", None):
+            cls.client.__exit__(None, None, None)
+        if getattr(cls, "env", None):
+            cls.env.close()
+
+    def call(self, method, path, token=TOKEN_A, **kw):
+        headers = kw.pop("headers", {})
+        if token:
+            headers["Authorization"] = "Bearer " + token
+        r = self.client.request(method, path, headers=headers, **kw)
+        return r.status_code, (r.json() if r.headers.get("content-type", "").startswith("application/json")
+                               else r.text), r
+
+    def start(self, integration=None, token=TOKEN_A, **q):
         q.setdefault("project_keys", list(PROJECTS))
         q.setdefault("incremental", "false")
-        status, body = call(self.svc, "POST", extract_path(integration, **q), token)
-        self.assertEqual(status, 200, body)
-        return body
+        return self.call("POST", extract_path(integration or self.env.i_quick, **q), token)
+
+    def events(self, job_id, token=TOKEN_A, **kw):
+        status, text, r = self.call("GET", "%s/jobs/%d/events" % (PREFIX, job_id), token, **kw)
+        self.assertEqual(status, 200, text)
+        self.assertTrue(r.headers["content-type"].startswith("text/event-stream"))
+        return parse_sse(text)
+
+    def wait_status(self, job_id, want, timeout=60):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            s, job, _ = self.call("GET", "%s/jobs/%d" % (PREFIX, job_id))
+            if job["status"] == want:
+                return job
+            time.sleep(0.1)
+        self.fail("job %d did not become %s (%s)" % (job_id, want, job["status"]))
 
     # ------------------------------------------------------------------ tests
-    def test_extract_streams_progress_to_finished(self):
-        body = self.start(integration=1)
+    def test_host_app_serves_its_route_and_jetls(self):
+        s, body, _ = self.call("GET", "/hello", None)
+        self.assertEqual((s, body), (200, {"hello": "from the host app"}))
+        s, body, _ = self.call("GET", PREFIX + "/healthz", None)
+        self.assertEqual(s, 200)
+        self.assertEqual(body["status"], "ok")
+        s, spec, _ = self.call("GET", "/openapi.json", None)
+        self.assertEqual(s, 200)
+        for p in ("/hello", PREFIX + "/jobs/{job_id}", PREFIX + "/jobs/{job_id}/cancel",
+                  PREFIX + "/jira/extract/issues-changelogs-dev-status/{integration_id}",
+                  PREFIX + "/integrations/{integration_id}/fields/{field_id}"):
+            self.assertIn(p, spec["paths"])
+        s, html, _ = self.call("GET", "/docs", None)
+        self.assertEqual(s, 200)
+        self.assertIn("swagger", html.lower())
+        s, html, r = self.call("GET", PREFIX + "/ui/", None)
+        self.assertEqual(s, 200)
+        self.assertIn('<script src="app.js"', html)
+        self.assertIn("default-src 'self'", r.headers["content-security-policy"])
+        for f in ("app.js", "style.css", "favicon.svg"):
+            self.assertEqual(self.call("GET", PREFIX + "/ui/" + f, None)[0], 200, f)
+        self.assertEqual(self.call("GET", PREFIX + "/ui/..%2Fserver.py", None)[0], 404)
+        self.assertEqual(self.call("GET", PREFIX + "/ui/__init__.py", None)[0], 404)
+
+    def test_trigger_streams_to_finished_with_totals(self):
+        s, body, _ = self.start()
+        self.assertEqual(s, 200, body)
+        self.assertEqual(set(body), {"success", "message", "integration_id", "incremental", "project_keys",
+                                     "job_id"})
         self.assertIs(body["success"], True)
-        self.assertEqual(body["integration_id"], 1)
+        self.assertEqual(body["integration_id"], self.env.i_quick)
         self.assertIs(body["incremental"], False)
         self.assertEqual(body["project_keys"], list(PROJECTS))
-        self.assertIsInstance(body["message"], str)
         job_id = body["job_id"]
-        self.assertIsInstance(job_id, int)
-        # the job exists when the answer arrives
-        self.assertEqual(len(self.query("SELECT 1 FROM etl_job_queue WHERE id = %s", (job_id,))), 1)
-
-        ctype, evs = events(self.svc, job_id, TOKEN_A)
-        self.assertTrue(ctype.startswith("text/event-stream"), ctype)
-        self.assertGreaterEqual(len(evs), 3, evs)
-        self.assertEqual(evs[0][0], "progress")            # the current row comes first
+        self.assertEqual(len(self.env.query("SELECT 1 FROM etl_job_queue WHERE id = %s", (job_id,))), 1)
+        evs = self.events(job_id)
+        self.assertEqual(evs[0][0], "progress")
         self.assertEqual(evs[0][1]["id"], job_id)
         self.assertEqual(evs[-1][0], "end")
         self.assertEqual(evs[-1][1]["status"], "finished", evs[-1])
-        live = [d for e, d in evs if e == "progress" and d.get("source") == "notify"]
-        self.assertTrue(live, "no live notification was forwarded")
-        for d in live:
-            self.assertEqual(d["job_id"], job_id)
-            for k in ("status", "step", "total_steps", "step_name", "items_done",
-                      "items_total", "message", "error"):
-                self.assertIn(k, d)
-        phases = {d["step_name"] for e, d in evs}
-        self.assertIn("done", phases)
-        self.assertTrue(phases & {"census", "issues", "store", "queue", "transform"}, phases)
-
-        status, job = call(self.svc, "GET", "/api/v1/etl/jobs/%d" % job_id, TOKEN_A)
-        self.assertEqual(status, 200, job)
-        self.assertEqual(job["id"], job_id)
-        self.assertEqual(job["status"], "finished")
-        self.assertEqual(job["tenant_id"], 1)
+        live = [d for e, d in evs if d.get("source") == "notify"]
+        self.assertTrue(live)
+        self.assertTrue(any(d.get("totals", {}).get("issues") for d in live), "no totals in the live events")
+        s, job, _ = self.call("GET", "%s/jobs/%d" % (PREFIX, job_id))
+        self.assertEqual(s, 200)
+        n = sum(PROJECTS.values())
+        t = job["totals"]
+        self.assertEqual(t["issues"], n)
+        self.assertEqual(t["work_items"], n)
+        mine = ("IN (SELECT external_id FROM work_items WHERE project_key IN %s)" % str(tuple(PROJECTS)))
+        (cl,), = self.env.query("SELECT count(*) FROM changelogs WHERE work_item_external_id " + mine)
+        (ds,), = self.env.query("SELECT count(*) FROM dev_status WHERE work_item_external_id " + mine)
+        # what this job wrote (other tests' runs stored these projects too)
+        self.assertGreater(t["changelog_items"], 0)
+        self.assertLessEqual(t["changelog_items"], cl)
+        self.assertGreater(t["dev_status"], 0)
+        self.assertLessEqual(t["dev_status"], ds)
+        self.assertGreater(t["requests"], 0)
         self.assertEqual(job["raw_pending"], 0)
-        n = self.query("SELECT count(*) FROM work_items WHERE tenant_id = 1 AND integration_id = 1")[0][0]
-        self.assertEqual(n, sum(PROJECTS.values()))
-
-        # a stream opened after the end sends the row and ends at once
-        _, again = events(self.svc, job_id, TOKEN_A, timeout=10)
-        self.assertEqual([e for e, _ in again], ["progress", "end"])
-
-    def test_incremental_second_run(self):
-        self.start(integration=3)                   # full first
-        body = self.start(integration=3, incremental="true", project_keys="sva")
-        self.assertIs(body["incremental"], True)
-        self.assertEqual(body["project_keys"], ["SVA"])
-        _, evs = events(self.svc, body["job_id"], TOKEN_A)
-        self.assertEqual(evs[-1][1]["status"], "finished")
-
-    def test_other_tenant_sees_nothing(self):
-        job_id = self.start(integration=2)["job_id"]
-        status, body = call(self.svc, "GET", "/api/v1/etl/jobs/%d" % job_id, TOKEN_B)
-        self.assertEqual(status, 404, body)
-        status, _ = call(self.svc, "GET", "/api/v1/etl/jobs/%d/events" % job_id, TOKEN_B)
-        self.assertEqual(status, 404)
-        # a tenant_id that is not the token's own
-        status, body = call(self.svc, "POST", extract_path(2, tenant_id=1, project_keys="SVA"), TOKEN_B)
-        self.assertEqual(status, 403, body)
-        self.assertIs(body["success"], False)
-        # the owner still sees it (and it ends)
-        _, evs = events(self.svc, job_id, TOKEN_A)
-        self.assertIn(evs[-1][1]["status"], ("finished",))
-
-    def test_missing_or_bad_token_is_401(self):
-        for token in (None, "not-a-known-token"):
-            for method, path in (("GET", "/api/v1/etl/jobs/1"),
-                                 ("GET", "/api/v1/etl/jobs/1/events"),
-                                 ("POST", extract_path(1, tenant_id=1, project_keys="SVA"))):
-                status, body = call(self.svc, method, path, token)
-                self.assertEqual(status, 401, (method, path, token, body))
-        # the query-string token is for the events endpoint only
-        status, _ = call(self.svc, "GET", "/api/v1/etl/jobs/1?access_token=" + TOKEN_A)
-        self.assertEqual(status, 401)
-
-    def test_events_accept_query_token(self):
-        job_id = self.start(integration=4, project_keys="SVB")["job_id"]
-        _, evs = events(self.svc, job_id, query_token=TOKEN_A)
+        s, lst, _ = self.call("GET", PREFIX + "/jobs?limit=5")
+        self.assertEqual(s, 200)
+        self.assertIn(job_id, [j["id"] for j in lst["jobs"]])
+        s, lst, _ = self.call("GET", PREFIX + "/jobs?integration_id=%d" % self.env.i_slow)
+        self.assertNotIn(job_id, [j["id"] for j in lst["jobs"]])
+        # the events endpoint (only it) takes ?access_token=
+        evs = self.events(job_id, token=None, params={"access_token": TOKEN_A})
         self.assertEqual(evs[-1][0], "end")
-        self.assertEqual(evs[-1][1]["status"], "finished")
+        s, _, _ = self.call("GET", "%s/jobs/%d?access_token=%s" % (PREFIX, job_id, TOKEN_A), None)
+        self.assertEqual(s, 401)
+
+    def test_auth_and_tenants(self):
+        s, body, r = self.call("GET", PREFIX + "/jobs", None)
+        self.assertEqual((s, body), (401, {"detail": "missing or invalid bearer token"}))
+        self.assertIn("Bearer", r.headers["www-authenticate"])
+        self.assertEqual(self.call("GET", PREFIX + "/jobs", "not-a-token-at-all")[0], 401)
+        s, body, _ = self.start(tenant_id=2)
+        self.assertEqual(s, 403, body)
+        s, body, _ = self.start(integration=self.env.i_other)
+        self.assertEqual((s, body["detail"]), (403, "integration %d belongs to another tenant" % self.env.i_other))
+        s, body, _ = self.start(integration=777)
+        self.assertEqual((s, body), (404, {"detail": "integration 777 not found"}))
+        s, body, _ = self.start(integration=self.env.i_off)
+        self.assertEqual(s, 409, body)
+        s, body, _ = self.call("GET", "%s/integrations/777/fields" % PREFIX)
+        self.assertEqual(s, 404)
+        (job_id,), = self.env.query("INSERT INTO etl_job_queue (tenant_id, integration_id, job_type, status)"
+                                    " VALUES (1, %s, 't', 'finished') RETURNING id", (self.env.i_quick,))[0:1]
+        self.assertEqual(self.call("GET", "%s/jobs/%d" % (PREFIX, job_id))[0], 200)
+        s, body, _ = self.call("GET", "%s/jobs/%d" % (PREFIX, job_id), TOKEN_B)
+        self.assertEqual((s, body), (404, {"detail": "job %d not found" % job_id}))
+        self.assertEqual(self.call("POST", "%s/jobs/%d/cancel" % (PREFIX, job_id), TOKEN_B)[0], 404)
+        self.assertEqual(self.call("GET", "%s/jobs/%d/events" % (PREFIX, job_id), TOKEN_B)[0], 404)
+        s, lst, _ = self.call("GET", PREFIX + "/integrations", TOKEN_B)
+        self.assertEqual([i["id"] for i in lst["integrations"]], [self.env.i_other])
+        self.assertNotIn("secret", json.dumps(lst))
 
     def test_bad_requests(self):
-        status, _ = call(self.svc, "POST", extract_path(1, project_keys="BAD KEY"), TOKEN_A)
-        self.assertEqual(status, 400)
-        status, _ = call(self.svc, "POST", extract_path(1, incremental="maybe"), TOKEN_A)
-        self.assertEqual(status, 400)
-        status, _ = call(self.svc, "GET", "/api/v1/etl/jobs/999999", TOKEN_A)
-        self.assertEqual(status, 404)
+        for q, what in (({"project_keys": "a-b"}, "bad project key"),
+                        ({"incremental": "maybe"}, "incremental"),
+                        ({"tenant_id": "x"}, "tenant_id")):
+            s, body, _ = self.start(**q)
+            self.assertEqual(s, 400, (q, body))
+            self.assertIn(what, body["detail"])
+        s, body, _ = self.call("POST", extract_path(0))
+        self.assertEqual(s, 400, body)
+        self.assertEqual(self.call("GET", PREFIX + "/jobs/0")[0], 400)
+        self.assertEqual(self.call("GET", PREFIX + "/jobs/abc")[0], 400)
+        self.assertEqual(self.call("GET", PREFIX + "/jobs/999999")[0], 404)
+        self.assertEqual(self.call("POST", PREFIX + "/jobs/999999/cancel")[0], 404)
+        self.assertEqual(self.call("GET", PREFIX + "/jobs/999999/events")[0], 404)
+        path = "%s/integrations/%d/fields/" % (PREFIX, self.env.i_quick)
+        for body in (b"", b"{", b'{"slot": "3"}', b'{"slot": true}', b"[]"):
+            s, out, _ = self.call("PUT", path + "customfield_10030", content=body)
+            self.assertEqual(s, 400, (body, out))
+        s, out, _ = self.call("PUT", path + "customfield_10030", json={"slot": 21})
+        self.assertEqual(s, 400, out)
+        s, out, _ = self.call("PUT", path + "summary", json={"slot": 2})
+        self.assertEqual(s, 400, out)
+        s, out, _ = self.call("PUT", path + "bad%20id", json={"slot": 2})
+        self.assertEqual(s, 400, out)
 
-    def test_page_is_served(self):
-        with urllib.request.urlopen(self.svc.url + "/", timeout=10) as r:
-            html = r.read().decode()
-            self.assertTrue(r.headers["Content-Type"].startswith("text/html"))
-        self.assertIn("/static/app.js", html)
-        with urllib.request.urlopen(self.svc.url + "/static/app.js", timeout=10) as r:
-            js = r.read().decode()
-        for phase in ("discover", "census", "issues", "changelogs", "dev_status", "store",
-                      "queue", "transform", "done"):
-            self.assertIn('"%s"' % phase, js)
-        for bad in ("/static/../server.py", "/static/%2e%2e/server.py", "/server.py"):
-            status, _ = call(self.svc, "GET", bad)
-            self.assertEqual(status, 404, bad)
+    def test_errors_are_json(self):
+        s, body, _ = self.call("GET", PREFIX + "/nothing-here")
+        self.assertEqual((s, body), (404, {"detail": "Not Found"}))
+        s, body, _ = self.call("OPTIONS", PREFIX + "/jobs")
+        self.assertEqual(s, 405)
+        self.assertIn("detail", body)
+        s, body, _ = self.call("DELETE", PREFIX + "/jobs/1")
+        self.assertEqual(s, 405)
+        self.assertIn("detail", body)
 
-    def test_page_flow_in_node(self):
-        node = shutil.which("node") or shutil.which("nodejs")
-        if not node:
-            self.skipTest("no node to run the page's script")
-        p = subprocess.run([node, os.path.join(HERE, "page_smoke.js"), self.svc.url, TOKEN_A,
-                            "6", "SVA, SVB", "30000"], capture_output=True, text=True, timeout=60)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        page = json.loads(p.stdout.strip().splitlines()[-1])
-        self.assertEqual(page["notice"], "", page)
-        self.assertEqual(page["status"], "finished", page)
-        self.assertEqual(page["overall"], "100%")
-        self.assertEqual(list(page["phases"]), ["discover", "census", "issues", "changelogs",
-                                                "dev_status", "store", "queue", "transform", "done"])
-        self.assertEqual(page["phases"]["done"]["width"], "100%")
-        self.assertEqual(page["phases"]["issues"]["count"], "25 / 25")   # SVB came last
-        self.assertEqual(page["phases"]["issues"]["state"], "seen")
+    def test_conflict_and_cancel(self):
+        s, body, _ = self.start(integration=self.env.i_slow, project_keys=["SLOW"], incremental="true")
+        self.assertEqual(s, 200, body)
+        job_id = body["job_id"]
+        # the same integration and projects again: 409 naming the running job
+        s, again, r = self.start(integration=self.env.i_slow, project_keys=["slow"], incremental="false")
+        self.assertEqual(s, 409, again)
+        self.assertEqual(again["job_id"], job_id)
+        self.assertEqual(r.headers["x-jetl-job-id"], str(job_id))
+        self.assertIn("already running (job %d)" % job_id, again["detail"])
+        # let it store a few batches, then cancel it
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            job = self.call("GET", "%s/jobs/%d" % (PREFIX, job_id))[1]
+            if job["totals"].get("raw_rows", 0) >= 2:
+                break
+            time.sleep(0.1)
+        s, job, _ = self.call("POST", "%s/jobs/%d/cancel" % (PREFIX, job_id))
+        self.assertEqual(s, 200, job)
+        self.assertEqual(job["status"], "cancelled")
+        self.assertEqual(self.call("POST", "%s/jobs/%d/cancel" % (PREFIX, job_id))[0], 200)  # idempotent
+        evs = self.events(job_id)
+        self.assertEqual(evs[-1][1]["status"], "cancelled")
+        # its process stopped: the issue count stays below the project's
+        time.sleep(1.0)
+        issues = self.call("GET", "%s/jobs/%d" % (PREFIX, job_id))[1]["totals"]["issues"]
+        time.sleep(1.0)
+        job = self.call("GET", "%s/jobs/%d" % (PREFIX, job_id))[1]
+        self.assertEqual(job["totals"]["issues"], issues, "the cancelled job went on")
+        self.assertLess(issues, SLOW_ISSUES)
+        self.assertEqual(self.env.query("SELECT count(*) FROM sync_state WHERE project_key = 'SLOW'"
+                                        " AND watermark IS NOT NULL"), [(0,)])
+        # a finished job cannot be cancelled
+        s, body, _ = self.start(project_keys=["SVB"])
+        self.assertEqual(s, 200, body)
+        self.assertEqual(self.events(body["job_id"])[-1][1]["status"], "finished")
+        s, out, _ = self.call("POST", "%s/jobs/%d/cancel" % (PREFIX, body["job_id"]))
+        self.assertEqual(s, 409, out)
+        self.assertIn("already finished", out["detail"])
 
-    def test_tokens_never_logged(self):
-        # requests carrying tokens (header and query) were made by now or are made here
-        events(self.svc, self.start(integration=5, project_keys="SVB")["job_id"], query_token=TOKEN_A)
-        log = self.svc.log()
-        self.assertNotIn(TOKEN_A, log)
-        self.assertNotIn(TOKEN_B, log)
-        self.assertNotIn(SIM_TOKEN, log)
-
-
-class QueueServiceTest(unittest.TestCase):
-    """The same service with a RabbitMQ queue (a private vhost) and an in-process worker."""
-
-    @classmethod
-    def setUpClass(cls):
-        if not os.environ.get("JETL_DB") or not os.environ.get("JETL_QUEUE"):
-            raise unittest.SkipTest("JETL_DB and JETL_QUEUE needed")
-        if not os.path.isdir(os.path.join(PYPATH, "jetl")):
-            raise unittest.SkipTest("no Python binding in %s" % BUILD)
-        cls.vhost = "jetl-svc-" + uuid.uuid4().hex[:8]
-        p = subprocess.run([os.path.join(ROOT, "scripts", "services"), "vhost", cls.vhost],
-                           capture_output=True, text=True)
-        if p.returncode != 0 or not p.stdout.strip():
-            raise unittest.SkipTest("no RabbitMQ vhost: %s" % p.stderr.strip()[-200:])
-        cls.queue = p.stdout.strip().splitlines()[-1].split("=", 1)[-1].strip("'\"")
-        cls.tmp = tempfile.mkdtemp(prefix="jetl-service-qtest-")
-        cls.sim = cls.svc = None
-        cls.dbname = None
-        try:
-            start_sim_and_db(cls, "SVQ:30", "3", "jetl_svcq_", cli=False)
-            cls.svc = Service(cls.tmp, cls.db, cls.sim.url, queue=cls.queue, workers=1, name="qsvc")
-        except BaseException:
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def tearDownClass(cls):
-        stop_service_sim_and_db(cls)
-        subprocess.run([os.path.join(ROOT, "scripts", "services"), "vhost", "--delete", cls.vhost],
-                       capture_output=True)
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    def test_extract_through_queue(self):
-        status, body = call(self.svc, "POST", extract_path(1, tenant_id=1, project_keys="SVQ",
-                                                           incremental="false"), TOKEN_A)
-        self.assertEqual(status, 200, body)
-        self.assertIn("queue", body["message"])
-        _, evs = events(self.svc, body["job_id"], TOKEN_A)
-        self.assertEqual(evs[-1][0], "end")
-        self.assertEqual(evs[-1][1]["status"], "finished", self.svc.log())
-        c = psycopg2.connect(self.db)
-        try:
-            cur = c.cursor()
-            cur.execute("SELECT count(*) FROM work_items")
-            self.assertEqual(cur.fetchone()[0], 30)
-        finally:
-            c.close()
-
-
-def raw_request(svc, head, body_thread=None, timeout=10):
-    """Send head (bytes) on a fresh connection; body_thread(sock), if given,
-    runs beside the read. (status, headers, parsed JSON body or None, seconds)."""
-    sock = socket.create_connection(("127.0.0.1", int(svc.url.rsplit(":", 1)[1])), timeout=timeout)
-    t = None
-    try:
-        t0 = time.monotonic()
-        sock.sendall(head)
-        if body_thread:
-            t = threading.Thread(target=body_thread, args=(sock,), daemon=True)
-            t.start()
-        r = http.client.HTTPResponse(sock)
-        r.begin()
-        elapsed = time.monotonic() - t0
-        data = r.read()
-        ctype = r.getheader("Content-Type", "")
-        body = json.loads(data) if ctype.startswith("application/json") and data else None
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, body, elapsed
-    finally:
-        sock.close()
-        if t:
-            t.join(30)
+    def test_fields_and_slots(self):
+        path = "%s/integrations/%d/fields" % (PREFIX, self.env.i_quick)
+        s, out, _ = self.call("POST", path + "/sync")
+        self.assertEqual(s, 200, out)
+        self.assertGreater(out["fields"], 10)
+        s, out, _ = self.call("GET", path)
+        self.assertEqual(s, 200)
+        self.assertEqual(len(out["slots"]), 20)
+        ids = {f["id"]: f for f in out["fields"]}
+        self.assertIn("customfield_10030", ids)
+        self.assertEqual(ids["customfield_10030"]["name"], "Severity")
+        s, out, _ = self.call("PUT", path + "/customfield_10030", json={"slot": 7})
+        self.assertEqual((s, out["slot"]), (200, 7))
+        s, body, _ = self.start(project_keys=["SVA"])
+        self.assertEqual(s, 200, body)
+        self.assertEqual(self.events(body["job_id"])[-1][1]["status"], "finished")
+        s, out, _ = self.call("GET", path)
+        slot = out["slots"][6]
+        self.assertEqual(slot["field"]["id"], "customfield_10030")
+        (n,), = self.env.query("SELECT count(custom_field_07) FROM work_items WHERE project_key = 'SVA'")
+        self.assertGreater(n, 0)
+        self.assertGreaterEqual(slot["filled"], n)
+        s, out, _ = self.call("PUT", path + "/customfield_10030", json={"slot": 0})
+        self.assertEqual(s, 200)
+        self.assertIsNone(self.call("GET", path)[1]["slots"][6]["field"])
 
 
-def vm_hwm_kb(pid):
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1])
-    return 0
-
-
-class RequestLimitsTest(unittest.TestCase):
-    """Issue 12: bodies are capped before auth; a bad, missing or huge length
-    gets its JSON status at once; http.server's own errors are JSON too."""
+class ServiceProcessTest(unittest.TestCase):
+    """examples/service/server.py under uvicorn: what only the wire shows."""
 
     @classmethod
     def setUpClass(cls):
-        if not os.environ.get("JETL_DB") or not os.path.isdir(os.path.join(PYPATH, "jetl")):
-            raise unittest.SkipTest("JETL_DB or the Python binding missing")
-        cls.tmp = tempfile.mkdtemp(prefix="jetl-service-limits-")
-        cls.svc = Service(cls.tmp, os.environ["JETL_DB"], "http://127.0.0.1:9", name="limits")
-        cls.post = ("POST %s HTTP/1.1\r\nHost: x\r\n" % extract_path(1, tenant_id=1, project_keys="SVA")).encode()
+        skip_unless_ready()
+        cls.env = Env()
+        cls.port_file = os.path.join(cls.env.tmp, "svc.port")
+        cls.log_path = os.path.join(cls.env.tmp, "svc.log")
+        env = dict(os.environ, JETL_DB=cls.env.db, JETL_QUEUE="", PYTHONPATH=PYPATH,
+                   JETL_SERVICE_TOKENS=json.dumps({TOKEN_A: 1, TOKEN_B: 2}))
+        cls.logf = open(cls.log_path, "w")
+        cls.proc = subprocess.Popen([PY, os.path.join(HERE, "server.py"), "--port", "0", "--port-file",
+                                     cls.port_file], env=env, stdout=cls.logf, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while not os.path.exists(cls.port_file):
+            if cls.proc.poll() is not None or time.monotonic() > deadline:
+                cls.tearDownClass()
+                raise RuntimeError("the service did not start")
+            time.sleep(0.05)
+        with open(cls.port_file) as f:
+            cls.port = int(f.read())
 
     @classmethod
     def tearDownClass(cls):
-        code = cls.svc.stop()
-        log = cls.svc.log()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-        assert code == 0, log
-        assert "Traceback" not in log, log
+        if cls.proc.poll() is None:
+            cls.proc.kill()
+            cls.proc.wait()
+        cls.logf.close()
+        cls.env.close()
 
-    def assertJsonError(self, got, status):
-        code, headers, body, _ = got
-        self.assertEqual(code, status, (headers, body))
-        self.assertTrue(headers.get("content-type", "").startswith("application/json"), headers)
-        self.assertIs(body["success"], False, body)
-        self.assertIsInstance(body["message"], str)
-        self.assertNotIn("Traceback", body["message"])
-
-    def test_negative_length_is_400_and_the_body_is_not_buffered(self):
-        # was: rfile.read(-1) buffered everything up to EOF (400 MB -> +600 MB RSS), then 401
-        before = vm_hwm_kb(self.svc.proc.pid)
-        chunk = b"x" * (1 << 20)
-
-        def send_body(sock):
+    def raw(self, data, read=65536):
+        with socket.create_connection(("127.0.0.1", self.port), timeout=10) as s:
+            s.sendall(data)
+            out = b""
             try:
-                for _ in range(48):
-                    sock.sendall(chunk)
-                sock.shutdown(socket.SHUT_WR)
-            except OSError:
-                pass    # the service closed on us: what we want
+                while len(out) < read:
+                    chunk = s.recv(read)
+                    if not chunk:
+                        break
+                    out += chunk
+            except socket.timeout:
+                pass
+        head, _, body = out.partition(b"\r\n\r\n")
+        return int(head.split(b" ", 2)[1]), head.decode("latin-1"), body
 
-        got = raw_request(self.svc, self.post + b"Content-Length: -1\r\n\r\n", send_body, timeout=60)
-        self.assertJsonError(got, 400)
-        self.assertEqual(got[1].get("connection"), "close")
-        self.assertLess(got[3], 5.0, "the answer waited for the body")
-        grown = vm_hwm_kb(self.svc.proc.pid) - before
-        self.assertLess(grown, 16 * 1024, "the service grew by %d kB reading a refused body" % grown)
+    def get(self, path, token=None):
+        h = "Authorization: Bearer %s\r\n" % token if token else ""
+        return self.raw(("GET %s HTTP/1.1\r\nHost: x\r\n%sConnection: close\r\n\r\n" % (path, h)).encode())
 
-    def test_non_numeric_length_is_400(self):
-        for bad in (b"abc", b"12abc", b"+5", b" ", b"1e3", b"99999999999999999999999"):
-            self.assertJsonError(raw_request(self.svc, self.post + b"Content-Length: " + bad + b"\r\n\r\n"), 400)
-        # two lengths that disagree
-        self.assertJsonError(raw_request(self.svc, self.post + b"Content-Length: 1\r\nContent-Length: 2\r\n\r\n"),
-                             400)
+    def post_head(self, path, extra):
+        return ("POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n%sConnection: close\r\n\r\n"
+                % (path, TOKEN_A, extra)).encode()
 
-    def test_missing_length_on_a_body_method_is_411(self):
-        self.assertJsonError(raw_request(self.svc, self.post + b"\r\n"), 411)
-        self.assertJsonError(raw_request(self.svc, b"PUT /x HTTP/1.1\r\nHost: x\r\n\r\n"), 411)
-        self.assertJsonError(raw_request(self.svc, self.post + b"Transfer-Encoding: chunked\r\n\r\n"
-                                         b"5\r\nhello\r\n0\r\n\r\n"), 411)
+    def test_1_app_routes(self):
+        code, head, body = self.get("/favicon.ico")
+        self.assertEqual(code, 200)
+        self.assertIn("image/svg+xml", head)
+        code, head, _ = self.get("/")
+        self.assertEqual(code, 307)
+        self.assertIn("location: %s/ui/" % PREFIX, head.lower())
+        self.assertEqual(self.get("/healthz")[0], 200)
+        self.assertEqual(self.get(PREFIX + "/healthz")[0], 200)
+        self.assertEqual(self.get("/docs")[0], 200)
+        code, head, body = self.raw(b"OPTIONS /api/v1/etl/jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        self.assertEqual(code, 405)
+        self.assertIn("application/json", head)
 
-    def test_too_big_is_413_before_auth_and_unread(self):
-        got = raw_request(self.svc, self.post + b"Content-Length: 419430400\r\n\r\n")
-        self.assertJsonError(got, 413)
-        self.assertLess(got[3], 5.0)
-        self.assertIn(str(64 * 1024), got[2]["message"])
-        # at the limit the body is read and the token checked as before
-        body = b"y" * (64 * 1024)
-        got = raw_request(self.svc, self.post + b"Content-Length: %d\r\n\r\n" % len(body) + body)
-        self.assertJsonError(got, 401)
+    def test_2_body_caps_before_the_token(self):
+        path = extract_path(self.env.i_quick, project_keys="SVA")
+        code, _, body = self.raw(self.post_head(path, ""))
+        self.assertEqual(code, 411, body)
+        code, _, body = self.raw(self.post_head(path, "Content-Length: abc\r\n"))
+        self.assertEqual(code, 400, body)
+        code, _, body = self.raw(self.post_head(path, "Content-Length: 400000000\r\n"))
+        self.assertEqual(code, 413, body)
+        self.assertEqual(json.loads(body), {"detail": "request body over 65536 bytes"})
+        code, _, body = self.raw(self.post_head(path, "Transfer-Encoding: chunked\r\n") + b"0\r\n\r\n")
+        self.assertEqual(code, 411, body)
+        # before the token: no token, too big, still 413
+        code, _, _ = self.raw(b"PUT /api/v1/etl/integrations/1/fields/customfield_1 HTTP/1.1\r\nHost: x\r\n"
+                              b"Content-Length: 70000\r\nConnection: close\r\n\r\n")
+        self.assertEqual(code, 413)
+        code, _, body = self.raw(self.post_head(path, "Content-Length: 0\r\n").replace(
+            TOKEN_A.encode(), b"wrong-token-000000"))
+        self.assertEqual(code, 401, body)
 
-    def test_a_body_on_get_is_not_read_as_the_next_request(self):
-        c = http.client.HTTPConnection("127.0.0.1", int(self.svc.url.rsplit(":", 1)[1]), timeout=10)
-        try:
-            c.request("GET", "/api/v1/etl/jobs/1", body=b"GET /no-such-page HTTP/1.1\r\nHost: x\r\n\r\n")
-            r = c.getresponse()
-            r.read()
-            self.assertEqual(r.status, 401)
-            c.request("GET", "/")
-            r = c.getresponse()
-            r.read()
-            self.assertEqual(r.status, 200)
-            self.assertTrue(r.getheader("Content-Type").startswith("text/html"))
-        finally:
-            c.close()
-
-    def test_http_server_errors_are_json(self):
-        self.assertJsonError(raw_request(self.svc, b"PATCH / HTTP/1.1\r\nHost: x\r\n\r\n"), 501)
-        self.assertJsonError(raw_request(self.svc, b"GET / HTTP/1.1 extra\r\n\r\n"), 400)
-
-
-class ShutdownTest(unittest.TestCase):
-    def test_sigterm_exits_cleanly(self):
-        # a service of its own (no Jira needed to start and stop)
-        if not os.environ.get("JETL_DB") or not os.path.isdir(os.path.join(PYPATH, "jetl")):
-            self.skipTest("JETL_DB or the Python binding missing")
-        tmp = tempfile.mkdtemp(prefix="jetl-service-stop-")
-        try:
-            svc = Service(tmp, os.environ["JETL_DB"], "http://127.0.0.1:9", name="stop")
-            with urllib.request.urlopen(svc.url + "/", timeout=10) as r:
-                self.assertEqual(r.status, 200)
-            t0 = time.monotonic()
-            self.assertEqual(svc.stop(), 0, svc.log())
-            self.assertLess(time.monotonic() - t0, 10)
-            self.assertIn("stopped", svc.log())
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
+    def test_3_sigterm_ends_streams_and_exits_0(self):
+        # a running job's stream is open when SIGTERM arrives
+        with socket.create_connection(("127.0.0.1", self.port), timeout=30) as s:
+            s.sendall(self.post_head(extract_path(self.env.i_slow, project_keys="SLOW"), "Content-Length: 0\r\n"))
+            answer = b""
+            while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+                answer += s.recv(65536)
+        job_id = json.loads(answer.partition(b"\r\n\r\n")[2])["job_id"]
+        stream = socket.create_connection(("127.0.0.1", self.port), timeout=30)
+        stream.sendall(("GET %s/jobs/%d/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n\r\n"
+                        % (PREFIX, job_id, TOKEN_A)).encode())
+        time.sleep(1.0)
+        self.proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.proc.wait(30), 0)
+        got = b""
+        while True:
+            chunk = stream.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        stream.close()
+        self.assertIn(b"event: end", got)
+        (status,), = self.env.query("SELECT status FROM etl_job_queue WHERE id = %s", (job_id,))
+        self.assertEqual(status, "cancelled")
+        with open(self.log_path) as f:
+            log = f.read()
+        self.assertNotIn("Traceback", log)
+        self.assertNotIn(TOKEN_A, log)
 
 
 if __name__ == "__main__":

@@ -44,7 +44,7 @@ export JETL_JIRA_URL="http://127.0.0.1:$(cat "$out/sim.port")"
 
 export JETL_DB="$db" JETL_QUEUE="" JETL_SERVICE_TOKENS='{"browser-token-tenant-1": 1}'
 PYTHONPATH="$build/bindings/python" $PY "$root/examples/service/server.py" --port 0 \
-  --port-file "$out/service.port" --migrate >"$out/service.log" 2>&1 &
+  --port-file "$out/service.port" --migrate --seed-integration >"$out/service.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 150); do [ -s "$out/service.port" ] && break; sleep 0.1; done
 [ -s "$out/service.port" ] || { cat "$out/service.log" >&2; echo "browser test: the service did not start" >&2; exit 1; }

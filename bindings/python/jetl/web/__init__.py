@@ -67,8 +67,10 @@ KEEPALIVE_S = 15.0          # an SSE comment this often keeps proxies from closi
 RECHECK_S = 5.0             # without news, read the row again (a process that died sends nothing)
 START_TIMEOUT_S = 60.0      # how long the trigger waits for the library to create the job
 SLOTS = 20
-JIRA_ERRORS = (jetl.AuthError, jetl.ForbiddenError, jetl.NetworkError, jetl.TimeoutError,
-               jetl.HTTPError, jetl.RateLimitError, jetl.ProtocolError, jetl.NotFoundError)
+# Jira's failures (answered 502); the binding's own names, old or new
+JIRA_ERRORS = tuple(getattr(jetl, n) for n in (
+    "AuthError", "ForbiddenError", "NetworkError", "JiraTimeoutError", "HTTPError", "RateLimitError",
+    "ProtocolError", "NotFoundError") if n in getattr(jetl, "__all__", ()) or n in vars(jetl))
 
 
 def _json_default(v):
@@ -216,20 +218,15 @@ class Service:
     the extraction threads, the LISTEN thread. ``router()`` makes one; it is
     ``r.jetl`` on the router it returns."""
 
-    def __init__(self, db=None, queue=None, tokens=None, jira=None, integrations=None):
+    def __init__(self, db=None, queue=None, tokens=None, jira=None):
         self.db = db or os.environ.get("JETL_DB") or ""
         if not self.db:
             raise ValueError("jetl.web: no database: pass db= or set JETL_DB")
         self.queue = os.environ.get("JETL_QUEUE", "") if queue is None else queue
-        if jira is None:
-            jira = dict(jira_url=os.environ.get("JETL_JIRA_URL") or None,
-                        jira_user=os.environ.get("JETL_JIRA_USER") or None,
-                        jira_token=os.environ.get("JETL_JIRA_TOKEN") or None)
-            if os.environ.get("JETL_JIRA_AUTH"):
-                jira["jira_auth"] = os.environ["JETL_JIRA_AUTH"]
-        self.jira = jira
+        # None: each context takes its Jira connection from its integration
+        # row (or from $JETL_JIRA_URL & co. when set: they win, as in C)
+        self.jira = dict(jira or {})
         self.tokens = _tok_map(tokens if tokens is not None else tokens_from_env())
-        self.integrations = dict(integrations or {1: "Jira"})
         self.pool = psycopg2.pool.ThreadedConnectionPool(0, 32, self.db)
         self.notifier = _Notifier(self.db)
         self.stopping = threading.Event()
@@ -364,16 +361,19 @@ def _err(code, detail):
     return HTTPException(code, detail, headers={"WWW-Authenticate": 'Bearer realm="jetl"'} if code == 401 else None)
 
 
-def router(db=None, *, queue=None, tokens=None, jira=None, integrations=None, tags=("etl",)):
+def router(db=None, *, queue=None, tokens=None, jira=None, tags=("etl",)):
     """The APIRouter to include (any prefix). db: PostgreSQL conninfo (else
     $JETL_DB); queue: AMQP URL ("" = transform in-process; None: $JETL_QUEUE);
     tokens: {bearer token: tenant_id} (None: $JETL_SERVICE_TOKENS_FILE or
     $JETL_SERVICE_TOKENS); jira: keyword arguments of jetl.open for the Jira
-    connection (None: $JETL_JIRA_*); integrations: {id: name} offered by the
-    page (any positive id is accepted). Errors raised by this router are
+    connection of every integration (None: each integration's row in the
+    integrations table, unless $JETL_JIRA_URL is set, which wins as in C).
+    An integration id must be one of the tenant's integrations: 404 when no
+    tenant has it, 403 when another tenant does, 409 when it is inactive.
+    Errors raised by this router are
     ``{"detail": …}``; install :func:`install_error_handlers` on the app for the
     same shape on 405/422 and a JSON 500 without a traceback."""
-    svc = Service(db=db, queue=queue, tokens=tokens, jira=jira, integrations=integrations)
+    svc = Service(db=db, queue=queue, tokens=tokens, jira=jira)
 
     async def body_cap(request: Request):
         """Before the token and before any body is read."""
@@ -412,9 +412,21 @@ def router(db=None, *, queue=None, tokens=None, jira=None, integrations=None, ta
         if asked is not None and asked != tenant:
             raise _err(403, "tenant_id is not this token's tenant")
 
-    def check_integration(integration):
+    INTEGRATION_SQL = ("SELECT tenant_id, active FROM integrations WHERE id = %s"
+                       " ORDER BY (tenant_id = %s) DESC LIMIT 1")
+
+    async def check_integration(tenant, integration):
+        """The tenant's integration (include/jetl/integration.h): 404 when no
+        tenant has that id, 403 when only another tenant does."""
         if integration <= 0:
             raise _err(400, "integration_id must be positive")
+        row = await blocking(svc.query, INTEGRATION_SQL, (integration, tenant), True)
+        if row is None:
+            raise _err(404, "integration %d not found" % integration)
+        if row["tenant_id"] != tenant:
+            raise _err(403, "integration %d belongs to another tenant" % integration)
+        if not row["active"]:
+            raise _err(409, "integration %d is inactive" % integration)
 
     async def blocking(fn, *args):
         try:
@@ -435,7 +447,7 @@ def router(db=None, *, queue=None, tokens=None, jira=None, integrations=None, ta
         Answers once the job row exists; 409 (with ``job_id``) when a job of
         the same integration and projects is already running."""
         check_tenant(tenant, tenant_id)
-        check_integration(integration_id)
+        await check_integration(tenant, integration_id)
         keys = []
         for v in project_keys:
             for k in str(v).split(","):
@@ -552,9 +564,11 @@ def router(db=None, *, queue=None, tokens=None, jira=None, integrations=None, ta
         return StreamingResponse(stream(), media_type="text/event-stream; charset=utf-8",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
-    @r.get("/integrations", summary="The integrations the page offers")
-    async def integrations_(tenant: int = Depends(tenant_dep)):
-        return {"integrations": [{"id": i, "name": n} for i, n in sorted(svc.integrations.items())]}
+    @r.get("/integrations", summary="The tenant's integrations (never their secrets)")
+    async def integrations(tenant: int = Depends(tenant_dep)):
+        rows = await blocking(svc.query, "SELECT id, name, base_url, active FROM integrations"
+                              " WHERE tenant_id = %s ORDER BY id", (tenant,))
+        return {"integrations": rows}
 
     def fields_of(tenant, integration):
         with svc.ctx(tenant, integration) as ctx:
@@ -573,12 +587,12 @@ def router(db=None, *, queue=None, tokens=None, jira=None, integrations=None, ta
 
     @r.get("/integrations/{integration_id}/fields", summary="Jira's fields and the 20 custom-field slots")
     async def fields(integration_id: int = Path(...), tenant: int = Depends(tenant_dep)):
-        check_integration(integration_id)
+        await check_integration(tenant, integration_id)
         return await blocking(fields_of, tenant, integration_id)
 
     @r.post("/integrations/{integration_id}/fields/sync", summary="Read Jira's field list again")
     async def fields_sync(integration_id: int = Path(...), tenant: int = Depends(tenant_dep)):
-        check_integration(integration_id)
+        await check_integration(tenant, integration_id)
 
         def run():
             with svc.ctx(tenant, integration_id) as ctx:
@@ -594,7 +608,7 @@ def router(db=None, *, queue=None, tokens=None, jira=None, integrations=None, ta
     async def field_map(request: Request, integration_id: int = Path(...), field_id: str = Path(...),
                         tenant: int = Depends(tenant_dep)):
         """Takes effect for issues transformed from then on: the next run fills the column."""
-        check_integration(integration_id)
+        await check_integration(tenant, integration_id)
         if not FIELD_RE.match(field_id):
             raise _err(400, "bad field id")
         try:

@@ -357,9 +357,10 @@ async function loadIntegrations() {
     for (const i of r.integrations) {
       const o = document.createElement("option");
       o.value = String(i.id);
-      o.textContent = i.id + " · " + i.name;
+      o.textContent = i.id + " · " + i.name + (i.active ? "" : " (inactive)");
       sel.appendChild(o);
     }
+    if (!r.integrations.length) toast("This tenant has no integration yet", true);
     if ([...sel.options].some((o) => o.value === keep)) sel.value = keep;
   } catch (e) { /* keeps the default */ }
 }
