@@ -2,6 +2,7 @@
 #ifndef JETL_CLI_H
 #define JETL_CLI_H
 
+#include <getopt.h>
 #include <signal.h>
 #include <jetl.h>
 
@@ -11,23 +12,80 @@ enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_CANCELLED = 3 };
 enum progress_mode { PROGRESS_AUTO, PROGRESS_BAR, PROGRESS_JSON, PROGRESS_NONE };
 
 struct cli {
-	jetl_options opts;
-	int verbosity;                /* -1 quiet, 0 normal, 1 verbose */
+	jetl_options opts;            /* defaults < config file < environment < flags */
+	int verbosity;                /* -1 quiet (-q), 0 normal, 1 verbose (-v) */
+	int log_format;               /* -1 not given, 0 text, 1 json */
+	const char *cmd;              /* the command being run */
+	jetl_config *config;          /* the file, kept while opts borrow from it */
 	const char *token_file;
 	char *token;                  /* read from the file; never from argv */
 };
 
+/*
+ * The commands. To add one (tools/jetl/cmd_integration.c …): write
+ * `int cmd_x(struct cli *, int argc, char **argv)` that loops over
+ * cli_getopt() with its own options, declare it below and add a line to
+ * cli_commands[] in main.c; `jetl help`, `jetl x --help` and the man page
+ * check (scripts/check-man) pick it up from there.
+ */
+struct cli_command {
+	const char *name;
+	const char *summary;          /* one line in `jetl --help` */
+	const char *help;             /* `jetl help NAME`, `jetl NAME --help` */
+	int (*run)(struct cli *c, int argc, char **argv);
+};
+extern const struct cli_command cli_commands[];
+
 extern volatile sig_atomic_t cli_interrupted;
+
+/*
+ * Options: cli_getopt() walks argv (argv[0] is the command's name) with
+ * getopt_long, `--opt value` and `--opt=value`, accepting the global
+ * options (--db, --tenant, --integration, --config, --log-format, -v, -q)
+ * anywhere and handling them itself. It returns the `val` of one of opts,
+ * CLI_END at the end (operands from optind on), CLI_HELP after printing the
+ * command's help, or CLI_ERROR after printing one line.
+ */
+enum { CLI_END = -1, CLI_ERROR = -2, CLI_HELP = -3 };
+int cli_getopt(struct cli *c, int argc, char **argv, const struct option *opts);
+/* The --jira-* options and --concurrency, for commands that talk to Jira:
+ * put CLI_JIRA_OPTIONS in the option table, give every value to
+ * cli_jira_option(): 1 taken, 0 not one of them, -1 bad value (printed). */
+enum { OPT_JIRA_URL = 1000, OPT_JIRA_USER, OPT_JIRA_AUTH, OPT_JIRA_FLAVOR, OPT_JIRA_TOKEN_FILE,
+	OPT_JIRA_TOKEN, OPT_CONCURRENCY };
+#define CLI_JIRA_OPTIONS \
+	{ "jira-url", required_argument, NULL, OPT_JIRA_URL }, \
+	{ "jira-user", required_argument, NULL, OPT_JIRA_USER }, \
+	{ "jira-auth", required_argument, NULL, OPT_JIRA_AUTH }, \
+	{ "jira-flavor", required_argument, NULL, OPT_JIRA_FLAVOR }, \
+	{ "jira-token-file", required_argument, NULL, OPT_JIRA_TOKEN_FILE }, \
+	{ "jira-token", optional_argument, NULL, OPT_JIRA_TOKEN }, \
+	{ "concurrency", required_argument, NULL, OPT_CONCURRENCY }
+int cli_jira_option(struct cli *c, int opt, const char *arg);
+/* A number in lo..hi for option `opt`; on failure prints
+ * "jetl: --job: 'abc' is not a job id (a positive integer)" (what = "a job
+ * id (a positive integer)") and returns -1. */
+int cli_number(const char *opt, const char *arg, long lo, long hi, const char *what, long *out);
+/* One of the command's operands that it does not take. */
+int cli_extra_operand(struct cli *c, const char *arg);
+int cli_parse_int(const char *s, long lo, long hi, long *out);
 
 /* Open the context (after options are final); prints the error. */
 int cli_open(struct cli *c, jetl_ctx **ctx);
-/* Map a status to an exit code, printing the context's message. */
+/* Map a status to an exit code, printing the context's message once. */
 int cli_fail(jetl_ctx *ctx, int rc, const char *what);
-/* Parse "--jira-*" and "--concurrency" style options shared by commands;
- * returns 1 when argv[*i] was one of them (consuming its value), 0 when
- * not, -1 on a usage error. */
-int cli_jira_option(struct cli *c, int argc, char **argv, int *i);
-int cli_parse_int(const char *s, long lo, long hi, long *out);
+/* Informational output on stdout is for people: not under -q. */
+#define CLI_SAYS(c) ((c)->verbosity >= 0)
+
+/* Logging (log.c): "TIME LEVEL: message" or one JSON object a line on
+ * stderr; warnings of one kind shown 5 times, the rest counted and told by
+ * cli_log_summary(); an error said once. Thread-safe. */
+void cli_log_setup(int json, int level);
+void cli_log(int level, const char *message);
+void cli_logf(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void cli_log_cb(int level, const char *message, void *userdata);
+void cli_log_summary(void);
+int cli_error_said(const char *message);
 
 /* Progress rendering (bar.c). */
 struct bar;
@@ -43,7 +101,16 @@ int cmd_extract(struct cli *c, int argc, char **argv);
 int cmd_worker(struct cli *c, int argc, char **argv);
 int cmd_transform(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
+int cmd_cancel(struct cli *c, int argc, char **argv);
 int cmd_fields(struct cli *c, int argc, char **argv);
 int cmd_version(struct cli *c, int argc, char **argv);
+int cmd_help(struct cli *c, int argc, char **argv);
+/* cmd_integration.c */
+int cmd_integration(struct cli *c, int argc, char **argv);
+int cmd_projects(struct cli *c, int argc, char **argv);
+extern const char cli_integration_help[], cli_projects_help[];
+
+extern const char cli_migrate_help[], cli_extract_help[], cli_worker_help[], cli_transform_help[],
+	cli_status_help[], cli_cancel_help[], cli_fields_help[], cli_version_help[], cli_help_help[];
 
 #endif

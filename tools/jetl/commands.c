@@ -1,5 +1,6 @@
-/* commands.c - the jetl subcommands. Each parses its own options, prints
- * --help, and maps statuses to the exit codes of docs/cli.md. */
+/* commands.c - the jetl subcommands. Each parses its own options through
+ * cli_getopt() (global options included), and maps statuses to the exit
+ * codes of docs/cli.md. */
 #include <jansson.h>
 #ifdef __GLIBC__
 #include <malloc.h>
@@ -12,37 +13,49 @@
 
 #include "cli.h"
 
-static int wants_help(int argc, char **argv, const char *text)
+static const struct option no_options[] = { { NULL, 0, NULL, 0 } };
+
+/* A command without options of its own: globals only, no operands. */
+static int only_globals(struct cli *c, int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-			fputs(text, stdout);
-			return 1;
-		}
-	return 0;
+	int o;
+
+	while ((o = cli_getopt(c, argc, argv, no_options)) != CLI_END)
+		return o == CLI_HELP ? EXIT_DONE : EXIT_USAGE;
+	if (optind < argc)
+		return cli_extra_operand(c, argv[optind]);
+	return -1;
 }
 
-static int bad_option(const char *cmd, const char *opt)
+#if JETL_JOB_VERSION >= 2
+/* Globals only, operands left from optind on. */
+static int only_globals_operands(struct cli *c, int argc, char **argv)
 {
-	fprintf(stderr, "jetl %s: unknown or incomplete option '%s' (see jetl %s --help)\n", cmd, opt, cmd);
-	return EXIT_USAGE;
+	int o;
+
+	while ((o = cli_getopt(c, argc, argv, no_options)) != CLI_END)
+		return o == CLI_HELP ? EXIT_DONE : EXIT_USAGE;
+	return -1;
 }
+#endif
 
 /* ---- migrate ---- */
+
+const char cli_migrate_help[] =
+"usage: jetl migrate\n"
+"  Create or upgrade the schema (idempotent, safe to run concurrently).\n";
 
 int cmd_migrate(struct cli *c, int argc, char **argv)
 {
 	jetl_ctx *ctx;
 	int rc;
 
-	if (wants_help(argc, argv, "usage: jetl migrate\n  Create or upgrade the schema (idempotent, safe to run concurrently).\n"))
-		return EXIT_DONE;
-	if (argc > 1)
-		return bad_option("migrate", argv[1]);
+	if ((rc = only_globals(c, argc, argv)) >= 0)
+		return rc;
 	if ((rc = cli_open(c, &ctx)) != EXIT_DONE)
 		return rc;
 	rc = jetl_migrate(ctx);
-	if (rc == JETL_OK)
+	if (rc == JETL_OK && CLI_SAYS(c))
 		printf("schema is at version %d\n", jetl_schema_version());
 	rc = cli_fail(ctx, rc, "migrate");
 	jetl_close(ctx);
@@ -51,59 +64,30 @@ int cmd_migrate(struct cli *c, int argc, char **argv)
 
 /* ---- extract ---- */
 
-static const char extract_help[] =
-"usage: jetl extract [--project KEY]... [--full] [--jql JQL] [--queue URL] [--distribute] [--wait]\n"
-"                    [--jira-url URL] [--jira-user USER] [--jira-auth basic|bearer]\n"
+const char cli_extract_help[] =
+"usage: jetl extract [--project KEY]... [KEY]... [--full] [--jql JQL] [--queue URL] [--distribute]\n"
+"                    [--wait] [--jira-url URL] [--jira-user USER] [--jira-auth basic|bearer]\n"
 "                    [--jira-flavor auto|cloud|server] [--jira-token-file FILE]\n"
 "                    [--concurrency N] [--no-dev-status] [--progress auto|bar|json|none]\n"
 "  Extract issues, complete changelogs and dev status of the projects (every visible\n"
 "  project when none is given). Incremental unless --full. Without --queue the rows are\n"
 "  transformed in this process and the command returns when they are in the final tables;\n"
 "  with --queue, workers transform them (--wait waits for that). --distribute hands whole\n"
-"  projects to workers (`jetl worker --distribute`).\n";
+"  projects to workers (`jetl worker --distribute`). Ends with what the job stored, per\n"
+"  project and in total.\n";
 
-static void print_summary(jetl_ctx *ctx, int64_t job_id, const jetl_extract_result *r)
-{
-	jetl_job job = JETL_JOB_INIT;
-
-	if (jetl_job_get(ctx, job_id, &job) != JETL_OK)
-		return;
-	printf("job %lld %s: %lld issues, %lld change histories, %lld raw rows",
-		(long long)job_id, job.status, (long long)r->issues, (long long)r->histories, (long long)r->raw_rows);
-	if (r->deleted)
-		printf(", %lld deleted in Jira", (long long)r->deleted);
-	printf("\n  %lld requests (%lld retried, %lld rate-limited) in %.1f s",
-		(long long)r->requests, (long long)r->retries, (long long)r->rate_limited, r->seconds);
-	if (r->seconds > 0 && r->issues > 0)
-		printf(" = %.0f issues/s", (double)r->issues / r->seconds);
-	printf("\n");
-	if (job.raw_pending)
-		printf("  %lld raw rows wait for workers (jetl worker)\n", (long long)job.raw_pending);
-	if (job.raw_failed)
-		printf("  %lld raw rows failed to transform: see `jetl status --job %lld`\n",
-			(long long)job.raw_failed, (long long)job_id);
-}
-
-/* A job-wide line for multi-project runs (per-project counts are on the
- * job's progress events and in the tables). */
-static void print_job_line(jetl_ctx *ctx, int64_t job_id)
-{
-	jetl_job job = JETL_JOB_INIT;
-
-	if (jetl_job_get(ctx, job_id, &job) != JETL_OK)
-		return;
-	printf("job %lld %s: %d/%d projects extracted", (long long)job_id, job.status, job.step, job.total_steps);
-	if (job.finished_at > 0 && job.started_at > 0)
-		printf(" in %.1f s", job.finished_at - job.started_at);
-	printf("\n");
-	if (job.raw_pending)
-		printf("  %lld raw rows wait for workers (jetl worker)\n", (long long)job.raw_pending);
-	if (job.raw_failed)
-		printf("  %lld raw rows failed to transform: see `jetl status --job %lld`\n",
-			(long long)job.raw_failed, (long long)job_id);
-	if (*job.error)
-		printf("  error: %s\n", job.error);
-}
+/* What the progress events said of each project, for the summary. */
+#define MAX_PROJECTS 256
+struct proj_stat {
+	char key[64];
+	int64_t issues, changelogs, dev_status, raw_rows;
+	double t0, t1;
+};
+struct run_stats {
+	struct bar *bar;
+	struct proj_stat p[MAX_PROJECTS];
+	int n;
+};
 
 /*
  * The command owns its process heap, so it may tidy it: every ~2,000 issues
@@ -114,6 +98,7 @@ static void print_job_line(jetl_ctx *ctx, int64_t job_id)
  */
 static int extract_progress(const jetl_progress *p, void *userdata)
 {
+	struct run_stats *st = userdata;
 #ifdef __GLIBC__
 	static int64_t last;
 
@@ -126,7 +111,26 @@ static int extract_progress(const jetl_progress *p, void *userdata)
 		}
 	}
 #endif
-	return bar_callback(p, userdata);
+	if (p->project_key && *p->project_key) {
+		struct proj_stat *ps = NULL;
+		for (int i = 0; i < st->n; i++)
+			if (strcmp(st->p[i].key, p->project_key) == 0)
+				ps = &st->p[i];
+		if (!ps && st->n < MAX_PROJECTS) {
+			ps = &st->p[st->n++];
+			snprintf(ps->key, sizeof(ps->key), "%s", p->project_key);
+			ps->t0 = p->elapsed;
+		}
+		if (ps) {
+			if (p->phase == JETL_PHASE_ISSUES && p->done > ps->issues) ps->issues = p->done;
+			if (p->phase == JETL_PHASE_CHANGELOGS && p->done > ps->changelogs) ps->changelogs = p->done;
+			if (p->phase == JETL_PHASE_DEV_STATUS && p->done > ps->dev_status) ps->dev_status = p->done;
+			if (p->phase == JETL_PHASE_QUEUE && p->done > ps->raw_rows) ps->raw_rows = p->done;
+			if (p->phase != JETL_PHASE_TRANSFORM)
+				ps->t1 = p->elapsed;
+		}
+	}
+	return bar_callback(p, st->bar);
 }
 
 static int parse_progress(const char *v, enum progress_mode *m)
@@ -135,85 +139,210 @@ static int parse_progress(const char *v, enum progress_mode *m)
 	else if (strcmp(v, "bar") == 0) *m = PROGRESS_BAR;
 	else if (strcmp(v, "json") == 0) *m = PROGRESS_JSON;
 	else if (strcmp(v, "none") == 0) *m = PROGRESS_NONE;
-	else return -1;
+	else {
+		fprintf(stderr, "jetl: --progress: '%s' is not auto, bar, json or none\n", v);
+		return -1;
+	}
 	return 0;
 }
 
+/* "12345" -> "12,345" */
+static const char *num(char *buf, size_t n, int64_t v)
+{
+	char d[32];
+	size_t len, o = 0;
+
+	snprintf(d, sizeof(d), "%lld", (long long)v);
+	len = strlen(d);
+	for (size_t i = 0; i < len && o + 2 < n; i++) {
+		if (i > 0 && d[i - 1] != '-' && (len - i) % 3 == 0)
+			buf[o++] = ',';
+		buf[o++] = d[i];
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+/* The job's totals: from the job row when the library keeps them there
+ * (JETL_JOB_VERSION 2), else from the extraction's result (one project in
+ * this process), else the sum of what the progress events said. */
+struct totals {
+	int have_items;                 /* changelog_items / dev_status rows / work items known */
+	int64_t issues, histories, changelog_items, dev_status, work_items, deleted, raw_rows,
+		requests, retries, rate_limited;
+};
+
+static void job_totals(const jetl_job *j, struct totals *t)
+{
+	memset(t, 0, sizeof(*t));
+#if JETL_JOB_VERSION >= 2
+	t->have_items = 1;
+	t->issues = j->issues;
+	t->histories = j->histories;
+	t->changelog_items = j->changelog_items;
+	t->dev_status = j->dev_status;
+	t->work_items = j->work_items;
+	t->deleted = j->deleted;
+	t->raw_rows = j->raw_rows;
+	t->requests = j->requests;
+	t->retries = j->retries;
+	t->rate_limited = j->rate_limited;
+#else
+	(void)j;
+#endif
+}
+
+static double job_seconds(const jetl_job *j)
+{
+	double end = j->finished_at > 0 ? j->finished_at : j->updated_at;
+
+	return j->started_at > 0 && end > j->started_at ? end - j->started_at : 0;
+}
+
+/* "50 issues, 660 changelog items, …, 56 requests (0 retried, 0 429s) in 0.2 s" */
+static void print_totals(const struct totals *t, double seconds)
+{
+	char a[32], b[32], cc[32], d[32], e[32], f[32], g[32];
+
+	printf("%s issues", num(a, sizeof(a), t->issues));
+	if (t->have_items)
+		printf(", %s changelog items, %s dev-status rows", num(b, sizeof(b), t->changelog_items),
+			num(cc, sizeof(cc), t->dev_status));
+	else
+		printf(", %s change histories", num(b, sizeof(b), t->histories));
+	printf(", %s deleted, %s raw rows, %s requests (%s retried, %s 429s) in %.1f s\n",
+		num(d, sizeof(d), t->deleted), num(e, sizeof(e), t->raw_rows), num(f, sizeof(f), t->requests),
+		num(g, sizeof(g), t->retries), num(a, sizeof(a), t->rate_limited), seconds);
+}
+
+/* The end of a run: the job's totals on the first line ("job 7 finished:
+ * 50 issues, …", which scripts read), then a line per project. */
+static void print_summary(jetl_ctx *ctx, int64_t job_id, const jetl_extract_result *r,
+	const struct run_stats *st, int single)
+{
+	jetl_job job = JETL_JOB_INIT;
+	struct totals t;
+	char a[32], b[32], cc[32], d[32];
+
+	if (jetl_job_get(ctx, job_id, &job) != JETL_OK)
+		return;
+	job_totals(&job, &t);
+	if (!t.have_items && single) {
+		t.issues = r->issues;
+		t.histories = r->histories;
+		t.deleted = r->deleted;
+		t.raw_rows = r->raw_rows;
+		t.requests = r->requests;
+		t.retries = r->retries;
+		t.rate_limited = r->rate_limited;
+	} else if (!t.have_items) {
+		for (int i = 0; i < st->n; i++) {
+			t.issues += st->p[i].issues;
+			t.raw_rows += st->p[i].raw_rows;
+		}
+	}
+	printf("job %lld %s: ", (long long)job_id, job.status);
+	print_totals(&t, single && r->seconds > 0 ? r->seconds : job_seconds(&job));
+	for (int i = 0; i < st->n; i++)
+		printf("  %s: %s issues, %s dev status fetched, %s changelogs completed, %s raw rows in %.1f s\n",
+			st->p[i].key, num(a, sizeof(a), st->p[i].issues), num(b, sizeof(b), st->p[i].dev_status),
+			num(cc, sizeof(cc), st->p[i].changelogs), num(d, sizeof(d), st->p[i].raw_rows),
+			st->p[i].t1 - st->p[i].t0);
+	if (job.total_steps > 1 || !single)
+		printf("  %d/%d projects extracted\n", job.step, job.total_steps);
+	if (job.raw_pending)
+		printf("  %lld raw rows wait for workers (jetl worker)\n", (long long)job.raw_pending);
+	if (job.raw_failed)
+		printf("  %lld raw rows failed to transform: see `jetl status --job %lld`\n",
+			(long long)job.raw_failed, (long long)job_id);
+}
+
+enum { OPT_PROJECT = 1, OPT_FULL, OPT_JQL, OPT_QUEUE, OPT_DISTRIBUTE, OPT_WAIT, OPT_NO_DEV_STATUS,
+	OPT_PROGRESS, OPT_UNTIL_IDLE, OPT_IDLE_MS, OPT_THREADS, OPT_RAW_ID, OPT_JOB, OPT_JSON,
+	OPT_SYNC, OPT_LIST, OPT_MAP };
+
 int cmd_extract(struct cli *c, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "project", required_argument, NULL, OPT_PROJECT },
+		{ "full", no_argument, NULL, OPT_FULL },
+		{ "jql", required_argument, NULL, OPT_JQL },
+		{ "queue", required_argument, NULL, OPT_QUEUE },
+		{ "distribute", no_argument, NULL, OPT_DISTRIBUTE },
+		{ "wait", no_argument, NULL, OPT_WAIT },
+		{ "no-dev-status", no_argument, NULL, OPT_NO_DEV_STATUS },
+		{ "progress", required_argument, NULL, OPT_PROGRESS },
+		CLI_JIRA_OPTIONS,
+		{ NULL, 0, NULL, 0 }
+	};
 	jetl_extract_options eo = JETL_EXTRACT_OPTIONS_INIT;
 	jetl_extract_result res = JETL_EXTRACT_RESULT_INIT;
 	enum progress_mode mode = PROGRESS_AUTO;
-	const char **keys = calloc((size_t)argc, sizeof(*keys));
+	const char **keys = calloc((size_t)argc + 1, sizeof(*keys));
+	struct run_stats *st = calloc(1, sizeof(*st));
 	size_t n = 0;
 	int64_t job_id = 0;
-	struct bar *bar;
 	jetl_ctx *ctx;
-	int rc;
+	int rc = EXIT_DONE, o;
 
-	if (!keys)
+	if (!keys || !st) {
+		free(keys);
+		free(st);
 		return EXIT_FAILED;
-	if (wants_help(argc, argv, extract_help)) {
-		free(keys);
-		return EXIT_DONE;
 	}
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		int j = cli_jira_option(c, argc, argv, &i);
-		if (j < 0) {
-			free(keys);
-			return EXIT_USAGE;
-		}
-		if (j > 0)
+	while (rc == EXIT_DONE && (o = cli_getopt(c, argc, argv, opts)) != CLI_END) {
+		int j = o > 0 ? cli_jira_option(c, o, optarg) : 0;
+		if (j < 0)
+			rc = EXIT_USAGE;
+		else if (j > 0)
 			continue;
-		if (strcmp(a, "--project") == 0 && v) {
-			keys[n++] = v;
-			i++;
-		} else if (strcmp(a, "--full") == 0) {
+		else if (o == CLI_HELP)
+			rc = -1;
+		else if (o == CLI_ERROR)
+			rc = EXIT_USAGE;
+		else if (o == OPT_PROJECT)
+			keys[n++] = optarg;
+		else if (o == OPT_FULL)
 			eo.full = 1;
-		} else if (strcmp(a, "--jql") == 0 && v) {
-			eo.jql = v;
-			i++;
-		} else if (strcmp(a, "--queue") == 0 && v) {
-			c->opts.queue_url = v;
-			i++;
-		} else if (strcmp(a, "--distribute") == 0) {
+		else if (o == OPT_JQL)
+			eo.jql = optarg;
+		else if (o == OPT_QUEUE)
+			c->opts.queue_url = optarg;
+		else if (o == OPT_DISTRIBUTE)
 			eo.distribute = 1;
-		} else if (strcmp(a, "--wait") == 0) {
+		else if (o == OPT_WAIT)
 			eo.wait = 1;
-		} else if (strcmp(a, "--no-dev-status") == 0) {
+		else if (o == OPT_NO_DEV_STATUS)
 			eo.dev_status = 0;
-		} else if (strcmp(a, "--progress") == 0 && v && parse_progress(v, &mode) == 0) {
-			i++;
+		else if (o == OPT_PROGRESS && parse_progress(optarg, &mode) < 0)
+			rc = EXIT_USAGE;
+	}
+	/* Operands are project keys too: `jetl extract AAA BBB`. */
+	for (int i = optind; rc == EXIT_DONE && i < argc; i++)
+		keys[n++] = argv[i];
+	if (rc == EXIT_DONE && (rc = cli_open(c, &ctx)) == EXIT_DONE) {
+		if (c->verbosity < 0 && mode == PROGRESS_AUTO)
+			mode = PROGRESS_NONE;
+		st->bar = bar_new(mode);
+		eo.progress = extract_progress;
+		eo.progress_userdata = st;
+		if (n == 1 && !eo.distribute) {
+			rc = jetl_extract_project(ctx, keys[0], &eo, &res);
+			job_id = res.job_id;
 		} else {
-			free(keys);
-			return bad_option("extract", a);
+			rc = jetl_extract(ctx, keys, n, &eo, &job_id);
+			res.job_id = job_id;
 		}
+		bar_finish(st->bar);
+		bar_free(st->bar);
+		if (job_id > 0 && mode != PROGRESS_JSON && CLI_SAYS(c))
+			print_summary(ctx, job_id, &res, st, n == 1 && !eo.distribute);
+		rc = cli_fail(ctx, rc, "extract");
+		jetl_close(ctx);
 	}
-	if ((rc = cli_open(c, &ctx)) != EXIT_DONE) {
-		free(keys);
-		return rc;
-	}
-	bar = bar_new(mode);
-	eo.progress = extract_progress;
-	eo.progress_userdata = bar;
-	if (n == 1 && !eo.distribute) {
-		rc = jetl_extract_project(ctx, keys[0], &eo, &res);
-		job_id = res.job_id;
-	} else {
-		rc = jetl_extract(ctx, keys, n, &eo, &job_id);
-		res.job_id = job_id;
-	}
-	bar_finish(bar);
-	bar_free(bar);
-	if (job_id > 0 && mode != PROGRESS_JSON && (rc == JETL_OK || rc == JETL_EDATA) && n == 1 && !eo.distribute)
-		print_summary(ctx, job_id, &res);
-	else if (job_id > 0 && mode != PROGRESS_JSON)
-		print_job_line(ctx, job_id);
-	rc = cli_fail(ctx, rc, "extract");
-	jetl_close(ctx);
 	free(keys);
-	return rc;
+	free(st);
+	return rc < 0 ? EXIT_DONE : rc;
 }
 
 /* ---- worker ---- */
@@ -227,53 +356,65 @@ static void worker_signal(int sig)
 	jetl_worker_stop(worker_ctx);
 }
 
-static const char worker_help[] =
+const char cli_worker_help[] =
 "usage: jetl worker [--queue URL] [--until-idle] [--idle-ms N] [--threads N] [--distribute]\n"
 "                   [--jira-url URL] [--jira-user USER] [--jira-auth basic|bearer] [--jira-flavor F]\n"
 "                   [--jira-token-file FILE] [--concurrency N] [--progress auto|bar|json|none]\n"
 "  Consume transform messages (and extract messages with --distribute) until SIGTERM/SIGINT\n"
-"  (the current batch is finished first) or, with --until-idle, until the queues stay empty.\n";
+"  (the current batch is finished first) or, with --until-idle, until the queues stay empty.\n"
+"  Logs (info) each raw row it transforms and each project it extracts, with the time taken.\n";
 
 int cmd_worker(struct cli *c, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "queue", required_argument, NULL, OPT_QUEUE },
+		{ "until-idle", no_argument, NULL, OPT_UNTIL_IDLE },
+		{ "idle-ms", required_argument, NULL, OPT_IDLE_MS },
+		{ "threads", required_argument, NULL, OPT_THREADS },
+		{ "distribute", no_argument, NULL, OPT_DISTRIBUTE },
+		{ "progress", required_argument, NULL, OPT_PROGRESS },
+		CLI_JIRA_OPTIONS,
+		{ NULL, 0, NULL, 0 }
+	};
 	jetl_worker_options wo = JETL_WORKER_OPTIONS_INIT;
 	enum progress_mode mode = PROGRESS_AUTO;
 	struct sigaction sa;
 	struct bar *bar;
 	jetl_ctx *ctx;
 	long n;
-	int rc;
+	int rc, o;
 
-	if (wants_help(argc, argv, worker_help))
-		return EXIT_DONE;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		int j = cli_jira_option(c, argc, argv, &i);
-		if (j < 0)
+	while ((o = cli_getopt(c, argc, argv, opts)) != CLI_END) {
+		int j = o > 0 ? cli_jira_option(c, o, optarg) : 0;
+		if (j < 0 || o == CLI_ERROR)
 			return EXIT_USAGE;
+		if (o == CLI_HELP)
+			return EXIT_DONE;
 		if (j > 0)
 			continue;
-		if (strcmp(a, "--queue") == 0 && v) {
-			c->opts.queue_url = v;
-			i++;
-		} else if (strcmp(a, "--until-idle") == 0) {
+		if (o == OPT_QUEUE)
+			c->opts.queue_url = optarg;
+		else if (o == OPT_UNTIL_IDLE)
 			wo.until_idle = 1;
-		} else if (strcmp(a, "--distribute") == 0) {
+		else if (o == OPT_DISTRIBUTE)
 			wo.distribute = 1;
-		} else if (strcmp(a, "--threads") == 0 && v && cli_parse_int(v, 1, 64, &n) == 0) {
+		else if (o == OPT_THREADS) {
+			if (cli_number("--threads", optarg, 1, 64, "a number of threads in 1..64", &n) < 0)
+				return EXIT_USAGE;
 			wo.threads = (int)n;
-			i++;
-		} else if (strcmp(a, "--idle-ms") == 0 && v && cli_parse_int(v, 1, 86400000L, &n) == 0) {
+		} else if (o == OPT_IDLE_MS) {
+			if (cli_number("--idle-ms", optarg, 1, 86400000L, "a number of milliseconds in 1..86400000", &n) < 0)
+				return EXIT_USAGE;
 			wo.idle_ms = (int)n;
-			i++;
-		} else if (strcmp(a, "--progress") == 0 && v && parse_progress(v, &mode) == 0) {
-			i++;
-		} else {
-			return bad_option("worker", a);
-		}
+		} else if (o == OPT_PROGRESS && parse_progress(optarg, &mode) < 0)
+			return EXIT_USAGE;
 	}
+	if (optind < argc)
+		return cli_extra_operand(c, argv[optind]);
 	if ((rc = cli_open(c, &ctx)) != EXIT_DONE)
 		return rc;
+	if (c->verbosity < 0 && mode == PROGRESS_AUTO)
+		mode = PROGRESS_NONE;
 	bar = bar_new(mode);
 	wo.progress = bar_callback;
 	wo.progress_userdata = bar;
@@ -282,9 +423,13 @@ int cmd_worker(struct cli *c, int argc, char **argv)
 	sa.sa_handler = worker_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	cli_logf(JETL_LOG_INFO, "worker: started (tenant %d, integration %d, %d thread%s%s%s)",
+		jetl_tenant_id(ctx), jetl_integration_id(ctx), wo.threads > 0 ? wo.threads : 1,
+		wo.threads > 1 ? "s" : "", wo.distribute ? ", extracts too" : "", wo.until_idle ? ", until idle" : "");
 	rc = jetl_worker_run(ctx, &wo);
 	bar_finish(bar);
 	bar_free(bar);
+	cli_logf(JETL_LOG_INFO, "worker: stopped (%s)", rc == JETL_OK ? "done" : jetl_strerror(rc));
 	rc = cli_fail(ctx, rc, "worker");
 	jetl_close(ctx);
 	return rc;
@@ -292,31 +437,38 @@ int cmd_worker(struct cli *c, int argc, char **argv)
 
 /* ---- transform ---- */
 
+const char cli_transform_help[] =
+"usage: jetl transform --raw-id N\n"
+"  Transform one raw row into work_items, changelogs and dev_status (idempotent).\n";
+
 int cmd_transform(struct cli *c, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "raw-id", required_argument, NULL, OPT_RAW_ID },
+		{ NULL, 0, NULL, 0 }
+	};
 	jetl_transform_result r = JETL_TRANSFORM_RESULT_INIT;
 	jetl_ctx *ctx;
 	long raw_id = 0;
-	int rc;
+	int rc, o;
 
-	if (wants_help(argc, argv, "usage: jetl transform --raw-id N\n"
-			"  Transform one raw row into work_items, changelogs and dev_status (idempotent).\n"))
-		return EXIT_DONE;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--raw-id") == 0 && i + 1 < argc &&
-		    cli_parse_int(argv[i + 1], 1, 9223372036854775807L, &raw_id) == 0)
-			i++;
-		else
-			return bad_option("transform", argv[i]);
+	while ((o = cli_getopt(c, argc, argv, opts)) != CLI_END) {
+		if (o == CLI_HELP)
+			return EXIT_DONE;
+		if (o == CLI_ERROR || cli_number("--raw-id", optarg, 1, 9223372036854775807L,
+				"a raw row id (a positive integer)", &raw_id) < 0)
+			return EXIT_USAGE;
 	}
+	if (optind < argc)
+		return cli_extra_operand(c, argv[optind]);
 	if (raw_id <= 0) {
-		fprintf(stderr, "jetl transform: --raw-id N is required\n");
+		fprintf(stderr, "jetl: transform: --raw-id N is required (see jetl help transform)\n");
 		return EXIT_USAGE;
 	}
 	if ((rc = cli_open(c, &ctx)) != EXIT_DONE)
 		return rc;
 	rc = jetl_transform_batch(ctx, raw_id, &r);
-	if (rc == JETL_OK)
+	if (rc == JETL_OK && CLI_SAYS(c))
 		printf("raw row %ld: %lld work items, %lld changelog items, %lld dev status rows, %lld warnings in %.3f s\n",
 			raw_id, (long long)r.work_items, (long long)r.changelog_items, (long long)r.dev_status,
 			(long long)r.warnings, r.seconds);
@@ -326,6 +478,13 @@ int cmd_transform(struct cli *c, int argc, char **argv)
 }
 
 /* ---- status ---- */
+
+const char cli_status_help[] =
+"usage: jetl status [--job N] [--json]\n"
+"  Show a job (or the ten most recent jobs): its state, progress and what it stored\n"
+"  (issues, changelog items, dev-status rows, deleted, raw rows, requests, 429s, time).\n"
+"  --json prints one JSON document: the job's object with --job, else {\"jobs\": [...]},\n"
+"  times in ISO 8601 UTC.\n";
 
 static void fmt_time(char *out, size_t n, double t)
 {
@@ -340,23 +499,65 @@ static void fmt_time(char *out, size_t n, double t)
 	strftime(out, n, "%Y-%m-%d %H:%M:%SZ", &tm);
 }
 
-static void print_job(const jetl_job *j, int as_json)
+/* ISO 8601 in UTC with milliseconds, or JSON null for an unset time. */
+static json_t *iso_time(double t)
+{
+	char s[32], out[48];
+	time_t sec = (time_t)t;
+	struct tm tm;
+	int ms;
+
+	if (t <= 0)
+		return json_null();
+	ms = (int)((t - (double)sec) * 1000.0 + 0.5);
+	if (ms >= 1000) {
+		sec++;
+		ms -= 1000;
+	}
+	gmtime_r(&sec, &tm);
+	strftime(s, sizeof(s), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out, sizeof(out), "%s.%03dZ", s, ms);
+	return json_string(out);
+}
+
+/* The job as the example service shows it (examples/service: the row's
+ * column names), plus its totals when the library keeps them. */
+static json_t *job_json(const jetl_job *j, int tenant, int integration)
+{
+	json_t *o = json_pack("{s:I, s:i, s:i, s:s, s:s, s:i, s:i, s:s, s:I, s:I, s:s, s:s, s:I, s:I}",
+		"id", (json_int_t)j->id, "tenant_id", tenant, "integration_id", integration,
+		"job_type", j->job_type, "status", j->status, "step", j->step,
+		"total_steps", j->total_steps, "step_name", j->step_name, "items_done", (json_int_t)j->items_done,
+		"items_total", (json_int_t)j->items_total, "message", j->message, "error", j->error,
+		"raw_pending", (json_int_t)j->raw_pending, "raw_failed", (json_int_t)j->raw_failed);
+
+	if (!o)
+		return NULL;
+	json_object_set_new(o, "created_at", iso_time(j->created_at));
+	json_object_set_new(o, "started_at", iso_time(j->started_at));
+	json_object_set_new(o, "updated_at", iso_time(j->updated_at));
+	json_object_set_new(o, "finished_at", iso_time(j->finished_at));
+	json_object_set_new(o, "seconds", json_real(job_seconds(j)));
+#if JETL_JOB_VERSION >= 2
+	json_object_set_new(o, "issues", json_integer(j->issues));
+	json_object_set_new(o, "histories", json_integer(j->histories));
+	json_object_set_new(o, "changelog_items", json_integer(j->changelog_items));
+	json_object_set_new(o, "dev_status", json_integer(j->dev_status));
+	json_object_set_new(o, "work_items", json_integer(j->work_items));
+	json_object_set_new(o, "raw_rows", json_integer(j->raw_rows));
+	json_object_set_new(o, "requests", json_integer(j->requests));
+	json_object_set_new(o, "retries", json_integer(j->retries));
+	json_object_set_new(o, "rate_limited", json_integer(j->rate_limited));
+	json_object_set_new(o, "deleted", json_integer(j->deleted));
+#endif
+	return o;
+}
+
+static void print_job(const jetl_job *j)
 {
 	char c[32], s[32], f[32];
+	struct totals t;
 
-	if (as_json) {
-		json_t *o = json_pack("{s:I, s:s, s:s, s:i, s:i, s:s, s:I, s:I, s:s, s:s, s:f, s:f, s:f, s:f, s:I, s:I}",
-			"id", (json_int_t)j->id, "job_type", j->job_type, "status", j->status, "step", j->step,
-			"total_steps", j->total_steps, "step_name", j->step_name, "items_done", (json_int_t)j->items_done,
-			"items_total", (json_int_t)j->items_total, "message", j->message, "error", j->error,
-			"created_at", j->created_at, "started_at", j->started_at, "updated_at", j->updated_at,
-			"finished_at", j->finished_at, "raw_pending", (json_int_t)j->raw_pending,
-			"raw_failed", (json_int_t)j->raw_failed);
-		json_dumpf(o, stdout, JSON_COMPACT);
-		fputc('\n', stdout);
-		json_decref(o);
-		return;
-	}
 	fmt_time(c, sizeof(c), j->created_at);
 	fmt_time(s, sizeof(s), j->started_at);
 	fmt_time(f, sizeof(f), j->finished_at);
@@ -366,36 +567,60 @@ static void print_job(const jetl_job *j, int as_json)
 	if (j->raw_pending || j->raw_failed)
 		printf("  raw rows: %lld pending, %lld failed", (long long)j->raw_pending, (long long)j->raw_failed);
 	printf("\n");
+	job_totals(j, &t);
+	if (t.have_items) {
+		printf("    stored: ");
+		print_totals(&t, job_seconds(j));
+	}
 	if (*j->error)
 		printf("    error: %s\n", j->error);
 }
 
+static int print_json(json_t *doc)
+{
+	if (!doc)
+		return JETL_ENOMEM;
+	json_dumpf(doc, stdout, JSON_INDENT(2));
+	fputc('\n', stdout);
+	json_decref(doc);
+	return JETL_OK;
+}
+
 int cmd_status(struct cli *c, int argc, char **argv)
 {
+	static const struct option opts[] = {
+		{ "job", required_argument, NULL, OPT_JOB },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ NULL, 0, NULL, 0 }
+	};
 	jetl_ctx *ctx;
 	long job_id = 0;
-	int as_json = 0, rc;
+	int as_json = 0, rc, o;
 
-	if (wants_help(argc, argv, "usage: jetl status [--job N] [--json]\n"
-			"  Show a job's status and progress, or the ten most recent jobs.\n"))
-		return EXIT_DONE;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
+	while ((o = cli_getopt(c, argc, argv, opts)) != CLI_END) {
+		if (o == CLI_HELP)
+			return EXIT_DONE;
+		if (o == CLI_ERROR)
+			return EXIT_USAGE;
+		if (o == OPT_JSON)
 			as_json = 1;
-		else if (strcmp(argv[i], "--job") == 0 && i + 1 < argc &&
-			 cli_parse_int(argv[i + 1], 1, 9223372036854775807L, &job_id) == 0)
-			i++;
-		else
-			return bad_option("status", argv[i]);
+		else if (cli_number("--job", optarg, 1, 9223372036854775807L, "a job id (a positive integer)",
+				&job_id) < 0)
+			return EXIT_USAGE;
 	}
+	if (optind < argc)
+		return cli_extra_operand(c, argv[optind]);
 	if ((rc = cli_open(c, &ctx)) != EXIT_DONE)
 		return rc;
 	if (job_id > 0) {
 		jetl_job j = JETL_JOB_INIT;
 		rc = jetl_job_get(ctx, job_id, &j);
-		if (rc == JETL_OK)
-			print_job(&j, as_json);
+		if (rc == JETL_OK && as_json)
+			rc = print_json(job_json(&j, jetl_tenant_id(ctx), jetl_integration_id(ctx)));
+		else if (rc == JETL_OK)
+			print_job(&j);
 	} else {
+		json_t *jobs = json_array();
 		int64_t ids[10];
 		size_t n = 0;
 		rc = jetl_job_list(ctx, ids, 10, &n);
@@ -404,16 +629,62 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		for (size_t k = 0; rc == JETL_OK && k < n; k++) {
 			jetl_job j = JETL_JOB_INIT;
 			rc = jetl_job_get(ctx, ids[k], &j);
-			if (rc == JETL_OK)
-				print_job(&j, as_json);
+			if (rc == JETL_OK && as_json)
+				json_array_append_new(jobs, job_json(&j, jetl_tenant_id(ctx), jetl_integration_id(ctx)));
+			else if (rc == JETL_OK)
+				print_job(&j);
 		}
+		if (rc == JETL_OK && as_json)
+			rc = print_json(json_pack("{s:O}", "jobs", jobs));
+		json_decref(jobs);
 	}
 	rc = cli_fail(ctx, rc, "status");
 	jetl_close(ctx);
 	return rc;
 }
 
+/* ---- cancel ---- */
+
+const char cli_cancel_help[] =
+"usage: jetl cancel JOB\n"
+"  Cancel a queued or running job: whichever process runs it stops at its next batch,\n"
+"  the job ends `cancelled` and its watermark does not move. Cancelling a cancelled job\n"
+"  is not an error; a finished or failed one is (exit 1).\n";
+
+#if JETL_JOB_VERSION >= 2
+int cmd_cancel(struct cli *c, int argc, char **argv)
+{
+	jetl_ctx *ctx;
+	long job_id;
+	int rc;
+
+	if ((rc = only_globals_operands(c, argc, argv)) >= 0)
+		return rc;
+	if (optind >= argc) {
+		fprintf(stderr, "jetl: cancel: which job? (jetl cancel JOB)\n");
+		return EXIT_USAGE;
+	}
+	if (optind + 1 < argc)
+		return cli_extra_operand(c, argv[optind + 1]);
+	if (cli_number("cancel", argv[optind], 1, 9223372036854775807L, "a job id (a positive integer)", &job_id) < 0)
+		return EXIT_USAGE;
+	if ((rc = cli_open(c, &ctx)) != EXIT_DONE)
+		return rc;
+	rc = jetl_job_cancel(ctx, job_id);
+	if (rc == JETL_OK && CLI_SAYS(c))
+		printf("job %ld cancelled\n", job_id);
+	rc = cli_fail(ctx, rc, "cancel");
+	jetl_close(ctx);
+	return rc;
+}
+#endif
+
 /* ---- fields ---- */
+
+const char cli_fields_help[] =
+"usage: jetl fields [--sync] [--map FIELD_ID=SLOT]... [--list]\n"
+"  --sync reads Jira's fields; --map puts a custom field in slot 1..20 (0 unmaps);\n"
+"  --list shows the fields and their slots. Takes the --jira-* options.\n";
 
 static int print_field(const jetl_field_info *f, void *ud)
 {
@@ -427,37 +698,48 @@ static int print_field(const jetl_field_info *f, void *ud)
 
 int cmd_fields(struct cli *c, int argc, char **argv)
 {
-	const char **maps = calloc((size_t)argc, sizeof(*maps));
+	static const struct option opts[] = {
+		{ "sync", no_argument, NULL, OPT_SYNC },
+		{ "list", no_argument, NULL, OPT_LIST },
+		{ "map", required_argument, NULL, OPT_MAP },
+		CLI_JIRA_OPTIONS,
+		{ NULL, 0, NULL, 0 }
+	};
+	const char **maps = calloc((size_t)argc + 1, sizeof(*maps));
 	size_t nmaps = 0;
-	int sync = 0, list = 0, rc;
+	int sync = 0, list = 0, rc = EXIT_DONE, o;
 	jetl_ctx *ctx;
 
 	if (!maps)
 		return EXIT_FAILED;
-	if (wants_help(argc, argv, "usage: jetl fields [--sync] [--map FIELD_ID=SLOT]... [--list]\n"
-			"  --sync reads Jira's fields; --map puts a custom field in slot 1..20 (0 unmaps);\n"
-			"  --list shows the fields and their slots. Takes the --jira-* options.\n")) {
-		free(maps);
-		return EXIT_DONE;
-	}
-	for (int i = 1; i < argc; i++) {
-		int j = cli_jira_option(c, argc, argv, &i);
-		if (j < 0) {
-			free(maps);
-			return EXIT_USAGE;
-		}
-		if (j > 0)
+	while (rc == EXIT_DONE && (o = cli_getopt(c, argc, argv, opts)) != CLI_END) {
+		int j = o > 0 ? cli_jira_option(c, o, optarg) : 0;
+		if (j < 0 || o == CLI_ERROR)
+			rc = EXIT_USAGE;
+		else if (o == CLI_HELP)
+			rc = -1;
+		else if (j > 0)
 			continue;
-		if (strcmp(argv[i], "--sync") == 0)
+		else if (o == OPT_SYNC)
 			sync = 1;
-		else if (strcmp(argv[i], "--list") == 0)
+		else if (o == OPT_LIST)
 			list = 1;
-		else if (strcmp(argv[i], "--map") == 0 && i + 1 < argc && strchr(argv[i + 1], '='))
-			maps[nmaps++] = argv[++i];
-		else {
-			free(maps);
-			return bad_option("fields", argv[i]);
+		else if (o == OPT_MAP) {
+			long slot;
+			const char *eq = strchr(optarg, '=');
+			if (!eq || eq == optarg || cli_parse_int(eq + 1, 0, JETL_FIELD_SLOTS, &slot) < 0) {
+				fprintf(stderr, "jetl: --map: '%s' is not FIELD_ID=SLOT with a slot in 0..%d\n",
+					optarg, JETL_FIELD_SLOTS);
+				rc = EXIT_USAGE;
+			} else
+				maps[nmaps++] = optarg;
 		}
+	}
+	if (rc == EXIT_DONE && optind < argc)
+		rc = cli_extra_operand(c, argv[optind]);
+	if (rc != EXIT_DONE) {
+		free(maps);
+		return rc < 0 ? EXIT_DONE : rc;
 	}
 	if (!sync && !list && !nmaps)
 		list = 1;
@@ -469,22 +751,17 @@ int cmd_fields(struct cli *c, int argc, char **argv)
 	if (sync) {
 		int64_t count = 0;
 		rc = jetl_fields_sync(ctx, &count);
-		if (rc == JETL_OK)
+		if (rc == JETL_OK && CLI_SAYS(c))
 			printf("%lld fields synced\n", (long long)count);
 	}
 	for (size_t k = 0; rc == JETL_OK && k < nmaps; k++) {
 		char id[256];
 		const char *eq = strchr(maps[k], '=');
-		long slot;
+		long slot = 0;
 		snprintf(id, sizeof(id), "%.*s", (int)(eq - maps[k]), maps[k]);
-		if (cli_parse_int(eq + 1, 0, JETL_FIELD_SLOTS, &slot) < 0) {
-			fprintf(stderr, "jetl fields: slot must be 0..%d in '%s'\n", JETL_FIELD_SLOTS, maps[k]);
-			jetl_close(ctx);
-			free(maps);
-			return EXIT_USAGE;
-		}
+		cli_parse_int(eq + 1, 0, JETL_FIELD_SLOTS, &slot);
 		rc = jetl_field_map(ctx, id, (int)slot);
-		if (rc == JETL_OK)
+		if (rc == JETL_OK && CLI_SAYS(c))
 			printf(slot ? "%s -> custom_field_%02ld\n" : "%s unmapped\n", id, slot);
 	}
 	if (rc == JETL_OK && list)
@@ -497,6 +774,11 @@ int cmd_fields(struct cli *c, int argc, char **argv)
 
 /* ---- version ---- */
 
+const char cli_version_help[] =
+"usage: jetl version\n"
+"  Print the version of the command, and of the library and schema it runs with\n"
+"  (same as jetl --version).\n";
+
 /*
  * The command's own version is the one it was compiled with; the library's
  * is asked at run time, so a jetl run against another installed libjetl
@@ -504,13 +786,10 @@ int cmd_fields(struct cli *c, int argc, char **argv)
  */
 int cmd_version(struct cli *c, int argc, char **argv)
 {
-	(void)c;
-	if (wants_help(argc, argv, "usage: jetl version\n"
-			"  Print the version of the command, and of the library and schema it runs with\n"
-			"  (same as jetl --version).\n"))
-		return EXIT_DONE;
-	if (argc > 1)
-		return bad_option("version", argv[1]);
+	int rc;
+
+	if (argc > 1 && (rc = only_globals(c, argc, argv)) >= 0)
+		return rc;
 	printf("jetl %s\n", JETL_VERSION_STRING);
 	printf("libjetl %s (schema version %d)\n", jetl_version(), jetl_schema_version());
 	return EXIT_DONE;
