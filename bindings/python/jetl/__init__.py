@@ -93,6 +93,7 @@ _RENAMED: _Dict[str, _Tuple[str, _Any]] = {
     "IOError": ("LocalIOError", LocalIOError),
     "Context": ("Client", Client),
 }
+_m: _Any
 for _m in Status:
     _RENAMED[_m.name] = ("Status." + _m.name, _m)
 for _m in Phase:

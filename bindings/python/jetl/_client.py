@@ -73,15 +73,18 @@ def open(db: Optional[str] = None, *, tenant: Optional[int] = None,
         d["jira_auth"] = _enum(jira_auth, _AUTH, "jira_auth")
     if jira_flavor is not None:
         d["jira_flavor"] = _enum(jira_flavor, _FLAVOR, "jira_flavor")
-    for name, value in zip(_STRINGS, (db, jira_url, jira_user, jira_token, queue)):
-        if value is not None and not isinstance(value, str):
+    for name, text in zip(_STRINGS, (db, jira_url, jira_user, jira_token, queue)):
+        if text is not None and not isinstance(text, str):
             raise TypeError("%s must be a str or None" % name)
     if log is not None and not callable(log):
         raise TypeError("log must be callable")
-    c_log = None
+    c_log: Optional[Callable[[int, str], None]] = None
     if log is not None:
-        def c_log(level: int, message: str, _log: LogCallback = log) -> None:
-            _log(LogLevel(level), message)
+        user_log = log
+
+        def c_log_level(level: int, message: str) -> None:
+            user_log(LogLevel(level), message)
+        c_log = c_log_level
     handle = _c.py_open(db, d["tenant"], d["integration"], jira_url, jira_user,
                         jira_token, d["jira_auth"], d["jira_flavor"], queue,
                         d["concurrency"], d["connect_timeout_ms"],
@@ -99,7 +102,10 @@ async def aopen(db: Optional[str] = None, **options: Any) -> Client:
         return await asyncio.shield(fut)
     except asyncio.CancelledError:
         # The open goes on in its thread: close what it opens.
-        fut.add_done_callback(lambda f: f.cancelled() or f.exception() or f.result().close())
+        def close_late(f: "asyncio.Future[Client]") -> None:
+            if not f.cancelled() and f.exception() is None:
+                f.result().close()
+        fut.add_done_callback(close_late)
         raise
 
 

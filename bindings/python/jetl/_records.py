@@ -6,17 +6,23 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from typing import Any, Dict, Mapping, Optional, Type, TypeVar
+import functools
+from typing import Any, Dict, FrozenSet, Mapping, Optional, Type, TypeVar, cast
 
 from ._enums import JobStatus, Phase
 
 _R = TypeVar("_R")
 
 
+@functools.lru_cache(maxsize=None)
+def _names(cls: Any) -> FrozenSet[str]:
+    return frozenset(f.name for f in dataclasses.fields(cls))
+
+
 def _build(cls: Type[_R], values: Mapping[str, Any]) -> _R:
     """cls(**values) keeping only cls's fields: a newer C layer may return
     more keys than this binding knows."""
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    names = _names(cast(Any, cls))
     return cls(**{k: v for k, v in values.items() if k in names})
 
 
