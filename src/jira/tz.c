@@ -45,9 +45,25 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return q;
 }
 
+/* Years 0001..9999, the range of a "yyyy/MM/dd" date. */
+#define JQL_EPOCH_MIN INT64_C(-62135596800)
+#define JQL_EPOCH_MAX INT64_C(253402300799)
+
 void jl_tz_jql_date(char out[32], int64_t utc_epoch, int offset_seconds)
 {
-	int64_t local = utc_epoch + offset_seconds;
+	int64_t local;
+
+	/* Clamped first: near INT64_MIN/MAX the sum below overflowed (UBSan,
+	 * found by fuzz_time); a watermark is never near either end. */
+	if (utc_epoch < JQL_EPOCH_MIN)
+		utc_epoch = JQL_EPOCH_MIN;
+	else if (utc_epoch > JQL_EPOCH_MAX)
+		utc_epoch = JQL_EPOCH_MAX;
+	local = utc_epoch + offset_seconds;
+	if (local < JQL_EPOCH_MIN)
+		local = JQL_EPOCH_MIN;
+	else if (local > JQL_EPOCH_MAX)
+		local = JQL_EPOCH_MAX;
 	int64_t days = floor_div(local, 86400);
 	int64_t secs = local - days * 86400;
 	int64_t y;

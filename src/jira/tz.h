@@ -23,7 +23,8 @@ int jl_tz_offset(const char *zone, int64_t utc_epoch, int *offset_seconds);
 /*
  * Render utc_epoch in the zone with that offset as a JQL date literal
  * "yyyy/MM/dd HH:mm", floored to the minute (JQL has minute resolution, so
- * flooring never skips an issue updated within that minute). Pure.
+ * flooring never skips an issue updated within that minute). An epoch
+ * before year 1 or after 9999 is taken as that bound. Pure.
  */
 void jl_tz_jql_date(char out[32], int64_t utc_epoch, int offset_seconds);
 

@@ -20,7 +20,7 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 FIX = os.path.join(ROOT, "tests", "fixtures", "jira-real")
 DATA = os.path.join(ROOT, "tests", "data")
 TIME_RE = re.compile(r'"(\d{4}-\d\d-\d\d(?:[T ][0-9:.]+(?:Z|[+-]\d\d:?\d\d)?)?)"')
-MAX = {"jparse": 16384, "transform": 65536, "changelog": 16384, "devfield": 4096, "time": 64, "tzif": 8192}
+MAX = {"jparse": 16384, "transform": 65536, "changelog": 16384, "devfield": 4096, "time": 64, "tzif": 8192, "utf8fix": 4096}
 csv.field_size_limit(1 << 30)
 
 
@@ -59,6 +59,10 @@ def main(out):
     for d in rows("devlake_raw_jira_api_development_panels.csv"):
         add("devfield", d)
         add("jparse", d)
+        add("utf8fix", d)
+    # what Jira has been seen sending: a stray byte, half an emoji, both cut
+    for bad in (b'{"s":"a\xff b"}', b'{"s":"\\ud83d"}', b'{"s":"\xf0\x9f\x98"}', b'"\\ud83d\\ude00\xed\xa0\x80"'):
+        add("utf8fix", bad)
     for path in glob.glob(os.path.join(FIX, "*.json")):
         with open(path, "rb") as f:
             text = f.read()

@@ -262,6 +262,14 @@ Test(time, jql_dates)
 	cr_assert_str_eq(out, "2020/06/12 00:25");
 	jl_tz_jql_date(out, 0, -3600);
 	cr_assert_str_eq(out, "1969/12/31 23:00");
+	/* The ends of int64 (fuzz_time: the sum with the offset overflowed)
+	 * are taken as years 1 and 9999. */
+	jl_tz_jql_date(out, INT64_MIN, -50400);
+	cr_assert_str_eq(out, "0001/01/01 00:00");
+	jl_tz_jql_date(out, INT64_MAX, 50400);
+	cr_assert_str_eq(out, "9999/12/31 23:59");
+	jl_tz_jql_date(out, INT64_MAX, 0);
+	cr_assert_str_eq(out, "9999/12/31 23:59");
 	{
 		int off;
 

@@ -197,17 +197,20 @@ Test(jparse, corrupted_issues)
 	csv_free(rows, n);
 }
 
-/* Found by tests/fuzz/fuzz_jparse: json_loadb loads a bare top-level number,
- * true, false or null whose last byte is a NUL ("0.11e309\0"; its stream
- * takes the NUL for the end of input), while jparse refuses it. Kept as the
- * one known difference: the text is not JSON, and raw rows are objects, where
- * both refuse a trailing NUL. The fuzz target skips exactly this case. */
+/* Found by tests/fuzz/fuzz_jparse: json_loadb takes a raw NUL right after
+ * a number, true, false or null for the end of its input and then closes
+ * what is open: "0.11e309\0", "1\0", "[1\0]" (loads [1]) and
+ * {"count":153\0} (loads {"count":153}) all load, while jparse refuses them.
+ * Kept as the one known difference: a raw NUL is never valid JSON, and raw
+ * rows are jansson's own dumps, which never hold one. The fuzz target skips
+ * inputs with a raw NUL that only jansson takes. */
 Test(jparse, scalar_then_a_final_nul_is_refused)
 {
 	static const struct {
 		const char *text;
 		size_t n;
-	} cases[] = { { "0.11e309\0", 9 }, { "1\0", 2 }, { "true\0", 5 }, { "null\0", 5 } };
+	} cases[] = { { "0.11e309\0", 9 }, { "1\0", 2 }, { "true\0", 5 }, { "null\0", 5 },
+		{ "{\"count\":153\0}", 14 }, { "[1\0]", 4 } };
 	char why[160];
 	size_t at = 0;
 
@@ -215,7 +218,7 @@ Test(jparse, scalar_then_a_final_nul_is_refused)
 		json_t *got = jl_json_parse(cases[i].text, cases[i].n, &at, why, sizeof(why));
 
 		cr_assert_null(got, "case %zu accepted", i);
-		cr_assert_eq(at, cases[i].n - 1, "case %zu stopped at %zu", i, at);
+		cr_assert(at < cases[i].n && cases[i].text[at] == '\0', "case %zu stopped at %zu", i, at);
 	}
 	agree("{}\0", 3, "object then a NUL");
 	agree("\"s\"\0", 4, "string then a NUL");
