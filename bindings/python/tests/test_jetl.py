@@ -565,6 +565,38 @@ class TestPipeline(unittest.TestCase):
         self.assertEqual(errors, [])
 
     @pipeline
+    def test_close_from_another_thread_stops_the_worker(self):
+        """close() while worker_run runs elsewhere: the worker is stopped, the
+        call returns, then the context is freed (no use-after-free)."""
+        if not support.QUEUE:
+            self.skipTest("JETL_QUEUE is not set (no RabbitMQ)")
+        ctx = jetl.open(**dict(self.sim.options(), db=self.fresh("pyclose").dsn, queue=support.QUEUE))
+        ctx.migrate()
+        errors = []
+
+        def run():
+            try:
+                ctx.worker_run(threads=1)
+            except Exception as e:   # reported below
+                errors.append(e)
+
+        t = threading.Thread(target=run)
+        t.start()
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        ctx.close()
+        t.join(20)
+        self.assertFalse(t.is_alive(), "worker_run did not return after close()")
+        self.assertTrue(ctx.closed)
+        self.assertLess(time.monotonic() - t0, 20)
+        self.assertEqual(errors, [])
+
+    @pipeline
+    def test_job_sweep(self):
+        ctx = self.open(self.fresh("pysweep"))
+        self.assertEqual(ctx.job_sweep(), 0)   # nothing stuck in a fresh database
+
+    @pipeline
     def test_queue_distribute_and_workers(self):
         if not support.QUEUE:
             self.skipTest("JETL_QUEUE is not set (no RabbitMQ)")
