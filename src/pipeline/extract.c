@@ -457,6 +457,22 @@ int jetl_extract_project(jetl_ctx *ctx, const char *project_key,
 	return rc;
 }
 
+/* A distributed job with keys: its workers read no catalogue, so the
+ * projects, issue types and statuses are stored here, once per job. Only a
+ * warning when it fails: the workers report Jira's failures on the job. */
+static void catalog_here(struct job_run *jr)
+{
+	char keep[sizeof(jr->ctx->err)];
+	jl_jira *j = NULL;
+
+	if (jl_pipeline_jira(jr->ctx, &j) != JETL_OK || jl_integration_catalog(jr->ctx, j, 0, NULL) != JETL_OK) {
+		snprintf(keep, sizeof(keep), "%s", jetl_last_error(jr->ctx));
+		jl_log(jr->ctx, JETL_LOG_WARNING, "extract: discovery skipped: %s", keep);
+		jl_clear_error(jr->ctx);
+	}
+	jl_jira_free(j);
+}
+
 /* Publish one extract message per project for workers (--distribute). */
 static int distribute(struct job_run *jr, const char *const *keys, size_t n)
 {
@@ -568,6 +584,8 @@ int jetl_extract(jetl_ctx *ctx, const char *const *project_keys, size_t n,
 	if (rc == JETL_OK && job_id)
 		*job_id = jr.job_id;
 	if (rc == JETL_OK && jr.opts->distribute) {
+		if (jr.catalog)
+			catalog_here(&jr);
 		rc = distribute(&jr, project_keys, n);
 		if (rc == JETL_OK && jr.opts->wait)
 			rc = wait_job(&jr);

@@ -255,6 +255,17 @@ class Integrations(unittest.TestCase):
         finally:
             tls.stop()
 
+    def test_5_distributed_job_with_keys_stores_the_catalogue(self):
+        env = dict(self.env, JETL_QUEUE=self.vhost.url)
+        jetl(self.env, "--tenant", "4", "integration", "add", "--id", str(IID), "--name", "distributed",
+             "--url", self.sims[1].url, "--user", USER, "--secret-file", self.token_files[1])
+        # no worker: the messages wait in the vhost, the catalogue is stored by this process
+        jetl(env, "--tenant", "4", "--integration", str(IID), "extract", "--distribute", "--project", "ITA",
+             "--progress", "none")
+        self.assertEqual(self.count("SELECT count(*) FROM projects WHERE tenant_id = 4 AND integration_id = %s",
+                                    (IID,)), 2)
+        self.assertGreater(self.count("SELECT count(*) FROM issue_types WHERE tenant_id = 4"), 0)
+
 
 if __name__ == "__main__":
     unittest.main()
