@@ -45,6 +45,7 @@ int jl_tb_transform(jetl_ctx *ctx, int64_t raw_id, jl_tb_row *row)
 	in.raw_len = (size_t)PQgetlength(row->raw, 0, 0);
 	in.raw_id = raw_id;
 	in.project_key = PQgetisnull(row->raw, 0, 1) ? NULL : PQgetvalue(row->raw, 0, 1);
+	snprintf(row->project, sizeof(row->project), "%s", in.project_key ? in.project_key : "");
 	in.catalog = &row->cat;
 	in.warn = warn_to_log;
 	in.warn_userdata = ctx;

@@ -118,8 +118,9 @@ static void complete(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, jl_tjob *job)
 	case JETL_OK:
 		jl_queue_ack(q, &job->msg);
 		/* Which row of which job, and how long it took (issue 16). */
-		jl_log(ctx, JETL_LOG_INFO, "worker: job %lld: raw row %lld transformed: %lld work items, "
+		jl_log(ctx, JETL_LOG_INFO, "worker: job %lld: %s%sraw row %lld transformed: %lld work items, "
 			"%lld changelog items, %lld dev status rows in %.2f s", (long long)job->job_id,
+			job->row.project, *job->row.project ? " " : "",
 			(long long)job->raw_id, (long long)job->counts.work_items,
 			(long long)job->counts.changelog_items, (long long)job->counts.dev_status,
 			jl_now() - job->started);

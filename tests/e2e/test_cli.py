@@ -452,7 +452,7 @@ class Worker(unittest.TestCase):
             self.assertRegex(lines[0], r" info: worker: started \(tenant 1, integration 1, 1 thread\)")
             raw = db.scalar("SELECT count(*) FROM raw_extraction_data WHERE job_id = %s", (job,))
             took = [line for line in lines if re.search(
-                r" info: worker: job %d: raw row \d+ transformed: \d+ work items, \d+ changelog items, "
+                r" info: worker: job %d: WRK raw row \d+ transformed: \d+ work items, \d+ changelog items, "
                 r"\d+ dev status rows in \d+\.\d\d s$" % job, line)]
             self.assertEqual(len(took), raw, err)
             self.assertRegex(lines[-1], r" info: worker: stopped \(done\)$")
