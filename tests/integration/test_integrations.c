@@ -358,3 +358,28 @@ Test(integrations, stray_token_in_the_environment_loses_to_the_row)
 	cr_assert_eq(jetl_fields_sync(ctx, NULL), JETL_OK, "%s", jetl_last_error(ctx));
 	jetl_close(ctx);
 }
+
+Test(integrations, test_reports_a_timeout)
+{
+	const char *slow_args[] = { "--user", "it@example.com", "--token", TOKEN, "--latency-ms", "3000", NULL };
+	jetl_options o = JETL_OPTIONS_INIT;
+	jetl_integration_test_result r = JETL_INTEGRATION_TEST_INIT;
+	jetl_ctx *ctx = NULL;
+	jirasim slow;
+	char err[512];
+	int id;
+
+	jirasim_start(&slow, g_data, "cloud", slow_args);
+	o.db = g_db;
+	o.tenant_id = 13;
+	o.queue_url = "";
+	o.request_timeout_ms = 500;
+	cr_assert_eq(jetl_open_err(&ctx, &o, err, sizeof(err)), JETL_OK, "open: %s", err);
+	cr_assert_eq(jetl_migrate(ctx), JETL_OK);
+	id = add(ctx, "slow", slow.url, TOKEN);
+	cr_assert_eq(jetl_integration_test(ctx, id, &r), JETL_ETIMEOUT, "%s: %s", r.failure, r.message);
+	cr_assert_str_eq(r.failure, "timeout");
+	cr_assert_lt(r.seconds, 2.5);
+	jetl_close(ctx);
+	jirasim_stop(&slow);
+}
