@@ -319,6 +319,15 @@ static int check_in(jetl_ctx *ctx, const jetl_integration *in, char **settings)
 	if (strncmp(in->base_url, "http://", 7) && strncmp(in->base_url, "https://", 8))
 		return jl_fail(ctx, JETL_EINVAL, "integration '%s': the base URL must start with http:// or https://",
 			       in->name);
+	{
+		/* the URL is stored and shown in clear: no user:password@ in it */
+		const char *a = strstr(in->base_url, "://") + 3;
+		size_t alen = strcspn(a, "/?#");
+
+		if (memchr(a, '@', alen))
+			return jl_fail(ctx, JETL_EINVAL, "integration '%s': the base URL holds credentials (user@ or "
+				       "user:password@): give them as the user and the secret", in->name);
+	}
 	if (in->flavor < JETL_FLAVOR_AUTO || in->flavor > JETL_FLAVOR_SERVER)
 		return jl_fail(ctx, JETL_EINVAL, "integration '%s': flavor %d is not a jetl_flavor", in->name, in->flavor);
 	if (in->auth < JETL_AUTH_BASIC || in->auth > JETL_AUTH_BEARER)

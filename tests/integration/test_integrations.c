@@ -165,6 +165,18 @@ Test(integrations, crud_secret_sealed_and_tenant_scoped)
 	cr_assert_eq(jetl_integration_remove(a, id2), JETL_OK);
 	cr_assert_eq(jetl_integration_get(a, id2, &got), JETL_ENOENT);
 	cr_assert_eq(jetl_integration_add(a, NULL, NULL, NULL), JETL_EINVAL);
+	{
+		jetl_integration in = JETL_INTEGRATION_INIT;
+
+		snprintf(in.name, sizeof(in.name), "creds in url");
+		snprintf(in.base_url, sizeof(in.base_url), "https://bot:%s@jira.example.com/path", TOKEN);
+		cr_assert_eq(jetl_integration_add(a, &in, NULL, NULL), JETL_EINVAL);
+		cr_assert(!strstr(jetl_last_error(a), TOKEN), "%s", jetl_last_error(a));
+		snprintf(in.base_url, sizeof(in.base_url), "ftp://jira.example.com");
+		cr_assert_eq(jetl_integration_add(a, &in, NULL, NULL), JETL_EINVAL);
+		snprintf(in.base_url, sizeof(in.base_url), "https://jira.example.com/a@b");
+		cr_assert_eq(jetl_integration_add(a, &in, "t", NULL), JETL_OK, "%s", jetl_last_error(a));
+	}
 	jetl_close(a);
 }
 
