@@ -73,8 +73,9 @@ JETL_API int jetl_integration_init(jetl_integration *integration, unsigned int v
  * (sealed with the operator's key; JETL_ECONFIG when no key is set or it is
  * malformed), an "env:NAME"/"file:/path" reference, or NULL for none yet.
  * *id (may be NULL) gets the id, picked when integration->id is 0.
- * Errors: JETL_EINVAL (missing name or URL, bad flavor/auth, a string too
- * long, a token with a newline), JETL_ECONFIG, JETL_EDATA (the id is taken),
+ * Errors: JETL_EINVAL (missing name or URL, a URL holding credentials, bad
+ * flavor/auth, a string too long, a token with a newline), JETL_ECONFIG,
+ * JETL_EDATA (the id is taken),
  * JETL_EDB, JETL_ESCHEMA (not migrated).
  */
 JETL_API int jetl_integration_add(jetl_ctx *ctx, const jetl_integration *integration, const char *secret,
