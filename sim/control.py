@@ -70,9 +70,10 @@ def handle(sim, method, path, body):
         # Bad bytes in issues' summaries (and so in every page that carries
         # them): "utf8" appends the byte 0xFF, "surrogate" the escape \ud83d
         # with no low surrogate after it. Their `updated` does not move.
+        # "clean" takes them out again (a shared simulator's later cases).
         kind = body.get('kind', 'utf8')
-        if kind not in ('utf8', 'surrogate'):
-            raise ValueError("kind must be 'utf8' or 'surrogate'")
+        if kind not in ('utf8', 'surrogate', 'clean'):
+            raise ValueError("kind must be 'utf8', 'surrogate' or 'clean'")
         done = []
         for k in body.get('keys') or []:
             e = sim.dataset.find(k)
@@ -80,7 +81,11 @@ def handle(sim, method, path, body):
                 continue
             rec = sim.dataset.record(e)
             fields = rec.setdefault('issue', {}).setdefault('fields', {})
-            fields['summary'] = (fields.get('summary') or '') + ('\udcff' if kind == 'utf8' else '\ud83d')
+            text = fields.get('summary') or ''
+            if kind == 'clean':
+                fields['summary'] = text.replace('\udcff', '').replace('\ud83d', '')
+            else:
+                fields['summary'] = text + ('\udcff' if kind == 'utf8' else '\ud83d')
             sim.dataset.replace(e, rec)
             done.append(e.key)
         return 200, {"corrupted": done}

@@ -425,6 +425,12 @@ class CorruptTest(Base):
         self.assertIn(b'\\ud83d"', body)
         st, d, _ = self.call('POST', '/__sim/corrupt', {"keys": ["CC-7"], "kind": "nope"}, auth=None)
         self.assertEqual(st, 400)
+        st, d, _ = self.call('POST', '/__sim/corrupt', {"keys": ["CC-7", "CC-8"], "kind": "clean"}, auth=None)
+        r, body = self.call('GET', '/rest/api/3/issue/CC-7?fields=summary', raw=True)
+        self.assertNotIn(b'\xff', body)
+        self.assertEqual(json.loads(body)['fields']['summary'][-1:].isprintable(), True)
+        r, body = self.call('GET', '/rest/api/3/issue/CC-8?fields=summary', raw=True)
+        self.assertNotIn(b'\\ud83d', body)
 
 
 class CatalogueTest(Base):

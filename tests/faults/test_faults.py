@@ -344,6 +344,25 @@ class Faults(unittest.TestCase):
 
     # ---- Jira faults: in-process extraction, the simulator's seeded faults
 
+    def test_jira_invalid_utf8(self):
+        # A byte that is not UTF-8 and half an emoji in two issues' summaries:
+        # every issue is stored, those two with U+FFFD at the end; with that
+        # character taken off, the tables equal the fault-free run's.
+        keys = ["FA-3", "FB-10"]
+        self.ds.sim.control("corrupt", {"keys": keys[:1], "kind": "utf8"})
+        self.ds.sim.control("corrupt", {"keys": keys[1:], "kind": "surrogate"})
+        self.cleanups.append(lambda: self.ds.sim.control("corrupt", {"keys": keys, "kind": "clean"}))
+        db, env, _ = self.fresh()
+        r = self.extract(env)
+        repaired = db.scalar("SELECT count(*) FROM work_items WHERE right(summary, 1) = %s", ("\ufffd",))
+        db.query("UPDATE work_items SET summary = left(summary, -1) WHERE right(summary, 1) = %s", ("\ufffd",))
+        problems = [self.finish_result(r)]
+        if repaired != 2:
+            problems.append("%d summaries end in U+FFFD, not 2" % repaired)
+        if "replaced with U+FFFD" not in r.stderr:
+            problems.append("no warning about the repair")
+        self.verify(db, 2, problems)
+
     def test_jira_429(self):
         # A token bucket well below the client's pace: answers 429 with
         # Retry-After 0 or 1 s, as Jira Cloud's burst limit does.
