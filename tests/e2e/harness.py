@@ -97,7 +97,7 @@ class Vhost:
         self.url = out.splitlines()[-1].split("=", 1)[-1].strip("'\"")
 
     def drop(self):
-        subprocess.run([os.path.join(ROOT, "scripts", "services"), "vhost", "--delete", self.name],
+        subprocess.run([os.path.join(ROOT, "scripts", "services"), "vhost", "-d", self.name],
                        capture_output=True)
 
 
