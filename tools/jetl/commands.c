@@ -27,7 +27,6 @@ static int only_globals(struct cli *c, int argc, char **argv)
 	return -1;
 }
 
-#if JETL_JOB_VERSION >= 2
 /* Globals only, operands left from optind on. */
 static int only_globals_operands(struct cli *c, int argc, char **argv)
 {
@@ -37,7 +36,6 @@ static int only_globals_operands(struct cli *c, int argc, char **argv)
 		return o == CLI_HELP ? EXIT_DONE : EXIT_USAGE;
 	return -1;
 }
-#endif
 
 /* ---- migrate ---- */
 
@@ -163,20 +161,16 @@ static const char *num(char *buf, size_t n, int64_t v)
 	return buf;
 }
 
-/* The job's totals: from the job row when the library keeps them there
- * (JETL_JOB_VERSION 2), else from the extraction's result (one project in
- * this process), else the sum of what the progress events said. */
+/* The job's totals, as the library keeps them in its row while it runs
+ * (etl_job_queue.totals): the same for this process's run, another's, or
+ * the workers'. */
 struct totals {
-	int have_items;                 /* changelog_items / dev_status rows / work items known */
 	int64_t issues, histories, changelog_items, dev_status, work_items, deleted, raw_rows,
 		requests, retries, rate_limited;
 };
 
 static void job_totals(const jetl_job *j, struct totals *t)
 {
-	memset(t, 0, sizeof(*t));
-#if JETL_JOB_VERSION >= 2
-	t->have_items = 1;
 	t->issues = j->issues;
 	t->histories = j->histories;
 	t->changelog_items = j->changelog_items;
@@ -187,9 +181,6 @@ static void job_totals(const jetl_job *j, struct totals *t)
 	t->requests = j->requests;
 	t->retries = j->retries;
 	t->rate_limited = j->rate_limited;
-#else
-	(void)j;
-#endif
 }
 
 static double job_seconds(const jetl_job *j)
@@ -204,12 +195,8 @@ static void print_totals(const struct totals *t, double seconds)
 {
 	char a[32], b[32], cc[32], d[32], e[32], f[32], g[32];
 
-	printf("%s issues", num(a, sizeof(a), t->issues));
-	if (t->have_items)
-		printf(", %s changelog items, %s dev-status rows", num(b, sizeof(b), t->changelog_items),
-			num(cc, sizeof(cc), t->dev_status));
-	else
-		printf(", %s change histories", num(b, sizeof(b), t->histories));
+	printf("%s issues, %s changelog items, %s dev-status rows", num(a, sizeof(a), t->issues),
+		num(b, sizeof(b), t->changelog_items), num(cc, sizeof(cc), t->dev_status));
 	printf(", %s deleted, %s raw rows, %s requests (%s retried, %s 429s) in %.1f s\n",
 		num(d, sizeof(d), t->deleted), num(e, sizeof(e), t->raw_rows), num(f, sizeof(f), t->requests),
 		num(g, sizeof(g), t->retries), num(a, sizeof(a), t->rate_limited), seconds);
@@ -227,20 +214,6 @@ static void print_summary(jetl_ctx *ctx, int64_t job_id, const jetl_extract_resu
 	if (jetl_job_get(ctx, job_id, &job) != JETL_OK)
 		return;
 	job_totals(&job, &t);
-	if (!t.have_items && single) {
-		t.issues = r->issues;
-		t.histories = r->histories;
-		t.deleted = r->deleted;
-		t.raw_rows = r->raw_rows;
-		t.requests = r->requests;
-		t.retries = r->retries;
-		t.rate_limited = r->rate_limited;
-	} else if (!t.have_items) {
-		for (int i = 0; i < st->n; i++) {
-			t.issues += st->p[i].issues;
-			t.raw_rows += st->p[i].raw_rows;
-		}
-	}
 	printf("job %lld %s: ", (long long)job_id, job.status);
 	print_totals(&t, single && r->seconds > 0 ? r->seconds : job_seconds(&job));
 	for (int i = 0; i < st->n; i++)
@@ -521,7 +494,7 @@ static json_t *iso_time(double t)
 }
 
 /* The job as the example service shows it (examples/service: the row's
- * column names), plus its totals when the library keeps them. */
+ * column names), and its totals. */
 static json_t *job_json(const jetl_job *j, int tenant, int integration)
 {
 	json_t *o = json_pack("{s:I, s:i, s:i, s:s, s:s, s:i, s:i, s:s, s:I, s:I, s:s, s:s, s:I, s:I}",
@@ -538,7 +511,6 @@ static json_t *job_json(const jetl_job *j, int tenant, int integration)
 	json_object_set_new(o, "updated_at", iso_time(j->updated_at));
 	json_object_set_new(o, "finished_at", iso_time(j->finished_at));
 	json_object_set_new(o, "seconds", json_real(job_seconds(j)));
-#if JETL_JOB_VERSION >= 2
 	json_object_set_new(o, "issues", json_integer(j->issues));
 	json_object_set_new(o, "histories", json_integer(j->histories));
 	json_object_set_new(o, "changelog_items", json_integer(j->changelog_items));
@@ -549,7 +521,6 @@ static json_t *job_json(const jetl_job *j, int tenant, int integration)
 	json_object_set_new(o, "retries", json_integer(j->retries));
 	json_object_set_new(o, "rate_limited", json_integer(j->rate_limited));
 	json_object_set_new(o, "deleted", json_integer(j->deleted));
-#endif
 	return o;
 }
 
@@ -568,10 +539,8 @@ static void print_job(const jetl_job *j)
 		printf("  raw rows: %lld pending, %lld failed", (long long)j->raw_pending, (long long)j->raw_failed);
 	printf("\n");
 	job_totals(j, &t);
-	if (t.have_items) {
-		printf("    stored: ");
-		print_totals(&t, job_seconds(j));
-	}
+	printf("    stored: ");
+	print_totals(&t, job_seconds(j));
 	if (*j->error)
 		printf("    error: %s\n", j->error);
 }
@@ -651,7 +620,6 @@ const char cli_cancel_help[] =
 "  the job ends `cancelled` and its watermark does not move. Cancelling a cancelled job\n"
 "  is not an error; a finished or failed one is (exit 1).\n";
 
-#if JETL_JOB_VERSION >= 2
 int cmd_cancel(struct cli *c, int argc, char **argv)
 {
 	jetl_ctx *ctx;
@@ -677,7 +645,6 @@ int cmd_cancel(struct cli *c, int argc, char **argv)
 	jetl_close(ctx);
 	return rc;
 }
-#endif
 
 /* ---- fields ---- */
 
