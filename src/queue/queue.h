@@ -49,7 +49,8 @@ typedef struct jl_queue jl_queue;
  * certificate checked against the host of the URL and, unless the query
  * says ?cacertfile=PATH, the system's CA certificates; &certfile=PEM and
  * &keyfile=PEM (unencrypted) add a client certificate; &verify=verify_none
- * turns the checks off. Unknown parameters are refused (JETL_ECONFIG), as
+ * turns the checks off. ?passwordfile=PATH (amqp or amqps, instead of a
+ * password in the URL) reads the password from the file's first line. Unknown parameters are refused (JETL_ECONFIG), as
  * is a file that cannot be read. Declares the durable queues jetl.extract, jetl.transform and
  * their dead-letter queues (*.dead) on every (re)connection; idempotent.
  * Connects once: an unreachable broker fails here (JETL_EQUEUE) rather than

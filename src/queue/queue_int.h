@@ -53,6 +53,8 @@ typedef struct jl_queue_url {
 	int tls;
 	int verify;           /* 1: verify_peer (default), 0: verify_none */
 	const char *cacert, *cert, *key;
+	const char *passfile; /* passwordfile=: the password is read from it */
+	char *passbuf;        /* owned: the password read from passfile */
 	char where[300];      /* "host:port/vhost": for messages, no secret */
 } jl_queue_url;
 

@@ -5,7 +5,10 @@
  * URI spec (cacertfile, certfile, keyfile, verify), so that one string set
  * anywhere a URL is taken (JETL_QUEUE, --queue, jetl_options.queue_url, a
  * config file, the bindings) carries them all, and a URL copied from a
- * RabbitMQ client's configuration works as it is. */
+ * RabbitMQ client's configuration works as it is. One more of jetl's own,
+ * passwordfile=PATH, keeps the password out of the URL (and so out of a
+ * configuration file, the environment and `ps`): the file's first line. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +76,8 @@ static int parse_query(jl_queue_url *u, char *query, char *err, size_t errlen)
 			u->cert = val;
 		} else if (!strcmp(kv, "keyfile")) {
 			u->key = val;
+		} else if (!strcmp(kv, "passwordfile")) {
+			u->passfile = val;
 		} else if (!strcmp(kv, "verify")) {
 			if (!strcmp(val, "verify_peer")) {
 				u->verify = 1;
@@ -85,7 +90,7 @@ static int parse_query(jl_queue_url *u, char *query, char *err, size_t errlen)
 		} else {
 			/* a misspelt security setting must not be ignored */
 			snprintf(err, errlen, "queue: unknown URL parameter %.40s "
-				"(known: cacertfile, certfile, keyfile, verify)", kv);
+				"(known: cacertfile, certfile, keyfile, verify, passwordfile)", kv);
 			return JETL_ECONFIG;
 		}
 	}
@@ -100,11 +105,56 @@ static int parse_query(jl_queue_url *u, char *query, char *err, size_t errlen)
 	return JETL_OK;
 }
 
+/* amqp_parse_url makes "guest" of a missing password: only a ':' in the
+ * userinfo (before the last '@' of the authority) tells one was given. */
+static int has_password(const char *url)
+{
+	const char *p = strstr(url, "://"), *end, *at = NULL;
+
+	if (!p)
+		return 0;
+	p += 3;
+	end = p + strcspn(p, "/?#");
+	for (const char *c = p; c < end; c++)
+		if (*c == '@')
+			at = c;
+	return at && memchr(p, ':', (size_t)(at - p)) != NULL;
+}
+
+/* The first line of path, without its line end, into u->passbuf. */
+static int read_password(jl_queue_url *u, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	size_t n;
+
+	if (!f) {
+		snprintf(err, errlen, "queue: cannot read the password file (passwordfile) %s: %s", path, strerror(errno));
+		return JETL_ECONFIG;
+	}
+	if (!fgets(line, sizeof line, f))
+		line[0] = '\0';
+	fclose(f);
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	if (!n) {
+		snprintf(err, errlen, "queue: the password file (passwordfile) %s is empty", path);
+		return JETL_ECONFIG;
+	}
+	u->passbuf = strdup(line);
+	memset(line, 0, sizeof line);
+	if (!u->passbuf) {
+		snprintf(err, errlen, "queue: out of memory");
+		return JETL_ENOMEM;
+	}
+	return JETL_OK;
+}
+
 int jl_queue_url_parse(jl_queue_url *u, const char *url, char *err, size_t errlen)
 {
 	struct amqp_connection_info ci;
 	char *copy, *query;
-	int rc;
+	int rc = JETL_OK;
 
 	memset(u, 0, sizeof *u);
 	copy = strdup(url ? url : "");
@@ -126,8 +176,17 @@ int jl_queue_url_parse(jl_queue_url *u, const char *url, char *err, size_t errle
 	}
 	u->tls = ci.ssl;
 	u->verify = 1;
-	if (query && (rc = parse_query(u, query, err, errlen))) {
+	if (query && (rc = parse_query(u, query, err, errlen)) == JETL_OK && u->passfile) {
+		if (has_password(url)) {
+			snprintf(err, errlen, "queue: a password in the URL and a passwordfile: give one");
+			rc = JETL_ECONFIG;
+		} else {
+			rc = read_password(u, u->passfile, err, errlen);
+		}
+	}
+	if (query && rc) {
 		free(copy);
+		free(u->passbuf);
 		memset(u, 0, sizeof *u);
 		return rc;
 	}
@@ -136,7 +195,7 @@ int jl_queue_url_parse(jl_queue_url *u, const char *url, char *err, size_t errle
 	u->port = ci.port;
 	u->vhost = ci.vhost && *ci.vhost ? ci.vhost : "/";
 	u->user = ci.user;
-	u->pass = ci.password;
+	u->pass = u->passbuf ? u->passbuf : ci.password;
 	snprintf(u->where, sizeof u->where, "%s:%d/%s", u->host, u->port,
 		strcmp(u->vhost, "/") ? u->vhost : "%2f");
 	return JETL_OK;
@@ -145,6 +204,10 @@ int jl_queue_url_parse(jl_queue_url *u, const char *url, char *err, size_t errle
 void jl_queue_url_free(jl_queue_url *u)
 {
 	if (u) {
+		if (u->passbuf) {
+			memset(u->passbuf, 0, strlen(u->passbuf));
+			free(u->passbuf);
+		}
 		free(u->buf);
 		memset(u, 0, sizeof *u);
 	}

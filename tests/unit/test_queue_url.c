@@ -4,7 +4,10 @@
  * message. No server: the TLS connections themselves are in
  * tests/e2e/test_tls.py. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jetl/common.h"
 #include "queue/queue.h"
@@ -98,6 +101,27 @@ Test(queue_url, refusals)
 	refused("amqps://u:" SECRET "@h/%2f?cacertfile=%zz", "bad %-escape");
 	refused("amqps://u:" SECRET "@h/%2f?cacertfile", "expected name=value");
 	refused("https://u:" SECRET "@h/", "bad URL");
+}
+
+Test(queue_url, passwordfile_keeps_the_password_out_of_the_url)
+{
+	char path[] = "/tmp/jetl-test-pw-XXXXXX";
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "from-file\nsecond line\n", 22), 22);
+	close(fd);
+	char url[256];
+
+	snprintf(url, sizeof url, "amqp://jetl@h/%%2f?passwordfile=%s", path);
+	cr_assert_eq(parse(url), JETL_OK, "%s", err);
+	cr_assert_str_eq(u.user, "jetl");
+	cr_assert_str_eq(u.pass, "from-file", "the first line, without its end");
+	jl_queue_url_free(&u);
+	snprintf(url, sizeof url, "%s%s", "amqps://jetl:" SECRET "@h/%2f?passwordfile=", path);
+	refused(url, "a password in the URL and a passwordfile");
+	unlink(path);
+	refused("amqp://jetl@h/%2f?passwordfile=/nonexistent/pw", "cannot read the password file (passwordfile) /nonexistent/pw");
 }
 
 Test(queue_url, redact_keeps_the_query)
