@@ -5,6 +5,7 @@
 // console error anywhere. Run by run.sh (which starts the service).
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import path from "node:path";
 
 const URL0 = process.env.JETL_PAGE_URL;
@@ -137,7 +138,43 @@ try {
   await toast(page, new RegExp("Job " + job3 + " cancelled"));
   await shot(page, "cancelled", "job " + job3 + " cancelled at its next batch");
 
-  // 5. phone width: nothing wider than the screen, the heading inside its card
+  // 5. the stream's delay, from pg_notify (the database's clock) to the page's handler
+  const sql = (q) => execFileSync("psql", ["-Atq", process.env.JETL_DB, "-c", q]).toString().trim();
+  const probe = Number(sql("INSERT INTO etl_job_queue (tenant_id, integration_id, job_type, status, params)" +
+                           " VALUES (1, 1, 'probe', 'running', '{\"projects\": [\"PROBE\"]}') RETURNING id"));
+  await page.evaluate((id) => window.watch(id), probe);
+  await status(page, "running", 10000);
+  const delays = [];
+  for (let k = 0; k < 30; k++) {
+    sql("SELECT pg_notify('jetl_progress', json_build_object('job_id', " + probe + ", 'tenant_id', 1," +
+        " 'status', 'running', 'step_name', 'census', 'message', 'PROBE: census " + k + "'," +
+        " 'sent', extract(epoch FROM clock_timestamp()))::text)");
+    await page.waitForFunction((m) => window.jetlLastEvent && window.jetlLastEvent.data.message === m,
+                               "PROBE: census " + k, { timeout: 5000, polling: "raf" });
+    const d = await page.evaluate(() => window.jetlLastEvent.at - window.jetlLastEvent.data.sent * 1000);
+    delays.push(d);
+  }
+  sql("UPDATE etl_job_queue SET status = 'cancelled', finished_at = now() WHERE id = " + probe);
+  sql("SELECT pg_notify('jetl_progress', json_build_object('job_id', " + probe + ", 'tenant_id', 1," +
+      " 'status', 'cancelled')::text)");
+  await status(page, "cancelled", 10000);
+  delays.sort((a, b) => a - b);
+  const q = (p) => delays[Math.min(delays.length - 1, Math.round(p * (delays.length - 1)))].toFixed(1);
+  log("SSE delay pg_notify -> page (30 events, polled per frame): p50 " + q(0.5) + " ms, p95 " + q(0.95) +
+      " ms, max " + q(1) + " ms");
+
+  // a failed job shows its error, not the stale progress message beside it
+  const failed = Number(sql("INSERT INTO etl_job_queue (tenant_id, integration_id, job_type, status, step_name," +
+    " message, error, params) VALUES (1, 1, 'probe', 'failed', 'discover', 'discovering fields and time zone'," +
+    " 'jira: HTTP 401 on /rest/api/3/myself: check the token', '{\"projects\": [\"APP\"]}') RETURNING id"));
+  await page.evaluate((id) => window.watch(id), failed);
+  await status(page, "failed", 10000);
+  assert.equal(await page.textContent("#job-message"), "", "a failed job keeps its last progress message");
+  assert.match(await page.textContent("#job-error"), /HTTP 401/);
+  assert.equal(await page.isVisible("#job-error"), true);
+  await shot(page, "failed", "a failed job: its error only, no stale 'discovering fields and time zone'");
+
+  // 6. phone width: nothing wider than the screen, the heading inside its card
   await page.setViewportSize({ width: 390, height: 844 });
   await page.waitForTimeout(300);
   const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
@@ -151,9 +188,9 @@ try {
   await page.evaluate(() => { document.querySelector("#job details").open = true; });
   await shot(page, "phone", "the page at 390 px: card heading, bars and event lines wrap");
 
-  // 6. the job list shows the three jobs
+  // 7. the job list shows the jobs
   const rows = await page.locator("#jobs-body tr").count();
-  assert.ok(rows >= 3, "job list has " + rows + " rows");
+  assert.ok(rows >= 5, "job list has " + rows + " rows");
 
   assert.deepEqual(errors, [], "console errors");
   log("screenshots:\n  " + shots.join("\n  "));

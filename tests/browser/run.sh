@@ -21,13 +21,14 @@ if [ ! -f "$here/node_modules/playwright-core/package.json" ]; then
 fi
 
 db_name="jetl_browser_$$"
+admin_db=$JETL_DB
 db="${JETL_DB%/*}/$db_name"
-psql -q "$JETL_DB" -c "CREATE DATABASE $db_name" >/dev/null
+psql -q "$admin_db" -c "CREATE DATABASE $db_name" >/dev/null
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  [ -n "${JETL_BROWSER_KEEP_DB:-}" ] || psql -q "$JETL_DB" -c "DROP DATABASE IF EXISTS $db_name WITH (FORCE)" >/dev/null 2>&1 || true
+  [ -n "${JETL_BROWSER_KEEP_DB:-}" ] || psql -q "$admin_db" -c "DROP DATABASE IF EXISTS $db_name WITH (FORCE)" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 

@@ -46,7 +46,6 @@ from typing import List, Optional
 
 import anyio
 import psycopg2
-import psycopg2.pool
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
@@ -67,6 +66,7 @@ KEEPALIVE_S = 15.0          # an SSE comment this often keeps proxies from closi
 RECHECK_S = 5.0             # without news, read the row again (a process that died sends nothing)
 START_TIMEOUT_S = 60.0      # how long the trigger waits for the library to create the job
 SLOTS = 20
+POOL_SIZE = 16              # PostgreSQL connections for reads; more requests wait for one
 # Jira's failures (answered 502); the binding's own names, old or new
 JIRA_ERRORS = tuple(getattr(jetl, n) for n in (
     "AuthError", "ForbiddenError", "NetworkError", "JiraTimeoutError", "HTTPError", "RateLimitError",
@@ -144,6 +144,52 @@ def tokens_from_env():
             return json.load(f)
     text = os.environ.get("JETL_SERVICE_TOKENS", "")
     return json.loads(text) if text else {}
+
+
+class _Pool:
+    """PostgreSQL connections for the endpoints' reads: kept open (psycopg2's
+    pools close what is over their minimum, so a burst reconnected every
+    time), made outside the lock (in parallel), and a request that finds
+    them all busy waits its turn (psycopg2's pools refuse it instead)."""
+
+    def __init__(self, db, size):
+        self.db, self.size = db, size
+        self.idle, self.count = [], 0
+        self.cv = threading.Condition()
+
+    def get(self):
+        with self.cv:
+            while not self.idle and self.count >= self.size:
+                self.cv.wait()
+            if self.idle:
+                return self.idle.pop()
+            self.count += 1
+        try:
+            conn = psycopg2.connect(self.db)
+            conn.autocommit = True
+            return conn
+        except BaseException:
+            with self.cv:
+                self.count -= 1
+                self.cv.notify()
+            raise
+
+    def put(self, conn, bad=False):
+        with self.cv:
+            if bad or conn.closed:
+                self.count -= 1
+            else:
+                self.idle.append(conn)
+            self.cv.notify()
+        if bad and not conn.closed:
+            conn.close()
+
+    def closeall(self):
+        with self.cv:
+            idle, self.idle = self.idle, []
+            self.count -= len(idle)
+        for c in idle:
+            c.close()
 
 
 class _Notifier:
@@ -227,7 +273,7 @@ class Service:
         # row (or from $JETL_JIRA_URL & co. when set: they win, as in C)
         self.jira = dict(jira or {})
         self.tokens = _tok_map(tokens if tokens is not None else tokens_from_env())
-        self.pool = psycopg2.pool.ThreadedConnectionPool(0, 32, self.db)
+        self.pool = _Pool(self.db, POOL_SIZE)
         self.notifier = _Notifier(self.db)
         self.stopping = threading.Event()
         self.lock = threading.Lock()
@@ -246,17 +292,16 @@ class Service:
 
     # -- database (blocking: call through anyio.to_thread)
     def query(self, sql, args, one=False):
-        conn = self.pool.getconn()
+        conn = self.pool.get()
         try:
-            conn.autocommit = True
             with conn.cursor() as cur:
                 cur.execute(sql, args)
                 cols = [d[0] for d in cur.description]
                 rows = [dict(zip(cols, r)) for r in cur.fetchall()]
         except psycopg2.Error:
-            self.pool.putconn(conn, close=True)
+            self.pool.put(conn, bad=True)
             raise
-        self.pool.putconn(conn)
+        self.pool.put(conn)
         return (rows[0] if rows else None) if one else rows
 
     def job_row(self, job_id, tenant):

@@ -366,7 +366,7 @@ async function loadIntegrations() {
 }
 
 async function loadFields() {
-  if (!token()) return;
+  if (!token() || !$("integration").value) return;   // the integrations are not in yet
   try {
     const r = await api("GET", "integrations/" + encodeURIComponent($("integration").value) + "/fields");
     fields = r.fields.filter((f) => f.custom);
