@@ -41,7 +41,8 @@ typedef struct jetl_options {
 	const char *db;             /**< libpq conninfo or URI; NULL: $JETL_DB, else libpq defaults */
 	int tenant_id;              /**< default 1 */
 	int integration_id;         /**< default 1 */
-	const char *jira_url;       /**< base URL, may carry a path; NULL: $JETL_JIRA_URL */
+	const char *jira_url;       /**< base URL, may carry a path; NULL: $JETL_JIRA_URL, else the
+	                                 integration's row (jetl/integration.h) */
 	const char *jira_user;      /**< basic auth user/email; NULL: $JETL_JIRA_USER */
 	const char *jira_token;     /**< secret; NULL: $JETL_JIRA_TOKEN. Never logged. */
 	int jira_auth;              /**< jetl_auth; default basic (bearer when no user) */
