@@ -1,9 +1,18 @@
-"""Fault injection: latency, a token-bucket rate limit, 503s, resets, truncated bodies,
-HTML pages in place of JSON, bodies that are not JSON, and one-shot paging traps.
+"""Fault injection: latency, a token-bucket rate limit, 503s, 429s that do not depend on
+the client's rate, resets, truncated bodies, HTML pages in place of JSON, bodies that are
+not JSON, and one-shot paging traps.
 
 Decisions are drawn from random.Random(seed, request number) so a run with the
 same seed and the same request order fails the same requests, whatever the
 wall clock does.  Only the rate limit depends on time, as Jira's does.
+
+Two kinds of 429, as a client meets them on a shared Cloud site:
+- the token bucket (rate, burst): the client's own pace empties it; the answer says so
+  (RateLimit-Reason, X-RateLimit-Remaining 0), and every answer while a rate is set
+  carries X-RateLimit-Limit / X-RateLimit-Remaining (X-RateLimit-NearLimit under 20 %),
+  as Atlassian's do;
+- fail_429: a share of requests answered 429 with only Retry-After: 1, whatever the
+  client's pace (another client of the same tenant spent the quota).
 """
 import datetime
 import math
@@ -15,7 +24,7 @@ import time
 class Faults:
     def __init__(self, seed=1, latency_ms=0, per_item_ms=0, rate=0.0, burst=0,
                  fail_503=0.0, reset=0.0, truncate=0.0, html=0.0, html_ok=0.5,
-                 bad_json=0.0):
+                 bad_json=0.0, fail_429=0.0):
         self.seed = seed
         self.latency_ms = latency_ms
         self.per_item_ms = per_item_ms
@@ -25,6 +34,7 @@ class Faults:
         self.html = html            # share answered by an HTML page (proxy, login, gateway)
         self.html_ok = html_ok      # of those, the part sent as 200 (else 502)
         self.bad_json = bad_json    # share of 200s whose JSON body is cut inside a string
+        self.fail_429 = fail_429    # share answered 429 Retry-After: 1 whatever the client's rate
         # One-shot traps, armed through /__sim/faults; each counts the answers it
         # still spoils (True arms one).  Consumed by the handlers in jira_api.py.
         self.traps = {'repeat_token': 0, 'shrink_page': 0, 'forbidden': 0}
@@ -40,7 +50,7 @@ class Faults:
             self.stamp = time.monotonic()
 
     def update(self, d):
-        for k in ('fail_503', 'reset', 'truncate', 'html', 'html_ok', 'bad_json',
+        for k in ('fail_503', 'reset', 'truncate', 'html', 'html_ok', 'bad_json', 'fail_429',
                   'latency_ms', 'per_item_ms'):
             if k in d:
                 setattr(self, k, float(d[k]))
@@ -60,6 +70,7 @@ class Faults:
             traps = dict(self.traps)
         return {'fail_503': self.fail_503, 'reset': self.reset, 'truncate': self.truncate,
                 'html': self.html, 'html_ok': self.html_ok, 'bad_json': self.bad_json,
+                'fail_429': self.fail_429,
                 'repeat_token': traps['repeat_token'], 'shrink_page': traps['shrink_page'],
                 'forbidden': traps['forbidden'],
                 'rate': self.rate, 'burst': self.burst, 'latency_ms': self.latency_ms,
@@ -89,6 +100,18 @@ class Faults:
             'RateLimit-Reason': 'jira-burst-based',
         }
 
+    def budget_headers(self):
+        """The rate-limit headers of an answer that got through ({} with no rate set):
+        what is left of the bucket, so a client can slow down before it is empty."""
+        if self.rate <= 0:
+            return {}
+        with self.lock:
+            left = max(0, int(self.tokens))
+        h = {'X-RateLimit-Limit': str(self.burst), 'X-RateLimit-Remaining': str(left)}
+        if left < 0.2 * self.burst:
+            h['X-RateLimit-NearLimit'] = 'true'
+        return h
+
     def spring(self, name):
         """True (and one use fewer) if the trap `name` is armed."""
         with self.lock:
@@ -99,7 +122,7 @@ class Faults:
 
     def draw(self):
         """Decide this request's fate: 'ok', '503', '503-retry', 'reset', 'truncate',
-        'html-200', 'html-502' or 'bad-json'.  New kinds are drawn after the old ones,
+        'html-200', 'html-502', 'bad-json' or '429'.  New kinds are drawn after the old ones,
         so a seed gives the same 503/reset/truncate requests as before they existed."""
         with self.lock:
             n = self.counter
@@ -121,6 +144,9 @@ class Faults:
         x -= self.html
         if x < self.bad_json:
             return 'bad-json'
+        x -= self.bad_json
+        if x < self.fail_429:
+            return '429'
         return 'ok'
 
     def delay(self, items):

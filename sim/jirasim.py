@@ -128,7 +128,8 @@ class Sim:
         self.faults = Faults(seed=args.seed, latency_ms=args.latency_ms,
                              per_item_ms=args.per_item_ms, rate=args.rate, burst=args.burst,
                              fail_503=args.fail_503, reset=args.reset, truncate=args.truncate,
-                             html=args.html, html_ok=args.html_ok, bad_json=args.bad_json)
+                             html=args.html, html_ok=args.html_ok, bad_json=args.bad_json,
+                             fail_429=args.fail_429)
         self.stats = Stats()
         self.port = 0
         self.host = args.host
@@ -254,6 +255,12 @@ class Handler(BaseHTTPRequestHandler):
             hdr = {'Retry-After': '1'} if fate == '503-retry' else {}
             return self.send_json(503, {"errorMessages": ["Service Unavailable"], "errors": {}},
                                   hdr)
+        if fate == '429':
+            # not the bucket: another client of the site spent the quota; Retry-After only
+            sim.faults.delay(0)
+            sim.stats.add(name, 429)
+            return self.send_json(429, {"errorMessages": ["Rate limit exceeded."], "errors": {}},
+                                  {'Retry-After': '1'})
         if fate.startswith('html'):
             # a proxy's error page, or a login page answered 200 in Jira's place
             sim.faults.delay(0)
@@ -278,11 +285,12 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(400, {"errorMessages": ["Invalid request payload. Refer to "
                                                           "the REST API documentation and try "
                                                           "again."], "errors": {}})
-        headers = {}
+        headers = sim.faults.budget_headers()
         try:
             status, obj, items = fn(Request(method, path, query, body, match))
         except ApiError as e:
-            status, obj, items, headers = e.status, e.body, 0, e.headers
+            status, obj, items = e.status, e.body, 0
+            headers = dict(headers, **(e.headers or {}))
         sim.faults.delay(items)
         label = {'truncate': 'truncated', 'bad-json': 'badjson'}.get(fate, status)
         sim.stats.add(name, label, items)
@@ -330,6 +338,8 @@ def parse_args(argv=None):
     p.add_argument('--rate', type=float, default=0)
     p.add_argument('--burst', type=int, default=0)
     p.add_argument('--fail-503', type=float, default=0.0)
+    p.add_argument('--fail-429', type=float, default=0.0,
+                   help='share answered 429 Retry-After: 1 whatever the client\'s rate')
     p.add_argument('--reset', type=float, default=0.0)
     p.add_argument('--truncate', type=float, default=0.0)
     p.add_argument('--html', type=float, default=0.0,

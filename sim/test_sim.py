@@ -288,6 +288,37 @@ class CloudTest(Base):
         finally:
             self.call('POST', '/__sim/faults', {"rate": 0}, auth=None)
 
+    def test_random_429_and_budget_headers(self):
+        """fail_429: Retry-After 1 and no bucket headers, the same requests for a seed;
+        with a rate set, answers that get through tell what is left of the bucket."""
+        def run():
+            self.call('POST', '/__sim/faults', {"fail_429": 0.4, "seed": 9}, auth=None)
+            out = []
+            for _ in range(30):
+                st, _d, r = self.call('GET', '/rest/api/3/serverInfo')
+                if st == 429:
+                    self.assertEqual(r.getheader('Retry-After'), '1')
+                    self.assertIsNone(r.getheader('RateLimit-Reason'))
+                    self.assertIsNone(r.getheader('X-RateLimit-Remaining'))
+                out.append(st)
+            return out
+        try:
+            a, b = run(), run()
+            self.assertEqual(a, b)
+            self.assertIn(429, a)
+            self.assertIn(200, a)
+            self.call('POST', '/__sim/faults', {"fail_429": 0, "rate": 1, "burst": 10}, auth=None)
+            left = []
+            for _ in range(9):
+                st, _d, r = self.call('GET', '/rest/api/3/serverInfo')
+                self.assertEqual(st, 200)
+                self.assertEqual(r.getheader('X-RateLimit-Limit'), '10')
+                left.append(int(r.getheader('X-RateLimit-Remaining')))
+            self.assertLess(left[-1], left[0])
+            self.assertEqual(r.getheader('X-RateLimit-NearLimit'), 'true')
+        finally:
+            self.call('POST', '/__sim/faults', {"fail_429": 0, "rate": 0}, auth=None)
+
     def test_faults_deterministic_and_stats(self):
         def run():
             self.call('POST', '/__sim/faults', {"fail_503": 0.3, "reset": 0.2, "truncate": 0.2,
