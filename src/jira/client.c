@@ -12,29 +12,6 @@
 #include "../core/util.h"
 #include "internal.h"
 
-static const char b64chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* base64 of s into a fresh string (NULL on OOM). */
-static char *base64(const char *s, size_t n)
-{
-	char *out = malloc((n + 2) / 3 * 4 + 1), *o = out;
-	const unsigned char *p = (const unsigned char *)s;
-
-	if (!out)
-		return NULL;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
-			     (i + 2 < n ? p[i + 2] : 0);
-
-		*o++ = b64chars[v >> 18 & 63];
-		*o++ = b64chars[v >> 12 & 63];
-		*o++ = i + 1 < n ? b64chars[v >> 6 & 63] : '=';
-		*o++ = i + 2 < n ? b64chars[v & 63] : '=';
-	}
-	*o = '\0';
-	return out;
-}
-
 static void wipe_free(char *s)
 {
 	if (s) {
@@ -116,47 +93,25 @@ void jl_jira_log(const jl_jira *j, int level, const char *fmt, ...)
 	j->cfg.log_cb(level, line, j->cfg.log_userdata);
 }
 
+/* The headers every request sends. The credentials are not among them:
+ * libcurl sets those per handle (jl_jira_handle_auth). */
 static int build_headers(jl_jira *j)
 {
 	struct curl_slist *h = NULL, *t;
-	char *auth = NULL;
-
-	if (j->token && *j->token) {
-		if (j->cfg.auth == JETL_AUTH_BEARER) {
-			auth = jl_strdupf("Authorization: Bearer %s", j->token);
-		} else {
-			char *pair = jl_strdupf("%s:%s", j->user ? j->user : "", j->token);
-			char *enc = pair ? base64(pair, strlen(pair)) : NULL;
-
-			wipe_free(pair);
-			auth = enc ? jl_strdupf("Authorization: Basic %s", enc) : NULL;
-			wipe_free(enc);
-		}
-		if (!auth)
-			return JETL_ENOMEM;
-	}
 	/* "Expect:" off: a 100-continue round trip per POST costs latency for nothing */
 	const char *fixed[] = { "Accept: application/json", "Content-Type: application/json", "Expect:",
 				"X-Atlassian-Token: no-check" };
+
 	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++) {
 		t = curl_slist_append(h, fixed[i]);
-		if (!t)
-			goto oom;
+		if (!t) {
+			curl_slist_free_all(h);
+			return JETL_ENOMEM;
+		}
 		h = t;
-	}
-	if (auth) {
-		t = curl_slist_append(h, auth);
-		if (!t)
-			goto oom;
-		h = t;
-		wipe_free(auth);
 	}
 	j->headers = h;
 	return 0;
-oom:
-	wipe_free(auth);
-	curl_slist_free_all(h);
-	return JETL_ENOMEM;
 }
 
 int jl_jira_new(jl_jira **out, const jl_jira_config *cfg, char *err, size_t errlen)
@@ -241,21 +196,30 @@ int jl_jira_new(jl_jira **out, const jl_jira_config *cfg, char *err, size_t errl
 	return 0;
 }
 
+void jl_jira_handle_auth(const jl_jira *j, CURL *e)
+{
+	if (!j->token || !*j->token)
+		return;
+	/* One method only, so libcurl sends the credentials with the first
+	 * request instead of waiting for a 401 challenge (Jira Cloud sends
+	 * none). libcurl builds the header (base64 of user:token, or
+	 * "Bearer <token>") and keeps its own copy of the strings. */
+	if (j->cfg.auth == JETL_AUTH_BEARER) {
+		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+		curl_easy_setopt(e, CURLOPT_XOAUTH2_BEARER, j->token);
+	} else {
+		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		curl_easy_setopt(e, CURLOPT_USERNAME, j->user ? j->user : "");
+		curl_easy_setopt(e, CURLOPT_PASSWORD, j->token);
+	}
+}
+
 void jl_jira_free(jl_jira *j)
 {
 	if (!j)
 		return;
 	jl_http_cleanup(j);
-	if (j->headers) {
-		/* the Authorization line holds the secret: wipe it before freeing */
-		for (struct curl_slist *h = j->headers; h; h = h->next) {
-			volatile char *p = h->data;
-
-			while (p && *p)
-				*p++ = '\0';
-		}
-		curl_slist_free_all(j->headers);
-	}
+	curl_slist_free_all(j->headers);
 	free(j->base_url);
 	free(j->user);
 	wipe_free(j->token);

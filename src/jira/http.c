@@ -244,6 +244,7 @@ static int start(jl_jira *j, jl_req *r)
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	free(url);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, j->headers);
+	jl_jira_handle_auth(j, e);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* gzip/deflate/br as built */
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, r);

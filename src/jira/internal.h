@@ -98,6 +98,10 @@ static inline const char *jl_str_or(const char *s, const char *dflt)
 /* --- client.c ------------------------------------------------------------ */
 int jl_jira_fail(jl_jira *j, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void jl_jira_log(const jl_jira *j, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Set the Basic credentials on an easy handle (nothing for bearer tokens,
+ * which travel in j->headers, or without a token). libcurl copies them;
+ * call once per handle before it is added. */
+void jl_jira_handle_auth(const jl_jira *j, CURL *e);
 /* "/rest/api/3" on Cloud, "/rest/api/2" on Server; detects the flavor if needed. */
 int jl_jira_api(jl_jira *j, const char **api);
 

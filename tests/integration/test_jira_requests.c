@@ -187,3 +187,44 @@ Test(jira_requests, server_census_read_ahead_survives_short_pages, .fini = fini,
 	cr_assert(ans && strstr(ans, "\"shrink_page\":0"), "both traps should have sprung: %s", ans ? ans : "");
 	free(ans);
 }
+
+/* A client with these credentials asks who it is; the status. */
+static int myself_as(const jirasim *s, int auth, const char *token)
+{
+	jl_jira_config cfg = { 0 };
+	jl_jira *j = NULL;
+	json_t *me = NULL;
+	char err[256] = "";
+	int rc;
+
+	cfg.base_url = s->url;
+	cfg.user = USER;
+	cfg.token = token;
+	cfg.auth = auth;
+	cfg.flavor = JETL_FLAVOR_SERVER;
+	cfg.max_attempts = 1;
+	cr_assert_eq(jl_jira_new(&j, &cfg, err, sizeof(err)), 0, "%s", err);
+	rc = jl_jira_myself(j, &me);
+	json_decref(me);
+	jl_jira_free(j);
+	return rc;
+}
+
+/* Basic and bearer credentials go through libcurl (CURLOPT_USERNAME/
+ * PASSWORD, CURLOPT_XOAUTH2_BEARER) with the first request: a simulator
+ * that checks them takes the right ones and answers 401 to the others. */
+Test(jira_requests, credentials_go_out_as_jira_expects, .fini = fini, .timeout = 120)
+{
+	const char *basic[] = { "--user", USER, "--token", TOKEN, NULL };
+	const char *bearer[] = { "--bearer", TOKEN, NULL };
+
+	setup(basic);
+	cr_assert_eq(myself_as(&g_sim, JETL_AUTH_BASIC, TOKEN), JETL_OK);
+	cr_assert_eq(myself_as(&g_sim, JETL_AUTH_BASIC, "wrong"), JETL_EAUTH);
+	cr_assert_eq(myself_as(&g_sim, JETL_AUTH_BEARER, TOKEN), JETL_EAUTH);
+	jirasim_stop(&g_sim);
+	jirasim_start(&g_sim, g_data, "server", bearer);
+	cr_assert_eq(myself_as(&g_sim, JETL_AUTH_BEARER, TOKEN), JETL_OK);
+	cr_assert_eq(myself_as(&g_sim, JETL_AUTH_BEARER, "wrong"), JETL_EAUTH);
+	cr_assert_eq(myself_as(&g_sim, JETL_AUTH_BASIC, TOKEN), JETL_EAUTH);
+}

@@ -295,6 +295,11 @@ Test(retry, retry_after_and_reset)
 	cr_assert_float_eq(s, 10.0, 1e-6);
 	cr_assert_eq(jl_retry_after_parse("Wed, 21 Oct 2015 07:28:00 GMT", (double)ms / 1000 + 10, &s), 0);
 	cr_assert_float_eq(s, 0.0, 1e-9);
+	/* the obsolete forms HTTP-date still allows (RFC 9110 5.6.7) */
+	cr_assert_eq(jl_retry_after_parse("Wednesday, 21-Oct-15 07:28:00 GMT", (double)ms / 1000 - 10, &s), 0);
+	cr_assert_float_eq(s, 10, 1e-9);
+	cr_assert_eq(jl_retry_after_parse("Wed Oct 21 07:28:00 2015", (double)ms / 1000 - 10, &s), 0);
+	cr_assert_float_eq(s, 10, 1e-9);
 	cr_assert_eq(jl_retry_after_parse("soon", 0, &s), -1);
 	cr_assert_eq(jl_retry_after_parse("-3", 0, &s), -1);
 	cr_assert_eq(jl_retry_after_parse("", 0, &s), -1);
@@ -344,6 +349,12 @@ Test(retry, url_join)
 		  "https://api.atlassian.com/ex/jira/abc-123/rest/api/3/field" },
 		{ "http://jira.local:8080/jira", "/rest/api/2/search?startAt=0",
 		  "http://jira.local:8080/jira/rest/api/2/search?startAt=0" },
+		/* a query on the base stays a query (string joining put the path
+		 * after it: Jira answered 404) */
+		{ "http://127.0.0.1:8080/?x=1", "/rest/api/3/myself", "http://127.0.0.1:8080/rest/api/3/myself?x=1" },
+		{ "http://127.0.0.1:8080/jira/?x=1", "/rest/api/2/search?startAt=50",
+		  "http://127.0.0.1:8080/jira/rest/api/2/search?x=1&startAt=50" },
+		{ "HTTPS://X.atlassian.net:443", "/rest/api/3/field", "https://X.atlassian.net:443/rest/api/3/field" },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
