@@ -15,7 +15,9 @@ PY=/usr/bin/python3
 rm -rf "$out" && mkdir -p "$out"
 
 [ -x /usr/bin/chromium ] || { echo "browser test: /usr/bin/chromium missing (scripts/setup installs it)" >&2; exit 1; }
-if [ ! -f "$here/node_modules/playwright-core/package.json" ]; then
+want=$(node -p "require('$here/package.json').dependencies['playwright-core']")
+have=$(node -p "try { require('$here/node_modules/playwright-core/package.json').version } catch (e) { '' }")
+if [ "$want" != "$have" ]; then
   (cd "$here" && npm install --no-audit --no-fund --no-package-lock --loglevel=error) >"$out/npm.log" 2>&1 ||
     { cat "$out/npm.log" >&2; exit 1; }
 fi
