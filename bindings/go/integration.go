@@ -114,6 +114,14 @@ type Integration struct {
 	UpdatedAt   time.Time
 }
 
+// NewIntegration is an Integration with the C defaults (JETL_INTEGRATION_INIT):
+// active, dev status on, flavor auto, basic auth. Prefer it to a literal,
+// whose zero Active and DevStatus mean inactive and no dev status.
+func NewIntegration(name, baseURL string) Integration {
+	return Integration{Name: name, BaseURL: baseURL, Flavor: FlavorAuto, Auth: AuthBasic, Active: true,
+		DevStatus: true}
+}
+
 // IntegrationTestResult is what IntegrationTest found. Failure is "" when the
 // site answered, else "auth" (HTTP 401), "forbidden" (403), "not_found",
 // "http", "tls", "dns", "unreachable", "timeout", "network", "protocol",
@@ -212,8 +220,8 @@ func cSecret(s string) *C.char {
 
 // IntegrationAdd stores a Jira site for the Client's tenant and returns its
 // id. secret is the token (sealed with JETL_SECRET_KEY before it is
-// stored), an "env:NAME"/"file:/path" reference, or "" for none yet. Set
-// Active and DevStatus as wanted (the zero values are false).
+// stored), an "env:NAME"/"file:/path" reference, or "" for none yet. Start
+// from NewIntegration: a literal's zero Active and DevStatus are false.
 func (c *Client) IntegrationAdd(in Integration, secret string) (int, error) {
 	var ci C.jetl_integration
 	if err := in.toC(&ci); err != nil {

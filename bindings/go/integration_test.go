@@ -49,7 +49,9 @@ func TestIntegrations(t *testing.T) {
 	if err != nil || !r.OK || r.Deployment != "Cloud" || r.TimeZone == "" {
 		t.Fatalf("test: %+v, %v", r, err)
 	}
-	bad, err := admin.IntegrationAdd(jetl.Integration{Name: "bad", BaseURL: s.url, User: simUser, Active: true}, "nope")
+	in := jetl.NewIntegration("bad", s.url)
+	in.User = simUser
+	bad, err := admin.IntegrationAdd(in, "nope")
 	must(t, err, "IntegrationAdd bad")
 	r, err = admin.IntegrationTest(bad)
 	if !errors.Is(err, jetl.ErrAuth) || r.Failure != "auth" || r.HTTPStatus != 401 {
