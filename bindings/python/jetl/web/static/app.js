@@ -126,7 +126,9 @@ function drawPhases(final) {
   for (const p of PHASES) {
     const s = phases[p], row = $("phase-" + p);
     const active = !final && s.seen && now - s.at < ACTIVE_MS && !(s.total > 0 && s.done >= s.total);
-    const done = final === "finished" ? true : s.seen && !active && (s.total <= 0 || s.done >= s.total);
+    // a job that stopped (cancelled, failed) leaves its unfinished phases grey
+    const done = final === "finished" ? true :
+      s.seen && !active && (s.total > 0 ? s.done >= s.total : !final);
     let pct = final === "finished" ? 100 : s.total > 0 ? Math.min(100, 100 * s.done / s.total) : done ? 100 : 0;
     row.className = "phase " + (active ? "active" : done ? "done" : "pending") +
                     (active && s.total <= 0 ? " unknown" : "");
