@@ -480,10 +480,6 @@ int jl_jira_extract(jl_jira *j, const jl_jira_extract_req *req, const jl_jira_ca
 	 * measured on the simulator: window 2 = 50 MB peak at the speed of window
 	 * 6 = 92 MB. Without dev status a third batch keeps bodies in flight. */
 	run.window = req->dev_status ? 2 : 3;
-	if (getenv("JETL_JIRA_WINDOW"))
-		run.window = atoi(getenv("JETL_JIRA_WINDOW"));
-	if (run.window < 1 || run.window > 8)
-		run.window = 2;
 	rc = run.cloud ? extract_cloud(&run) : extract_server(&run);
 	if (!rc)
 		rc = run.rc;

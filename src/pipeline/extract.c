@@ -604,7 +604,7 @@ int jetl_extract(jetl_ctx *ctx, const char *const *project_keys, size_t n,
 }
 
 /* A worker's side of --distribute: extract one project of a job. */
-int jl_extract_from_message(jetl_ctx *ctx, json_t *body, const char *queue_url)
+int jl_extract_from_message(jetl_ctx *ctx, json_t *body)
 {
 	jetl_extract_options o = JETL_EXTRACT_OPTIONS_INIT;
 	struct job_run jr;
@@ -612,7 +612,6 @@ int jl_extract_from_message(jetl_ctx *ctx, json_t *body, const char *queue_url)
 	char err[512];
 	int rc;
 
-	(void)queue_url;
 	memset(&jr, 0, sizeof(jr));
 	o.full = json_is_true(json_object_get(body, "full"));
 	o.jql = json_string_value(json_object_get(body, "jql"));

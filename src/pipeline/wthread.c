@@ -39,7 +39,7 @@ static int reconnect(jl_wthread *w, jetl_ctx **ctx)
 }
 
 /* Defined in extract.c: run a distributed project extraction in a worker. */
-int jl_extract_from_message(jetl_ctx *ctx, json_t *body, const char *queue_url);
+int jl_extract_from_message(jetl_ctx *ctx, json_t *body);
 
 static void handle_extract(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, jl_queue_msg *m, json_t *body)
 {
@@ -58,7 +58,7 @@ static void handle_extract(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, jl_queue_m
 	jl_log(ctx, JETL_LOG_INFO, "worker: job %lld: extracting project %s",
 		(long long)json_integer_value(json_object_get(body, "job_id")),
 		json_string_value(json_object_get(body, "project_key")));
-	rc = jl_extract_from_message(ctx, body, w->queue_url);
+	rc = jl_extract_from_message(ctx, body);
 	jl_log(ctx, JETL_LOG_INFO, "worker: job %lld: project %s %s in %.1f s",
 		(long long)json_integer_value(json_object_get(body, "job_id")),
 		json_string_value(json_object_get(body, "project_key")),

@@ -562,8 +562,6 @@ static int ensure_up(jl_queue *q, double deadline)
 			return jl_queue_fail(q, JETL_EQUEUE, "%s (gave up reconnecting after %d ms)",
 				t, q->reconnect_ms);
 		}
-		if (q->should_stop && q->should_stop(q->stop_payload))
-			return jl_queue_fail(q, JETL_ECANCELLED, "queue: stopped while reconnecting");
 		wait = backoff;
 		if (deadline > 0) {
 			if (now >= deadline)

@@ -103,14 +103,6 @@ void jl_queue_set_reconnect_ms(jl_queue *q, int ms)
 		q->reconnect_ms = ms > 0 ? ms : JL_QUEUE_RECONNECT_MS_DEFAULT;
 }
 
-void jl_queue_set_stop(jl_queue *q, int (*should_stop)(void *payload), void *payload)
-{
-	if (q) {
-		q->should_stop = should_stop;
-		q->stop_payload = payload;
-	}
-}
-
 int jl_queue_declare(jl_queue *q, const char *name)
 {
 	if (!q)

@@ -75,10 +75,6 @@ int jl_queue_declare(jl_queue *q, const char *name);
  * 100 ms .. 2 s) before calls fail with JETL_EQUEUE; <= 0 = default. */
 void jl_queue_set_reconnect_ms(jl_queue *q, int ms);
 
-/* Checked while waiting to reconnect: non-zero ends the wait (the call
- * returns JETL_ECANCELLED). Runs on the calling thread. */
-void jl_queue_set_stop(jl_queue *q, int (*should_stop)(void *payload), void *payload);
-
 /* Persistent, application/json, mandatory (a queue that does not exist gives
  * JETL_ENOENT instead of a silent drop), and waits for the broker's confirm
  * (one publish in flight per handle: simple, and fast enough for messages of

@@ -24,8 +24,6 @@ struct jl_queue {
 	void *impl;
 	int inprocess;
 	int reconnect_ms;
-	int (*should_stop)(void *payload);
-	void *stop_payload;
 	char err[512];
 };
 

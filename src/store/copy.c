@@ -72,15 +72,6 @@ static int encode(jl_buf *out, jl_buf *lit, const jl_rowset *rs, size_t row)
 	return jl_buf_putc(out, '\n');
 }
 
-int jl_copy_encode_row(jl_buf *out, const jl_rowset *rs, size_t row)
-{
-	jl_buf lit = JL_BUF_INIT;
-	int rc = encode(out, &lit, rs, row);
-
-	jl_buf_free(&lit);
-	return rc;
-}
-
 int jl_copy_put_rows(PGconn *pg, const char *what, const jl_rowset *rs, char *err, size_t errlen)
 {
 	return jl_copy_put_rows_prefixed(pg, what, NULL, rs, err, errlen);

@@ -9,15 +9,6 @@
 #include "../transform/rowset.h"
 
 /*
- * Append one row in COPY text format to out: columns separated by TAB,
- * ending in '\n'; backslash, TAB, LF and CR escaped; NULL as \N; a text
- * array as a PostgreSQL array literal with every element double-quoted
- * (so commas, braces, quotes, "NULL" and spaces survive). Pure.
- * Returns 0, or -1 on OOM.
- */
-int jl_copy_encode_row(jl_buf *out, const jl_rowset *rs, size_t row);
-
-/*
  * COPY every row of rs into `table` (a trusted identifier, e.g. a temp
  * table) with the rowset's column names, in pieces of about 1 MB: one
  * statement, never a round trip per row. The connection must not be in the

@@ -155,21 +155,6 @@ int jl_rowset_sets(jl_rowset *rs, size_t row, int col, const char *s)
 	return jl_rowset_set(rs, row, col, s, strlen(s));
 }
 
-int jl_rowset_setf(jl_rowset *rs, size_t row, int col, const char *fmt, ...)
-{
-	char tmp[128];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	/* Only used for numbers and short codes: longer output is a bug. */
-	if (n < 0 || (size_t)n >= sizeof(tmp))
-		return -1;
-	return jl_rowset_set(rs, row, col, tmp, (size_t)n);
-}
-
 int jl_rowset_set_int(jl_rowset *rs, size_t row, int col, long long v)
 {
 	char tmp[24], *p = tmp + sizeof(tmp);

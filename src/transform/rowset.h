@@ -63,8 +63,6 @@ int jl_rowset_col(const jl_rowset *rs, const char *name);
  * Each returns 0, or -1 on OOM (and sets rs->oom). */
 int jl_rowset_set(jl_rowset *rs, size_t row, int col, const char *s, size_t n);
 int jl_rowset_sets(jl_rowset *rs, size_t row, int col, const char *s);   /* s NULL = SQL NULL */
-int jl_rowset_setf(jl_rowset *rs, size_t row, int col, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
 /* A signed integer in decimal (no printf: called for every changelog item). */
 int jl_rowset_set_int(jl_rowset *rs, size_t row, int col, long long v);
 /* Copy the cells [from, to) of row src into row dst: the strings are shared,
