@@ -1,4 +1,6 @@
-/* ctx.c - options, jetl_open/jetl_close, the per-context error and log. */
+/* ctx.c - options, the context's fields, its error and log. Opening and
+ * closing, which connect to PostgreSQL, are src/pipeline/context.c: core
+ * depends on no layer above it. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -6,8 +8,6 @@
 
 #include "jetl/context.h"
 #include "ctx.h"
-#include "../store/db.h"
-#include "../store/migrate.h"
 
 int jetl_options_init(jetl_options *opts, unsigned int version)
 {
@@ -87,40 +87,23 @@ static void free_strings(jetl_ctx *ctx)
 	free(ctx->conn_settings);
 }
 
-static void set_err(char *errbuf, size_t n, const char *msg)
-{
-	if (errbuf && n)
-		jl_one_line(errbuf, n, msg);
-}
-
-int jetl_open_err(jetl_ctx **out, const jetl_options *opts, char *errbuf, size_t errbuf_size)
+int jl_ctx_new(jetl_ctx **out, const jetl_options *opts, char *msg, size_t n)
 {
 	jetl_ctx *ctx;
-	char msg[512];
 
-	set_err(errbuf, errbuf_size, "");
-	if (!out) {
-		set_err(errbuf, errbuf_size, "jetl_open: out is NULL");
-		return JETL_EINVAL;
-	}
 	*out = NULL;
 	if (!opts) {
-		set_err(errbuf, errbuf_size, "jetl_open: options are NULL");
+		snprintf(msg, n, "jetl_open: options are NULL");
 		return JETL_EINVAL;
 	}
 	if (opts->version == 0 || opts->version > JETL_OPTIONS_VERSION) {
-		snprintf(msg, sizeof(msg), "jetl_open: options version %u is not supported "
+		snprintf(msg, n, "jetl_open: options version %u is not supported "
 			"(this library knows 1..%d; call jetl_options_init)", opts->version, JETL_OPTIONS_VERSION);
-		set_err(errbuf, errbuf_size, msg);
 		return JETL_EVERSION;
 	}
 	if (opts->tenant_id <= 0 || opts->integration_id <= 0) {
-		set_err(errbuf, errbuf_size, "jetl_open: tenant_id and integration_id must be positive");
+		snprintf(msg, n, "jetl_open: tenant_id and integration_id must be positive");
 		return JETL_EINVAL;
-	}
-	if (jetl_global_init() != JETL_OK) {
-		set_err(errbuf, errbuf_size, "jetl_open: libcurl global initialisation failed");
-		return JETL_ERROR;
 	}
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
@@ -154,38 +137,20 @@ int jetl_open_err(jetl_ctx **out, const jetl_options *opts, char *errbuf, size_t
 		ctx->opts.request_timeout_ms = 120000;
 	if (!ctx->jira_user && opts->jira_auth == JETL_AUTH_BASIC && ctx->jira_token)
 		ctx->opts.jira_auth = JETL_AUTH_BEARER;
-
-	ctx->pg = jl_store_connect(ctx->db, msg, sizeof(msg));
-	if (!ctx->pg) {
-		set_err(errbuf, errbuf_size, msg);
-		jetl_close(ctx);
-		return JETL_EDBCONN;
-	}
 	*out = ctx;
 	return JETL_OK;
 oom:
-	if (ctx)
-		jetl_close(ctx);
-	else
-		jetl_global_cleanup();
-	set_err(errbuf, errbuf_size, "jetl_open: out of memory");
+	jl_ctx_free(ctx);
+	snprintf(msg, n, "jetl_open: out of memory");
 	return JETL_ENOMEM;
 }
 
-int jetl_open(jetl_ctx **out, const jetl_options *opts)
-{
-	return jetl_open_err(out, opts, NULL, 0);
-}
-
-void jetl_close(jetl_ctx *ctx)
+void jl_ctx_free(jetl_ctx *ctx)
 {
 	if (!ctx)
 		return;
-	if (ctx->pg)
-		PQfinish(ctx->pg);
 	free_strings(ctx);
 	free(ctx);
-	jetl_global_cleanup();
 }
 
 const char *jetl_last_error(const jetl_ctx *ctx)
@@ -201,23 +166,4 @@ int jetl_tenant_id(const jetl_ctx *ctx)
 int jetl_integration_id(const jetl_ctx *ctx)
 {
 	return ctx ? ctx->opts.integration_id : 0;
-}
-
-int jetl_migrate(jetl_ctx *ctx)
-{
-	char msg[512];
-	int rc;
-
-	if (!ctx)
-		return JETL_EINVAL;
-	jl_clear_error(ctx);
-	rc = jl_store_migrate(ctx->pg, msg, sizeof(msg));
-	if (rc != JETL_OK)
-		return jl_fail(ctx, rc, "%s", msg);
-	return JETL_OK;
-}
-
-int jetl_schema_version(void)
-{
-	return jl_store_schema_version();
 }

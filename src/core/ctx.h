@@ -25,6 +25,15 @@ struct jetl_ctx {
 	char err[512];          /* jetl_last_error() */
 };
 
+/* A context from options: validated, strings copied (environment fallbacks
+ * applied), defaults set; no connection yet (src/pipeline/context.c opens
+ * it). Returns JETL_OK, or JETL_EINVAL/JETL_EVERSION/JETL_ENOMEM with the
+ * cause in msg. */
+int jl_ctx_new(jetl_ctx **out, const jetl_options *opts, char *msg, size_t n);
+/* Free what jl_ctx_new made (the secret wiped); the connection is the
+ * caller's to close first. NULL-safe. */
+void jl_ctx_free(jetl_ctx *ctx);
+
 /* Record a one-line message (newlines folded) on ctx and return status. */
 int jl_fail(jetl_ctx *ctx, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Clear the last error at the start of a public call. */
