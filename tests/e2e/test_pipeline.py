@@ -139,14 +139,16 @@ class Pipeline(unittest.TestCase):
         db, env, url = self.fresh(queue=True)
         jetl(env, "extract", "--queue", url, "--progress", "none", "--project", "BBB")
         bad = db.scalar("SELECT min(id) FROM raw_extraction_data")
-        db.query("UPDATE raw_extraction_data SET raw_data = '{\"issues\": [{\"key\": \"BBB-999\", \"fields\": {}}]}'"
-                 " WHERE id = %s", (bad,))
+        # A row that cannot be read as a whole (a bad issue alone would be
+        # left out and recorded in issue_errors, the row completed).
+        db.query("UPDATE raw_extraction_data SET raw_data = '{\"issues\": [{\"id\": \"999\", \"key\": \"BBB-999\","
+                 " \"fields\": {}}], \"changelogs\": [\"not an object\"]}' WHERE id = %s", (bad,))
         w = start_worker(env, "--queue", url, "--until-idle")
         out, err = w.communicate(timeout=300)
         self.assertEqual(w.returncode, 0, out + err)
         status, error, attempts = db.query("SELECT status, error, attempts FROM raw_extraction_data WHERE id = %s", (bad,))[0]
         self.assertEqual(status, "failed")
-        self.assertIn("BBB-999", error)
+        self.assertIn("changelogs", error)
         self.assertGreaterEqual(attempts, 1)
         self.assertEqual(db.scalar("SELECT count(*) FROM raw_extraction_data WHERE id <> %s AND status <> 'completed'", (bad,)), 0)
         job_status, job_error = db.query("SELECT status, error FROM etl_job_queue")[0]
