@@ -8,7 +8,7 @@
 
 #include "jetl/transform.h"
 #include "../store/load.h"
-#include "../transform/catalog.h"
+#include "../model/catalog.h"
 #include "../transform/transform.h"
 
 /*

@@ -6,7 +6,7 @@
 #include <libpq-fe.h>
 
 #include "../core/buf.h"
-#include "../transform/rowset.h"
+#include "../model/rowset.h"
 
 /*
  * COPY every row of rs into `table` (a trusted identifier, e.g. a temp

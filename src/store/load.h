@@ -12,8 +12,8 @@
 #include <stdint.h>
 #include <libpq-fe.h>
 
-#include "../transform/catalog.h"
-#include "../transform/transform.h"
+#include "../model/catalog.h"
+#include "../model/rows.h"
 
 /*
  * Send, without waiting (PQsendQuery), the reads a transform needs: the raw

@@ -7,8 +7,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "catalog.h"
-#include "rowset.h"
+#include "../model/catalog.h"
+#include "../model/rows.h"
+#include "../model/rowset.h"
 
 /* Called for each repaired value with a one-line message naming the issue
  * and field; runs on the calling thread. May be NULL. */
@@ -24,16 +25,6 @@ typedef struct jl_transform_in {
 	void *warn_userdata;
 } jl_transform_in;
 
-typedef struct jl_transform_out {
-	jl_rowset work_items;       /* columns: jl_work_items_cols */
-	jl_rowset changelogs;       /* columns: jl_changelogs_cols */
-	jl_rowset dev_status;       /* columns: jl_dev_status_cols */
-	jl_rowset history_read;     /* column "external_id": issues whose history was read
-	                             * (completed or embedded); only theirs is replaced */
-	jl_rowset issue_errors;     /* columns: jl_issue_errors_cols; issues left out */
-	int64_t warnings;
-	char err[512];              /* one line, set when the call fails */
-} jl_transform_out;
 
 extern const char *const jl_work_items_cols[];
 extern const int jl_work_items_ncols;

@@ -7,8 +7,8 @@
 #include <jansson.h>
 
 #include "../core/buf.h"
-#include "catalog.h"
-#include "rowset.h"
+#include "../model/catalog.h"
+#include "../model/rowset.h"
 #include "transform.h"
 
 /* Columns of work_items rows, in jl_work_items_cols order. */
