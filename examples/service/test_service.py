@@ -213,7 +213,10 @@ class RouterTest(unittest.TestCase):
         self.assertEqual(s, 200)
         for p in ("/hello", PREFIX + "/jobs/{job_id}", PREFIX + "/jobs/{job_id}/cancel",
                   PREFIX + "/jira/extract/issues-changelogs-dev-status/{integration_id}",
-                  PREFIX + "/integrations/{integration_id}/fields/{field_id}"):
+                  PREFIX + "/integrations/{integration_id}/fields/{field_id}",
+                  PREFIX + "/integrations/{integration_id}/projects", PREFIX + "/integrations",
+                  PREFIX + "/jobs", PREFIX + "/jobs/{job_id}/events",
+                  PREFIX + "/integrations/{integration_id}/fields/sync", PREFIX + "/healthz"):
             self.assertIn(p, spec["paths"])
         s, html, _ = self.call("GET", "/docs", None)
         self.assertEqual(s, 200)
@@ -262,6 +265,10 @@ class RouterTest(unittest.TestCase):
         self.assertLessEqual(t["dev_status"], ds)
         self.assertGreater(t["requests"], 0)
         self.assertEqual(job["raw_pending"], 0)
+        s, out, _ = self.call("GET", "%s/integrations/%d/projects" % (PREFIX, self.env.i_quick))
+        self.assertEqual(s, 200, out)
+        self.assertLessEqual(set(PROJECTS), {p["key"] for p in out["projects"]})
+        self.assertEqual(self.call("GET", "%s/integrations/777/projects" % PREFIX)[0], 404)
         s, lst, _ = self.call("GET", PREFIX + "/jobs?limit=5")
         self.assertEqual(s, 200)
         self.assertIn(job_id, [j["id"] for j in lst["jobs"]])

@@ -41,7 +41,7 @@ async function clearToasts(page) {
 
 async function start(page, keys, incremental) {
   await clearToasts(page);
-  await page.fill("#keys", keys);
+  if (keys !== null) await page.fill("#keys", keys);
   await page.setChecked("#incremental", incremental);
   await page.click("#go");
   const text = await toast(page, /started \(job \d+\)/);
@@ -110,7 +110,14 @@ try {
   await page.click("#map");
   await toast(page, /customfield_10030 now fills custom_field_03/);
   await page.waitForFunction(() => /customfield_10030/.test(document.querySelector("#slot-3").textContent));
-  const job2 = await start(page, "APP, WEB", false);
+  // the projects picked from those the integration is known to have
+  await page.fill("#keys", "");
+  await page.waitForSelector('#picks button[data-key="WEB"]', { timeout: 20000 });
+  await page.click('#picks button[data-key="APP"]');
+  await page.click('#picks button[data-key="WEB"]');
+  assert.equal(await page.inputValue("#keys"), "APP, WEB");
+  assert.equal(await page.getAttribute('#picks button[data-key="APP"]', "aria-pressed"), "true");
+  const job2 = await start(page, null, false);
   await status(page, "finished", 120000);
   await page.waitForFunction(() => Number(document.querySelector("#slot-3 .filled").textContent) > 0,
                              null, { timeout: 20000 });

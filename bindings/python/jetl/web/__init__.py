@@ -15,6 +15,7 @@ the page, every error is ``{"detail": "…"}`` with its status):
     POST /jobs/{job_id}/cancel                 stop it at its next batch
     GET  /jobs/{job_id}/events                 text/event-stream, live progress
     GET  /integrations                         what the page offers
+    GET  /integrations/{id}/projects           the projects jetl knows of it
     GET  /integrations/{id}/fields             Jira's fields and the 20 slots
     POST /integrations/{id}/fields/sync        read Jira's field list again
     PUT  /integrations/{id}/fields/{field_id}  {"slot": 1..20, or 0 to unmap}
@@ -614,6 +615,15 @@ def router(db=None, *, queue=None, tokens=None, jira=None, tags=("etl",)):
         rows = await blocking(svc.query, "SELECT id, name, base_url, active FROM integrations"
                               " WHERE tenant_id = %s ORDER BY id", (tenant,))
         return {"integrations": rows}
+
+    @r.get("/integrations/{integration_id}/projects",
+           summary="The integration's projects jetl knows (from its discovery and earlier runs)")
+    async def projects(integration_id: int = Path(...), tenant: int = Depends(tenant_dep)):
+        await check_integration(tenant, integration_id)
+        rows = await blocking(svc.query, "SELECT key, name, active, selected FROM projects"
+                              " WHERE tenant_id = %s AND integration_id = %s ORDER BY key",
+                              (tenant, integration_id))
+        return {"integration_id": integration_id, "projects": rows}
 
     def fields_of(tenant, integration):
         with svc.ctx(tenant, integration) as ctx:

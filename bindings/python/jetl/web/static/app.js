@@ -268,6 +268,7 @@ function ended(w, row) {
   else if (row.status === "failed") toast("Job " + w.id + " failed: " + (row.error || ""), true);
   loadJobs();
   loadFields();
+  loadProjects();
 }
 
 function watch(id) {
@@ -367,6 +368,41 @@ async function loadIntegrations() {
   } catch (e) { /* keeps the default */ }
 }
 
+function drawPicks() {
+  const keys = keysOf($("keys").value);
+  for (const b of $("picks").querySelectorAll("button"))
+    b.setAttribute("aria-pressed", String(keys.includes(b.dataset.key)));
+}
+
+async function loadProjects() {
+  if (!token() || !$("integration").value) return;
+  try {
+    const r = await api("GET", "integrations/" + encodeURIComponent($("integration").value) + "/projects");
+    const list = $("known-keys"), picks = $("picks");
+    list.textContent = "";
+    picks.textContent = "";
+    for (const p of r.projects.filter((x) => x.active)) {
+      const o = document.createElement("option");
+      o.value = p.key;
+      o.label = p.name || p.key;
+      list.appendChild(o);
+      const b = document.createElement("button");
+      b.type = "button";
+      b.dataset.key = p.key.toUpperCase();
+      b.textContent = p.key + (p.name ? " · " + p.name : "");
+      b.addEventListener("click", () => {
+        const keys = keysOf($("keys").value), k = b.dataset.key, i = keys.indexOf(k);
+        if (i >= 0) keys.splice(i, 1); else keys.push(k);
+        $("keys").value = keys.join(", ");
+        drawPicks();
+        updateStart();
+      });
+      picks.appendChild(b);
+    }
+    drawPicks();
+  } catch (e) { /* the keys can still be typed */ }
+}
+
 async function loadFields() {
   if (!token() || !$("integration").value) return;   // the integrations are not in yet
   try {
@@ -434,7 +470,7 @@ async function syncFields() {
 
 function tokenChanged() {
   try { sessionStorage.setItem("jetl-token", token()); } catch (e) { /* storage off */ }
-  loadIntegrations().then(() => { loadJobs(); loadFields(); });
+  loadIntegrations().then(() => { loadJobs(); loadFields(); loadProjects(); });
   const id = new URL(location.href).searchParams.get("job");
   if (id && !watching) watch(id);
 }
@@ -455,8 +491,8 @@ function init() {
     if ($("field-pick").value) mapField($("field-pick").value, Number($("slot-pick").value));
   });
   $("token").addEventListener("change", tokenChanged);
-  $("keys").addEventListener("input", updateStart);
-  $("integration").addEventListener("change", () => { updateStart(); loadFields(); });
+  $("keys").addEventListener("input", () => { updateStart(); drawPicks(); });
+  $("integration").addEventListener("change", () => { updateStart(); loadFields(); loadProjects(); });
   setInterval(() => { if (watching && !TERMINAL.includes(watching.status)) drawPhases(null); }, 1000);
   setInterval(loadJobs, 10000);
   // The token survives a reload of this tab (not other tabs, not a restart).
