@@ -12,6 +12,7 @@
 #include "../store/catalog.h"
 #include "../store/db.h"
 #include "../store/raw_insert.h"
+#include "../store/stored.h"
 #include "../store/sync_state.h"
 
 /* Context of the callbacks; rc carries a failure out of a callback. */
@@ -205,23 +206,20 @@ static int on_known(void *ud, const char *const *ids, const char *const *updated
 {
 	struct run_cb *c = ud;
 	jl_extract_run *run = c->run;
-	char t[16], i[16], err[512];
+	char err[512];
 	char *a = json_strings(ids, n), *b = json_strings(updated, n);
-	const char *p[4] = { t, i, a, b };
 	PGresult *r = NULL;
+	int rc = JETL_ENOMEM;
 
-	jl_store_ids(t, i, run->ctx->opts.tenant_id, run->ctx->opts.integration_id);
 	if (a && b)
-		r = jl_store_exec(run->ctx->pg, "checking issues already stored",
-			"SELECT u.ord - 1 FROM json_array_elements_text($3::json) WITH ORDINALITY AS u(id, ord)"
-			" JOIN json_array_elements_text($4::json) WITH ORDINALITY AS v(upd, ord) ON v.ord = u.ord"
-			" JOIN work_items w ON w.tenant_id = $1 AND w.integration_id = $2 AND w.external_id = u.id"
-			" WHERE v.upd <> '' AND w.deleted_at IS NULL AND w.updated_at = v.upd::timestamptz",
-			4, p, err, sizeof(err));
+		rc = jl_stored_unchanged(run->ctx->pg, run->ctx->opts.tenant_id, run->ctx->opts.integration_id, a, b,
+			&r, err, sizeof(err));
+	else
+		snprintf(err, sizeof(err), "checking issues already stored: out of memory");
 	free(a);
 	free(b);
-	if (!r) {
-		c->rc = jl_fail(run->ctx, a && b ? JETL_EDB : JETL_ENOMEM, "%s", err);
+	if (rc != 0) {
+		c->rc = jl_fail(run->ctx, rc, "%s", err);
 		return 1;
 	}
 	for (int k = 0; k < PQntuples(r); k++) {
@@ -287,17 +285,11 @@ static int since_literal(jl_extract_run *run, char out[32])
  * (nothing stored) keeps the cheaper ids-only census. */
 static int resuming(jl_extract_run *run, int *resume)
 {
-	char t[16], i[16], err[512];
-	const char *p[3] = { t, i, run->project };
-	int64_t n = 0;
+	char err[512];
+	int rc = jl_stored_project_live(run->ctx->pg, run->ctx->opts.tenant_id, run->ctx->opts.integration_id,
+		run->project, resume, err, sizeof(err));
 
-	jl_store_ids(t, i, run->ctx->opts.tenant_id, run->ctx->opts.integration_id);
-	if (jl_store_int64(run->ctx->pg, "looking for stored issues of the project",
-			"SELECT count(*) FROM (SELECT 1 FROM work_items WHERE tenant_id = $1 AND integration_id = $2"
-			" AND project_key = $3 AND deleted_at IS NULL LIMIT 1) x", 3, p, &n, err, sizeof(err)) < 0)
-		return jl_fail(run->ctx, JETL_EDB, "%s", err);
-	*resume = n > 0;
-	return JETL_OK;
+	return rc == 0 ? JETL_OK : jl_fail(run->ctx, rc, "%s", err);
 }
 
 int jl_extract_one(jl_extract_run *run)

@@ -39,24 +39,17 @@ int jetl_fields_sync(jetl_ctx *ctx, int64_t *count)
 
 int jetl_fields_list(jetl_ctx *ctx, jetl_field_cb cb, void *userdata)
 {
-	char t[16], i[16], err[512];
-	const char *p[2] = { t, i };
+	char err[512];
 	PGresult *r;
+	int rc;
 
 	if (!ctx)
 		return JETL_EINVAL;
 	jl_clear_error(ctx);
 	if (!cb)
 		return jl_fail(ctx, JETL_EINVAL, "fields: no callback");
-	jl_store_ids(t, i, ctx->opts.tenant_id, ctx->opts.integration_id);
-	r = jl_store_exec(ctx->pg, "listing fields",
-		"SELECT f.field_id, coalesce(f.name, ''), coalesce(f.schema->>'type', ''), f.custom, coalesce(m.slot, 0)"
-		" FROM jira_fields f LEFT JOIN custom_field_mappings m ON m.tenant_id = f.tenant_id"
-		" AND m.integration_id = f.integration_id AND m.jira_field_id = f.field_id"
-		" WHERE f.tenant_id = $1 AND f.integration_id = $2 ORDER BY f.custom, f.field_id",
-		2, p, err, sizeof(err));
-	if (!r)
-		return jl_fail(ctx, JETL_EDB, "%s", err);
+	if ((rc = jl_catalog_list(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, &r, err, sizeof(err))) != 0)
+		return jl_fail(ctx, rc, "%s", err);
 	for (int k = 0; k < PQntuples(r); k++) {
 		jetl_field_info f;
 		f.id = PQgetvalue(r, k, 0);

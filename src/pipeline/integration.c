@@ -453,7 +453,7 @@ int jetl_integration_update(jetl_ctx *ctx, const jetl_integration *in, const cha
 	tenant = ctx->opts.tenant_id;
 	rc = secret_stored(ctx, tenant, in->id, secret, &stored);
 	if (rc == JETL_OK) {
-		rc = jl_store_cmd(ctx->pg, "updating the integration", "BEGIN", 0, NULL, err, sizeof(err));
+		rc = jl_store_begin(ctx->pg, "updating the integration", err, sizeof(err));
 		if (rc == JETL_OK)
 			rc = jl_integrations_update(ctx->pg, tenant, in->id, in->name, in->base_url,
 				flavor_names[in->flavor], auth_names[in->auth], in->user, in->active != 0, settings,
@@ -461,9 +461,9 @@ int jetl_integration_update(jetl_ctx *ctx, const jetl_integration *in, const cha
 		if (rc == JETL_OK && found && stored)
 			rc = jl_integrations_set_secret(ctx->pg, tenant, in->id, stored, &found, err, sizeof(err));
 		if (rc == JETL_OK && found)
-			rc = jl_store_cmd(ctx->pg, "updating the integration", "COMMIT", 0, NULL, err, sizeof(err));
+			rc = jl_store_commit(ctx->pg, "updating the integration", err, sizeof(err));
 		else
-			jl_store_cmd(ctx->pg, "updating the integration", "ROLLBACK", 0, NULL, NULL, 0);
+			jl_store_rollback(ctx->pg);
 		if (rc != JETL_OK)
 			rc = jl_fail(ctx, rc, "%s", err);
 		else if (!found)
@@ -791,11 +791,9 @@ int jetl_secret_rotate(jetl_ctx *ctx, const char *old_key, int64_t *count)
 		jl_secret_wipe(&oldk, sizeof(oldk));
 		return jl_fail(ctx, JETL_ECONFIG, "rotate: the new key: %s", err);
 	}
-	rc = jl_store_cmd(ctx->pg, "rotating the key", "BEGIN", 0, NULL, err, sizeof(err));
+	rc = jl_store_begin(ctx->pg, "rotating the key", err, sizeof(err));
 	if (rc == JETL_OK)
-		rc = jl_store_query(ctx->pg, "rotating the key",
-			"SELECT tenant_id, id, secret FROM integrations WHERE secret LIKE 'enc:%'"
-			" ORDER BY tenant_id, id FOR UPDATE", 0, NULL, &r, err, sizeof(err));
+		rc = jl_integrations_sealed(ctx->pg, &r, err, sizeof(err));
 	if (rc != JETL_OK)
 		rc = jl_fail(ctx, rc, "%s", err);
 	for (int row = 0; rc == JETL_OK && row < PQntuples(r); row++) {
@@ -832,10 +830,10 @@ int jetl_secret_rotate(jetl_ctx *ctx, const char *old_key, int64_t *count)
 			n++;
 	}
 	PQclear(r);
-	if (rc == JETL_OK && (rc = jl_store_cmd(ctx->pg, "rotating the key", "COMMIT", 0, NULL, err, sizeof(err))))
+	if (rc == JETL_OK && (rc = jl_store_commit(ctx->pg, "rotating the key", err, sizeof(err))))
 		rc = jl_fail(ctx, rc, "%s", err);
 	if (rc != JETL_OK)
-		jl_store_cmd(ctx->pg, "rotating the key", "ROLLBACK", 0, NULL, NULL, 0);
+		jl_store_rollback(ctx->pg);
 	jl_secret_wipe(&oldk, sizeof(oldk));
 	jl_secret_wipe(&newk, sizeof(newk));
 	ctx->conn_integration = 0;
@@ -896,7 +894,7 @@ int jetl_projects_list(jetl_ctx *ctx, jetl_project_cb cb, void *userdata)
 int jetl_projects_select(jetl_ctx *ctx, const char *const *keys, size_t n)
 {
 	json_t *arr;
-	char err[512], *text, t[16], i[16];
+	char err[512], *text;
 	int rc;
 
 	if (!ctx)
@@ -916,25 +914,18 @@ int jetl_projects_select(jetl_ctx *ctx, const char *const *keys, size_t n)
 	json_decref(arr);
 	if (!text)
 		return jl_fail(ctx, JETL_ENOMEM, "projects: out of memory");
-	jl_store_ids(t, i, ctx->opts.tenant_id, ctx->opts.integration_id);
-	{
-		const char *p[3] = { t, i, text };
-
-		rc = jl_store_cmd(ctx->pg, "selecting projects", "BEGIN", 0, NULL, err, sizeof(err));
-		/* the row's settings (when there is a row: none without) */
-		if (rc == JETL_OK)
-			rc = jl_store_cmd(ctx->pg, "selecting projects",
-				"UPDATE integrations SET settings = jsonb_set(settings, '{projects}', $3::jsonb),"
-				" updated_at = now() WHERE tenant_id = $1 AND id = $2 AND to_regclass('integrations') IS NOT NULL",
-				3, p, err, sizeof(err));
-		if (rc == JETL_OK)
-			rc = jl_meta_select(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, text, err, sizeof(err));
-		if (rc == JETL_OK)
-			rc = jl_store_cmd(ctx->pg, "selecting projects", "COMMIT", 0, NULL, err, sizeof(err));
-		if (rc != JETL_OK) {
-			jl_store_cmd(ctx->pg, "selecting projects", "ROLLBACK", 0, NULL, NULL, 0);
-			rc = jl_fail(ctx, rc, "%s", err);
-		}
+	rc = jl_store_begin(ctx->pg, "selecting projects", err, sizeof(err));
+	/* the row's settings (when there is a row: none without) */
+	if (rc == JETL_OK)
+		rc = jl_integrations_set_projects(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, text,
+			err, sizeof(err));
+	if (rc == JETL_OK)
+		rc = jl_meta_select(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, text, err, sizeof(err));
+	if (rc == JETL_OK)
+		rc = jl_store_commit(ctx->pg, "selecting projects", err, sizeof(err));
+	if (rc != JETL_OK) {
+		jl_store_rollback(ctx->pg);
+		rc = jl_fail(ctx, rc, "%s", err);
 	}
 	free(text);
 	ctx->conn_integration = 0; /* settings changed: read the row again */

@@ -29,23 +29,18 @@ int jetl_job_get(jetl_ctx *ctx, int64_t job_id, jetl_job *job)
 
 int jetl_job_list(jetl_ctx *ctx, int64_t *ids, size_t max, size_t *count)
 {
-	char t[16], i[16], m[24], err[512];
-	const char *p[3] = { t, i, m };
+	char err[512];
 	PGresult *r;
 	size_t n;
+	int rc;
 
 	if (!ctx)
 		return JETL_EINVAL;
 	jl_clear_error(ctx);
 	if (!count || (max > 0 && !ids))
 		return jl_fail(ctx, JETL_EINVAL, "job list: NULL output");
-	jl_store_ids(t, i, ctx->opts.tenant_id, ctx->opts.integration_id);
-	snprintf(m, sizeof(m), "%zu", max);
-	r = jl_store_exec(ctx->pg, "listing jobs",
-		"SELECT id FROM etl_job_queue WHERE tenant_id = $1 AND integration_id = $2 ORDER BY id DESC LIMIT $3",
-		3, p, err, sizeof(err));
-	if (!r)
-		return jl_fail(ctx, JETL_EDB, "%s", err);
+	if ((rc = jl_jobs_list(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, max, &r, err, sizeof(err))) != 0)
+		return jl_fail(ctx, rc, "%s", err);
 	n = (size_t)PQntuples(r);
 	for (size_t k = 0; k < n; k++)
 		ids[k] = strtoll(PQgetvalue(r, (int)k, 0), NULL, 10);

@@ -90,8 +90,7 @@ int jl_tb_write(PGconn *pg, int64_t raw_id, jl_tb_row *row, jl_load_counts *coun
 		} else {
 			st = rc;
 		}
-		if (PQtransactionStatus(pg) != PQTRANS_IDLE)
-			PQclear(PQexec(pg, "ROLLBACK"));
+		jl_store_rollback(pg);
 		if (st != JETL_EDBRETRY || ++tries >= 3)
 			return st;
 	}

@@ -10,6 +10,7 @@
 #include "../core/util.h"
 #include "../store/db.h"
 #include "../store/jobs.h"
+#include "../store/raw_insert.h"
 #include "internal.h"
 #include "twriter.h"
 
@@ -41,23 +42,6 @@ static void finish_job(jetl_ctx *ctx, int64_t job_id)
 
 	if (job_id > 0 && jl_jobs_try_finish(ctx->pg, job_id, NULL, 0, err, sizeof(err)) < 0)
 		jl_log(ctx, JETL_LOG_WARNING, "%s", err);
-}
-
-/* Attempts recorded on a raw row (0 when unknown). */
-static int raw_attempts(jetl_ctx *ctx, int64_t raw_id)
-{
-	char id[24], err[256];
-	const char *p[1] = { id };
-	PGresult *r;
-	int n = 0;
-
-	snprintf(id, sizeof(id), "%lld", (long long)raw_id);
-	r = jl_store_exec(ctx->pg, "reading attempts", "SELECT attempts FROM raw_extraction_data WHERE id = $1",
-		1, p, err, sizeof(err));
-	if (r && PQntuples(r) > 0)
-		n = atoi(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return n;
 }
 
 static void reopen(jl_twriter *w)
@@ -106,7 +90,7 @@ static void process(jl_twriter *w, jl_tjob *job)
 				sizeof(err2)) < 0)
 			jl_log(ctx, JETL_LOG_ERROR, "transform: raw row %lld: %s", (long long)job->raw_id, err2);
 	if (job->rc == JETL_EDATA) {
-		job->attempts = raw_attempts(ctx, job->raw_id);
+		job->attempts = jl_raw_attempts(ctx->pg, job->raw_id);
 		/* Dead-lettered by the consumer now: its job waits no more. */
 		if (job->attempts >= w->max_deliveries)
 			finish_job(ctx, job->job_id);

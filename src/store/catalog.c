@@ -90,3 +90,17 @@ int jl_census_mark_deleted(PGconn *pg, int tenant, int integration, const char *
 		" AND NOT EXISTS (SELECT 1 FROM jetl_census c WHERE c.id = w.external_id) RETURNING 1)"
 		" SELECT count(*) FROM u", 3, p, marked, err, errlen);
 }
+
+int jl_catalog_list(PGconn *pg, int tenant, int integration, PGresult **out, char *err, size_t errlen)
+{
+	char t[16], i[16];
+	const char *p[2] = { t, i };
+
+	jl_store_ids(t, i, tenant, integration);
+	return jl_store_query(pg, "listing fields",
+		"SELECT f.field_id, coalesce(f.name, ''), coalesce(f.schema->>'type', ''), f.custom, coalesce(m.slot, 0)"
+		" FROM jira_fields f LEFT JOIN custom_field_mappings m ON m.tenant_id = f.tenant_id"
+		" AND m.integration_id = f.integration_id AND m.jira_field_id = f.field_id"
+		" WHERE f.tenant_id = $1 AND f.integration_id = $2 ORDER BY f.custom, f.field_id",
+		2, p, out, err, errlen);
+}

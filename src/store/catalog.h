@@ -28,4 +28,9 @@ int jl_census_add(PGconn *pg, const char *ids_json_array, char *err, size_t errl
 int jl_census_mark_deleted(PGconn *pg, int tenant, int integration, const char *project,
 	int64_t *marked, char *err, size_t errlen);
 
+/* The synced fields with their slot (0: none): columns field_id, name,
+ * type, custom ('t'/'f'), slot; standard fields first. 0 with *out (caller
+ * PQclear()s) or a status. */
+int jl_catalog_list(PGconn *pg, int tenant, int integration, PGresult **out, char *err, size_t errlen);
+
 #endif

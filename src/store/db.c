@@ -130,3 +130,19 @@ int jl_store_int64(PGconn *pg, const char *what, const char *sql, int nparams,
 	PQclear(r);
 	return 0;
 }
+
+int jl_store_begin(PGconn *pg, const char *what, char *err, size_t errlen)
+{
+	return jl_store_cmd(pg, what, "BEGIN", 0, NULL, err, errlen);
+}
+
+int jl_store_commit(PGconn *pg, const char *what, char *err, size_t errlen)
+{
+	return jl_store_cmd(pg, what, "COMMIT", 0, NULL, err, errlen);
+}
+
+void jl_store_rollback(PGconn *pg)
+{
+	if (pg && PQtransactionStatus(pg) != PQTRANS_IDLE)
+		PQclear(PQexec(pg, "ROLLBACK"));
+}

@@ -69,4 +69,12 @@ void jl_store_ids(char t[16], char i[16], int tenant, int integration);
 /* Whether the connection broke (so that a retry on a new one may help). */
 int jl_store_conn_lost(PGconn *pg);
 
+/* Transaction control for the layers above, so that no SQL is written
+ * outside src/store: BEGIN and COMMIT return 0 or a status (err "what:
+ * cause"); the rollback ends whatever transaction is open (none: nothing),
+ * ignoring errors, as a cleanup must. */
+int jl_store_begin(PGconn *pg, const char *what, char *err, size_t errlen);
+int jl_store_commit(PGconn *pg, const char *what, char *err, size_t errlen);
+void jl_store_rollback(PGconn *pg);
+
 #endif

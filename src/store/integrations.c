@@ -223,3 +223,22 @@ PGresult *jl_meta_project_rows(PGconn *pg, int tenant, int integration, int *rc,
 		"SELECT key, external_id, coalesce(name, ''), coalesce(project_type, ''), active, selected"
 		" FROM projects WHERE tenant_id = $1 AND integration_id = $2 ORDER BY key", 2, p, rc, err, errlen);
 }
+
+int jl_integrations_sealed(PGconn *pg, PGresult **out, char *err, size_t errlen)
+{
+	return jl_store_query(pg, "rotating the key",
+		"SELECT tenant_id, id, secret FROM integrations WHERE secret LIKE 'enc:%'"
+		" ORDER BY tenant_id, id FOR UPDATE", 0, NULL, out, err, errlen);
+}
+
+int jl_integrations_set_projects(PGconn *pg, int tenant, int id, const char *keys_json, char *err, size_t errlen)
+{
+	char t[16], i[16];
+	const char *p[3] = { t, i, keys_json };
+
+	jl_store_ids(t, i, tenant, id);
+	return jl_store_cmd(pg, "selecting projects",
+		"UPDATE integrations SET settings = jsonb_set(settings, '{projects}', $3::jsonb),"
+		" updated_at = now() WHERE tenant_id = $1 AND id = $2 AND to_regclass('integrations') IS NOT NULL",
+		3, p, err, errlen);
+}

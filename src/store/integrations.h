@@ -40,6 +40,14 @@ int jl_integrations_set_secret(PGconn *pg, int tenant, int id, const char *secre
 
 int jl_integrations_delete(PGconn *pg, int tenant, int id, int *found, char *err, size_t errlen);
 
+/* Every sealed ("enc:") secret, locked FOR UPDATE in the caller's
+ * transaction (key rotation): columns tenant_id, id, secret. 0 with *out
+ * (caller PQclear()s) or a status. */
+int jl_integrations_sealed(PGconn *pg, PGresult **out, char *err, size_t errlen);
+/* The row's settings.projects = keys_json (a JSON array of keys); no row
+ * (or no table): nothing. 0 or a status. */
+int jl_integrations_set_projects(PGconn *pg, int tenant, int id, const char *keys_json, char *err, size_t errlen);
+
 /* Upsert what discovery read (JSON text of Jira's arrays) and mark the rows
  * Jira no longer lists inactive; *n gets how many it listed. projects also
  * refreshes selected from selected_keys (JSON array text; NULL keeps). */

@@ -376,3 +376,15 @@ int jl_jobs_get(PGconn *pg, int tenant, int integration, int64_t id, jetl_job *j
 	PQclear(r);
 	return 0;
 }
+
+int jl_jobs_list(PGconn *pg, int tenant, int integration, size_t max, PGresult **out, char *err, size_t errlen)
+{
+	char t[16], i[16], m[24];
+	const char *p[3] = { t, i, m };
+
+	jl_store_ids(t, i, tenant, integration);
+	snprintf(m, sizeof(m), "%zu", max);
+	return jl_store_query(pg, "listing jobs",
+		"SELECT id FROM etl_job_queue WHERE tenant_id = $1 AND integration_id = $2 ORDER BY id DESC LIMIT $3",
+		3, p, out, err, errlen);
+}

@@ -82,4 +82,8 @@ int jl_jobs_cancel(PGconn *pg, int tenant, int integration, int64_t id, char *st
 /* Read a job of a tenant/integration; returns 0, 1 when absent, -1 on error. */
 int jl_jobs_get(PGconn *pg, int tenant, int integration, int64_t id, jetl_job *job, char *err, size_t errlen);
 
+/* The ids of the tenant/integration's latest max jobs, newest first: 0
+ * with *out (caller PQclear()s) or a status. */
+int jl_jobs_list(PGconn *pg, int tenant, int integration, size_t max, PGresult **out, char *err, size_t errlen);
+
 #endif

@@ -222,3 +222,16 @@ int jl_raw_counts(PGconn *pg, int64_t job_id, int64_t *pending, int64_t *complet
 	PQclear(r);
 	return 0;
 }
+
+int jl_raw_attempts(PGconn *pg, int64_t raw_id)
+{
+	char id[24], err[256];
+	const char *p[1] = { id };
+	int64_t n = 0;
+
+	snprintf(id, sizeof(id), "%" PRId64, raw_id);
+	if (jl_store_int64(pg, "reading attempts", "SELECT attempts FROM raw_extraction_data WHERE id = $1",
+			1, p, &n, err, sizeof(err)) < 0)
+		return 0;
+	return (int)n;
+}
