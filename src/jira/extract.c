@@ -319,7 +319,11 @@ static int run_batches(jl_run *run, int kind)
 	for (;;) {
 		if (run->streaming && !run->rc)
 			jl_census_step(run);
-		while (!run->rc && run->nbatches < run->window && can_start(run, kind))
+		/* A request waiting out a Retry-After or a backoff holds its batch, and
+		 * batches are emitted in order: while any waits, up to two more batches
+		 * keep the pipe full (their memory only for as long as retries last). */
+		while (!run->rc && run->nbatches < run->window + (jl_http_waiting(j) ? 2 : 0) &&
+		       can_start(run, kind))
 			if ((rc = start_batch(run, kind)))
 				jl_run_fail(run, rc, "jira: out of memory");
 		while (!run->rc && run->head && run->head->bodies_done && run->head->outstanding == 0) {

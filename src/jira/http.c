@@ -30,6 +30,7 @@ jl_req *jl_req_new(const char *method, char *path, char *body)
 	r->path = path;
 	r->body = body;
 	r->retry_after = r->reset_wait = -1;
+	r->rl_remaining = r->rl_limit = -1;
 	return r;
 }
 
@@ -117,6 +118,8 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 	if (len >= 5 && !strncmp(p, "HTTP/", 5)) {
 		/* a new header block (after a 100 Continue, say) */
 		r->retry_after = r->reset_wait = -1;
+		r->rl_remaining = r->rl_limit = -1;
+		r->rl_reason = 0;
 		r->ctype[0] = '\0';
 		return len;
 	}
@@ -147,6 +150,12 @@ static size_t on_header(char *p, size_t sz, size_t n, void *ud)
 
 		if (jl_ratelimit_reset_parse(val, wall_now(), 300, &s) == 0)
 			r->reset_wait = s;
+	} else if (nl == 21 && !strncasecmp(p, "X-RateLimit-Remaining", 21)) {
+		r->rl_remaining = val[0] >= '0' && val[0] <= '9' ? atoi(val) : -1;
+	} else if (nl == 17 && !strncasecmp(p, "X-RateLimit-Limit", 17)) {
+		r->rl_limit = val[0] >= '0' && val[0] <= '9' ? atoi(val) : -1;
+	} else if (nl == 16 && !strncasecmp(p, "RateLimit-Reason", 16)) {
+		r->rl_reason = 1;
 	} else if (nl == 12 && !strncasecmp(p, "Content-Type", 12)) {
 		snprintf(r->ctype, sizeof(r->ctype), "%.95s", val);
 	}
@@ -272,6 +281,8 @@ static int start(jl_jira *j, jl_req *r)
 	r->json = NULL;
 	r->http = 0;
 	r->retry_after = r->reset_wait = -1;
+	r->rl_remaining = r->rl_limit = -1;
+	r->rl_reason = 0;
 	r->ctype[0] = '\0';
 	r->rc = 0;
 	r->err[0] = '\0';
@@ -436,12 +447,168 @@ static int status_for(long code)
 	}
 }
 
+/*
+ * Pacing (docs/jira.md, 'Rate limits'). Two kinds of 429 call for opposite
+ * answers:
+ * - rate-based: our own pace spent the site's budget. Every request would
+ *   meet the same wall, so everything waits for Retry-After and the pace is
+ *   cut. Told by RateLimit-Reason, by X-RateLimit-Remaining at 0, or by 429s
+ *   coming thick (rate_based_429: most of the last answers), as they do right
+ *   after a burst of ours.
+ * - not ours: another client of the tenant spent the quota, a gateway sheds
+ *   load. Only that request waits its Retry-After; slowing the whole client
+ *   would not make the next answer a 200 any sooner, only the run longer.
+ * Where the site tells its budget (X-RateLimit-Limit/Remaining on answers
+ * that got through) the pace follows it before any 429: budget_note()
+ * estimates the refill from the answers and keeps a reserve of tokens.
+ */
+#define JL_RECENT 16    /* answers looked back on to call 429s thick */
+#define JL_QUIET 2.0    /* seconds without a rate-based 429 before the limits come back */
+
+static void note_outcome(jl_jira *j, int was_429)
+{
+	j->recent429[j->nrecent++ % JL_RECENT] = (unsigned char)was_429;
+}
+
+static int rate_based_429(const jl_jira *j, const jl_req *r)
+{
+	unsigned n = j->nrecent < JL_RECENT ? j->nrecent : JL_RECENT, thick = 0;
+
+	if (r->rl_reason || r->rl_remaining == 0)
+		return 1;
+	for (unsigned k = 0; k < n; k++)
+		thick += j->recent429[k];
+	/* random 429s at 15 % give ~2 in 16; a spent budget answers most requests 429 */
+	return n >= 8 && thick * 2 > n;
+}
+
+/* The refill rate from two samples a second or more apart: tokens that came
+ * back = what Remaining rose + what the answers between them spent. */
+static double budget_refill(const jl_jira *j, double now)
+{
+	unsigned n = j->nbud < 32 ? j->nbud : 32;
+	const struct jl_budget_sample *last = &j->bud[(j->nbud - 1) % 32], *old = NULL;
+
+	for (unsigned k = 0; k < n; k++) {
+		const struct jl_budget_sample *b = &j->bud[(j->nbud - 1 - k) % 32];
+
+		if (now - b->t > 4.0)
+			break;
+		if (last->t - b->t >= 1.0)
+			old = b;
+	}
+	if (!old)
+		return 0;
+	return ((double)(last->remaining - old->remaining) + (double)(last->used - old->used)) / (last->t - old->t);
+}
+
+static void budget_note(jl_jira *j, const jl_req *r, double now)
+{
+	double refill, reserve, rem, want;
+
+	if (r->rl_remaining < 0 || r->rl_limit <= 0)
+		return;
+	j->bud_limit = r->rl_limit;
+	j->bud_seen = now;
+	if (!r->rl_reason)
+		j->bud_used++; /* an answer that got through spent one token */
+	j->bud[j->nbud % 32] = (struct jl_budget_sample){ now, r->rl_remaining, j->bud_used };
+	/* one sample per 100 ms is enough for a rate; keeps the ring spanning seconds */
+	if (j->nbud == 0 || now - j->bud[(j->nbud - 1) % 32].t >= 0.1)
+		j->nbud++;
+	if ((refill = budget_refill(j, now)) > 0)
+		j->bud_refill = j->bud_refill > 0 ? 0.7 * j->bud_refill + 0.3 * refill : refill;
+	/* what is left once the requests already in flight have spent theirs */
+	rem = (double)r->rl_remaining - j->active;
+	reserve = 0.2 * r->rl_limit;
+	if (reserve < j->cfg.concurrency)
+		reserve = j->cfg.concurrency;
+	if (reserve > 0.5 * r->rl_limit)
+		reserve = 0.5 * r->rl_limit;
+	if (rem >= 2 * reserve) {
+		j->rate = 0; /* plenty left: no pace */
+		return;
+	}
+	if (j->bud_refill <= 0)
+		return; /* not known yet: the 429 path still guards */
+	/* the refill, plus or minus what is above or below the reserve, over a second */
+	want = j->bud_refill + (rem - reserve);
+	if (want < 0.25 * j->bud_refill)
+		want = 0.25 * j->bud_refill;
+	j->rate = want < 0.5 ? 0.5 : want;
+	j->limit = j->cfg.concurrency; /* the pace governs, not the in-flight cap */
+}
+
+static int budget_known(const jl_jira *j, double now)
+{
+	return j->bud_limit > 0 && j->bud_refill > 0 && now - j->bud_seen < 5.0;
+}
+
+/* A success: additive increase, and the limits back at once after a quiet spell. */
+static void pace_success(jl_jira *j, double now)
+{
+	j->oks[j->noks++ % 256] = now;
+	if (budget_known(j, now))
+		return; /* budget_note() set the pace */
+	if (now - j->last_cut > JL_QUIET) {
+		j->rate = 0;
+		j->limit = j->cfg.concurrency;
+		return;
+	}
+	/* about one more slot per window of successes, and about +2 requests/s per
+	 * second on the pace, unpaced past 1000/s */
+	if (j->rate > 0) {
+		j->rate += 2.0 / j->rate;
+		if (j->rate > 1000)
+			j->rate = 0;
+	}
+	if (j->limit < j->cfg.concurrency) {
+		j->limit += 1.0 / j->limit;
+		if (j->limit > j->cfg.concurrency)
+			j->limit = j->cfg.concurrency;
+	}
+}
+
+/* A rate-based 429: multiplicative decrease, once per window. */
+static void pace_cut(jl_jira *j, const jl_req *r, double now)
+{
+	double from = now - 2.0, first = now, target;
+	unsigned n = 0;
+
+	/* only a request sent after the last cut tells us the new pace is still too fast */
+	if (r->started < j->last_cut)
+		return;
+	j->last_cut = now;
+	if (budget_known(j, now)) {
+		/* the site told us its refill: pace at it, a little under */
+		j->rate = 0.9 * j->bud_refill < 0.5 ? 0.5 : 0.9 * j->bud_refill;
+		jl_jira_log(j, JETL_LOG_INFO, "jira: rate limited; pacing at the site's %.1f requests/s", j->rate);
+		return;
+	}
+	for (unsigned k = 0; k < 256 && k < j->noks; k++)
+		if (j->oks[k] >= from) {
+			n++;
+			if (j->oks[k] < first)
+				first = j->oks[k];
+		}
+	/* what got through while we were too fast is the server's pace; both the
+	 * in-flight limit and the start rate halve (on a fast link one request in
+	 * flight can still outrun a burst limit) */
+	target = 0.85 * n / (now - first > 0.25 ? now - first : 0.25);
+	if (j->rate > 0 && target >= j->rate)
+		target = j->rate / 2; /* already below that: someone else shares the budget */
+	j->rate = target < 0.5 ? 0.5 : target;
+	j->limit = j->limit / 2 < 1 ? 1 : j->limit / 2;
+	jl_jira_log(j, JETL_LOG_INFO, "jira: rate limited; pacing at %.1f requests/s, %d in flight", j->rate,
+		    (int)j->limit);
+}
+
 static void complete(jl_jira *j, CURL *e, CURLcode res)
 {
 	jl_req *r = NULL, **pp;
 	double now = jl_now(), wait = -1;
 	char path[256], jmsg[200];
-	int retry = 0;
+	int retry = 0, ours = 0;
 	long code = 0;
 
 	curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&r);
@@ -462,6 +629,10 @@ static void complete(jl_jira *j, CURL *e, CURLcode res)
 
 	r->http = code;
 	j->last_curl = (int)res;
+	if (res == CURLE_OK) {
+		note_outcome(j, code == 429);
+		budget_note(j, r, now);
+	}
 	j->stats.bytes += (int64_t)r->resp.len;
 	path_only(r, path, sizeof(path));
 	if (res != CURLE_OK) {
@@ -485,19 +656,7 @@ static void complete(jl_jira *j, CURL *e, CURLcode res)
 				fail_now(j, r, JETL_EPROTOCOL, "jira: invalid JSON from %s %s (%s at byte %d)",
 					 r->method, path, jerr.text, jerr.position);
 		} else {
-			/* additive increase: about one more slot per window of successes,
-			 * and about +2 requests/s per second on the pace, unpaced past 1000/s */
-			j->oks[j->noks++ % 256] = now;
-			if (j->rate > 0) {
-				j->rate += 2.0 / j->rate;
-				if (j->rate > 1000)
-					j->rate = 0;
-			}
-			if (j->limit < j->cfg.concurrency) {
-				j->limit += 1.0 / j->limit;
-				if (j->limit > j->cfg.concurrency)
-					j->limit = j->cfg.concurrency;
-			}
+			pace_success(j, now);
 		}
 	} else if (code == 429) {
 		j->stats.rate_limited++;
@@ -505,30 +664,9 @@ static void complete(jl_jira *j, CURL *e, CURLcode res)
 		wait = r->retry_after;
 		if (r->reset_wait > wait)
 			wait = r->reset_wait;
-		if (r->started >= j->last_cut) {
-			/* Multiplicative decrease, once per window: only a request sent after
-			 * the last cut tells us the new pace is still too fast. Both the
-			 * in-flight limit and the start rate halve (on a fast link one
-			 * request in flight can still outrun a burst limit). */
-			double from = now - 2.0, first = now, target;
-			unsigned n = 0;
-
-			for (unsigned k = 0; k < 256 && k < j->noks; k++)
-				if (j->oks[k] >= from) {
-					n++;
-					if (j->oks[k] < first)
-						first = j->oks[k];
-				}
-			/* what got through while we were too fast is the server's pace */
-			target = 0.85 * n / (now - first > 0.25 ? now - first : 0.25);
-			if (j->rate > 0 && target >= j->rate)
-				target = j->rate / 2; /* already below that: someone else shares the budget */
-			j->rate = target < 0.5 ? 0.5 : target;
-			j->limit = j->limit / 2 < 1 ? 1 : j->limit / 2;
-			j->last_cut = now;
-			jl_jira_log(j, JETL_LOG_INFO, "jira: rate limited; pacing at %.1f requests/s, %d in flight",
-				    j->rate, (int)j->limit);
-		}
+		ours = rate_based_429(j, r);
+		if (ours)
+			pace_cut(j, r, now);
 		fail_now(j, r, JETL_ERATELIMIT, "jira: HTTP 429 on %s %s", r->method, path);
 	} else {
 		const char *hint = hint_for(code);
@@ -558,7 +696,8 @@ static void complete(jl_jira *j, CURL *e, CURLcode res)
 			if (wait < 0)
 				wait = jl_backoff_delay(code == 429 ? r->limited : faults, j->backoff_base,
 							j->backoff_cap, rnd(j));
-			if (code == 429) {
+			if (code == 429 && ours) {
+				/* the budget is spent for everyone: nothing starts before it refills */
 				double until = now + wait;
 
 				if (until > j->pause_until) {
@@ -566,7 +705,7 @@ static void complete(jl_jira *j, CURL *e, CURLcode res)
 					j->pause_until = until;
 				}
 			} else {
-				j->stats.wait_seconds += wait;
+				j->stats.wait_seconds += wait; /* this request alone waits */
 			}
 			jl_jira_log(j, JETL_LOG_DEBUG, "%s; retrying in %.2f s (attempt %d)", r->err, wait,
 				    r->attempts + 1);
@@ -647,6 +786,16 @@ int jl_http_step(jl_jira *j)
 	for (jl_req *r = j->pending; r; r = r->next)
 		n++;
 	return n + j->active;
+}
+
+int jl_http_waiting(const jl_jira *j)
+{
+	double now = jl_now();
+	int n = 0;
+
+	for (const jl_req *r = j->pending; r; r = r->next)
+		n += r->not_before > now;
+	return n;
 }
 
 void jl_http_abort(jl_jira *j)

@@ -49,6 +49,9 @@ struct jl_req {
 	double not_before;      /* monotonic time before which it must not start */
 	double retry_after;     /* from the last answer; < 0 none */
 	double reset_wait;      /* from X-RateLimit-Reset; < 0 none */
+	int rl_remaining;       /* X-RateLimit-Remaining; < 0 none */
+	int rl_limit;           /* X-RateLimit-Limit; < 0 none */
+	unsigned char rl_reason;   /* a RateLimit-Reason header came: the budget is spent */
 	char ctype[96];
 	double started;         /* when the last attempt started */
 	CURL *easy;
@@ -80,6 +83,16 @@ struct jl_jira {
 	double oks[256];        /* ring of recent success times: what the server let through */
 	unsigned noks;
 	double pause_until;     /* no request starts before this (Retry-After) */
+	/* The site's budget as its answers tell it (X-RateLimit-Limit/Remaining),
+	 * sampled to estimate the refill rate; see http.c, 'Pacing'. */
+	struct jl_budget_sample { double t; int remaining; uint64_t used; } bud[32];
+	unsigned nbud;
+	uint64_t bud_used;      /* answers that spent a token (carried Remaining) */
+	int bud_limit;          /* last X-RateLimit-Limit; 0 = the site says nothing */
+	double bud_seen;        /* when the last such answer came */
+	double bud_refill;      /* estimated tokens per second; 0 = not known yet */
+	unsigned char recent429[32];   /* ring: 1 where an answer was a 429 */
+	unsigned nrecent;
 	double backoff_base;    /* seconds; JETL_JIRA_BACKOFF_MS overrides */
 	double backoff_cap;
 	int id_page;            /* ids asked per census page; JETL_JIRA_ID_PAGE overrides (tests) */
@@ -119,6 +132,8 @@ void jl_http_submit(jl_jira *j, jl_req *r);
 int jl_http_step(jl_jira *j);
 /* Drop every pending and active request without calling done. */
 void jl_http_abort(jl_jira *j);
+/* Requests waiting out a retry delay (Retry-After, backoff) right now. */
+int jl_http_waiting(const jl_jira *j);
 /* Synchronous call: *out gets the decoded answer (caller decrefs).
  * Takes ownership of path and body. On failure the message is on j. */
 int jl_http_call(jl_jira *j, const char *method, char *path, char *body, json_t **out);
