@@ -42,10 +42,12 @@ RUN = uuid.uuid4().hex[:6]
 # the server-side cost of rendering. Concurrency 8 is jetl's default, inside
 # Atlassian's advice of 5-10 requests in flight.
 LATENCY_MS, PER_ITEM_MS, RATE, BURST, CONCURRENCY = 100, 0.2, 100, 100, 8
+# The rate-limit cases (bench_ratelimit): issues, the token bucket's rate, concurrency.
+RL_ISSUES, RL_RATE, RL_CONC = 500, 40, 8
 
 SIZES = {
-    "full": dict(transform=20000, extract=10000, peer_extract=1000, memory=[10000, 100000]),
-    "quick": dict(transform=1000, extract=500, peer_extract=100, memory=[1000]),
+    "full": dict(transform=20000, extract=10000, peer_extract=1000, memory=[10000, 100000], ratelimit=RL_ISSUES),
+    "quick": dict(transform=1000, extract=500, peer_extract=100, memory=[1000], ratelimit=RL_ISSUES),
 }
 
 
@@ -439,6 +441,7 @@ def sim_figures(sim):
     st = sim.control("stats")
     s429 = st.get("by_status", {}).get("429", 0)
     return dict(requests=st.get("total", 0), http_429=s429, items_served=st.get("items_served", 0),
+                span_s=st.get("span_s", 0),
                 by_endpoint={k: v for k, v in st.get("requests", {}).items()})
 
 
@@ -493,6 +496,91 @@ def bench_extract(n, peer_n, res):
             vh.drop()
             db.drop()
             sim.stop()
+
+
+# ------------------------------------------------------------------ rate limits and requests
+# Issue 18's two rate-limit cases on one Cloud dataset, each run transforming in
+# process (no --queue) so the final tables can be compared:
+#   clean   no faults (latency only): the reference time and fingerprint;
+#   random  15 % of requests answered 429 Retry-After: 1 and 5 % 503, whatever
+#           jetl's pace (other clients of the tenant spend the quota): time / clean;
+#   bucket  a token bucket slower than jetl's own pace (RL_RATE requests/s, burst
+#           RL_RATE, with RL_CONC × latency allowing twice that): the share of the
+#           bucket's rate jetl keeps, and the share of requests answered 429.
+
+
+def fingerprint(db):
+    """md5 of each final table without the columns that say when or from which raw row a
+    value was written (tests/e2e/harness.py's, plus the dev_status counts and detail)."""
+    q = {
+        "work_items": "SELECT md5(coalesce(string_agg(row_to_json(t)::text, '|' ORDER BY t.external_id), ''))"
+                      " FROM (SELECT external_id, key, project_key, summary, description, status, priority,"
+                      " assignee_name, parent_key, labels, sprints, story_points, created_at, updated_at, resolved_at,"
+                      " code_changed, custom_fields_overflow FROM work_items) t",
+        "changelogs": "SELECT md5(coalesce(string_agg(row_to_json(t)::text, '|' ORDER BY t.history_id, t.item_index),"
+                      " '')) FROM (SELECT work_item_external_id, history_id, item_index, author_name, changed_at, field,"
+                      " from_value, from_string, to_value, to_string FROM changelogs) t",
+        "dev_status": "SELECT md5(coalesce(string_agg(row_to_json(t)::text, '|' ORDER BY t.work_item_external_id),"
+                      " '')) FROM (SELECT work_item_external_id, pr_count, pr_state, pr_open_count, pr_merged_count, pr_declined_count,"
+                      " commit_count, branch_count, repository_count, build_count, build_failed_count, build_successful_count,"
+                      " review_count, providers, repositories, last_updated, is_stale, detail FROM dev_status) t",
+        "dev_status_source": "SELECT coalesce(string_agg(source || ':' || n, ',' ORDER BY source), '') FROM"
+                             " (SELECT source, count(*) n FROM dev_status GROUP BY source) t",
+    }
+    return {k: query(db.dsn, v)[0][0] for k, v in q.items()}
+
+
+def extract_tables(sim, tag, extra=()):
+    """One in-process extraction (rows transformed in this process) into a fresh database:
+    wall seconds, the simulator's request figures and the final tables' fingerprint."""
+    db = Database(tag)
+    try:
+        jetl_migrate(db)
+        sim.control("reset-stats", {})
+        r = run_timed([JETL, "-q", "extract", "--project", "EX", "--full", "--progress", "none",
+                       "--concurrency", str(RL_CONC), *extra], env=env_for(db, sim))
+        f = sim_figures(sim)
+        f.update(seconds=round(r["wall"], 2), cpu_s=round(r["cpu"], 2), fingerprint=fingerprint(db),
+                 counts=list(db.counts()))
+        return f
+    finally:
+        db.drop()
+
+
+def bench_ratelimit(n, res):
+    d = dataset("cloud-ex-%d" % n, "EX:%d" % n)
+    c = dataset_census(d, "EX", "cloud")
+    res["ratelimit"] = out = {"issues": n, "latency_ms": LATENCY_MS, "per_item_ms": PER_ITEM_MS,
+                              "concurrency": RL_CONC, "runs": {}}
+    base = ["--flavor", "cloud", "--latency-ms", LATENCY_MS, "--per-item-ms", PER_ITEM_MS]
+    cases = (("clean", []), ("random", ["--fail-429", "0.15", "--fail-503", "0.05", "--seed", "3"]),
+             ("bucket", ["--rate", RL_RATE, "--burst", RL_RATE]))
+    for label, extra in cases:
+        sim = Simulator(d, *base, *extra)
+        try:
+            log("rate limits: %s, %d issues" % (label, n))
+            f = extract_tables(sim, "rl" + label)
+        finally:
+            sim.stop()
+        f["requests_per_1000_issues"] = round(f["requests"] * 1000.0 / n, 1)
+        f["share_429"] = round(f["http_429"] / f["requests"], 4) if f["requests"] else 0
+        if label == "bucket":
+            # the best any client can do from its first request to its last: the
+            # burst at once, then RL_RATE a second (span_s: the simulator's clock)
+            ok = f["requests"] - f["http_429"]
+            f.update(rate=RL_RATE, burst=RL_RATE, ok_requests=ok,
+                     best_seconds=round(max(ok - RL_RATE, 0) / RL_RATE, 2),
+                     throughput=round((ok - RL_RATE) / f["span_s"], 1) if f["span_s"] else 0)
+            f["share_of_limit"] = round(f["best_seconds"] / f["span_s"], 3) if f["span_s"] else 0
+        out["runs"][label] = f
+        log("  %.1f s, %d requests (%.0f per 1,000 issues), %d x 429 (%.1f %%)%s" % (
+            f["seconds"], f["requests"], f["requests_per_1000_issues"], f["http_429"], 100 * f["share_429"],
+            ", %.0f %% of the bucket's rate" % (100 * f["share_of_limit"]) if label == "bucket" else ""))
+    runs = out["runs"]
+    out["random_over_clean"] = round(runs["random"]["seconds"] / runs["clean"]["seconds"], 2)
+    out["same_tables"] = all(runs[k]["fingerprint"] == runs["clean"]["fingerprint"] for k in runs)
+    out["census"] = c
+    log("  random / clean = %.2f; same tables in all three: %s" % (out["random_over_clean"], out["same_tables"]))
 
 
 # ------------------------------------------------------------------ memory
@@ -603,6 +691,24 @@ def table(res):
                              "%.1f s" % r["extrapolated_seconds"],
                              "%d req, %d×429 for %d issues" % (r["requests"], r["http_429"], r["issues"]),
                              "%.1f× slower than jetl" % (r["extrapolated_seconds"] / js["seconds"]) if js else ""))
+    rl = res.get("ratelimit")
+    if rl:
+        runs = rl["runs"]
+        for label, name in (("clean", "jetl, Cloud, no faults"),
+                            ("random", "jetl, Cloud, random 15 % 429 + 5 % 503"),
+                            ("bucket", "jetl, Cloud, token bucket %s/s" % runs.get("bucket", {}).get("rate", ""))):
+            r = runs.get(label)
+            if not r:
+                continue
+            cmp = ""
+            if label == "random":
+                cmp = "%.2f× the clean run" % rl["random_over_clean"]
+            elif label == "bucket":
+                cmp = "%.0f %% of the bucket's rate, %.1f %% answered 429" % (100 * r["share_of_limit"],
+                                                                              100 * r["share_429"])
+            rows.append(("extract %d issues, rate limits" % rl["issues"], name, "%.1f s" % r["seconds"],
+                         "%d req (%.0f per 1,000 issues), %d×429" % (r["requests"], r["requests_per_1000_issues"],
+                                                                      r["http_429"]), cmp))
     m = res.get("memory")
     if m:
         for n, r in m["runs"].items():
@@ -637,7 +743,7 @@ def markdown(res, rows):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", default="transform,extract,memory")
+    ap.add_argument("--only", default="transform,extract,memory,ratelimit")
     ap.add_argument("--out", default=RESULTS)
     ap.add_argument("--merge", action="store_true", help="keep the other sections of the existing results")
     ap.add_argument("--render-only", action="store_true",
@@ -676,8 +782,10 @@ def main():
         bench_extract(sz["extract"], sz["peer_extract"], res)
     if "memory" in only:
         bench_memory(sz["memory"], res)
+    if "ratelimit" in only:
+        bench_ratelimit(sz["ratelimit"], res)
     res["total_seconds"] = round(time.monotonic() - t0, 1)
-    for k in ("transform", "extraction", "memory"):
+    for k in ("transform", "extraction", "memory", "ratelimit"):
         if k not in res and k in old:
             res[k] = old[k]
             res.setdefault("merged_from_earlier_run", []).append("%s (%s)" % (k, old.get("date")))

@@ -91,6 +91,7 @@ class Stats:
             self.by_status = {}
             self.total = 0
             self.items = 0
+            self.first = self.last = None   # monotonic times of the first and last answer
 
     def add(self, pattern, status, items=0):
         status = str(status)
@@ -100,11 +101,15 @@ class Stats:
             self.by_status[status] = self.by_status.get(status, 0) + 1
             self.total += 1
             self.items += items
+            self.last = time.monotonic()
+            if self.first is None:
+                self.first = self.last
 
     def snapshot(self):
         with self.lock:
             return {"requests": json.loads(json.dumps(self.requests)), "total": self.total,
-                    "by_status": dict(self.by_status), "items_served": self.items}
+                    "by_status": dict(self.by_status), "items_served": self.items,
+                    "span_s": round(self.last - self.first, 3) if self.first is not None else 0}
 
 
 class Sim:
