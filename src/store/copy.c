@@ -6,28 +6,44 @@
 #include "copy.h"
 #include "db.h"
 
+size_t jl_copy_plain_len(const char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n && !jl_copy_escape_code(s[i]))
+		i++;
+	return i;
+}
+
 /* Escape for COPY text format; everything else passes through byte for byte. */
 static int put_escaped(jl_buf *out, const char *s, size_t n)
 {
 	if (jl_buf_grow(out, n + n / 8 + 8) < 0)
 		return -1;
-	for (size_t i = 0; i < n; i++) {
-		size_t start = i;
+	while (n > 0) {
+		size_t k = jl_copy_plain_len(s, n);
+		char esc[2] = { '\\', 0 };
 
-		while (i < n && s[i] != '\\' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
-			i++;
-		if (i > start)
-			jl_buf_put(out, s + start, i - start);
-		if (i >= n)
+		jl_buf_put(out, s, k);
+		if (k == n)
 			break;
-		switch (s[i]) {
-		case '\\': jl_buf_put(out, "\\\\", 2); break;
-		case '\t': jl_buf_put(out, "\\t", 2); break;
-		case '\n': jl_buf_put(out, "\\n", 2); break;
-		case '\r': jl_buf_put(out, "\\r", 2); break;
-		}
+		esc[1] = jl_copy_escape_code(s[k]);
+		jl_buf_put(out, esc, 2);
+		s += k + 1;
+		n -= k + 1;
 	}
 	return out->oom ? -1 : 0;
+}
+
+int jl_array_elem_put(jl_buf *lit, const char *s, size_t n)
+{
+	jl_buf_putc(lit, '"');
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			jl_buf_putc(lit, '\\');
+		jl_buf_putc(lit, s[i]);
+	}
+	return jl_buf_putc(lit, '"');
 }
 
 /* {"a","b \"q\"","c\\d"}: quoting every element is always correct, where
@@ -37,17 +53,9 @@ static int put_array(jl_buf *out, jl_buf *lit, const jl_cell *c)
 	jl_buf_clear(lit);
 	jl_buf_putc(lit, '{');
 	for (uint32_t i = 0; i < c->n; i++) {
-		const char *p = c->v.items[i];
-
 		if (i)
 			jl_buf_putc(lit, ',');
-		jl_buf_putc(lit, '"');
-		for (; *p; p++) {
-			if (*p == '"' || *p == '\\')
-				jl_buf_putc(lit, '\\');
-			jl_buf_putc(lit, *p);
-		}
-		jl_buf_putc(lit, '"');
+		jl_array_elem_put(lit, c->v.items[i], strlen(c->v.items[i]));
 	}
 	jl_buf_putc(lit, '}');
 	if (lit->oom)

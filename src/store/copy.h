@@ -8,6 +8,24 @@
 #include "../core/buf.h"
 #include "../model/rowset.h"
 
+/* COPY's text format, one rule for every writer (rowsets here, raw rows in
+ * raw_insert.c): backslash, TAB, LF and CR are written as \\, \t, \n, \r;
+ * every other byte as it is. The letter after the backslash for c, or 0
+ * when c goes as it is. Pure. */
+static inline char jl_copy_escape_code(char c)
+{
+	return c == '\\' ? '\\' : c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : 0;
+}
+
+/* How many bytes of s (n long) go as they are before the first that needs
+ * escaping. Pure. */
+size_t jl_copy_plain_len(const char *s, size_t n);
+
+/* Append one element of a text[] literal: s (n bytes) in double quotes,
+ * with " and \ escaped by a backslash (every element quoted: always right,
+ * whatever it holds). 0, or -1 on OOM. Pure. */
+int jl_array_elem_put(jl_buf *lit, const char *s, size_t n);
+
 /*
  * COPY every row of rs into `table` (a trusted identifier, e.g. a temp
  * table) with the rowset's column names, in pieces of about 1 MB: one

@@ -9,9 +9,10 @@
 #include "db.h"
 #include "load.h"
 
+/* tenant_s, integration_s and raw_id_s: the three keys of a raw row as
+ * statement parameters. */
 #define P3(t, i, id) char t##_s[16], i##_s[16], id##_s[24]; \
-	snprintf(t##_s, sizeof(t##_s), "%d", t); snprintf(i##_s, sizeof(i##_s), "%d", i); \
-	snprintf(id##_s, sizeof(id##_s), "%" PRId64, id)
+	jl_store_ids(t##_s, i##_s, t, i); snprintf(id##_s, sizeof(id##_s), "%" PRId64, id)
 
 int jl_raw_mark_failed(PGconn *pg, int tenant, int integration, int64_t raw_id, const char *error,
 	char *err, size_t errlen)
@@ -57,8 +58,7 @@ int jl_catalog_read(PGconn *pg, int tenant, int integration, jl_catalog *cat, ch
 	PGresult *maps, *fields;
 	int rc;
 
-	snprintf(t, sizeof(t), "%d", tenant);
-	snprintf(i, sizeof(i), "%d", integration);
+	jl_store_ids(t, i, tenant, integration);
 	if ((rc = jl_store_query(pg, "read field mappings", SQL_MAPPINGS, 2, params, &maps, err, errlen)) < 0)
 		return rc;
 	if ((rc = jl_store_query(pg, "read field catalog", SQL_FIELDS, 2, params, &fields, err, errlen)) < 0) {
@@ -247,13 +247,7 @@ static int ids_literal(jl_buf *b, const jl_rowset *rs)
 
 		if (r)
 			jl_buf_putc(b, ',');
-		jl_buf_putc(b, '"');
-		for (uint32_t i = 0; i < c->n; i++) {
-			if (c->v.s[i] == '"' || c->v.s[i] == '\\')
-				jl_buf_putc(b, '\\');
-			jl_buf_putc(b, c->v.s[i]);
-		}
-		jl_buf_putc(b, '"');
+		jl_array_elem_put(b, c->v.s, c->n);
 	}
 	return jl_buf_putc(b, '}');
 }
@@ -589,8 +583,7 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 	int rc = JETL_ENOMEM;
 
 	memset(counts, 0, sizeof(*counts));
-	snprintf(t, sizeof(t), "%d", tenant);
-	snprintf(i, sizeof(i), "%d", integration);
+	jl_store_ids(t, i, tenant, integration);
 	snprintf(id, sizeof(id), "%" PRId64, raw_id);
 	if (ids_literal(&wids, &out->work_items) < 0 || ids_literal(&hids, &out->history_read) < 0 ||
 	    !(wq = PQescapeLiteral(pg, wids.data, wids.len)) || !(hq = PQescapeLiteral(pg, hids.data, hids.len))) {
@@ -688,8 +681,7 @@ int jl_field_mapping_set(PGconn *pg, int tenant, int integration, const char *fi
 	const char *params[] = { t, i, field_id, s };
 	int rc;
 
-	snprintf(t, sizeof(t), "%d", tenant);
-	snprintf(i, sizeof(i), "%d", integration);
+	jl_store_ids(t, i, tenant, integration);
 	snprintf(s, sizeof(s), "%d", slot);
 	if ((rc = jl_store_cmd(pg, "begin", "BEGIN", 0, NULL, err, errlen)) < 0)
 		return rc;

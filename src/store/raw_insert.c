@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "jetl/common.h"
+#include "copy.h"
 #include "db.h"
 #include "raw_insert.h"
 
@@ -65,23 +66,19 @@ int jl_raw_sink_put(const char *data, size_t len, void *sink)
 		return -1;
 	while (i < len) {
 		size_t start = i, room = sizeof(s->buf) - s->len;
-		char c;
 
 		if (room < 2) {
 			if (sink_flush(s) < 0)
 				return -1;
 			continue;
 		}
-		while (i < len && i - start < room && data[i] != '\\' && data[i] != '\t' &&
-		       data[i] != '\n' && data[i] != '\r')
-			i++;
+		i += jl_copy_plain_len(data + i, len - i < room ? len - i : room);
 		memcpy(s->buf + s->len, data + start, i - start);
 		s->len += i - start;
 		if (i == len || s->len + 2 > sizeof(s->buf))
 			continue;
-		c = data[i++];
 		s->buf[s->len++] = '\\';
-		s->buf[s->len++] = c == '\\' ? '\\' : c == '\t' ? 't' : c == '\n' ? 'n' : 'r';
+		s->buf[s->len++] = jl_copy_escape_code(data[i++]);
 	}
 	return 0;
 }

@@ -1,8 +1,11 @@
 /* test_store_pure.c - the parts of src/store that need no server: how a
- * failed statement's SQLSTATE becomes a jetl status. */
+ * failed statement's SQLSTATE becomes a jetl status, COPY's text escaping
+ * and text[] elements (one rule for the rowsets' COPY and the raw rows'). */
 #include <criterion/criterion.h>
+#include <string.h>
 
 #include "jetl.h"
+#include "store/copy.h"
 #include "store/db.h"
 
 Test(pg_classify, transient_classes_are_retriable)
@@ -43,4 +46,47 @@ Test(pg_classify, anything_else_is_a_database_failure)
 	cr_assert_eq(jl_pg_classify(NULL), JETL_EDB);
 	cr_assert_eq(jl_pg_classify(""), JETL_EDB);
 	cr_assert_eq(jl_pg_classify("57"), JETL_EDB, "not a SQLSTATE");
+}
+
+/* The bytes COPY's text format escapes, and only those: what copy.c wrote
+ * for rowsets and raw_insert.c for raw rows, each with its own copy before. */
+Test(copy_text, escapes_backslash_tab_newline_return_only)
+{
+	static const char all[] = "a\\b\tc\nd\re\"f\x01{}, \xc3\xa9";
+
+	cr_assert_eq(jl_copy_escape_code('\\'), '\\');
+	cr_assert_eq(jl_copy_escape_code('\t'), 't');
+	cr_assert_eq(jl_copy_escape_code('\n'), 'n');
+	cr_assert_eq(jl_copy_escape_code('\r'), 'r');
+	for (int c = 1; c < 256; c++)
+		if (c != '\\' && c != '\t' && c != '\n' && c != '\r')
+			cr_assert_eq(jl_copy_escape_code((char)c), 0, "byte %d", c);
+	cr_assert_eq(jl_copy_plain_len(all, sizeof(all) - 1), 1);
+	cr_assert_eq(jl_copy_plain_len(all + 2, sizeof(all) - 3), 1);
+	cr_assert_eq(jl_copy_plain_len("plain \"text\" {x}", 16), 16);
+	cr_assert_eq(jl_copy_plain_len("", 0), 0);
+}
+
+/* Elements of a text[] literal: always quoted, " and \ escaped; the same
+ * for the COPY of array cells and the "= ANY ('{…}')" id lists of load.c. */
+Test(copy_text, array_elements_are_quoted)
+{
+	jl_buf b = JL_BUF_INIT;
+
+	jl_buf_putc(&b, '{');
+	jl_array_elem_put(&b, "plain", 5);
+	jl_buf_putc(&b, ',');
+	jl_array_elem_put(&b, "q\"uote", 6);
+	jl_buf_putc(&b, ',');
+	jl_array_elem_put(&b, "back\\slash", 10);
+	jl_buf_putc(&b, ',');
+	jl_array_elem_put(&b, "NULL", 4);
+	jl_buf_putc(&b, ',');
+	jl_array_elem_put(&b, "", 0);
+	jl_buf_putc(&b, ',');
+	jl_array_elem_put(&b, "a, {b}", 6);
+	jl_buf_putc(&b, '}');
+	cr_assert_eq(b.oom, 0);
+	cr_assert_str_eq(b.data, "{\"plain\",\"q\\\"uote\",\"back\\\\slash\",\"NULL\",\"\",\"a, {b}\"}");
+	jl_buf_free(&b);
 }
