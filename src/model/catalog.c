@@ -60,7 +60,7 @@ int jl_catalog_add_field(jl_catalog *cat, const char *field_id, const char *name
 	json_t *schema = schema_json ? json_loads(schema_json, 0, NULL) : NULL;
 	const char *custom = json_string_value(json_object_get(schema, "custom"));
 	const char *type = json_string_value(json_object_get(schema, "type"));
-	int slot, rc = 0;
+	int slot, rc = 0, dev_rank;
 
 	if (!field_id)
 		goto out;
@@ -75,8 +75,12 @@ int jl_catalog_add_field(jl_catalog *cat, const char *field_id, const char *name
 			rc |= set(&cat->story_points, field_id);
 	} else if ((custom && strstr(custom, ":gh-epic-link")) || strcasecmp(name, "Epic Link") == 0)
 		rc |= set(&cat->epic_link, field_id);
-	else if ((custom && strstr(custom, "devsummary")) || strcasecmp(name, "Development") == 0)
+	else if ((dev_rank = custom && strcasestr(custom, "devsummary") ? 2 : strcasecmp(name, "Development") == 0) &&
+		 (dev_rank > cat->development_rank ||
+		  (dev_rank == cat->development_rank && strcmp(field_id, cat->development) < 0))) {
 		rc |= set(&cat->development, field_id);
+		cat->development_rank = dev_rank;
+	}
 	slot = jl_catalog_slot_of(cat, field_id);
 	if (slot && !cat->slots[slot - 1].type && type)
 		rc |= set(&cat->slots[slot - 1].type, type);

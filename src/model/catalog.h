@@ -18,6 +18,7 @@ typedef struct jl_catalog {
 	char *story_points;
 	char *epic_link;
 	char *development;
+	int development_rank;  /* how development was recognised: 2 schema, 1 name (see add_field) */
 } jl_catalog;
 
 void jl_catalog_init(jl_catalog *cat);
@@ -32,9 +33,13 @@ int jl_catalog_set_slot(jl_catalog *cat, int slot, const char *field_id, const c
  * Learn one field of jira_fields: name and schema (its JSON text, may be
  * NULL). Recognises Sprint (schema custom …:gh-sprint or name "Sprint"),
  * Story Points (name "Story Points" / "Story point estimate"), Epic Link
- * (…:gh-epic-link or name "Epic Link") and Development (name "Development"
- * or a schema custom containing "devsummary"); gives a mapped slot without
- * a type the schema's type. Call after the slots are set.
+ * (…:gh-epic-link or name "Epic Link") and Development; gives a mapped slot
+ * without a type the schema's type. Call after the slots are set.
+ * Development, the one rule (the store and the transform each had their
+ * own, with case sensitivity reversed): a schema custom containing
+ * "devsummary" (any case) beats the name "Development" (any case), since the
+ * name can be renamed and the plugin key cannot; among equals the lowest
+ * field id wins, so the answer does not depend on the order fields come in.
  * Returns 0, -1 on OOM.
  */
 int jl_catalog_add_field(jl_catalog *cat, const char *field_id, const char *name, const char *schema_json);

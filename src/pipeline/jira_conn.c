@@ -5,7 +5,9 @@
 
 #include "internal.h"
 #include "integration.h"
+#include "../model/catalog.h"
 #include "../store/catalog.h"
+#include "../store/load.h"
 
 int jl_pipeline_jira(jetl_ctx *ctx, jl_jira **out)
 {
@@ -62,6 +64,22 @@ int jl_pipeline_jira_fail(jetl_ctx *ctx, jl_jira *j, int rc)
 	return jl_fail(ctx, rc, "%s", m && *m ? m : jetl_strerror(rc));
 }
 
+/* The Development field's id among the synced fields (NULL: none, or the
+ * catalog could not be read), by the catalog's one rule (src/model/catalog.c). */
+static char *dev_field_of(jetl_ctx *ctx, char *err, size_t errlen)
+{
+	jl_catalog cat;
+	char *id = NULL;
+
+	jl_catalog_init(&cat);
+	if (jl_catalog_read(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, &cat, err, errlen) == 0 &&
+	    cat.development)
+		id = strdup(cat.development);
+	jl_catalog_free(&cat);
+	return id;
+}
+
+
 int jl_pipeline_discover(jetl_ctx *ctx, jl_jira *j, char **tz, char **dev_field)
 {
 	json_t *fields = NULL;
@@ -86,8 +104,7 @@ int jl_pipeline_discover(jetl_ctx *ctx, jl_jira *j, char **tz, char **dev_field)
 	free(text);
 	if (rc < 0)
 		return jl_fail(ctx, JETL_EDB, "%s", err);
-	*dev_field = jl_catalog_dev_field(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id,
-		err, sizeof(err));
+	*dev_field = dev_field_of(ctx, err, sizeof(err));
 	jl_log(ctx, JETL_LOG_INFO, "discover: %lld fields, time zone %s, Development field %s",
 		(long long)n, *tz ? *tz : "(unknown)", *dev_field ? *dev_field : "(none)");
 	return JETL_OK;

@@ -39,27 +39,6 @@ int jl_catalog_projects(PGconn *pg, int tenant, int integration, const char *pro
 		" name = excluded.name, project_type = excluded.project_type", 3, p, err, errlen);
 }
 
-char *jl_catalog_dev_field(PGconn *pg, int tenant, int integration, char *err, size_t errlen)
-{
-	char t[16], i[16];
-	const char *p[2] = { t, i };
-	PGresult *r;
-	char *id = NULL;
-
-	jl_store_ids(t, i, tenant, integration);
-	/* The schema says devsummary on every site; the name is the fallback. */
-	r = jl_store_exec(pg, "finding the Development field",
-		"SELECT field_id FROM jira_fields WHERE tenant_id = $1 AND integration_id = $2 AND custom"
-		" AND (schema->>'custom' ILIKE '%devsummary%' OR name = 'Development')"
-		" ORDER BY (schema->>'custom' ILIKE '%devsummary%') DESC, field_id LIMIT 1", 2, p, err, errlen);
-	if (!r)
-		return NULL;
-	if (PQntuples(r) > 0)
-		id = strdup(PQgetvalue(r, 0, 0));
-	PQclear(r);
-	return id;
-}
-
 int jl_census_begin(PGconn *pg, char *err, size_t errlen)
 {
 	if (jl_store_cmd(pg, "starting the census",

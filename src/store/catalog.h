@@ -16,9 +16,6 @@ int jl_catalog_fields(PGconn *pg, int tenant, int integration, const char *field
 int jl_catalog_projects(PGconn *pg, int tenant, int integration, const char *projects_json,
 	char *err, size_t errlen);
 
-/* The Development field's id from jira_fields (by schema or name), or NULL.
- * Caller frees. */
-char *jl_catalog_dev_field(PGconn *pg, int tenant, int integration, char *err, size_t errlen);
 
 /* Census of a project's issue ids, kept in a session temp table. */
 int jl_census_begin(PGconn *pg, char *err, size_t errlen);

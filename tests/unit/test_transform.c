@@ -853,6 +853,41 @@ Test(bad_input, value_of_wrong_type_for_slot_goes_to_overflow)
 	jl_catalog_free(&cat);
 }
 
+/* Which field is Development, one rule for the store and the transform
+ * (each had its own: SQL ILIKE on the schema and '=' on the name, strstr and
+ * strcasecmp the other way round; the last field seen won in one): the
+ * plugin's schema key beats the name, any case, lowest field id among equals,
+ * whatever the order the fields come in. */
+Test(catalog, one_development_field_whatever_the_order)
+{
+	static const char devsummary[] = "{\"custom\":\"com.atlassian.jira.plugins.jira-development-integration-"
+		"plugin:devsummarycf\"}";
+	static const char upper[] = "{\"custom\":\"x:DevSummaryCF\"}";
+	const struct { const char *id, *name, *schema; } f[] = {
+		{ "customfield_10000", "Development", NULL },          /* name only */
+		{ "customfield_10200", "Dev panel", devsummary },      /* schema */
+		{ "customfield_10100", "Entwicklung", upper },         /* schema, other case, lower id */
+		{ "customfield_10300", "development", NULL },          /* name, other case */
+	};
+	const int orders[][4] = { { 0, 1, 2, 3 }, { 3, 2, 1, 0 }, { 1, 0, 3, 2 }, { 2, 3, 0, 1 } };
+
+	for (size_t o = 0; o < sizeof(orders) / sizeof(orders[0]); o++) {
+		jl_catalog cat;
+
+		jl_catalog_init(&cat);
+		for (int k = 0; k < 4; k++)
+			jl_catalog_add_field(&cat, f[orders[o][k]].id, f[orders[o][k]].name, f[orders[o][k]].schema);
+		cr_assert_str_eq(cat.development, "customfield_10100", "order %zu", o);
+		jl_catalog_free(&cat);
+		/* Names only: the lowest id of the two, either case. */
+		jl_catalog_init(&cat);
+		jl_catalog_add_field(&cat, f[orders[o][0] % 2 ? 3 : 0].id, f[orders[o][0] % 2 ? 3 : 0].name, NULL);
+		jl_catalog_add_field(&cat, f[orders[o][0] % 2 ? 0 : 3].id, f[orders[o][0] % 2 ? 0 : 3].name, NULL);
+		cr_assert_str_eq(cat.development, "customfield_10000", "order %zu", o);
+		jl_catalog_free(&cat);
+	}
+}
+
 Test(catalog, finds_story_points_epic_link_parent)
 {
 	jl_catalog cat;
