@@ -465,9 +465,22 @@ static int status_for(long code)
 #define JL_RECENT 16    /* answers looked back on to call 429s thick */
 #define JL_QUIET 2.0    /* seconds without a rate-based 429 before the limits come back */
 
-static void note_outcome(jl_jira *j, int was_429)
+/* recent429[]: 0 an answer, 1 a 429, 2 another retriable failure (5xx, network) */
+static void note_outcome(jl_jira *j, int kind)
 {
-	j->recent429[j->nrecent++ % JL_RECENT] = (unsigned char)was_429;
+	j->recent429[j->nrecent++ % JL_RECENT] = (unsigned char)kind;
+}
+
+/* Few of the recent answers failed (429s aside, which say nothing of the
+ * site's health): a failure now is a blip of one request, not a site in
+ * trouble, and its first retries need not wait as long. */
+static int site_healthy(const jl_jira *j)
+{
+	unsigned n = j->nrecent < JL_RECENT ? j->nrecent : JL_RECENT, bad = 0;
+
+	for (unsigned k = 0; k < n; k++)
+		bad += j->recent429[k] == 2;
+	return n >= 8 && bad * 4 < n;
 }
 
 static int rate_based_429(const jl_jira *j, const jl_req *r)
@@ -477,7 +490,7 @@ static int rate_based_429(const jl_jira *j, const jl_req *r)
 	if (r->rl_reason || r->rl_remaining == 0)
 		return 1;
 	for (unsigned k = 0; k < n; k++)
-		thick += j->recent429[k];
+		thick += j->recent429[k] == 1;
 	/* random 429s at 15 % give ~2 in 16; a spent budget answers most requests 429 */
 	return n >= 8 && thick * 2 > n;
 }
@@ -629,10 +642,9 @@ static void complete(jl_jira *j, CURL *e, CURLcode res)
 
 	r->http = code;
 	j->last_curl = (int)res;
-	if (res == CURLE_OK) {
-		note_outcome(j, code == 429);
+	note_outcome(j, res != CURLE_OK || code >= 500 ? 2 : code == 429);
+	if (res == CURLE_OK)
 		budget_note(j, r, now);
-	}
 	j->stats.bytes += (int64_t)r->resp.len;
 	path_only(r, path, sizeof(path));
 	if (res != CURLE_OK) {
@@ -694,7 +706,11 @@ static void complete(jl_jira *j, CURL *e, CURLcode res)
 			if (code == 429)
 				r->limited++;
 			if (wait < 0)
-				wait = jl_backoff_delay(code == 429 ? r->limited : faults, j->backoff_base,
+				/* a lone 5xx or reset among good answers: retried after a quarter
+				 * of the backoff (0.5 s, 1 s, …) rather than 2 s, 4 s, 8 s */
+				wait = jl_backoff_delay(code == 429 ? r->limited : faults,
+							code != 429 && site_healthy(j) ? j->backoff_base / 4
+										      : j->backoff_base,
 							j->backoff_cap, rnd(j));
 			if (code == 429 && ours) {
 				/* the budget is spent for everyone: nothing starts before it refills */

@@ -361,6 +361,72 @@ Test(jira_sim, server_storm_still_complete, .fini = fini, .timeout = 300)
 	complete_run("server", JETL_FLAVOR_SERVER, storm, 8);
 }
 
+static double mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* One full extraction of ABC on the running simulator: its wall seconds. */
+static double timed_run(jl_jira_stats *st)
+{
+	got g;
+	jl_jira *j;
+	double t0 = mono_now();
+	int rc;
+
+	got_init(&g);
+	j = client(&g_sim, JETL_FLAVOR_CLOUD, TOKEN, 8);
+	rc = run_extract(j, "ABC", 1, &g);
+	cr_assert_eq(rc, 0, "extract: %d %s", rc, jl_jira_error(j));
+	check_complete(g_data, "ABC", &g);
+	jl_jira_get_stats(j, st);
+	jl_jira_free(j);
+	got_free(&g);
+	return mono_now() - t0;
+}
+
+/* Issue 18: 429s that do not follow our pace (Retry-After: 1 only, another
+ * client spent the quota) cost only the request that met them. Pausing every
+ * request and halving the client on each made such a run 27x the clean one. */
+Test(jira_sim, random_429s_cost_only_their_request, .fini = fini, .timeout = 120)
+{
+	const char *args[] = { "--latency-ms", "40", NULL };
+	jl_jira_stats st;
+	double clean, faulty;
+	char *ans;
+
+	setup("cloud", args);
+	unsetenv("JETL_JIRA_BACKOFF_MS"); /* the real backoff: a 503 without Retry-After waits it */
+	clean = timed_run(&st);
+	ans = jirasim_http(&g_sim, "/__sim/faults", "{\"fail_429\": 0.15, \"fail_503\": 0.05, \"seed\": 3}");
+	cr_assert(ans);
+	free(ans);
+	faulty = timed_run(&st);
+	cr_log_info("clean %.2f s; random 15 %% 429 + 5 %% 503: %.2f s (%lld 429s, %lld 5xx, %lld requests)", clean,
+		    faulty, (long long)st.rate_limited, (long long)st.server_errors, (long long)st.requests);
+	cr_assert_gt(st.rate_limited, 10, "the faults should have answered 429s");
+	cr_assert_lt(faulty, 3 * clean + 1.0, "%.2f s with random 429s against %.2f s clean", faulty, clean);
+}
+
+/* A token bucket slower than the client, with the budget in every answer: the
+ * pace follows X-RateLimit-Remaining, so few requests meet a 429. */
+Test(jira_sim, token_bucket_paced_before_429s, .fini = fini, .timeout = 120)
+{
+	const char *args[] = { "--latency-ms", "40", "--rate", "60", "--burst", "60", NULL };
+	jl_jira_stats st;
+	double secs;
+
+	setup("cloud", args);
+	secs = timed_run(&st);
+	cr_log_info("token bucket 60/s: %.2f s, %lld requests, %lld 429s", secs, (long long)st.requests,
+		    (long long)st.rate_limited);
+	cr_assert_lt(st.rate_limited * 50, st.requests, "%lld 429s in %lld requests: 2 %% or more",
+		     (long long)st.rate_limited, (long long)st.requests);
+}
+
 Test(jira_sim, bad_token_fails_fast_with_the_cause, .fini = fini, .timeout = 60)
 {
 	const char *args[] = { "--user", USER, "--token", TOKEN, NULL };
