@@ -362,6 +362,12 @@ class RouterTest(unittest.TestCase):
         self.assertEqual(s, 200, job)
         self.assertEqual(job["status"], "cancelled")
         self.assertEqual(self.call("POST", "%s/jobs/%d/cancel" % (PREFIX, job_id))[0], 200)  # idempotent
+        # a cancelled job no longer blocks the same projects, even while its thread winds down
+        s, again, _ = self.start(integration=self.env.i_slow, project_keys=["SLOW"], incremental="true")
+        self.assertEqual(s, 200, again)
+        self.assertNotEqual(again["job_id"], job_id)
+        self.assertEqual(self.call("POST", "%s/jobs/%d/cancel" % (PREFIX, again["job_id"]))[0], 200)
+        self.assertEqual(self.events(again["job_id"])[-1][1]["status"], "cancelled")
         evs = self.events(job_id)
         self.assertEqual(evs[-1][1]["status"], "cancelled")
         # its process stopped: the issue count stays below the project's

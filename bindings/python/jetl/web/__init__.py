@@ -318,16 +318,24 @@ class Service:
         Returns ("started", job_id), ("running", job_id) when the same
         integration and projects already run, or ("error", exception)."""
         key = (tenant, integration, tuple(sorted(keys)))
-        with self.lock:
-            other = self.starting.get(key)
-            if other is None:
-                mine = {"job_id": None, "error": None, "ready": threading.Event()}
-                self.starting[key] = mine
-        if other is not None:   # a second click while the first is starting or running
+        while True:
+            with self.lock:
+                other = self.starting.get(key)
+                if other is None:
+                    mine = {"job_id": None, "error": None, "ready": threading.Event()}
+                    self.starting[key] = mine
+                    break
+            # a second click while the first is starting or running
             other["ready"].wait(START_TIMEOUT_S)
-            if other["job_id"]:
+            if not other["job_id"]:
+                return "error", other["error"] or TimeoutError("the job was not created")
+            row = self.query("SELECT status FROM etl_job_queue WHERE id = %s", (other["job_id"],), one=True)
+            if row and row["status"] not in TERMINAL:
                 return "running", other["job_id"]
-            return "error", other["error"] or TimeoutError("the job was not created")
+            # that job ended (cancelled, say) while its thread winds down: a new one may start
+            with self.lock:
+                if self.starting.get(key) is other:
+                    del self.starting[key]
         try:
             row = self.query(RUNNING_SQL, (tenant, integration, sorted(keys)), one=True) if keys else None
         except Exception:

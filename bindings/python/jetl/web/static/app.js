@@ -417,6 +417,12 @@ async function loadFields() {
                       (f.slot ? " → slot " + f.slot : "");
       pick.appendChild(o);
     }
+    if (!fields.length) {
+      const o = document.createElement("option");
+      o.value = "";
+      o.textContent = "no custom fields yet: read them from Jira (or run an extraction)";
+      pick.appendChild(o);
+    }
     if (keep) pick.value = keep;
     const body = $("slots-body");
     body.textContent = "";
