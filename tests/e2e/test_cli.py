@@ -169,8 +169,10 @@ class Installed(unittest.TestCase):
             self.skipTest("no meson")
         dest = tempfile.mkdtemp(prefix="jetl-e2e-install-")
         try:
-            subprocess.run([meson, "install", "-C", BUILD, "--destdir", dest, "--quiet"], check=True,
-                           capture_output=True, timeout=300)
+            # What was built and tested, not a rebuild of a tree that moved since.
+            inst = subprocess.run([meson, "install", "-C", BUILD, "--no-rebuild", "--destdir", dest, "--quiet"],
+                                  capture_output=True, text=True, timeout=300)
+            self.assertEqual(inst.returncode, 0, inst.stdout + inst.stderr)
             found = [os.path.join(d, "jetl") for d, _, files in os.walk(dest) if "jetl" in files
                      and os.path.basename(d) == "bin"]
             self.assertEqual(len(found), 1, found)
@@ -390,6 +392,15 @@ class Warnings(unittest.TestCase):
                 with_nul = sum(1 for line in f if "\\u0000" in line)
             self.assertGreater(with_nul, 6)
             self.assertEqual(5 + tally[0]["repeated"], with_nul)
+            # A long run (a worker) tells its count every period, not only at
+            # the end: with a tiny period every repeat is told at once, and
+            # the tallies add up to the same count.
+            p = jetl(dict(env, JETL_LOG_TALLY_SECONDS="0.000001"), "--log-format", "json", "extract", "NUL",
+                     "--full", "--progress", "none")
+            events = [json.loads(line) for line in p.stderr.splitlines()]
+            tallies = [e for e in events if "more like this" in e["message"]]
+            self.assertGreater(len(tallies), 1, p.stderr)
+            self.assertEqual(sum(e["repeated"] for e in tallies), with_nul - 5)
             # Text form: the same tally, after every other line.
             p = jetl(env, "extract", "NUL", "--full", "--progress", "none")
             lines = p.stderr.splitlines()

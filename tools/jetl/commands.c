@@ -549,7 +549,7 @@ static int print_json(json_t *doc)
 {
 	if (!doc)
 		return JETL_ENOMEM;
-	json_dumpf(doc, stdout, JSON_INDENT(2));
+	json_dumpf(doc, stdout, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
 	fputc('\n', stdout);
 	json_decref(doc);
 	return JETL_OK;

@@ -38,6 +38,31 @@ static struct kind kinds[MAX_KINDS];
 static int nkinds;
 static char errors[MAX_ERRORS][300];  /* errors already printed, to say each once */
 static int nerrors;
+static double last_tally;             /* when the counted warnings were last told */
+
+/* A worker runs for weeks: what it counted is told every so often, not
+ * only when it stops. JETL_LOG_TALLY_SECONDS changes the period (tests). */
+static double tally_period(void)
+{
+	static double period;
+	const char *e;
+
+	if (period <= 0) {
+		e = getenv("JETL_LOG_TALLY_SECONDS");
+		period = e && atof(e) > 0 ? atof(e) : 600;
+	}
+	return period;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void tally_locked(void);
 
 void cli_log_setup(int json, int level)
 {
@@ -169,10 +194,15 @@ void cli_log(int level, const char *message)
 			kinds[k].level = level;
 			nkinds++;
 		}
-		if (k < MAX_KINDS && ++kinds[k].count > SHOWN_PER_KIND)
-			;   /* counted; the tally at the end says how many */
-		else
+		if (last_tally <= 0)
+			last_tally = now_seconds();
+		if (k < MAX_KINDS && ++kinds[k].count > SHOWN_PER_KIND) {
+			/* Counted; the tally (at the end, or after a period) says how many. */
+			if (now_seconds() - last_tally >= tally_period())
+				tally_locked();
+		} else {
 			emit(level, message, 0);
+		}
 	} else {
 		emit(level, message, 0);
 	}
@@ -196,9 +226,11 @@ void cli_log_cb(int level, const char *message, void *userdata)
 	cli_log(level, message);
 }
 
-void cli_log_summary(void)
+/* Tell each kind counted past its first five since the last tally; the
+ * caller holds log_lock. */
+static void tally_locked(void)
 {
-	pthread_mutex_lock(&log_lock);
+	last_tally = now_seconds();
 	for (int k = 0; k < nkinds; k++) {
 		if (kinds[k].count > SHOWN_PER_KIND) {
 			char n[40], msg[600];
@@ -208,6 +240,12 @@ void cli_log_summary(void)
 			kinds[k].count = SHOWN_PER_KIND;
 		}
 	}
+}
+
+void cli_log_summary(void)
+{
+	pthread_mutex_lock(&log_lock);
+	tally_locked();
 	pthread_mutex_unlock(&log_lock);
 }
 
