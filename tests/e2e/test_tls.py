@@ -19,7 +19,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "faults"))
 from pair import PrivatePair, free_port  # noqa: E402
 
-from harness import Database, Simulator, Vhost, jetl, jetl_env, make_dataset, start_worker  # noqa: E402
+from harness import BUILD, ROOT, Database, Simulator, Vhost, jetl, jetl_env, make_dataset, start_worker  # noqa: E402
 
 SECRET = "hunter2-broker-secret"
 ISSUES = 240
@@ -179,6 +179,18 @@ class TLS(unittest.TestCase):
     def test_misspelt_parameter_is_refused(self):
         err = self.queue_error(self.amqps(password=SECRET, cacert=self.ca))
         self.assertIn("unknown URL parameter cacert", err)
+
+    def test_queue_layer_over_tls(self):
+        """The Criterion suite of the queue over amqps (publish, consume,
+        reconnect on a new SSL socket, client certificate, refusals), which
+        skips on the default pair, run against this pair's TLS listener."""
+        exe = os.path.join(BUILD, "tests", "itest_queue_tls")
+        if not os.path.exists(exe):
+            self.skipTest("built without -Dtests")
+        env = dict(os.environ, JETL_SOURCE_ROOT=ROOT)
+        p = subprocess.run([exe, "--verbose=0"], env=env, capture_output=True, text=True, timeout=300)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("Tested: 4 | Passing: 4 | Failing: 0 | Crashing: 0", p.stdout + p.stderr)
 
     def test_postgresql_sslmode_passes_through_to_libpq(self):
         """sslmode in the conninfo reaches libpq unchanged: disable gives a
