@@ -47,8 +47,11 @@ typedef struct jetl_options {
 	const char *jira_token;     /**< secret; NULL: $JETL_JIRA_TOKEN. Never logged. */
 	int jira_auth;              /**< jetl_auth; default basic (bearer when no user) */
 	int jira_flavor;            /**< jetl_flavor; default auto */
-	const char *queue_url;      /**< amqp://…; NULL: $JETL_QUEUE, else in-process;
-	                                 "" : in-process even when $JETL_QUEUE is set */
+	const char *queue_url;      /**< amqp://… or amqps://… (TLS: ?cacertfile=,
+	                                 certfile=, keyfile=, verify=; password by
+	                                 ?passwordfile=: docs/deploy.md#tls); NULL:
+	                                 $JETL_QUEUE, else in-process; "" : in-process
+	                                 even when $JETL_QUEUE is set */
 	int concurrency;            /**< Jira requests in flight; default 8 */
 	int connect_timeout_ms;     /**< default 10000 */
 	int request_timeout_ms;     /**< whole request, default 120000 */
