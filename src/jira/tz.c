@@ -8,19 +8,6 @@
 #include "jetl/common.h"
 #include "tz.h"
 
-int64_t jl_days_from_civil(int64_t y, int m, int d)
-{
-	/* Howard Hinnant's days_from_civil: exact for the whole int64 range we use. */
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static void civil_from_days(int64_t z, int64_t *y, int *m, int *d)
 {
 	int64_t era, doe, yoe, doy, mp;
@@ -76,23 +63,9 @@ void jl_tz_jql_date(char out[32], int64_t utc_epoch, int offset_seconds)
 
 /* ---- Jira timestamps ---------------------------------------------------- */
 
-static int digits(const char *s, int n, int *out)
-{
-	int v = 0;
-
-	for (int i = 0; i < n; i++) {
-		if (!isdigit((unsigned char)s[i]))
-			return -1;
-		v = v * 10 + (s[i] - '0');
-	}
-	*out = v;
-	return 0;
-}
-
 int jl_jira_time_parse(const char *s, int64_t *epoch_ms, int *offset_seconds)
 {
-	int y, mo, d, h = 0, mi = 0, se = 0, ms = 0, off = 0;
-	const char *p;
+	jl_jtime t;
 
 	if (!s)
 		return JETL_EINVAL;
@@ -111,67 +84,12 @@ int jl_jira_time_parse(const char *s, int64_t *epoch_ms, int *offset_seconds)
 			*offset_seconds = 0;
 		return 0;
 	}
-	if (strlen(s) < 10 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
-	    s[7] != '-' || digits(s + 8, 2, &d) || mo < 1 || mo > 12 || d < 1 || d > 31)
-		return JETL_EINVAL;
-	p = s + 10;
-	if (*p == 'T' || *p == ' ') {
-		p++;
-		if (digits(p, 2, &h) || p[2] != ':' || digits(p + 3, 2, &mi))
-			return JETL_EINVAL;
-		p += 5;
-		if (*p == ':') {
-			if (digits(p + 1, 2, &se))
-				return JETL_EINVAL;
-			p += 3;
-			if (*p == '.' || *p == ',') {
-				int n = 0;
-
-				p++;
-				while (isdigit((unsigned char)*p)) {
-					if (n < 3)
-						ms = ms * 10 + (*p - '0');
-					n++;
-					p++;
-				}
-				if (!n)
-					return JETL_EINVAL;
-				for (; n < 3; n++)
-					ms *= 10;
-			}
-		}
-		if (h > 24 || mi > 59 || se > 60)
-			return JETL_EINVAL;
-		if (*p == 'Z' || *p == 'z') {
-			p++;
-		} else if (*p == '+' || *p == '-') {
-			int sign = *p == '-' ? -1 : 1, oh, om = 0;
-
-			p++;
-			if (digits(p, 2, &oh))
-				return JETL_EINVAL;
-			p += 2;
-			if (*p == ':')
-				p++;
-			if (*p) {
-				if (digits(p, 2, &om))
-					return JETL_EINVAL;
-				p += 2;
-			}
-			/* PostgreSQL's bound (and the transform's, jl_time_iso): "+94:00"
-			 * is no zone, and would move a watermark days ahead of the data */
-			if (oh > 15 || om > 59)
-				return JETL_EINVAL;
-			off = sign * (oh * 3600 + om * 60);
-		}
-	}
-	if (*p)
+	if (jl_jtime_lex(s, &t) != 0)
 		return JETL_EINVAL;
 	if (epoch_ms)
-		*epoch_ms = ((jl_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se) - off) *
-			    1000 + ms;
+		*epoch_ms = jl_jtime_epoch_ms(&t);
 	if (offset_seconds)
-		*offset_seconds = off;
+		*offset_seconds = t.off;
 	return 0;
 }
 

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include "../model/jtime.h"
+
 /*
  * UTC offset (seconds east of UTC) of an IANA zone ("Asia/Shanghai", "UTC")
  * at the instant utc_epoch (seconds). Reads /usr/share/zoneinfo/<zone>
@@ -29,16 +31,12 @@ int jl_tz_offset(const char *zone, int64_t utc_epoch, int *offset_seconds);
 void jl_tz_jql_date(char out[32], int64_t utc_epoch, int offset_seconds);
 
 /*
- * Parse a Jira timestamp: "2020-06-12T08:24:56.048+0800", "...Z",
- * "...+08:00", without milliseconds or seconds, a date "2020-06-12" (UTC
- * midnight), or an epoch-milliseconds number written as a string
- * ("1592001896048"). *epoch_ms is UTC; *offset_seconds the offset that was
+ * Parse a Jira timestamp: the text src/model/jtime.h reads (the one lexer
+ * the transform shares; a date alone is UTC midnight), or an
+ * epoch-milliseconds number written as a string ("1592001896048"). *epoch_ms is UTC; *offset_seconds the offset that was
  * written (0 for Z and epoch numbers). Either out pointer may be NULL.
  * Returns 0 or JETL_EINVAL. Pure.
  */
 int jl_jira_time_parse(const char *s, int64_t *epoch_ms, int *offset_seconds);
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (pure). */
-int64_t jl_days_from_civil(int64_t y, int m, int d);
 
 #endif

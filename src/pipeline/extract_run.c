@@ -13,6 +13,7 @@
 #include "../store/db.h"
 #include "../store/raw_insert.h"
 #include "../store/stored.h"
+#include "../transform/time.h"
 #include "../store/sync_state.h"
 
 /* Context of the callbacks; rc carries a failure out of a callback. */
@@ -199,6 +200,21 @@ static char *json_strings(const char *const *v, size_t n)
 	return s;
 }
 
+/* The JSON array of the page's `updated` values as the transform stores
+ * them (jl_time_iso), so PostgreSQL compares two texts of the same rule
+ * instead of reading Jira's form itself; "" where it is not a time. */
+static char *json_times(const char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	char iso[JL_TIME_MAX], *s;
+
+	for (size_t i = 0; a && i < n; i++)
+		json_array_append_new(a, json_string(v[i] && jl_time_iso(v[i], iso) == 0 ? iso : ""));
+	s = a ? json_dumps(a, JSON_COMPACT) : NULL;
+	json_decref(a);
+	return s;
+}
+
 /* De-duplication on (issue id, updated): issues the overlap window re-reads
  * unchanged are already stored exactly so; one query per census page. */
 static int on_known(void *ud, const char *const *ids, const char *const *updated, size_t n,
@@ -207,7 +223,7 @@ static int on_known(void *ud, const char *const *ids, const char *const *updated
 	struct run_cb *c = ud;
 	jl_extract_run *run = c->run;
 	char err[512];
-	char *a = json_strings(ids, n), *b = json_strings(updated, n);
+	char *a = json_strings(ids, n), *b = json_times(updated, n);
 	PGresult *r = NULL;
 	int rc = JETL_ENOMEM;
 

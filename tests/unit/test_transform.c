@@ -14,6 +14,7 @@
 #include "transform/json.h"
 #include "transform/sprint.h"
 #include "transform/time.h"
+#include "jira/tz.h"
 #include "transform/transform.h"
 #include "fixtures_csv.h"
 
@@ -539,6 +540,49 @@ Test(time, offsets_and_forms)
 	cr_assert_eq(jl_time_iso("yesterday", t), -1);
 	cr_assert_eq(jl_date_iso("2025-03-09", t), 0);
 	cr_assert_eq(jl_date_iso("2025-3-9", t), -1);
+}
+
+/* One lexer (src/model/jtime.c) behind both readers of Jira's time text:
+ * what the transform stores and the client's watermark agree on every form,
+ * including the cases the two used to decide apart. */
+Test(time, both_readers_agree)
+{
+	static const struct { const char *s; const char *iso; } ok[] = {
+		{ "2020-06-12T08:24+0800", "2020-06-12T08:24:00+08:00" },         /* no seconds: both take it now */
+		{ "2020-06-12T08:24:56.048z", "2020-06-12T08:24:56.048+00:00" },   /* 'z' as 'Z' */
+		{ "2020-06-12 08:24:56,5-01", "2020-06-12T08:24:56.5-01:00" },     /* space, comma, +HH */
+		{ "2016-12-31T23:59:60Z", "2016-12-31T23:59:60+00:00" },           /* a leap second */
+		{ "2020-06-12T08:24:56.123456789+05:45", "2020-06-12T08:24:56.123456789+05:45" },
+	};
+	static const char *const bad[] = {
+		"2021-02-31T00:00:00Z",          /* no such day: the client took any day <= 31 */
+		"2020-06-12T24:00:00Z",          /* hour 24: the client took it */
+		"2020-06-12T08:24:56.1234567890Z", /* ten fraction digits */
+		"2020-06-12T08:24:56+16:00", "2020-06-12T08:24:56+08:", "2020-06-12T08:24:56+080",
+		"2020-06-12T08:24:56Zx", "2020-06-12T8:24:56Z", "0000-01-01T00:00:00Z",
+	};
+	char t[JL_TIME_MAX];
+	int64_t a, b;
+	int oa, ob;
+
+	for (size_t k = 0; k < sizeof(ok) / sizeof(ok[0]); k++) {
+		cr_assert_eq(jl_time_iso(ok[k].s, t), 0, "%s", ok[k].s);
+		cr_assert_str_eq(t, ok[k].iso, "%s", ok[k].s);
+		cr_assert_eq(jl_jira_time_parse(ok[k].s, &a, &oa), 0, "%s", ok[k].s);
+		cr_assert_eq(jl_jira_time_parse(t, &b, &ob), 0, "%s", t);
+		cr_assert(a == b && oa == ob, "%s: %lld/%d vs %lld/%d", ok[k].s, (long long)a, oa, (long long)b, ob);
+	}
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		cr_assert_eq(jl_time_iso(bad[k], t), -1, "%s", bad[k]);
+		cr_assert_neq(jl_jira_time_parse(bad[k], &a, &oa), 0, "%s", bad[k]);
+	}
+	/* What only the client reads: a date alone (UTC midnight) and an epoch
+	 * number written as a string; the transform needs a time and a zone. */
+	cr_assert_eq(jl_jira_time_parse("2020-06-12", &a, &oa), 0);
+	cr_assert_eq(a, 1591920000000LL);
+	cr_assert_eq(jl_time_iso("2020-06-12", t), -1);
+	cr_assert_eq(jl_jira_time_parse("1592001896048", &a, &oa), 0);
+	cr_assert_eq(a, 1592001896048LL);
 }
 
 Test(adf, flattens_to_text)
