@@ -227,6 +227,13 @@ class WithServers(unittest.TestCase):
         self.assertRegex(out, r"\n  AAA: 40 issues, ")
         self.assertRegex(out, r"\n  BBB: 25 issues, ")
         self.assertIn("\n  2/2 projects extracted\n", out)
+        # Per project, the job's totals as they grew while it ran: they add up to the job's.
+        per = re.findall(r"\n  ([A-Z]+): (\d+) issues, (\d+) deleted, (\d+) raw rows, (\d+) requests "
+                         r"\((\d+) retried, (\d+) 429s\) in [\d.]+ s", out)
+        self.assertEqual({p[0]: int(p[1]) for p in per}, {"AAA": 40, "BBB": 25}, out)
+        total = re.search(r"(\d+) raw rows, (\d+) requests \((\d+) retried, (\d+) 429s\)", first)
+        for col, idx in ((3, 1), (4, 2), (5, 3), (6, 4)):
+            self.assertEqual(sum(int(p[col]) for p in per), int(total.group(idx)), out)
         m = re.search(r"(\d+) changelog items, (\d+) dev-status rows, (\d+) deleted", first)
         self.assertIsNotNone(m, first)
         self.assertEqual(int(m.group(1)), self.db.scalar("SELECT count(*) FROM changelogs"))

@@ -74,18 +74,86 @@ const char cli_extract_help[] =
 "  projects to workers (`jetl worker --distribute`). Ends with what the job stored, per\n"
 "  project and in total.\n";
 
+/* The job's totals, as the library keeps them in its row while it runs
+ * (etl_job_queue.totals): the same for this process's run, another's, or
+ * the workers'. */
+struct totals {
+	int64_t issues, histories, changelog_items, dev_status, work_items, deleted, raw_rows,
+		requests, retries, rate_limited;
+};
+
+static void job_totals(const jetl_job *j, struct totals *t)
+{
+	t->issues = j->issues;
+	t->histories = j->histories;
+	t->changelog_items = j->changelog_items;
+	t->dev_status = j->dev_status;
+	t->work_items = j->work_items;
+	t->deleted = j->deleted;
+	t->raw_rows = j->raw_rows;
+	t->requests = j->requests;
+	t->retries = j->retries;
+	t->rate_limited = j->rate_limited;
+}
+
 /* What the progress events said of each project, for the summary. */
 #define MAX_PROJECTS 256
 struct proj_stat {
 	char key[64];
 	int64_t issues, changelogs, dev_status, raw_rows;
 	double t0, t1;
+	int have_totals;           /* t holds the job's totals that grew during the project */
+	struct totals t;
 };
 struct run_stats {
 	struct bar *bar;
 	struct proj_stat p[MAX_PROJECTS];
 	int n;
+	/*
+	 * Per project, the job's totals are read (on a context of its own: a
+	 * progress callback must not use the one running the job) each time
+	 * the run moves to the next project. The extracting process adds a
+	 * project's issues, raw rows, requests, 429s and deleted issues before
+	 * it starts the next, so their differences are the project's; the
+	 * transform's rows (changelog items, dev status) are written by a
+	 * thread that overlaps the next project, so they stay job-wide.
+	 */
+	jetl_ctx *peek;
+	int64_t job_id;
+	struct totals last;
+	int cur;                   /* the project being extracted, -1 none */
 };
+
+static void totals_sub(struct totals *d, const struct totals *a, const struct totals *b)
+{
+	d->issues = a->issues - b->issues;
+	d->histories = a->histories - b->histories;
+	d->changelog_items = a->changelog_items - b->changelog_items;
+	d->dev_status = a->dev_status - b->dev_status;
+	d->work_items = a->work_items - b->work_items;
+	d->deleted = a->deleted - b->deleted;
+	d->raw_rows = a->raw_rows - b->raw_rows;
+	d->requests = a->requests - b->requests;
+	d->retries = a->retries - b->retries;
+	d->rate_limited = a->rate_limited - b->rate_limited;
+}
+
+/* The project st->cur is done: its share of the job's totals so far. */
+static void close_project(struct run_stats *st)
+{
+	jetl_job job = JETL_JOB_INIT;
+	struct totals now;
+
+	if (st->cur < 0 || !st->peek || st->job_id <= 0 || jetl_job_get(st->peek, st->job_id, &job) != JETL_OK) {
+		st->cur = -1;
+		return;
+	}
+	job_totals(&job, &now);
+	totals_sub(&st->p[st->cur].t, &now, &st->last);
+	st->p[st->cur].have_totals = 1;
+	st->last = now;
+	st->cur = -1;
+}
 
 /*
  * The command owns its process heap, so it may tidy it: every ~2,000 issues
@@ -115,6 +183,10 @@ static int extract_progress(const jetl_progress *p, void *userdata)
 			if (strcmp(st->p[i].key, p->project_key) == 0)
 				ps = &st->p[i];
 		if (!ps && st->n < MAX_PROJECTS) {
+			if (p->job_id > 0)
+				st->job_id = p->job_id;
+			close_project(st);
+			st->cur = st->n;
 			ps = &st->p[st->n++];
 			snprintf(ps->key, sizeof(ps->key), "%s", p->project_key);
 			ps->t0 = p->elapsed;
@@ -161,28 +233,6 @@ static const char *num(char *buf, size_t n, int64_t v)
 	return buf;
 }
 
-/* The job's totals, as the library keeps them in its row while it runs
- * (etl_job_queue.totals): the same for this process's run, another's, or
- * the workers'. */
-struct totals {
-	int64_t issues, histories, changelog_items, dev_status, work_items, deleted, raw_rows,
-		requests, retries, rate_limited;
-};
-
-static void job_totals(const jetl_job *j, struct totals *t)
-{
-	t->issues = j->issues;
-	t->histories = j->histories;
-	t->changelog_items = j->changelog_items;
-	t->dev_status = j->dev_status;
-	t->work_items = j->work_items;
-	t->deleted = j->deleted;
-	t->raw_rows = j->raw_rows;
-	t->requests = j->requests;
-	t->retries = j->retries;
-	t->rate_limited = j->rate_limited;
-}
-
 static double job_seconds(const jetl_job *j)
 {
 	double end = j->finished_at > 0 ? j->finished_at : j->updated_at;
@@ -216,11 +266,20 @@ static void print_summary(jetl_ctx *ctx, int64_t job_id, const jetl_extract_resu
 	job_totals(&job, &t);
 	printf("job %lld %s: ", (long long)job_id, job.status);
 	print_totals(&t, single && r->seconds > 0 ? r->seconds : job_seconds(&job));
-	for (int i = 0; i < st->n; i++)
-		printf("  %s: %s issues, %s dev status fetched, %s changelogs completed, %s raw rows in %.1f s\n",
-			st->p[i].key, num(a, sizeof(a), st->p[i].issues), num(b, sizeof(b), st->p[i].dev_status),
-			num(cc, sizeof(cc), st->p[i].changelogs), num(d, sizeof(d), st->p[i].raw_rows),
-			st->p[i].t1 - st->p[i].t0);
+	for (int i = 0; i < st->n; i++) {
+		const struct proj_stat *ps = &st->p[i];
+		char e[32], f[32];
+
+		if (ps->have_totals && st->n > 1)
+			printf("  %s: %s issues, %s deleted, %s raw rows, %s requests (%s retried, %s 429s) in %.1f s\n",
+				ps->key, num(a, sizeof(a), ps->t.issues), num(b, sizeof(b), ps->t.deleted),
+				num(cc, sizeof(cc), ps->t.raw_rows), num(d, sizeof(d), ps->t.requests),
+				num(e, sizeof(e), ps->t.retries), num(f, sizeof(f), ps->t.rate_limited), ps->t1 - ps->t0);
+		else
+			printf("  %s: %s issues, %s dev status fetched, %s changelogs completed, %s raw rows in %.1f s\n",
+				ps->key, num(a, sizeof(a), ps->issues), num(b, sizeof(b), ps->dev_status),
+				num(cc, sizeof(cc), ps->changelogs), num(d, sizeof(d), ps->raw_rows), ps->t1 - ps->t0);
+	}
 	if (job.total_steps > 1 || !single)
 		printf("  %d/%d projects extracted\n", job.step, job.total_steps);
 	if (job.raw_pending)
@@ -297,6 +356,9 @@ int cmd_extract(struct cli *c, int argc, char **argv)
 		if (c->verbosity < 0 && mode == PROGRESS_AUTO)
 			mode = PROGRESS_NONE;
 		st->bar = bar_new(mode);
+		st->cur = -1;
+		if (CLI_SAYS(c) && mode != PROGRESS_JSON && !eo.distribute && jetl_open(&st->peek, &c->opts) != JETL_OK)
+			st->peek = NULL;   /* the summary does without per-project totals */
 		eo.progress = extract_progress;
 		eo.progress_userdata = st;
 		if (n == 1 && !eo.distribute) {
@@ -308,6 +370,9 @@ int cmd_extract(struct cli *c, int argc, char **argv)
 		}
 		bar_finish(st->bar);
 		bar_free(st->bar);
+		st->job_id = job_id;
+		close_project(st);
+		jetl_close(st->peek);
 		if (job_id > 0 && mode != PROGRESS_JSON && CLI_SAYS(c))
 			print_summary(ctx, job_id, &res, st, n == 1 && !eo.distribute);
 		rc = cli_fail(ctx, rc, "extract");
