@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devfield.h"
+#include "../model/devfield.h"
 #include "extract.h"
 
 static const char *const data_types[] = { "pullrequest", "repository", "branch", "build" };

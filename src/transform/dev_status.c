@@ -4,6 +4,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include "jetl/common.h"
+#include "../model/devfield.h"
 #include "dev_status.h"
 
 void jl_dev_init(jl_dev *d)
@@ -35,17 +37,6 @@ static int add_name(char **list, int *n, const char *s)
 	if (!(list[*n] = strdup(s)))
 		return -1;
 	(*n)++;
-	return 0;
-}
-
-static long count_of(const json_t *o, const char *k)
-{
-	const json_t *v = json_object_get(o, k);
-
-	if (json_is_integer(v))
-		return (long)json_integer_value(v);
-	if (json_is_real(v))   /* out of long's range (1e70) would be undefined: 0 */
-		return json_real_value(v) >= 0 && json_real_value(v) < 9.2e18 ? (long)json_real_value(v) : 0;
 	return 0;
 }
 
@@ -88,80 +79,55 @@ static void take_updated(jl_dev *d, const json_t *overall)
 	}
 }
 
-static void set_state(jl_dev *d, const char *s)
+/* A count the summary does not say (-1) is stored as 0: the row's columns
+ * are NOT NULL (src/model/devfield.h, the rules). */
+static long said(long v)
 {
-	if (s) {
-		strncpy(d->pr_state, s, sizeof(d->pr_state) - 1);
-		d->pr_state[sizeof(d->pr_state) - 1] = '\0';
+	return v < 0 ? 0 : v;
+}
+
+/* The row's counts, state and staleness from the one reading of a summary;
+ * the names (providers) and the latest lastUpdated from its items. */
+static int take_summary(jl_dev *d, const jl_devfield *f)
+{
+	const char *k, *t;
+	json_t *x, *inst;
+
+	d->present = 1;
+	d->is_stale |= f->stale;
+	d->pr_count = said(f->pr_count);
+	d->pr_open = said(f->pr_open);
+	d->pr_merged = said(f->pr_merged);
+	d->pr_declined = said(f->pr_declined);
+	memcpy(d->pr_state, f->pr_state, sizeof(d->pr_state));
+	d->commits = said(f->commit_count);
+	d->branches = said(f->branch_count);
+	d->builds = said(f->build_count);
+	d->builds_failed = said(f->build_failed);
+	d->builds_ok = said(f->build_successful);
+	d->reviews = said(f->review_count);
+	json_object_foreach(f->summary, k, x) {
+		const json_t *o = json_object_get(x, "overall");
+
+		if (!json_is_object(o))
+			continue;
+		take_updated(d, o);
+		json_object_foreach(json_object_get(x, "byInstanceType"), t, inst)
+			if (add_name(d->providers, &d->nproviders, t) < 0)
+				return -1;
 	}
+	return 0;
 }
 
 int jl_dev_from_summary(jl_dev *d, const json_t *v)
 {
-	const json_t *s, *x;
-	const char *k;
+	jl_devfield f;
+	int rc = jl_devfield_summary(&f, v);
 
-	if (!json_is_object(v))
-		return 1;
-	if ((x = json_object_get(v, "isStale")) && json_is_true(x))
-		d->is_stale = 1;
-	if (json_is_object(json_object_get(v, "cachedValue")))
-		v = json_object_get(v, "cachedValue");
-	s = json_object_get(v, "summary");
-	if (!json_is_object(s))
-		s = v;   /* the inner summary itself */
-	json_object_foreach((json_t *)s, k, x) {
-		const json_t *o = json_object_get(x, "overall");
-		const json_t *by = json_object_get(x, "byInstanceType");
-		const char *t;
-		json_t *inst;
-
-		if (!json_is_object(o))
-			continue;
-		d->present = 1;
-		take_updated(d, o);
-		json_object_foreach((json_t *)by, t, inst)
-			if (add_name(d->providers, &d->nproviders, t) < 0)
-				return -1;
-		if (strcmp(k, "pullrequest") == 0) {
-			const json_t *det = json_object_get(o, "details");
-			const char *st = json_string_value(json_object_get(o, "state"));
-			long sc = count_of(o, "stateCount");
-
-			d->pr_count = count_of(o, "count");
-			if (d->pr_count > 0)   /* Server says state=OPEN with no PRs at all */
-				set_state(d, st);
-			if (json_is_object(det)) {
-				d->pr_open = count_of(det, "openCount");
-				d->pr_merged = count_of(det, "mergedCount");
-				d->pr_declined = count_of(det, "declinedCount");
-			} else if (st) {
-				/* Only the dominant state's count is known. */
-				if (strcasecmp(st, "OPEN") == 0)
-					d->pr_open = sc;
-				else if (strcasecmp(st, "MERGED") == 0)
-					d->pr_merged = sc;
-				else if (strcasecmp(st, "DECLINED") == 0)
-					d->pr_declined = sc;
-			}
-		} else if (strcmp(k, "repository") == 0) {
-			d->commits = count_of(o, "count");   /* the summary counts commits here */
-		} else if (strcmp(k, "branch") == 0) {
-			d->branches = count_of(o, "count");
-		} else if (strcmp(k, "build") == 0) {
-			d->builds = count_of(o, "count");
-			d->builds_failed = count_of(o, "failedBuildCount");
-			d->builds_ok = count_of(o, "successfulBuildCount");
-		} else if (strcmp(k, "review") == 0) {
-			d->reviews = count_of(o, "count");
-		}
-	}
-	if (!d->present && json_is_object(json_object_get(v, "summary")))
-		d->present = 1;   /* an empty summary: known to have nothing */
-	if (!d->present)
-		return 1;
-	d->source = "summary";
-	return 0;
+	if (rc == 0 && (rc = take_summary(d, &f)) == 0)
+		d->source = "summary";
+	jl_devfield_clear(&f);
+	return rc == JETL_ENOMEM ? -1 : rc;
 }
 
 static int detail_entry(jl_dev *d, const json_t *e, unsigned *seen)
@@ -270,21 +236,6 @@ int jl_dev_from_detail(jl_dev *d, json_t *v)
 	return 0;
 }
 
-/* "key=123" inside a Java toString(), as a number; 0 when absent. */
-static long java_attr(const char *s, const char *end, const char *key)
-{
-	size_t kl = strlen(key);
-
-	for (const char *p = s; p && p < end; p++) {
-		p = strstr(p, key);
-		if (!p || p >= end)
-			break;
-		if ((p == s || p[-1] == '{' || p[-1] == ' ' || p[-1] == ',' || p[-1] == '[') && p[kl] == '=')
-			return strtol(p + kl + 1, NULL, 10);
-	}
-	return 0;
-}
-
 int jl_dev_field_looks_like(const char *s)
 {
 	return s && ((s[0] == '{' && (strstr(s, "json={\"cachedValue\"") || strstr(s, "devSummaryJson="))) ||
@@ -293,45 +244,19 @@ int jl_dev_field_looks_like(const char *s)
 
 int jl_dev_from_field(jl_dev *d, const char *s, size_t len)
 {
-	const char *end = s + len, *js = NULL;
-	size_t skip = 0;
+	jl_devfield f;
+	int rc = jl_devfield_parse(s, len, &f);
 
-	while (s < end && (*s == ' ' || *s == '\n'))
-		s++;
-	if (end - s == 2 && s[0] == '{' && s[1] == '}') {
-		d->present = 1;   /* "{}": Jira says nothing is linked */
-		d->source = "field";
-		return 0;
-	}
-	if (strncmp(s, "PullRequestOverallDetails{", 26) == 0) {
-		d->pr_open = java_attr(s, end, "openCount");
-		d->pr_merged = java_attr(s, end, "mergedCount");
-		d->pr_declined = java_attr(s, end, "declinedCount");
-		d->pr_count = d->pr_open + d->pr_merged + d->pr_declined;
-		set_state(d, d->pr_open ? "OPEN" : d->pr_merged ? "MERGED" : d->pr_declined ? "DECLINED" : NULL);
-		d->present = 1;
-		d->source = "field";
-		return 0;
-	}
-	/* The JSON after json= (Cloud) or devSummaryJson= (Server) is the summary;
-	 * the field's closing '}' follows it, which the EOF check must allow. */
-	if ((js = strstr(s, "devSummaryJson={")))
-		skip = 15;
-	else if ((js = strstr(s, "json={")))
-		skip = 5;
-	if (js && js < end) {
-		json_error_t e;
-		json_t *v = json_loadb(js + skip, (size_t)(end - js - (ptrdiff_t)skip),
-			JSON_DISABLE_EOF_CHECK | JSON_ALLOW_NUL, &e);
-		int rc;
-
-		if (!v)
-			return 1;
-		rc = jl_dev_from_summary(d, v);
-		json_decref(v);
+	if (rc == JETL_ENOMEM) {
+		rc = -1;
+	} else if (rc || f.form == JL_DEVFIELD_ABSENT) {
+		rc = 1;
+	} else {
+		/* "{}" and PullRequestOverallDetails{…} carry their counts without a summary */
+		rc = take_summary(d, &f);
 		if (rc == 0)
 			d->source = "field";
-		return rc;
 	}
-	return 1;
+	jl_devfield_clear(&f);
+	return rc;
 }

@@ -2,9 +2,10 @@
  * the dev-status API's summary/detail or from the Development field in each
  * of its forms (docs/jira.md, 'The Development field'). Pure, thread-safe.
  *
- * Overlap note: src/jira/devfield.c parses the same field for the client's
- * "is there anything to fetch" decision; the transform keeps its own parser
- * because layers never reach sideways (transform must not link src/jira). */
+ * The field and the summary are read by src/model/devfield.c, the one parser
+ * the extractor uses too; this file turns its counts into the row (a count
+ * not said is 0) and adds what only the row needs: providers, repositories,
+ * the latest lastUpdated as a normalised time, and the counts of the detail. */
 #ifndef JL_TRANSFORM_DEV_STATUS_H
 #define JL_TRANSFORM_DEV_STATUS_H
 

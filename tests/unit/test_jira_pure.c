@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "jetl.h"
-#include "jira/devfield.h"
+#include "model/devfield.h"
 #include "jira/internal.h"
 #include "jira/retry.h"
 #include "jira/tz.h"
@@ -58,17 +58,10 @@ Test(devfield, server_form_with_instances)
 	cr_assert_eq(f.pr_count, 0);
 	cr_assert_str_eq(f.pr_state, "");
 	cr_assert(f.summary && json_is_object(json_object_get(f.summary, "build")));
-	{
-		int bamboo = 0, fecru = 0;
-		size_t i;
-		json_t *p;
-
-		json_array_foreach(f.providers, i, p) {
-			bamboo |= !strcmp(json_string_value(p), "bamboo");
-			fecru |= !strcmp(json_string_value(p), "fecru");
-		}
-		cr_assert(bamboo && fecru, "providers from byInstanceType");
-	}
+	cr_assert(json_object_get(json_object_get(json_object_get(f.summary, "build"), "byInstanceType"), "bamboo"));
+	cr_assert(json_object_get(json_object_get(json_object_get(f.summary, "review"), "byInstanceType"), "fecru"));
+	cr_assert_eq(f.detail_types, 4);
+	cr_assert_not(jl_devfield_complete(&f), "stale: the API is asked");
 	jl_devfield_clear(&f);
 	free(v);
 }
@@ -84,7 +77,6 @@ Test(devfield, server_form_empty)
 	cr_assert_eq(f.form, JL_DEVFIELD_SERVER);
 	cr_assert_eq(f.has_data, 0, "an all-zero summary says nothing is linked");
 	cr_assert_eq(f.commit_count, 0);
-	cr_assert_eq(json_array_size(f.providers), 0);
 	jl_devfield_clear(&f);
 	free(v);
 }
@@ -118,8 +110,10 @@ Test(devfield, every_recorded_cloud_value)
 			cr_assert_eq(d.stale, 1);
 			cr_assert_eq(d.commit_count, 1);
 			cr_assert_eq(d.pr_count, -1, "the field does not say anything about PRs");
-			cr_assert_str_eq(json_string_value(json_array_get(d.providers, 0)), "bitbucket");
-			cr_assert_str_eq(d.last_updated[0] ? "set" : "", "set");
+			cr_assert(json_object_get(json_object_get(json_object_get(d.summary, "repository"),
+				"byInstanceType"), "bitbucket"));
+			cr_assert_eq(d.detail_types, 1, "the Cloud form carries one data type");
+			cr_assert_not(jl_devfield_complete(&d));
 		}
 		jl_devfield_clear(&d);
 	}
@@ -174,6 +168,84 @@ Test(devfield, other_forms)
 	jl_devfield_clear(&f);
 	cr_assert_eq(jl_devfield_parse("whatever", 8, &f), JETL_EPROTOCOL);
 	cr_assert_eq(f.form, JL_DEVFIELD_UNKNOWN);
+	jl_devfield_clear(&f);
+	/* every count of the old form is needed */
+	cr_assert_eq(jl_devfield_parse("PullRequestOverallDetails{openCount=1, mergedCount=2}", 53, &f), JETL_EPROTOCOL);
+	cr_assert_eq(f.form, JL_DEVFIELD_UNKNOWN);
+	cr_assert_eq(f.has_data, 1);
+	jl_devfield_clear(&f);
+	/* text after the summary other than the field's '}' is not the field */
+	cr_assert_eq(jl_devfield_parse("{json={\"cachedValue\":{\"summary\":{}}} trailing}", 49, &f), JETL_EPROTOCOL);
+	jl_devfield_clear(&f);
+}
+
+/* The rules the two old copies disagreed on (src/model/devfield.h). */
+Test(devfield, state_count_and_counts_not_said)
+{
+	json_t *v = json_loads("{\"pullrequest\":{\"overall\":{\"count\":5,\"state\":\"OPEN\",\"stateCount\":3},"
+			       "\"byInstanceType\":{}},\"branch\":{\"overall\":{\"lastUpdated\":null}},"
+			       "\"build\":{\"overall\":{\"count\":-3}}}", 0, NULL);
+	jl_devfield f;
+
+	cr_assert_eq(jl_devfield_summary(&f, v), 0);
+	cr_assert_eq(f.form, JL_DEVFIELD_API);
+	cr_assert_eq(f.pr_count, 5);
+	cr_assert_eq(f.pr_open, 3, "stateCount is the PRs in the state, equal to count or not");
+	cr_assert_eq(f.pr_merged, -1, "5 PRs, 3 open: the other 2 are not said");
+	cr_assert_eq(f.pr_declined, -1);
+	cr_assert_str_eq(f.pr_state, "OPEN");
+	cr_assert_eq(f.branch_count, -1, "no count: not said, not 0");
+	cr_assert_eq(f.build_count, -1, "a negative count is no count");
+	cr_assert_eq(f.commit_count, -1, "no repository item");
+	cr_assert_eq(f.items, 3);
+	cr_assert_eq(f.has_data, 1);
+	jl_devfield_clear(&f);
+	json_decref(v);
+
+	/* stateCount == count: every PR in that state, the others 0 */
+	v = json_loads("{\"pullrequest\":{\"overall\":{\"count\":4,\"state\":\"merged\",\"stateCount\":4}}}", 0, NULL);
+	cr_assert_eq(jl_devfield_summary(&f, v), 0);
+	cr_assert_eq(f.pr_merged, 4);
+	cr_assert_eq(f.pr_open, 0);
+	cr_assert_eq(f.pr_declined, 0);
+	jl_devfield_clear(&f);
+	json_decref(v);
+}
+
+Test(devfield, summary_wrappings)
+{
+	const char *inner = "{\"pullrequest\":{\"overall\":{\"count\":1,\"state\":\"OPEN\",\"stateCount\":1}},"
+			    "\"repository\":{\"overall\":{\"count\":7}},\"branch\":{\"overall\":{\"count\":0}},"
+			    "\"build\":{\"overall\":{\"count\":0,\"failedBuildCount\":0,\"successfulBuildCount\":0}}}";
+	char buf[1024];
+	json_t *v;
+	jl_devfield f;
+
+	/* the API's answer, the field's cachedValue, the inner summary: the same counts */
+	for (int form = 0; form < 3; form++) {
+		snprintf(buf, sizeof(buf), form == 0 ? "{\"errors\":[],\"configErrors\":[],\"summary\":%s}" :
+			 form == 1 ? "{\"cachedValue\":{\"errors\":[],\"summary\":%s},\"isStale\":false}" : "%s", inner);
+		v = json_loads(buf, 0, NULL);
+		cr_assert_eq(jl_devfield_summary(&f, v), 0, "form %d", form);
+		cr_assert_eq(f.pr_open, 1);
+		cr_assert_eq(f.commit_count, 7);
+		cr_assert_eq(f.branch_count, 0);
+		cr_assert_eq(f.detail_types, 4);
+		cr_assert(jl_devfield_complete(&f), "fresh and every detail type: no summary request needed");
+		jl_devfield_clear(&f);
+		json_decref(v);
+	}
+	/* an empty summary is a summary (nothing linked); an object without one is not */
+	v = json_loads("{\"errors\":[],\"summary\":{}}", 0, NULL);
+	cr_assert_eq(jl_devfield_summary(&f, v), 0);
+	cr_assert_eq(f.has_data, 0);
+	jl_devfield_clear(&f);
+	json_decref(v);
+	v = json_loads("{\"summary\":\"no\"}", 0, NULL);
+	cr_assert_eq(jl_devfield_summary(&f, v), 1);
+	jl_devfield_clear(&f);
+	json_decref(v);
+	cr_assert_eq(jl_devfield_summary(&f, NULL), 1);
 	jl_devfield_clear(&f);
 }
 
