@@ -240,6 +240,56 @@ static void step(jl_wthread *w, jetl_ctx **ctx, jl_queue *q, tpipe *p)
 	jl_twriter_submit(p->wr, job);
 }
 
+/* The thread's context, transform writer and consuming queue. JETL_OK, or
+ * a status with w->err set. */
+static int thread_setup(jl_wthread *w, jetl_ctx **ctx, jl_queue **q, tpipe *p)
+{
+	int rc = open_ctx(w, ctx);
+
+	if (rc == JETL_OK)
+		rc = jl_twriter_start(&p->wr, &w->parent->opts, w->max_deliveries, w->err, sizeof(w->err));
+	if (rc == JETL_OK)
+		rc = jl_queue_open(q, w->queue_url, w->err, sizeof(w->err));
+	if (rc == JETL_OK && (rc = jl_queue_consume(*q, w->queues, w->nqueues, w->prefetch)) != JETL_OK)
+		jl_one_line(w->err, sizeof(w->err), jl_queue_error(*q));
+	return rc;
+}
+
+/* Nothing came within the poll: whether the thread is done (an in-process
+ * run whose producer finished with the queue empty, or --until-idle past
+ * its idle time). */
+static int idle_done(const jl_wthread *w, jl_queue *q, double idle_since)
+{
+	/* depth is read after the flag, so a message published just before
+	 * the flag is still seen */
+	if (w->producer_done && atomic_load(w->producer_done) && jl_queue_depth(q, w->queues[0]) == 0)
+		return 1;
+	return w->until_idle && (jl_now() - idle_since) * 1000 >= w->idle_ms;
+}
+
+/* Stopping: the row read ahead goes back to the queue untransformed; the
+ * row being written is finished and acked. */
+static void thread_teardown(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, tpipe *p)
+{
+	if (p->ahead) {
+		if (ctx)
+			jl_tb_fetch_recv(ctx, p->ahead->raw_id, &p->ahead->row);
+		jl_queue_reject(q, &p->ahead->msg, 1);
+		jl_tjob_free(p->ahead);
+	}
+	if (p->has_other) {
+		jl_queue_reject(q, &p->other, 1);
+		jl_queue_msg_free(&p->other);
+	}
+	if (p->wr) {
+		drain_writer(w, ctx, q, p);
+		jl_twriter_stop(p->wr);
+	}
+	jl_queue_close(q);
+	jetl_close(ctx);
+	atomic_store(&w->running, 0);
+}
+
 static void *thread_main(void *arg)
 {
 	jl_wthread *w = arg;
@@ -250,18 +300,8 @@ static void *thread_main(void *arg)
 	int errors = 0;
 
 	memset(&p, 0, sizeof(p));
-	w->rc = open_ctx(w, &ctx);
-	if (w->rc != JETL_OK)
-		goto out;
-	w->rc = jl_twriter_start(&p.wr, &w->parent->opts, w->max_deliveries, w->err, sizeof(w->err));
-	if (w->rc != JETL_OK)
-		goto out;
-	w->rc = jl_queue_open(&q, w->queue_url, w->err, sizeof(w->err));
-	if (w->rc == JETL_OK && (w->rc = jl_queue_consume(q, w->queues, w->nqueues, w->prefetch)) != JETL_OK)
-		jl_one_line(w->err, sizeof(w->err), jl_queue_error(q));
-	if (w->rc != JETL_OK)
-		goto out;
-	while (!atomic_load(w->stop)) {
+	w->rc = thread_setup(w, &ctx, &q, &p);
+	while (w->rc == JETL_OK && !atomic_load(w->stop)) {
 		jl_queue_msg m;
 		jl_tjob *done;
 		int rc, busy;
@@ -290,15 +330,7 @@ static void *thread_main(void *arg)
 		busy = jl_twriter_busy(p.wr);
 		rc = jl_queue_next(q, &m, NULL, busy ? 20 : POLL_MS);
 		if (rc == JETL_ETIMEOUT) {
-			if (busy)
-				continue;
-			/* In-process run: done once the producer finished and nothing
-			 * is left (depth is read after the flag, so a message published
-			 * just before the flag is still seen). */
-			if (w->producer_done && atomic_load(w->producer_done) &&
-			    jl_queue_depth(q, w->queues[0]) == 0)
-				break;
-			if (w->until_idle && (jl_now() - idle_since) * 1000 >= w->idle_ms)
+			if (!busy && idle_done(w, q, idle_since))
 				break;
 			continue;
 		}
@@ -318,26 +350,7 @@ static void *thread_main(void *arg)
 		take(w, &ctx, q, &p, &m);
 		idle_since = jl_now();
 	}
-out:
-	/* Stopping: the row read ahead goes back to the queue untransformed;
-	 * the row being written is finished and acked. */
-	if (p.ahead) {
-		if (ctx)
-			jl_tb_fetch_recv(ctx, p.ahead->raw_id, &p.ahead->row);
-		jl_queue_reject(q, &p.ahead->msg, 1);
-		jl_tjob_free(p.ahead);
-	}
-	if (p.has_other) {
-		jl_queue_reject(q, &p.other, 1);
-		jl_queue_msg_free(&p.other);
-	}
-	if (p.wr) {
-		drain_writer(w, ctx, q, &p);
-		jl_twriter_stop(p.wr);
-	}
-	jl_queue_close(q);
-	jetl_close(ctx);
-	atomic_store(&w->running, 0);
+	thread_teardown(w, ctx, q, &p);
 	return NULL;
 }
 
