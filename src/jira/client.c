@@ -114,10 +114,54 @@ static int build_headers(jl_jira *j)
 	return 0;
 }
 
+/* Defaults for what the configuration left at 0, and the bounds. */
+static void apply_defaults(jl_jira *j)
+{
+	if (j->cfg.concurrency < 1)
+		j->cfg.concurrency = 8;
+	if (j->cfg.concurrency > 64)
+		j->cfg.concurrency = 64;
+	if (j->cfg.max_attempts < 1)
+		j->cfg.max_attempts = 6;
+	if (j->cfg.connect_timeout_ms <= 0)
+		j->cfg.connect_timeout_ms = 10000;
+	if (j->cfg.request_timeout_ms <= 0)
+		j->cfg.request_timeout_ms = 120000;
+	if (!j->cfg.log_level)
+		j->cfg.log_level = JETL_LOG_INFO;
+	j->flavor = j->cfg.flavor;
+	j->api = j->flavor == JETL_FLAVOR_CLOUD ? "/rest/api/3" : j->flavor == JETL_FLAVOR_SERVER ? "/rest/api/2" : NULL;
+	/* Atlassian advises 2-5 s doubling to ~30 s. */
+	j->backoff_base = 2.0;
+	j->backoff_cap = 30.0;
+	/* ids-only pages are cheap: ask for the most Cloud grants */
+	j->id_page = 5000;
+}
+
+/* What the test suites shrink to stay fast (jira.h, "Environment"): the
+ * backoff base (JETL_JIRA_BACKOFF_MS) and the ids page (JETL_JIRA_ID_PAGE,
+ * to exercise token paging on small data). */
+static void test_knobs(jl_jira *j)
+{
+	const char *env = getenv("JETL_JIRA_BACKOFF_MS");
+
+	if (env && *env) {
+		double ms = atof(env);
+
+		if (ms >= 0) {
+			j->backoff_base = ms / 1000.0;
+			if (j->backoff_cap < j->backoff_base * 16)
+				j->backoff_cap = j->backoff_base * 16;
+		}
+	}
+	env = getenv("JETL_JIRA_ID_PAGE");
+	if (env && atoi(env) > 0)
+		j->id_page = atoi(env);
+}
+
 int jl_jira_new(jl_jira **out, const jl_jira_config *cfg, char *err, size_t errlen)
 {
 	jl_jira *j;
-	const char *env;
 	int rc;
 
 	if (!out || !cfg) {
@@ -144,39 +188,8 @@ int jl_jira_new(jl_jira **out, const jl_jira_config *cfg, char *err, size_t errl
 	j->base_url = strdup(cfg->base_url);
 	j->user = cfg->user ? strdup(cfg->user) : NULL;
 	j->token = cfg->token ? strdup(cfg->token) : NULL;
-	if (j->cfg.concurrency < 1)
-		j->cfg.concurrency = 8;
-	if (j->cfg.concurrency > 64)
-		j->cfg.concurrency = 64;
-	if (j->cfg.max_attempts < 1)
-		j->cfg.max_attempts = 6;
-	if (j->cfg.connect_timeout_ms <= 0)
-		j->cfg.connect_timeout_ms = 10000;
-	if (j->cfg.request_timeout_ms <= 0)
-		j->cfg.request_timeout_ms = 120000;
-	if (!j->cfg.log_level)
-		j->cfg.log_level = JETL_LOG_INFO;
-	j->flavor = cfg->flavor;
-	j->api = j->flavor == JETL_FLAVOR_CLOUD ? "/rest/api/3" : j->flavor == JETL_FLAVOR_SERVER ? "/rest/api/2" : NULL;
-	/* Atlassian advises 2-5 s doubling to ~30 s; tests shrink the base with JETL_JIRA_BACKOFF_MS. */
-	j->backoff_base = 2.0;
-	j->backoff_cap = 30.0;
-	env = getenv("JETL_JIRA_BACKOFF_MS");
-	if (env && *env) {
-		double ms = atof(env);
-
-		if (ms >= 0) {
-			j->backoff_base = ms / 1000.0;
-			if (j->backoff_cap < j->backoff_base * 16)
-				j->backoff_cap = j->backoff_base * 16;
-		}
-	}
-	/* ids-only pages are cheap: ask for the most Cloud grants (5000); tests
-	 * shrink it with JETL_JIRA_ID_PAGE to exercise token paging on small data */
-	j->id_page = 5000;
-	env = getenv("JETL_JIRA_ID_PAGE");
-	if (env && atoi(env) > 0)
-		j->id_page = atoi(env);
+	apply_defaults(j);
+	test_knobs(j);
 	j->cappool = j->cfg.concurrency + 4;
 	j->pool = calloc((size_t)j->cappool, sizeof(CURL *));
 	if (!j->base_url || (cfg->user && !j->user) || (cfg->token && !j->token) || !j->pool) {
