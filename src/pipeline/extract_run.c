@@ -180,6 +180,12 @@ static int on_batch(void *ud, json_t *raw, size_t n_issues, size_t n_histories)
 			jl_queue_error(run->pub), (long long)raw_id);
 		return 1;
 	}
+	/* The job's totals as the run goes; a job cancelled through its row
+	 * (jetl_job_cancel) stops at this batch. */
+	if (jl_job_totals_extract(run, (int64_t)n_issues, (int64_t)n_histories, 1, 0) == JETL_ECANCELLED) {
+		c->rc = JETL_ECANCELLED;
+		return 1;
+	}
 	if (jl_progress_emit(run->progress, JETL_PHASE_STORE, run->issues, 0, NULL, 0)) {
 		c->rc = JETL_ECANCELLED;
 		return 1;
