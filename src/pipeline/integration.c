@@ -655,17 +655,98 @@ static int test_end(jetl_ctx *ctx, jetl_integration_test_result *out, int rc, co
 	return JETL_OK;
 }
 
+/* The connection a test uses: the context's own (id <= 0) or the row's. */
+static int test_conn(jetl_ctx *ctx, int id, struct conn *c)
+{
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if (id > 0)
+		return load_conn(ctx, ctx->opts.tenant_id, id, 1, c);
+	rc = jl_integration_resolve(ctx);
+	if (rc == JETL_OK && (!ctx->jira_url || !ctx->jira_token))
+		rc = jl_fail(ctx, JETL_ECONFIG, "jira: no %s: set JETL_JIRA_URL and JETL_JIRA_TOKEN, or use an "
+			     "integration", ctx->jira_url ? "token" : "Jira URL");
+	if (rc == JETL_OK) {
+		c->url = strdup(ctx->jira_url);
+		c->user = ctx->jira_user ? strdup(ctx->jira_user) : NULL;
+		c->token = strdup(ctx->jira_token);
+		c->auth = ctx->opts.jira_auth;
+		c->flavor = ctx->opts.jira_flavor;
+	}
+	return rc;
+}
+
+/* A client for one quick try: one request at a time, no retry, at most
+ * 30 s per request, no log lines (the outcome is the result). */
+static void test_cfg(const jetl_ctx *ctx, const struct conn *c, jl_jira_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->base_url = c->url;
+	cfg->user = c->user;
+	cfg->token = c->token;
+	cfg->auth = c->user || c->auth == JETL_AUTH_BEARER ? c->auth : JETL_AUTH_BEARER;
+	cfg->flavor = c->flavor;
+	cfg->concurrency = 1;
+	cfg->connect_timeout_ms = ctx->opts.connect_timeout_ms;
+	cfg->request_timeout_ms = ctx->opts.request_timeout_ms < 30000 ? ctx->opts.request_timeout_ms : 30000;
+	cfg->max_attempts = 1;
+	cfg->log_level = JETL_LOG_ERROR - 1;
+}
+
+/* serverInfo into out (also when myself then fails: the site answered). */
+static void test_read_info(jetl_integration_test_result *out, const json_t *info)
+{
+	const char *s = json_string_value(json_object_get(info, "deploymentType"));
+
+	snprintf(out->deployment, sizeof(out->deployment), "%s", s ? s : "");
+	s = json_string_value(json_object_get(info, "version"));
+	snprintf(out->server_version, sizeof(out->server_version), "%s", s ? s : "");
+	out->flavor = out->deployment[0] ? (strcmp(out->deployment, "Cloud") == 0 ? JETL_FLAVOR_CLOUD :
+					    JETL_FLAVOR_SERVER) : JETL_FLAVOR_AUTO;
+}
+
+/* myself into out. */
+static void test_read_me(jetl_integration_test_result *out, const json_t *me)
+{
+	const char *name = json_string_value(json_object_get(me, "displayName"));
+	const char *acct = json_string_value(json_object_get(me, "accountId"));
+	const char *login = json_string_value(json_object_get(me, "name"));
+	const char *tz = json_string_value(json_object_get(me, "timeZone"));
+
+	snprintf(out->user, sizeof(out->user), "%.120s (%.120s)", name ? name : "?",
+		 acct ? acct : login ? login : "?");
+	snprintf(out->time_zone, sizeof(out->time_zone), "%s", tz ? tz : "");
+	out->http_status = 200;
+}
+
+/* A failed try: its class, the HTTP status behind it, a readable message. */
+static const char *test_failure(int rc, jl_jira *j, jetl_integration_test_result *out, char *msg, size_t n)
+{
+	const char *f = failure_of(rc, j);
+
+	snprintf(msg, n, "%s: %s", strcmp(f, "tls") == 0 ? "TLS failure" :
+		 strcmp(f, "dns") == 0 ? "the host name does not resolve" :
+		 strcmp(f, "unreachable") == 0 ? "connection refused" :
+		 strcmp(f, "timeout") == 0 ? "timed out" :
+		 strcmp(f, "auth") == 0 ? "HTTP 401, the credentials are refused" :
+		 strcmp(f, "forbidden") == 0 ? "HTTP 403, the user may not do this" : f,
+		 jl_jira_error(j));
+	out->http_status = strcmp(f, "auth") == 0 ? 401 : strcmp(f, "forbidden") == 0 ? 403 :
+			   strcmp(f, "not_found") == 0 ? 404 : 0;
+	return f;
+}
+
 int jetl_integration_test(jetl_ctx *ctx, int id, jetl_integration_test_result *out)
 {
 	struct conn c;
 	jl_jira_config cfg;
 	jl_jira *j = NULL;
 	json_t *info = NULL, *me = NULL;
-	char err[512], msg[700], who[256];
+	char err[512], msg[700];
 	unsigned int version;
 	double t0 = jl_now();
-	int rc, tenant;
-	const char *s;
+	int rc;
 
 	if (!ctx)
 		return JETL_EINVAL;
@@ -677,26 +758,10 @@ int jetl_integration_test(jetl_ctx *ctx, int id, jetl_integration_test_result *o
 	version = out->version;
 	memset(out, 0, sizeof(*out));
 	out->version = version;
-	tenant = ctx->opts.tenant_id;
-	memset(&c, 0, sizeof(c));
-	if (id <= 0) {
-		rc = jl_integration_resolve(ctx);
-		if (rc == JETL_OK && (!ctx->jira_url || !ctx->jira_token))
-			rc = jl_fail(ctx, JETL_ECONFIG, "jira: no %s: set JETL_JIRA_URL and JETL_JIRA_TOKEN, or use an "
-				     "integration", ctx->jira_url ? "token" : "Jira URL");
-		if (rc == JETL_OK) {
-			c.url = strdup(ctx->jira_url);
-			c.user = ctx->jira_user ? strdup(ctx->jira_user) : NULL;
-			c.token = strdup(ctx->jira_token);
-			c.auth = ctx->opts.jira_auth;
-			c.flavor = ctx->opts.jira_flavor;
-		}
-	} else {
-		rc = load_conn(ctx, tenant, id, 1, &c);
-	}
-	if (rc != JETL_OK) {
+	if ((rc = test_conn(ctx, id, &c)) != JETL_OK) {
 		/* a missing row is the lookup's failure; an unreadable secret the test's */
 		const char *f = rc == JETL_ECONFIG ? (strstr(jetl_last_error(ctx), "secret") ? "secret" : "config") : "";
+
 		snprintf(msg, sizeof(msg), "%s", jetl_last_error(ctx));
 		conn_free(&c);
 		test_end(ctx, out, rc, f, msg, t0);
@@ -708,59 +773,24 @@ int jetl_integration_test(jetl_ctx *ctx, int id, jetl_integration_test_result *o
 		conn_free(&c);
 		return test_end(ctx, out, JETL_ENOMEM, "config", "integration test: out of memory", t0);
 	}
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.base_url = c.url;
-	cfg.user = c.user;
-	cfg.token = c.token;
-	cfg.auth = c.user || c.auth == JETL_AUTH_BEARER ? c.auth : JETL_AUTH_BEARER;
-	cfg.flavor = c.flavor;
-	cfg.concurrency = 1;
-	cfg.connect_timeout_ms = ctx->opts.connect_timeout_ms;
-	/* a test answers in seconds or says the site is too slow */
-	cfg.request_timeout_ms = ctx->opts.request_timeout_ms < 30000 ? ctx->opts.request_timeout_ms : 30000;
-	cfg.max_attempts = 1;
-	cfg.log_level = JETL_LOG_ERROR - 1; /* the outcome is the result, not a log line */
+	test_cfg(ctx, &c, &cfg);
 	rc = jl_jira_new(&j, &cfg, err, sizeof(err));
 	conn_free(&c);
 	if (rc != JETL_OK)
 		return test_end(ctx, out, rc, "config", err, t0);
-	rc = jl_jira_server_info(j, &info);
-	if (rc == JETL_OK) {
-		s = json_string_value(json_object_get(info, "deploymentType"));
-		snprintf(out->deployment, sizeof(out->deployment), "%s", s ? s : "");
-		s = json_string_value(json_object_get(info, "version"));
-		snprintf(out->server_version, sizeof(out->server_version), "%s", s ? s : "");
-		out->flavor = out->deployment[0] ? (strcmp(out->deployment, "Cloud") == 0 ? JETL_FLAVOR_CLOUD :
-						    JETL_FLAVOR_SERVER) : JETL_FLAVOR_AUTO;
-		json_decref(info);
+	if ((rc = jl_jira_server_info(j, &info)) == JETL_OK) {
+		test_read_info(out, info);
 		rc = jl_jira_myself(j, &me);
 	}
 	if (rc != JETL_OK) {
-		const char *f = failure_of(rc, j);
+		const char *f = test_failure(rc, j, out, msg, sizeof(msg));
 
-		snprintf(msg, sizeof(msg), "%s: %s", strcmp(f, "tls") == 0 ? "TLS failure" :
-			 strcmp(f, "dns") == 0 ? "the host name does not resolve" :
-			 strcmp(f, "unreachable") == 0 ? "connection refused" :
-			 strcmp(f, "timeout") == 0 ? "timed out" :
-			 strcmp(f, "auth") == 0 ? "HTTP 401, the credentials are refused" :
-			 strcmp(f, "forbidden") == 0 ? "HTTP 403, the user may not do this" : f,
-			 jl_jira_error(j));
-		out->http_status = strcmp(f, "auth") == 0 ? 401 : strcmp(f, "forbidden") == 0 ? 403 :
-				   strcmp(f, "not_found") == 0 ? 404 : 0;
+		json_decref(info);
 		jl_jira_free(j);
 		return test_end(ctx, out, rc, f, msg, t0);
 	}
-	out->http_status = 200;
-	s = json_string_value(json_object_get(me, "displayName"));
-	{
-		const char *acct = json_string_value(json_object_get(me, "accountId"));
-		const char *name = json_string_value(json_object_get(me, "name"));
-
-		snprintf(who, sizeof(who), "%.120s (%.120s)", s ? s : "?", acct ? acct : name ? name : "?");
-	}
-	snprintf(out->user, sizeof(out->user), "%s", who);
-	s = json_string_value(json_object_get(me, "timeZone"));
-	snprintf(out->time_zone, sizeof(out->time_zone), "%s", s ? s : "");
+	test_read_me(out, me);
+	json_decref(info);
 	json_decref(me);
 	jl_jira_free(j);
 	snprintf(msg, sizeof(msg), "Jira %s %s, user %s, time zone %s", out->deployment[0] ? out->deployment : "?",
