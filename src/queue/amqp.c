@@ -434,94 +434,107 @@ static int tls_fail(jl_queue *q, int rc, const tls_seen *seen)
 	return jl_queue_fail(q, JETL_EQUEUE, "rabbitmq %s: cannot connect: %s", a->url.where, amqp_error_string2(rc));
 }
 
-/* One attempt: a new connection with everything set up, or a failure with
- * q->err set and nothing left open. */
-static int connect_once(jl_queue *q)
+/* The socket of c (TCP or TLS), connected within CONNECT_TIMEOUT_S. 0, or
+ * a status with q->err set (c is the caller's to destroy). */
+static int open_socket(jl_queue *q, amqp_connection_state_t c)
 {
 	aq *a = q->impl;
-	amqp_connection_state_t c = amqp_new_connection();
 	amqp_socket_t *s = NULL;
 	struct timeval tv;
-	amqp_rpc_reply_t r;
 	tls_seen seen;
 	int rc;
 
-	if (!c)
-		return jl_queue_fail(q, JETL_ENOMEM, "queue: out of memory");
 	if (a->url.tls) {
-		if ((rc = tls_setup(q, c, &s, &seen))) {
-			amqp_destroy_connection(c);
+		if ((rc = tls_setup(q, c, &s, &seen)))
 			return rc;
-		}
 	} else if (!(s = amqp_tcp_socket_new(c))) {
-		amqp_destroy_connection(c);
 		return jl_queue_fail(q, JETL_ENOMEM, "queue: out of memory");
 	}
 	tv = tv_ms(CONNECT_TIMEOUT_S * 1000);
 	rc = amqp_socket_open_noblock(s, a->url.host, a->url.port, &tv);
 	if (a->url.tls)   /* seen lives on this stack frame only */
 		SSL_CTX_set_app_data((SSL_CTX *)amqp_ssl_socket_get_context(s), NULL);
-	if (rc != AMQP_STATUS_OK) {
-		if (a->url.tls)
-			rc = tls_fail(q, rc, &seen);
-		else
-			rc = jl_queue_fail(q, JETL_EQUEUE, "rabbitmq %s: cannot connect: %s",
-				a->url.where, amqp_error_string2(rc));
-		amqp_destroy_connection(c);
-		return rc;
-	}
-	/* so that no RPC can hang a worker forever on a half-dead broker */
-	tv = tv_ms(CONNECT_TIMEOUT_S * 1000);
+	if (rc == AMQP_STATUS_OK)
+		return 0;
+	if (a->url.tls)
+		return tls_fail(q, rc, &seen);
+	return jl_queue_fail(q, JETL_EQUEUE, "rabbitmq %s: cannot connect: %s", a->url.where, amqp_error_string2(rc));
+}
+
+/* Log in on an open socket, with timeouts so that no RPC can hang a worker
+ * forever on a half-dead broker. 0, or a status with q->err set. */
+static int login(jl_queue *q, amqp_connection_state_t c)
+{
+	aq *a = q->impl;
+	struct timeval tv = tv_ms(CONNECT_TIMEOUT_S * 1000);
+	amqp_rpc_reply_t r;
+	char t[300];
+
 	amqp_set_handshake_timeout(c, &tv);
 	tv = tv_ms(RPC_TIMEOUT_S * 1000);
 	amqp_set_rpc_timeout(c, &tv);
 	r = amqp_login(c, a->url.vhost, 0, FRAME_MAX, JL_QUEUE_HEARTBEAT_S, AMQP_SASL_METHOD_PLAIN,
 		a->url.user, a->url.pass);
-	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
-		char t[300];
-
-		if (a->url.tls && r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
-		    r.library_error == AMQP_STATUS_SSL_ERROR) {
-			/* TLS 1.3: the broker checks the client certificate after
-			 * the client's side of the handshake is done, so its refusal
-			 * shows at the first read */
-			ssl_reason(t, sizeof t);
-			amqp_destroy_connection(c);
-			return jl_queue_fail(q, JETL_EQUEUE, "rabbitmq %s: TLS: the broker closed the connection%s%s (does it want a client certificate its CA signed: certfile, keyfile?)",
-				a->url.where, *t ? ": " : "", t);
-		}
-		reply_text(r, t, sizeof t);
-		amqp_destroy_connection(c);
-		return jl_queue_fail(q, JETL_EQUEUE, "rabbitmq %s: login as %s failed: %s%s",
-			a->url.where, a->url.user, t,
-			strstr(t, "403") || strstr(t, "ACCESS_REFUSED") ? " (check user, password and vhost permissions)" : "");
+	if (r.reply_type == AMQP_RESPONSE_NORMAL)
+		return 0;
+	if (a->url.tls && r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && r.library_error == AMQP_STATUS_SSL_ERROR) {
+		/* TLS 1.3: the broker checks the client certificate after the
+		 * client's side of the handshake is done, so its refusal shows at
+		 * the first read */
+		ssl_reason(t, sizeof t);
+		return jl_queue_fail(q, JETL_EQUEUE, "rabbitmq %s: TLS: the broker closed the connection%s%s (does it want a client certificate its CA signed: certfile, keyfile?)",
+			a->url.where, *t ? ": " : "", t);
 	}
+	reply_text(r, t, sizeof t);
+	return jl_queue_fail(q, JETL_EQUEUE, "rabbitmq %s: login as %s failed: %s%s",
+		a->url.where, a->url.user, t,
+		strstr(t, "403") || strstr(t, "ACCESS_REFUSED") ? " (check user, password and vhost permissions)" : "");
+}
+
+/* The channel in confirm mode, the queues declared (jetl's and the
+ * caller's), the consumer started when the handle consumes. 0 or a status. */
+static int open_channel(jl_queue *q, amqp_connection_state_t c)
+{
+	aq *a = q->impl;
+	amqp_rpc_reply_t r;
+	int rc;
+
 	amqp_channel_open(c, CH);
 	r = amqp_get_rpc_reply(c);
 	if (r.reply_type == AMQP_RESPONSE_NORMAL) {
 		amqp_confirm_select(c, CH);
 		r = amqp_get_rpc_reply(c);
 	}
-	if (r.reply_type != AMQP_RESPONSE_NORMAL) {
-		rc = fail_reply(q, r, "cannot open a channel in confirm mode");
-		goto bad;
-	}
+	if (r.reply_type != AMQP_RESPONSE_NORMAL)
+		return fail_reply(q, r, "cannot open a channel in confirm mode");
 	if ((rc = declare_on(q, c, JL_QUEUE_EXTRACT)) || (rc = declare_on(q, c, JL_QUEUE_TRANSFORM)))
-		goto bad;
+		return rc;
 	for (size_t i = 0; i < a->ndeclared; i++)
 		if ((rc = declare_on(q, c, a->declared[i])))
-			goto bad;
-	if (a->ncq && (rc = start_consumer(q, c)))
-		goto bad;
+			return rc;
+	return a->ncq ? start_consumer(q, c) : 0;
+}
+
+/* One attempt: a new connection with everything set up, or a failure with
+ * q->err set and nothing left open. */
+static int connect_once(jl_queue *q)
+{
+	aq *a = q->impl;
+	amqp_connection_state_t c = amqp_new_connection();
+	int rc;
+
+	if (!c)
+		return jl_queue_fail(q, JETL_ENOMEM, "queue: out of memory");
+	if ((rc = open_socket(q, c)) || (rc = login(q, c)) || (rc = open_channel(q, c))) {
+		amqp_destroy_connection(c);
+		return rc;
+	}
 	a->conn = c;
 	a->gen = jl_queue_new_gen();
 	a->down_since = 0;
 	a->depth_ch_open = 0;
 	a->nout = 0;
 	return JETL_OK;
-bad:
-	amqp_destroy_connection(c);
-	return rc;
 }
 
 static void sleep_ms(int ms)
