@@ -137,7 +137,7 @@ class Vhost:
 
 
 # ------------------------------------------------------------------ data
-def dataset(name, projects, flavor="cloud"):
+def dataset(name, projects, flavor="cloud", extra=()):
     """A generated dataset under bench/.data, made once and reused."""
     d = os.path.join(DATA, name)
     if os.path.exists(os.path.join(d, ".complete")):
@@ -146,7 +146,7 @@ def dataset(name, projects, flavor="cloud"):
     os.makedirs(d)
     log("generating %s (%s, %s)" % (name, projects, flavor))
     subprocess.run([PY, os.path.join(ROOT, "sim", "gen.py"), "--out", d, "--projects", projects, "--seed", "7",
-                    "--flavor", flavor], check=True, stdout=subprocess.DEVNULL)
+                    "--flavor", flavor, *extra], check=True, stdout=subprocess.DEVNULL)
     open(os.path.join(d, ".complete"), "w").close()
     return d
 
@@ -583,6 +583,28 @@ def bench_ratelimit(n, res):
     log("  random / clean = %.2f; same tables in all three: %s" % (out["random_over_clean"], out["same_tables"]))
 
 
+def bench_requests(n, res):
+    """Requests per 1,000 issues and the final tables, on the Cloud data of the
+    rate-limit cases and on Server data whose Development fields all hold a fresh
+    summary (the form that makes the summary request needless; every recorded
+    value says isStale true, and Cloud's field carries one data type only)."""
+    res["requests"] = out = {"issues": n, "latency_ms": LATENCY_MS, "runs": {}}
+    for label, flavor, name, extra in (("cloud", "cloud", "cloud-ex-%d" % n, ()),
+                                       ("server_fresh", "server", "server-fresh-%d" % n, ("--fresh-dev", "1"))):
+        d = dataset(name, "EX:%d" % n, flavor=flavor, extra=extra)
+        sim = Simulator(d, "--flavor", flavor, "--latency-ms", LATENCY_MS, "--per-item-ms", PER_ITEM_MS)
+        try:
+            log("requests: %s, %d issues" % (label, n))
+            f = extract_tables(sim, "rq" + label)
+        finally:
+            sim.stop()
+        f["requests_per_1000_issues"] = round(f["requests"] * 1000.0 / n, 1)
+        f["census"] = dataset_census(d, "EX", flavor)
+        out["runs"][label] = f
+        log("  %.1f s, %d requests (%.0f per 1,000 issues), dev_status %s" % (
+            f["seconds"], f["requests"], f["requests_per_1000_issues"], f["fingerprint"]["dev_status"]))
+
+
 # ------------------------------------------------------------------ memory
 def bench_memory(sizes, res):
     res["memory"] = m = {"runs": {}}
@@ -709,6 +731,17 @@ def table(res):
             rows.append(("extract %d issues, rate limits" % rl["issues"], name, "%.1f s" % r["seconds"],
                          "%d req (%.0f per 1,000 issues), %d×429" % (r["requests"], r["requests_per_1000_issues"],
                                                                       r["http_429"]), cmp))
+    rq = res.get("requests")
+    if rq:
+        for label, name in (("cloud", "jetl, Cloud (fields as recorded: stale, one data type)"),
+                            ("server_fresh", "jetl, Server, every Development field fresh")):
+            r = rq["runs"].get(label)
+            if r:
+                rows.append(("requests, %d issues" % rq["issues"], name, "%.1f s" % r["seconds"],
+                             "%d req, %.0f per 1,000 issues" % (r["requests"], r["requests_per_1000_issues"]),
+                             "dev status: %s" % ", ".join("%s %s" % kv for kv in sorted(
+                                 (r.get("by_endpoint") or {}).get("GET /rest/dev-status/{ver}/issue/summary",
+                                                                  {}).items()))))
     m = res.get("memory")
     if m:
         for n, r in m["runs"].items():
@@ -743,7 +776,7 @@ def markdown(res, rows):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", default="transform,extract,memory,ratelimit")
+    ap.add_argument("--only", default="transform,extract,memory,ratelimit,requests")
     ap.add_argument("--out", default=RESULTS)
     ap.add_argument("--merge", action="store_true", help="keep the other sections of the existing results")
     ap.add_argument("--render-only", action="store_true",
@@ -784,8 +817,10 @@ def main():
         bench_memory(sz["memory"], res)
     if "ratelimit" in only:
         bench_ratelimit(sz["ratelimit"], res)
+    if "requests" in only:
+        bench_requests(sz["ratelimit"], res)
     res["total_seconds"] = round(time.monotonic() - t0, 1)
-    for k in ("transform", "extraction", "memory", "ratelimit"):
+    for k in ("transform", "extraction", "memory", "ratelimit", "requests"):
         if k not in res and k in old:
             res[k] = old[k]
             res.setdefault("merged_from_earlier_run", []).append("%s (%s)" % (k, old.get("date")))

@@ -113,8 +113,9 @@ def _bytype(r, bt):
         '[count=%d,name=%s]' % (k, _hx(r), v['count'], v['name']) for k, v in bt.items()) + '}'
 
 
-def server_field(r, s):
-    """The Server/DC form: a Java toString of the SummaryBean, then devSummaryJson=."""
+def server_field(r, s, stale=True):
+    """The Server/DC form: a Java toString of the SummaryBean, then devSummaryJson=.
+    Every recorded value says isStale true; stale=False gives a freshly cached one."""
     P = 'com.atlassian.jira.plugin.devstatus'
     item = P + '.rest.SummaryItemBean@%s[overall=' + P + '.summary.beans.%s@%s[%s],byInstanceType=%s]'
     pr, b, rv = s['pullrequest'], s['build'], s['review']
@@ -149,5 +150,5 @@ def server_field(r, s):
     ]
     bean = '%s.rest.SummaryBean@%s[summary={%s},errors=[],configErrors=[]]' % (
         P, _hx(r), ', '.join(parts))
-    js = _j({"cachedValue": {"errors": [], "configErrors": [], "summary": s}, "isStale": True})
+    js = _j({"cachedValue": {"errors": [], "configErrors": [], "summary": s}, "isStale": stale})
     return '{summaryBean=%s, devSummaryJson=%s}' % (bean, js)

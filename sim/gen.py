@@ -123,6 +123,9 @@ class Gen:
         lo, hi = (int(x) for x in args.histories.split('-'))
         self.hist_range = (lo, hi)
         self.long_every = args.long_every
+        # share of Development fields whose summary is fresh (isStale false); drawn
+        # apart from the main sequence so that 0 leaves a dataset as it was
+        self.fresh_dev = getattr(args, 'fresh_dev', 0.0) or 0.0
         r = random.Random(args.seed)
         self.users = [self.make_user(r, i) for i in range(40)]
         self.statuses = [{"self": SITE + "/rest/api/2/status/" + sid, "description": "",
@@ -356,7 +359,9 @@ class Gen:
                     s, detail, counts = devfield.make_dev(r, '%s-%d' % (pkey, n),
                                                           self.ts(t, off), app)
                     dev = {"summary": s, "detail": detail}
-                    v = devfield.server_field(r, s) if self.flavor == 'server' \
+                    fresh = self.fresh_dev > 0 and random.Random(
+                        '%s-%d-fresh-%d' % (pkey, n, self.seed)).random() < self.fresh_dev
+                    v = devfield.server_field(r, s, stale=not fresh) if self.flavor == 'server' \
                         else devfield.cloud_field(r, s, counts, app)
                 else:
                     v = '{}'
@@ -424,6 +429,8 @@ def main(argv=None):
     p.add_argument('--start-id', type=int, default=100000,
                    help='first issue id (keep clear of other datasets merged in the same dir)')
     p.add_argument('--user-tz', default='Asia/Shanghai')
+    p.add_argument('--fresh-dev', type=float, default=0.0,
+                   help='share of Server Development fields with a fresh summary (isStale false)')
     args = p.parse_args(argv)
     projects = []
     for part in args.projects.split(','):

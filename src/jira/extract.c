@@ -182,8 +182,7 @@ void jl_batch_after_bodies(jl_batch *b)
 		} else {
 			b->n_histories += json_array_size(hist);
 		}
-		if (jl_dev_wanted(run, issue))
-			jl_dev_submit(run, b, id);
+		jl_dev_submit(run, b, issue, id);
 	}
 	if (run->cloud && json_array_size(b->cl_ids))
 		jl_changelog_bulk_submit(run, b, NULL);

@@ -143,8 +143,8 @@ void jl_changelog_bulk_submit(jl_run *run, jl_batch *b, const char *token);
 void jl_changelog_issue_submit(jl_run *run, jl_batch *b, json_t *issue);
 
 /* devstatus.c */
-/* Whether the issue's Development field asks for the dev-status API. */
-int jl_dev_wanted(jl_run *run, json_t *issue);
-void jl_dev_submit(jl_run *run, jl_batch *b, const char *issue_id);
+/* The dev status of one issue as its Development field calls for: nothing,
+ * the details of the fresh summary it holds, or the summary and details. */
+void jl_dev_submit(jl_run *run, jl_batch *b, json_t *issue, const char *issue_id);
 
 #endif

@@ -112,7 +112,9 @@ typedef struct jl_jira_callbacks {
 	 * "dev_status": {"<id>": {"summary": …, "detail": […]}} (only where fetched)}.
 	 * All three keys are always present (the last two may be {}).
 	 * dev_status entries: "summary" is the /issue/summary answer verbatim
-	 * ({errors, configErrors, summary}); "detail" the /issue/detail answers
+	 * ({errors, configErrors, summary}), or where the Development field held
+	 * a fresh summary of every data type that summary in the same wrapping,
+	 * with "summary_from": "field" (no request made); "detail" the /issue/detail answers
 	 * verbatim ({errors, detail[]}), one per element of "detail_requests"
 	 * ([{"applicationType": "GitHub", "dataType": "pullrequest"}, …], same
 	 * order; a detail that answered 404 is null).

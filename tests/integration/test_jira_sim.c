@@ -557,6 +557,40 @@ Test(jira_sim, dev_status_only_where_the_field_says_so, .fini = fini, .timeout =
 	}
 }
 
+/* Issue 18: a Server field holding a fresh summary of every data type stands
+ * for the summary answer; its details are still asked, so the raw entry (and
+ * the row made from it) is what the summary request would have given. */
+Test(jira_sim, fresh_field_summaries_save_the_summary_request, .fini = fini, .timeout = 120)
+{
+	const char *gen_args[] = { "--long-every", "40", "--seed", "7", "--fresh-dev", "1", NULL };
+	got g;
+	jl_jira *j;
+	json_t *st, *e;
+	const char *id;
+	long details = 0;
+
+	setenv("JETL_JIRA_ID_PAGE", "120", 1);
+	jetl_global_init();
+	g_data = jirasim_gen("ABC:200", "server", gen_args);
+	jirasim_start(&g_sim, g_data, "server", NULL);
+	got_init(&g);
+	j = client(&g_sim, JETL_FLAVOR_SERVER, TOKEN, 8);
+	cr_assert_eq(run_extract(j, "ABC", 0, &g), 0, "%s", jl_jira_error(j));
+	st = sim_stats(&g_sim);
+	cr_assert_eq(stat_of(st, "GET /rest/dev-status/{ver}/issue/summary", NULL), 0);
+	cr_assert_gt(json_object_size(g.dev), 20);
+	json_object_foreach(g.dev, id, e) {
+		cr_assert_str_eq(json_string_value(json_object_get(e, "summary_from")), "field", "issue %s", id);
+		cr_assert(json_is_object(json_object_get(json_object_get(e, "summary"), "summary")));
+		details += (long)json_array_size(json_object_get(e, "detail_requests"));
+	}
+	cr_assert_gt(details, 0);
+	cr_assert_eq(stat_of(st, "GET /rest/dev-status/{ver}/issue/detail", NULL), details);
+	json_decref(st);
+	jl_jira_free(j);
+	got_free(&g);
+}
+
 /* --- bad input from Jira ----------------------------------------------------- */
 
 static long by_status(json_t *st, const char *status)
