@@ -111,6 +111,8 @@ class Env:
                 self.i_off = c.integration_add("inactive", quick.url, "env:SVC_SIM_TOKEN", user=SIM_USER,
                                                active=False)
                 self.i_slow = c.integration_add("slow", slow.url, "env:SVC_SIM_TOKEN", user=SIM_USER)
+                self.i_bad = c.integration_add("wrong token", quick.url, "env:SVC_WRONG_TOKEN", user=SIM_USER)
+            os.environ["SVC_WRONG_TOKEN"] = "not-the-token"
         except BaseException:
             self.close()
             raise
@@ -330,6 +332,19 @@ class RouterTest(unittest.TestCase):
         self.assertEqual(s, 400, out)
         s, out, _ = self.call("PUT", path + "bad%20id", json={"slot": 2})
         self.assertEqual(s, 400, out)
+
+    def test_jira_refusing(self):
+        # before any job: 502 with Jira's cause
+        s, out, _ = self.call("POST", "%s/integrations/%d/fields/sync" % (PREFIX, self.env.i_bad))
+        self.assertEqual(s, 502, out)
+        self.assertIn("401", out["detail"])
+        self.assertNotIn("not-the-token", out["detail"])
+        # a job: it exists, then fails with the cause on its row
+        s, body, _ = self.start(integration=self.env.i_bad, project_keys=["SVA"])
+        self.assertEqual(s, 200, body)
+        end = self.events(body["job_id"])[-1][1]
+        self.assertEqual(end["status"], "failed", end)
+        self.assertIn("401", end["error"])
 
     def test_errors_are_json(self):
         s, body, _ = self.call("GET", PREFIX + "/nothing-here")
