@@ -546,5 +546,68 @@ class ServiceProcessTest(unittest.TestCase):
         self.assertNotIn(TOKEN_A, log)
 
 
+class QueueServiceTest(unittest.TestCase):
+    """The service with a queue (a private RabbitMQ vhost) and --workers 2:
+    the transforms run in its worker threads, the totals still add up."""
+
+    def test_extraction_through_the_queue(self):
+        skip_unless_ready()
+        if not os.environ.get("JETL_QUEUE"):
+            raise unittest.SkipTest("JETL_QUEUE is not set")
+        vhost = "jetl-web-" + uuid.uuid4().hex[:8]
+        out = subprocess.run([os.path.join(ROOT, "scripts", "services"), "vhost", vhost],
+                             check=True, capture_output=True, text=True).stdout.strip()
+        url = out.splitlines()[-1].split("=", 1)[-1].strip("'\"")
+        env = Env()
+        proc = log = None
+        try:
+            port_file = os.path.join(env.tmp, "q.port")
+            log = open(os.path.join(env.tmp, "q.log"), "w")
+            proc = subprocess.Popen([PY, os.path.join(HERE, "server.py"), "--port", "0", "--port-file", port_file,
+                                     "--workers", "2"],
+                                    env=dict(os.environ, JETL_DB=env.db, JETL_QUEUE=url, PYTHONPATH=PYPATH,
+                                             JETL_SERVICE_TOKENS=json.dumps({TOKEN_A: 1})),
+                                    stdout=log, stderr=subprocess.STDOUT)
+            deadline = time.monotonic() + 30
+            while not os.path.exists(port_file):
+                self.assertIsNone(proc.poll(), "the service exited")
+                self.assertLess(time.monotonic(), deadline, "the service did not start")
+                time.sleep(0.05)
+            with open(port_file) as f:
+                port = int(f.read())
+            import httpx
+            h = {"Authorization": "Bearer " + TOKEN_A}
+            r = httpx.post("http://127.0.0.1:%d%s" % (port, extract_path(env.i_quick, project_keys=list(PROJECTS))),
+                           headers=h, timeout=60)
+            self.assertEqual(r.status_code, 200, r.text)
+            self.assertIn("through the queue", r.json()["message"])
+            job_id = r.json()["job_id"]
+            r = httpx.get("http://127.0.0.1:%d%s/jobs/%d/events" % (port, PREFIX, job_id), headers=h, timeout=120)
+            end = parse_sse(r.text)[-1]
+            self.assertEqual((end[0], end[1]["status"]), ("end", "finished"), end)
+            n = sum(PROJECTS.values())
+            self.assertEqual(end[1]["totals"]["issues"], n)
+            (wi,), = env.query("SELECT count(*) FROM work_items")
+            self.assertEqual(wi, n)
+            # the writers add their counts just before they finish the job
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                t = httpx.get("http://127.0.0.1:%d%s/jobs/%d" % (port, PREFIX, job_id), headers=h).json()["totals"]
+                if t.get("work_items") == n:
+                    break
+                time.sleep(0.1)
+            self.assertEqual(t.get("work_items"), n, t)
+            proc.send_signal(signal.SIGTERM)
+            self.assertEqual(proc.wait(30), 0)
+        finally:
+            if proc is not None and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+            if log is not None:
+                log.close()
+            env.close()
+            subprocess.run([os.path.join(ROOT, "scripts", "services"), "vhost", "-d", vhost], capture_output=True)
+
+
 if __name__ == "__main__":
     unittest.main()
