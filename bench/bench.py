@@ -43,7 +43,8 @@ RUN = uuid.uuid4().hex[:6]
 # Atlassian's advice of 5-10 requests in flight.
 LATENCY_MS, PER_ITEM_MS, RATE, BURST, CONCURRENCY = 100, 0.2, 100, 100, 8
 # The rate-limit cases (bench_ratelimit): issues, the token bucket's rate, concurrency.
-RL_ISSUES, RL_RATE, RL_CONC = 500, 40, 8
+RL_ISSUES, RL_RATE, RL_CONC = 500, 20, 8
+RL_BUCKET_ISSUES = 1000   # the bucket case runs ~50 s, so the serial setup and the tail weigh little
 
 SIZES = {
     "full": dict(transform=20000, extract=10000, peer_extract=1000, memory=[10000, 100000], ratelimit=RL_ISSUES),
@@ -504,9 +505,11 @@ def bench_extract(n, peer_n, res):
 #   clean   no faults (latency only): the reference time and fingerprint;
 #   random  15 % of requests answered 429 Retry-After: 1 and 5 % 503, whatever
 #           jetl's pace (other clients of the tenant spend the quota): time / clean;
-#   bucket  a token bucket slower than jetl's own pace (RL_RATE requests/s, burst
-#           RL_RATE, with RL_CONC × latency allowing twice that): the share of the
-#           bucket's rate jetl keeps, and the share of requests answered 429.
+#   bucket  a token bucket well below jetl's own pace (RL_RATE requests/s, burst
+#           RL_RATE; the clean run averages ~60/s, RL_CONC / latency allows 80/s), so
+#           the figure is the pacing's, not the pipeline's: the share of the bucket's
+#           rate jetl keeps from its first request to its last, and the share of
+#           requests answered 429.
 
 
 def fingerprint(db):
@@ -556,13 +559,15 @@ def bench_ratelimit(n, res):
     cases = (("clean", []), ("random", ["--fail-429", "0.15", "--fail-503", "0.05", "--seed", "3"]),
              ("bucket", ["--rate", RL_RATE, "--burst", RL_RATE]))
     for label, extra in cases:
-        sim = Simulator(d, *base, *extra)
+        nn = RL_BUCKET_ISSUES if label == "bucket" else n
+        sim = Simulator(dataset("cloud-ex-%d" % nn, "EX:%d" % nn), *base, *extra)
         try:
             log("rate limits: %s, %d issues" % (label, n))
             f = extract_tables(sim, "rl" + label)
         finally:
             sim.stop()
-        f["requests_per_1000_issues"] = round(f["requests"] * 1000.0 / n, 1)
+        f["issues"] = nn
+        f["requests_per_1000_issues"] = round(f["requests"] * 1000.0 / nn, 1)
         f["share_429"] = round(f["http_429"] / f["requests"], 4) if f["requests"] else 0
         if label == "bucket":
             # the best any client can do from its first request to its last: the
@@ -578,9 +583,10 @@ def bench_ratelimit(n, res):
             ", %.0f %% of the bucket's rate" % (100 * f["share_of_limit"]) if label == "bucket" else ""))
     runs = out["runs"]
     out["random_over_clean"] = round(runs["random"]["seconds"] / runs["clean"]["seconds"], 2)
-    out["same_tables"] = all(runs[k]["fingerprint"] == runs["clean"]["fingerprint"] for k in runs)
+    out["same_tables"] = runs["random"]["fingerprint"] == runs["clean"]["fingerprint"]
     out["census"] = c
-    log("  random / clean = %.2f; same tables in all three: %s" % (out["random_over_clean"], out["same_tables"]))
+    log("  random / clean = %.2f; same tables with and without faults: %s" % (out["random_over_clean"],
+                                                                              out["same_tables"]))
 
 
 def bench_requests(n, res):
@@ -728,7 +734,7 @@ def table(res):
             elif label == "bucket":
                 cmp = "%.0f %% of the bucket's rate, %.1f %% answered 429" % (100 * r["share_of_limit"],
                                                                               100 * r["share_429"])
-            rows.append(("extract %d issues, rate limits" % rl["issues"], name, "%.1f s" % r["seconds"],
+            rows.append(("extract %d issues, rate limits" % r.get("issues", rl["issues"]), name, "%.1f s" % r["seconds"],
                          "%d req (%.0f per 1,000 issues), %d×429" % (r["requests"], r["requests_per_1000_issues"],
                                                                       r["http_429"]), cmp))
     rq = res.get("requests")
