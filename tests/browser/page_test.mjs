@@ -131,6 +131,7 @@ try {
   await status(page, "running", 30000);
   await page.waitForFunction(() => !document.getElementById("totals").hidden &&
                              Number(document.querySelector("#total-issues").textContent.replace(/,/g, "")) >= 200 &&
+                             document.querySelectorAll(".phase.active").length >= 2 &&
                              document.querySelector(".phase.active .count") &&
                              /ETA/.test(document.querySelector(".phase.active .count").textContent),
                              null, { timeout: 60000, polling: 100 });
