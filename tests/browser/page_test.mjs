@@ -93,6 +93,7 @@ try {
   assert.equal(await page.locator(".phase.done").count(), 8, "every phase, transform included, ends done");
   assert.equal(await page.textContent("#phase-issues .count"), ISSUES + " issues", "the job's count, not a project's");
   await toast(page, /finished: 230 issues/);
+  await page.waitForTimeout(400);   // the bars' width transition (0.25 s)
   await shot(page, "finished", "job " + job1 + " finished: every phase done, totals of what it stored");
 
   // 2. a reload keeps the job (it is in the URL)
