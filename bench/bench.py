@@ -562,7 +562,7 @@ def bench_ratelimit(n, res):
         nn = RL_BUCKET_ISSUES if label == "bucket" else n
         sim = Simulator(dataset("cloud-ex-%d" % nn, "EX:%d" % nn), *base, *extra)
         try:
-            log("rate limits: %s, %d issues" % (label, n))
+            log("rate limits: %s, %d issues" % (label, nn))
             f = extract_tables(sim, "rl" + label)
         finally:
             sim.stop()
@@ -661,7 +661,7 @@ def machine():
 
 def versions():
     pg = query(admin_dsn(), "SHOW server_version")[0][0]
-    return dict(jetl=sh_out([JETL, "--version"]), postgresql=pg,
+    return dict(jetl=sh_out([JETL, "--version"]).replace("\n", "; "), postgresql=pg,
                 rabbitmq=sh_out("dpkg-query -W -f '${Version}' rabbitmq-server"),
                 python=platform.python_version(), libcurl=sh_out(["curl-config", "--version"]),
                 jansson=sh_out(["pkg-config", "--modversion", "jansson"]),
@@ -745,9 +745,8 @@ def table(res):
             if r:
                 rows.append(("requests, %d issues" % rq["issues"], name, "%.1f s" % r["seconds"],
                              "%d req, %.0f per 1,000 issues" % (r["requests"], r["requests_per_1000_issues"]),
-                             "dev status: %s" % ", ".join("%s %s" % kv for kv in sorted(
-                                 (r.get("by_endpoint") or {}).get("GET /rest/dev-status/{ver}/issue/summary",
-                                                                  {}).items()))))
+                             "%d summary requests" % sum((r.get("by_endpoint") or {}).get(
+                                 "GET /rest/dev-status/{ver}/issue/summary", {}).values())))
     m = res.get("memory")
     if m:
         for n, r in m["runs"].items():
