@@ -9,6 +9,60 @@
 
 #include "extract.h"
 
+/*
+ * Server/DC caps maxResults (jira.search.views.default.max): a total above
+ * what came back means the rest of the ids matched but did not fit, not that
+ * they are gone. Ask again for those, a bounded number of times. Returns 1
+ * when the batch was submitted again (or failed: the run says so), 0 when
+ * every matching issue came.
+ */
+static int server_rest(jl_jira *j, jl_batch *b, const json_t *answer, const jl_idset *got)
+{
+	const json_t *issues = json_object_get(answer, "issues"), *tot = json_object_get(answer, "total");
+	size_t n = 0;
+
+	if (!json_is_integer(tot) || json_integer_value(tot) <= (json_int_t)json_array_size(issues))
+		return 0;
+	for (size_t k = 0; k < b->nids; k++)
+		if (!jl_idset_has(got, b->ids[k]))
+			b->ids[n++] = b->ids[k];
+	if (!n)
+		return 0;
+	if (!json_array_size(issues) || b->tails >= 16) {
+		char msg[200];
+
+		snprintf(msg, sizeof(msg), "jira: POST %s/search for %zu ids answered %zu issues of %lld matching",
+			 j->api, b->nids, json_array_size(issues), (long long)json_integer_value(tot));
+		jl_run_fail(b->run, JETL_EPROTOCOL, msg);
+		return 1;
+	}
+	b->nids = n;
+	b->tails++;
+	jl_bulkfetch_submit(b->run, b);
+	return 1;
+}
+
+/* Ids asked for that did not come: on Cloud each must be in issueErrors
+ * (deleted or hidden since the census: a warning), else the answer is
+ * broken. 0, or -1 with the run failed. */
+static int check_missing(jl_jira *j, jl_batch *b, const jl_idset *got, const jl_idset *gone)
+{
+	for (size_t k = 0; k < b->nids; k++) {
+		if (jl_idset_has(got, b->ids[k]))
+			continue;
+		if (b->run->cloud && !jl_idset_has(gone, b->ids[k])) {
+			char msg[200];
+
+			snprintf(msg, sizeof(msg), "jira: POST %s/issue/bulkfetch neither returned issue %lld nor said why",
+				 j->api, (long long)b->ids[k]);
+			jl_run_fail(b->run, JETL_EPROTOCOL, msg);
+			return -1;
+		}
+		jl_jira_log(j, JETL_LOG_WARNING, "jira: issue %lld vanished since the census", (long long)b->ids[k]);
+	}
+	return 0;
+}
+
 static void on_bodies(jl_jira *j, jl_req *r)
 {
 	jl_batch *b = r->ud;
@@ -43,49 +97,8 @@ static void on_bodies(jl_jira *j, jl_req *r)
 		if (ids)
 			jl_idset_add(&gone, strtoll(ids, NULL, 10));
 	}
-	if (!run->cloud) {
-		/* Server/DC caps maxResults (jira.search.views.default.max): a total above
-		 * what came back means the rest of the ids matched but did not fit, not
-		 * that they are gone. Ask again for those, a bounded number of times. */
-		json_t *tot = json_object_get(r->json, "total");
-		size_t n = 0;
-
-		if (json_is_integer(tot) && json_integer_value(tot) > (json_int_t)json_array_size(issues)) {
-			for (size_t k = 0; k < b->nids; k++)
-				if (!jl_idset_has(&got, b->ids[k]))
-					b->ids[n++] = b->ids[k];
-			if (n && (!json_array_size(issues) || b->tails >= 16)) {
-				char msg[200];
-
-				snprintf(msg, sizeof(msg),
-					 "jira: POST %s/search for %zu ids answered %zu issues of %lld matching",
-					 j->api, b->nids, json_array_size(issues), (long long)json_integer_value(tot));
-				jl_run_fail(run, JETL_EPROTOCOL, msg);
-				goto out;
-			}
-			if (n) {
-				b->nids = n;
-				b->tails++;
-				jl_bulkfetch_submit(run, b);
-				goto out;
-			}
-		}
-	}
-	for (size_t k = 0; k < b->nids; k++) {
-		if (jl_idset_has(&got, b->ids[k]))
-			continue;
-		if (run->cloud && !jl_idset_has(&gone, b->ids[k])) {
-			char msg[200];
-
-			snprintf(msg, sizeof(msg),
-				 "jira: POST %s/issue/bulkfetch neither returned issue %lld nor said why",
-				 j->api, (long long)b->ids[k]);
-			jl_run_fail(run, JETL_EPROTOCOL, msg);
-			goto out;
-		}
-		/* deleted (or hidden) since the census: nothing to store, but say so */
-		jl_jira_log(j, JETL_LOG_WARNING, "jira: issue %lld vanished since the census", (long long)b->ids[k]);
-	}
+	if ((!run->cloud && server_rest(j, b, r->json, &got)) || check_missing(j, b, &got, &gone) < 0)
+		goto out;
 	b->bodies_done = 1;
 	jl_batch_after_bodies(b);
 out:

@@ -503,6 +503,31 @@ void jl_census_free(jl_run *run)
 
 /* --- Server pages: one batch = one page (plus re-reads of a short page) --- */
 
+/* A page that came back short: ask for the rest of it, a bounded number of
+ * times (issues deleted meanwhile move the end: the total says so). 1 when
+ * the rest was asked for or the run failed, 0 when the page is whole. */
+static int short_page(jl_run *run, jl_batch *b, int64_t start, int64_t got, int64_t total)
+{
+	int64_t covered = start - b->start_at + got, want = b->expect;
+
+	if (total - b->start_at < want)
+		want = total - b->start_at;
+	if (covered >= want)
+		return 0;
+	if (b->tails >= 3 || got == 0) {
+		char msg[256];
+
+		snprintf(msg, sizeof(msg),
+			 "jira: POST /rest/api/2/search page at startAt %lld shrank to %lld of %lld issues (total %lld)",
+			 (long long)b->start_at, (long long)covered, (long long)want, (long long)total);
+		jl_run_fail(run, JETL_EPROTOCOL, msg);
+		return 1;
+	}
+	b->tails++;
+	jl_search_page_submit(run, b, b->start_at + covered, want - covered);
+	return 1;
+}
+
 static void on_page(jl_jira *j, jl_req *r)
 {
 	jl_batch *b = r->ud;
@@ -557,27 +582,8 @@ static void on_page(jl_jira *j, jl_req *r)
 		}
 		json_array_append(b->issues, v);
 	}
-	{
-		int64_t covered = start - b->start_at + got, want = b->expect;
-
-		if (total - b->start_at < want)
-			want = total - b->start_at; /* issues were deleted: the end moved */
-		if (covered < want) {
-			/* a short page: ask for the rest of it, a bounded number of times */
-			if (b->tails >= 3 || got == 0) {
-				char msg[256];
-
-				snprintf(msg, sizeof(msg),
-					 "jira: POST /rest/api/2/search page at startAt %lld shrank to %lld of %lld issues (total %lld)",
-					 (long long)b->start_at, (long long)covered, (long long)want, (long long)total);
-				jl_run_fail(run, JETL_EPROTOCOL, msg);
-				goto out;
-			}
-			b->tails++;
-			jl_search_page_submit(run, b, b->start_at + covered, want - covered);
-			goto out;
-		}
-	}
+	if (short_page(run, b, start, got, total))
+		goto out;
 	b->bodies_done = 1;
 	jl_batch_after_bodies(b);
 out:
