@@ -33,8 +33,9 @@ void jl_tz_jql_date(char out[32], int64_t utc_epoch, int offset_seconds);
 /*
  * Parse a Jira timestamp: the text src/model/jtime.h reads (the one lexer
  * the transform shares; a date alone is UTC midnight), or an
- * epoch-milliseconds number written as a string ("1592001896048"). *epoch_ms is UTC; *offset_seconds the offset that was
- * written (0 for Z and epoch numbers). Either out pointer may be NULL.
+ * epoch-milliseconds number written as a string ("1592001896048").
+ * *epoch_ms is UTC; *offset_seconds the offset that was written (0 for Z,
+ * no zone and epoch numbers). Either out pointer may be NULL.
  * Returns 0 or JETL_EINVAL. Pure.
  */
 int jl_jira_time_parse(const char *s, int64_t *epoch_ms, int *offset_seconds);
