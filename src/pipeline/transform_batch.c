@@ -96,6 +96,26 @@ int jl_tb_write(PGconn *pg, int64_t raw_id, jl_tb_row *row, jl_load_counts *coun
 	}
 }
 
+void jl_tb_settle(jetl_ctx *ctx, int64_t raw_id, const jl_tb_row *row, const jl_load_counts *counts, int st)
+{
+	char err2[256];
+
+	if (st == JETL_OK) {
+		if (counts->stale)
+			jl_log(ctx, JETL_LOG_INFO, "transform: raw row %lld: %lld issue(s) skipped, a newer version is stored",
+				(long long)raw_id, (long long)counts->stale);
+		if (counts->issue_errors)
+			jl_log(ctx, JETL_LOG_WARNING, "transform: raw row %lld: %lld issue(s) not stored, see issue_errors",
+				(long long)raw_id, (long long)counts->issue_errors);
+		return;
+	}
+	if (st == JETL_ENOENT)
+		return;
+	if (st == JETL_EDATA || (!jetl_status_is_retriable(st) && !jl_store_conn_lost(ctx->pg)))
+		if (jl_raw_mark_failed(ctx->pg, row->tenant, row->integration, raw_id, row->err, err2, sizeof(err2)) < 0)
+			jl_log(ctx, JETL_LOG_ERROR, "transform: raw row %lld: %s", (long long)raw_id, err2);
+}
+
 void jl_tb_row_free(jl_tb_row *row)
 {
 	PQclear(row->raw);
@@ -115,7 +135,6 @@ void jl_tb_row_init(jl_tb_row *row, int tenant, int integration)
 
 int jl_transform_raw_ctx(jetl_ctx *ctx, int64_t raw_id, jetl_transform_result *res)
 {
-	char err2[256];
 	double t0 = jl_now();
 	jl_tb_row row;
 	jl_load_counts counts;
@@ -145,9 +164,7 @@ int jl_transform_raw_ctx(jetl_ctx *ctx, int64_t raw_id, jetl_transform_result *r
 			res->warnings = row.out.warnings;
 		}
 	}
-	if (st == JETL_OK && counts.stale)
-		jl_log(ctx, JETL_LOG_INFO, "transform: raw row %lld: %lld issue(s) skipped, a newer version is stored",
-			(long long)raw_id, (long long)counts.stale);
+	jl_tb_settle(ctx, raw_id, &row, &counts, st);
 	switch (st) {
 	case JETL_OK:
 		break;
@@ -155,23 +172,11 @@ int jl_transform_raw_ctx(jetl_ctx *ctx, int64_t raw_id, jetl_transform_result *r
 		st = jl_fail(ctx, JETL_ENOENT, "%s", row.err);
 		break;
 	case JETL_EDATA:
-		/* Nothing of the batch was written; the row records why, and
-		 * the other rows of the job go on. */
-		if (jl_raw_mark_failed(ctx->pg, row.tenant, row.integration, raw_id, row.err, err2, sizeof(err2)) < 0)
-			jl_log(ctx, JETL_LOG_ERROR, "transform: raw row %lld: %s", (long long)raw_id, err2);
-		st = jl_fail(ctx, JETL_EDATA, "transform: raw row %lld: %s", (long long)raw_id, row.err);
-		break;
 	case JETL_EDBRETRY:
 	case JETL_EDBCONN:
-		/* Transient (cancelled, timed out, deadlock, connection lost):
-		 * the raw row stays as it was, to be transformed again. */
 		st = jl_fail(ctx, st, "transform: raw row %lld: %s", (long long)raw_id, row.err);
 		break;
 	default:
-		/* Any other database failure: record it on the row too (when
-		 * the connection still works) so an operator sees it. */
-		if (!jl_store_conn_lost(ctx->pg))
-			jl_raw_mark_failed(ctx->pg, row.tenant, row.integration, raw_id, row.err, err2, sizeof(err2));
 		st = jl_fail(ctx, st == JETL_ENOMEM ? JETL_ENOMEM : JETL_EDB, "transform: raw row %lld: %s",
 			(long long)raw_id, row.err);
 		break;

@@ -56,4 +56,16 @@ int jl_tb_transform(jetl_ctx *ctx, int64_t raw_id, jl_tb_row *row);
  * nothing is written and the connection is idle (rolled back); err on row. */
 int jl_tb_write(PGconn *pg, int64_t raw_id, jl_tb_row *row, jl_load_counts *counts);
 
+/*
+ * After a raw row's write, what every caller does with its outcome st (the
+ * in-process transform and the worker's writer alike): on success, say how
+ * many issues were skipped as stale or left out into issue_errors; on a
+ * failure that is not transient (bad data; a database failure while the
+ * connection still works), record row->err on the raw row so an operator
+ * sees it; a transient one (cancel, timeout, deadlock, a lost connection)
+ * leaves the row as it was, to be transformed again; a missing row, nothing.
+ * Errors of that recording are logged. Runs on the caller's thread.
+ */
+void jl_tb_settle(jetl_ctx *ctx, int64_t raw_id, const jl_tb_row *row, const jl_load_counts *counts, int st);
+
 #endif

@@ -56,7 +56,6 @@ static void reopen(jl_twriter *w)
 
 static void process(jl_twriter *w, jl_tjob *job)
 {
-	char err2[256];
 	jetl_ctx *ctx;
 
 	if (!w->ctx)
@@ -69,10 +68,7 @@ static void process(jl_twriter *w, jl_tjob *job)
 	if (job->rc == JETL_OK) {
 		job->rc = jl_tb_write(ctx->pg, job->raw_id, &job->row, &job->counts);
 		if (job->rc == JETL_OK) {
-			if (job->counts.stale)
-				jl_log(ctx, JETL_LOG_INFO,
-					"transform: raw row %lld: %lld issue(s) skipped, a newer version is stored",
-					(long long)job->raw_id, (long long)job->counts.stale);
+			jl_tb_settle(ctx, job->raw_id, &job->row, &job->counts, JETL_OK);
 			/* before the finish: a job's totals are complete when it ends */
 			jl_job_totals_transform(ctx, job->job_id, &job->counts);
 			finish_job(ctx, job->job_id);
@@ -81,14 +77,9 @@ static void process(jl_twriter *w, jl_tjob *job)
 	}
 	if (job->rc == JETL_ENOENT)
 		return;
-	/* Nothing of the row was written: it records why (a database failure
-	 * too, when the connection still works, so an operator sees it). A
-	 * transient failure (cancel, timeout, deadlock) leaves the row as it
-	 * was: the message comes back and the row is transformed again. */
-	if (job->rc == JETL_EDATA || (!jetl_status_is_retriable(job->rc) && !jl_store_conn_lost(ctx->pg)))
-		if (jl_raw_mark_failed(ctx->pg, job->row.tenant, job->row.integration, job->raw_id, job->row.err, err2,
-				sizeof(err2)) < 0)
-			jl_log(ctx, JETL_LOG_ERROR, "transform: raw row %lld: %s", (long long)job->raw_id, err2);
+	/* Nothing of the row was written; a transient failure comes back with
+	 * its message and the row is transformed again. */
+	jl_tb_settle(ctx, job->raw_id, &job->row, &job->counts, job->rc);
 	if (job->rc == JETL_EDATA) {
 		job->attempts = jl_raw_attempts(ctx->pg, job->raw_id);
 		/* Dead-lettered by the consumer now: its job waits no more. */
