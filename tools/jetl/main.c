@@ -501,8 +501,10 @@ int main(int argc, char **argv)
 	c.opts.log_cb = cli_log_cb;
 	c.opts.log_level = JETL_LOG_WARNING;
 	/* Precedence: the file, then the environment, then the flags. */
-	if (needs_config(argc, argv) && load_config(&c, argc, argv) < 0)
+	if (needs_config(argc, argv) && load_config(&c, argc, argv) < 0) {
+		jetl_config_free(c.config);   /* read, but its token file was not */
 		return EXIT_USAGE;
+	}
 	if (env_int("JETL_TENANT", &c.opts.tenant_id) < 0 || env_int("JETL_INTEGRATION", &c.opts.integration_id) < 0) {
 		jetl_config_free(c.config);
 		return EXIT_USAGE;
