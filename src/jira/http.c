@@ -1,6 +1,7 @@
 /*
  * http.c - the request engine: one curl multi handle, reused easy handles,
- * bounded in-flight requests (AIMD on 429s), retries with Retry-After /
+ * bounded in-flight requests paced by the site's budget (X-RateLimit-*) and
+ * by AIMD on 429s our pace caused, retries with Retry-After /
  * X-RateLimit-Reset or backoff with jitter, and the mapping of answers to
  * jetl statuses with one-line messages that name the endpoint.
  */
@@ -533,12 +534,14 @@ static void budget_note(jl_jira *j, const jl_req *r, double now)
 		j->bud_refill = j->bud_refill > 0 ? 0.7 * j->bud_refill + 0.3 * refill : refill;
 	/* what is left once the requests already in flight have spent theirs */
 	rem = (double)r->rl_remaining - j->active;
-	reserve = 0.2 * r->rl_limit;
-	if (reserve < j->cfg.concurrency)
+	/* A small reserve: the tokens above it are what a stall of ours (a batch
+	 * boundary) can bank before the bucket is full and its refill is lost. */
+	reserve = 0.1 * r->rl_limit;
+	if (reserve < 2)
+		reserve = 2;
+	if (reserve > j->cfg.concurrency)
 		reserve = j->cfg.concurrency;
-	if (reserve > 0.5 * r->rl_limit)
-		reserve = 0.5 * r->rl_limit;
-	if (rem >= 2 * reserve) {
+	if (rem >= reserve + j->cfg.concurrency) {
 		j->rate = 0; /* plenty left: no pace */
 		return;
 	}
@@ -614,6 +617,51 @@ static void pace_cut(jl_jira *j, const jl_req *r, double now)
 	j->limit = j->limit / 2 < 1 ? 1 : j->limit / 2;
 	jl_jira_log(j, JETL_LOG_INFO, "jira: rate limited; pacing at %.1f requests/s, %d in flight", j->rate,
 		    (int)j->limit);
+}
+
+/*
+ * Queue a failed request again if its budget allows: 1 when it was (the
+ * caller is done with it), 0 when it has run out (its message says after how
+ * many attempts). wait < 0: the backoff. ours: a rate-based 429, which holds
+ * every request until the budget refills; anything else holds this one only.
+ */
+static int retry_later(jl_jira *j, jl_req *r, long code, double wait, int ours, double now)
+{
+	int max = j->cfg.max_attempts;
+	/* 429s are the server pacing us, not failures: they get their own, larger budget */
+	int faults = r->attempts - r->limited - (code == 429);
+	int ok = code == 429 ? r->limited + 1 < max * 4 : faults < max;
+	char tmp[400];
+
+	if (!ok) {
+		snprintf(tmp, sizeof(tmp), "%.360s after %d attempts", r->err, r->attempts);
+		jl_one_line(r->err, sizeof(r->err), tmp);
+		return 0;
+	}
+	if (code == 429)
+		r->limited++;
+	if (wait < 0)
+		/* a lone 5xx or reset among good answers: retried after a quarter
+		 * of the backoff (0.5 s, 1 s, …) rather than 2 s, 4 s, 8 s */
+		wait = jl_backoff_delay(code == 429 ? r->limited : faults,
+					code != 429 && site_healthy(j) ? j->backoff_base / 4 : j->backoff_base,
+					j->backoff_cap, rnd(j));
+	if (code == 429 && ours) {
+		/* the budget is spent for everyone: nothing starts before it refills */
+		double until = now + wait;
+
+		if (until > j->pause_until) {
+			j->stats.wait_seconds += until - (j->pause_until > now ? j->pause_until : now);
+			j->pause_until = until;
+		}
+	} else {
+		j->stats.wait_seconds += wait; /* this request alone waits */
+	}
+	jl_jira_log(j, JETL_LOG_DEBUG, "%s; retrying in %.2f s (attempt %d)", r->err, wait, r->attempts + 1);
+	j->stats.retries++;
+	r->not_before = now + wait;
+	pending_insert(j, r);
+	return 1;
 }
 
 static void complete(jl_jira *j, CURL *e, CURLcode res)
@@ -696,47 +744,8 @@ static void complete(jl_jira *j, CURL *e, CURLcode res)
 				 hint ? ": " : "", hint ? hint : "", jmsg[0] ? ": " : "", jmsg);
 	}
 
-	if (r->rc && retry) {
-		int max = j->cfg.max_attempts;
-		/* 429s are the server pacing us, not failures: they get their own, larger budget */
-		int faults = r->attempts - r->limited - (code == 429);
-		int ok = code == 429 ? r->limited + 1 < max * 4 : faults < max;
-
-		if (ok) {
-			if (code == 429)
-				r->limited++;
-			if (wait < 0)
-				/* a lone 5xx or reset among good answers: retried after a quarter
-				 * of the backoff (0.5 s, 1 s, …) rather than 2 s, 4 s, 8 s */
-				wait = jl_backoff_delay(code == 429 ? r->limited : faults,
-							code != 429 && site_healthy(j) ? j->backoff_base / 4
-										      : j->backoff_base,
-							j->backoff_cap, rnd(j));
-			if (code == 429 && ours) {
-				/* the budget is spent for everyone: nothing starts before it refills */
-				double until = now + wait;
-
-				if (until > j->pause_until) {
-					j->stats.wait_seconds += until - (j->pause_until > now ? j->pause_until : now);
-					j->pause_until = until;
-				}
-			} else {
-				j->stats.wait_seconds += wait; /* this request alone waits */
-			}
-			jl_jira_log(j, JETL_LOG_DEBUG, "%s; retrying in %.2f s (attempt %d)", r->err, wait,
-				    r->attempts + 1);
-			j->stats.retries++;
-			r->not_before = now + wait;
-			pending_insert(j, r);
-			return;
-		}
-		{
-			char tmp[400];
-
-			snprintf(tmp, sizeof(tmp), "%.360s after %d attempts", r->err, r->attempts);
-			jl_one_line(r->err, sizeof(r->err), tmp);
-		}
-	}
+	if (r->rc && retry && retry_later(j, r, code, wait, ours, now))
+		return;
 	if (r->rc && !(r->rc == JETL_ENOTFOUND && (r->flags & JL_REQ_ALLOW_404)))
 		jl_jira_log(j, JETL_LOG_DEBUG, "%s", r->err);
 	finish(j, r);
