@@ -75,7 +75,9 @@ int jl_jira_fail(jl_jira *j, int status, const char *fmt, ...)
 	vsnprintf(tmp, sizeof(tmp), fmt, ap);
 	va_end(ap);
 	jl_one_line(j->err, sizeof(j->err), tmp);
-	jl_jira_log(j, JETL_LOG_ERROR, "%s", j->err);
+	/* At debug: the caller decides whether it is an error (a 404 on an
+	 * optional endpoint is tolerated), and reports it once if so. */
+	jl_jira_log(j, JETL_LOG_DEBUG, "%s", j->err);
 	return status;
 }
 
