@@ -410,7 +410,10 @@ Test(jira_sim, random_429s_cost_only_their_request, .fini = fini, .timeout = 120
 	cr_log_info("clean %.2f s; random 15 %% 429 + 5 %% 503: %.2f s (%lld 429s, %lld 5xx, %lld requests)", clean,
 		    faulty, (long long)st.rate_limited, (long long)st.server_errors, (long long)st.requests);
 	cr_assert_gt(st.rate_limited, 10, "the faults should have answered 429s");
-	cr_assert_lt(faulty, 3 * clean + 1.0, "%.2f s with random 429s against %.2f s clean", faulty, clean);
+	/* 2.3-2.7x measured on this small set (each 429 still costs its request a
+	 * second, and the longest chain of retries weighs on a 4 s run); 27x before.
+	 * The 2 s spare absorbs a loaded machine's jitter on so short a run. */
+	cr_assert_lt(faulty, 3 * clean + 2.0, "%.2f s with random 429s against %.2f s clean", faulty, clean);
 }
 
 /* A token bucket slower than the client, with the budget in every answer: the
