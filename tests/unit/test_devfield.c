@@ -173,7 +173,11 @@ Test(devfield, other_forms)
 	cr_assert_eq(f.has_data, 1);
 	jl_devfield_clear(&f);
 	/* text after the summary other than the field's '}' is not the field */
-	cr_assert_eq(jl_devfield_parse("{json={\"cachedValue\":{\"summary\":{}}} trailing}", 49, &f), JETL_EPROTOCOL);
+	{
+		static const char trail[] = "{json={\"cachedValue\":{\"summary\":{}}} trailing}";
+
+		cr_assert_eq(jl_devfield_parse(trail, sizeof(trail) - 1, &f), JETL_EPROTOCOL);
+	}
 	jl_devfield_clear(&f);
 }
 
