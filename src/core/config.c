@@ -137,6 +137,51 @@ void jetl_config_free(jetl_config *cfg)
 	free(cfg);
 }
 
+/* One line of the file into cfg: a blank or a whole-line comment is
+ * skipped, "key = value" is checked and kept. 0, or -1 with why set. */
+static int parse_line(jetl_config *cfg, char *buf, int lineno, char *why, size_t n)
+{
+	char *line = trim(buf), *eq, *key, *val;
+	size_t k;
+
+	/* Whole-line comments only: a value (a password in a conninfo, a URL)
+	 * may hold a '#'. */
+	if (!*line || *line == '#')
+		return 0;
+	if (!(eq = strchr(line, '='))) {
+		snprintf(why, n, "expected 'key = value', got '%.80s'", line);
+		return -1;
+	}
+	*eq = '\0';
+	key = trim(line);
+	val = trim(eq + 1);
+	if (strcmp(key, "jira_token") == 0) {
+		/* A file that holds the token gets copied, backed up and shown far
+		 * more often than a file made for the token alone. */
+		snprintf(why, n, "jira_token is not accepted in a configuration file: put the token "
+			"in a file of its own (mode 0600) and name it with jira_token_file");
+		return -1;
+	}
+	for (k = 0; k < NKEYS && strcmp(keys[k].name, key) != 0; k++)
+		;
+	if (k == NKEYS) {
+		snprintf(why, n, "unknown key '%.60s'", key);
+		return -1;
+	}
+	if (cfg->value[k]) {
+		snprintf(why, n, "%s is set again (first on line %d)", key, cfg->line[k]);
+		return -1;
+	}
+	if (check_value(&keys[k], val, why, n) < 0)
+		return -1;
+	if (!(cfg->value[k] = strdup(val))) {
+		snprintf(why, n, "out of memory");
+		return -1;
+	}
+	cfg->line[k] = lineno;
+	return 0;
+}
+
 int jetl_config_load(jetl_config **out, const char *path, char *errbuf, size_t errbuf_size)
 {
 	jetl_config *cfg;
@@ -163,51 +208,13 @@ int jetl_config_load(jetl_config **out, const char *path, char *errbuf, size_t e
 		return JETL_ENOMEM;
 	}
 	while (fgets(buf, sizeof(buf), f)) {
-		char *line, *eq, *key, *val;
-		size_t k;
-
 		lineno++;
 		if (!strchr(buf, '\n') && !feof(f)) {
 			snprintf(why, sizeof(why), "line longer than %zu bytes", sizeof(buf) - 2);
 			goto bad;
 		}
-		line = trim(buf);
-		/* Whole-line comments only: a value (a password in a conninfo, a
-		 * URL) may hold a '#'. */
-		if (!*line || *line == '#')
-			continue;
-		eq = strchr(line, '=');
-		if (!eq) {
-			snprintf(why, sizeof(why), "expected 'key = value', got '%.80s'", line);
+		if (parse_line(cfg, buf, lineno, why, sizeof(why)) < 0)
 			goto bad;
-		}
-		*eq = '\0';
-		key = trim(line);
-		val = trim(eq + 1);
-		if (strcmp(key, "jira_token") == 0) {
-			/* A file that holds the token gets copied, backed up and shown
-			 * far more often than a file made for the token alone. */
-			snprintf(why, sizeof(why), "jira_token is not accepted in a configuration file: put the token "
-				"in a file of its own (mode 0600) and name it with jira_token_file");
-			goto bad;
-		}
-		for (k = 0; k < NKEYS && strcmp(keys[k].name, key) != 0; k++)
-			;
-		if (k == NKEYS) {
-			snprintf(why, sizeof(why), "unknown key '%.60s'", key);
-			goto bad;
-		}
-		if (cfg->value[k]) {
-			snprintf(why, sizeof(why), "%s is set again (first on line %d)", key, cfg->line[k]);
-			goto bad;
-		}
-		if (check_value(&keys[k], val, why, sizeof(why)) < 0)
-			goto bad;
-		if (!(cfg->value[k] = strdup(val))) {
-			snprintf(why, sizeof(why), "out of memory");
-			goto bad;
-		}
-		cfg->line[k] = lineno;
 	}
 	if (ferror(f)) {
 		snprintf(why, sizeof(why), "read error: %s", strerror(errno));

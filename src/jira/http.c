@@ -664,16 +664,14 @@ static int retry_later(jl_jira *j, jl_req *r, long code, double wait, int ours, 
 	return 1;
 }
 
-static void complete(jl_jira *j, CURL *e, CURLcode res)
+/* A finished handle back: off the multi handle and the running list, into
+ * the pool (or cleaned up); its request, with the HTTP status in *code. */
+static jl_req *take_back(jl_jira *j, CURL *e, long *code)
 {
 	jl_req *r = NULL, **pp;
-	double now = jl_now(), wait = -1;
-	char path[256], jmsg[200];
-	int retry = 0, ours = 0;
-	long code = 0;
 
 	curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&r);
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, code);
 	curl_multi_remove_handle(j->multi, e);
 	for (pp = &j->running; *pp; pp = &(*pp)->next)
 		if (*pp == r) {
@@ -687,6 +685,64 @@ static void complete(jl_jira *j, CURL *e, CURLcode res)
 		j->pool[j->npool++] = e;
 	else
 		curl_easy_cleanup(e);
+	return r;
+}
+
+/* A 2xx: the body must be JSON (r->json) or the request fails, retriable
+ * (a proxy's page or a truncated body may pass on another try; a login
+ * page that stays ends as EPROTOCOL). Returns whether to retry. */
+static int check_body(jl_jira *j, jl_req *r, const char *path, long code, double now)
+{
+	json_error_t jerr;
+
+	if (!is_json_answer(r)) {
+		fail_now(j, r, JETL_EPROTOCOL, "jira: %s %s answered %s (%s, HTTP %ld), not JSON",
+			 r->method, path, is_html_answer(r) ? "an HTML page" : "a body",
+			 r->ctype[0] ? r->ctype : "no content type", code);
+		return 1;
+	}
+	if (!(r->json = parse_answer(j, r, path, &jerr))) {
+		if (is_html_answer(r)) /* labelled JSON, but a page all the same */
+			fail_now(j, r, JETL_EPROTOCOL, "jira: %s %s answered an HTML page (%s, HTTP %ld), not JSON",
+				 r->method, path, r->ctype, code);
+		else
+			fail_now(j, r, JETL_EPROTOCOL, "jira: invalid JSON from %s %s (%s at byte %d)",
+				 r->method, path, jerr.text, jerr.position);
+		return 1;
+	}
+	pace_success(j, now);
+	return 0;
+}
+
+/* Any other status than 2xx and 429: the failure named (with Jira's own
+ * message and a hint), whether to retry and after how long (*wait). */
+static int http_failure(jl_jira *j, jl_req *r, const char *path, long code, double *wait)
+{
+	const char *hint = hint_for(code);
+	char jmsg[200];
+	int retry;
+
+	if (code >= 500)
+		j->stats.server_errors++;
+	retry = jl_http_status_retriable(code);
+	if (retry && r->retry_after >= 0)
+		*wait = r->retry_after;
+	jira_message(r, jmsg, sizeof(jmsg));
+	if (!code)
+		fail_now(j, r, JETL_EPROTOCOL, "jira: no HTTP status from %s %s", r->method, path);
+	else
+		fail_now(j, r, status_for(code), "jira: HTTP %ld on %s %s%s%s%s%s", code, r->method, path,
+			 hint ? ": " : "", hint ? hint : "", jmsg[0] ? ": " : "", jmsg);
+	return retry;
+}
+
+static void complete(jl_jira *j, CURL *e, CURLcode res)
+{
+	double now = jl_now(), wait = -1;
+	char path[256];
+	int retry = 0, ours = 0;
+	long code = 0;
+	jl_req *r = take_back(j, e, &code);
 
 	r->http = code;
 	j->last_curl = (int)res;
@@ -700,24 +756,7 @@ static void complete(jl_jira *j, CURL *e, CURLcode res)
 		fail_now(j, r, res == CURLE_OPERATION_TIMEDOUT ? JETL_ETIMEOUT : JETL_ENETWORK,
 			 "jira: %s on %s %s", curl_easy_strerror(res), r->method, path);
 	} else if (code >= 200 && code < 300) {
-		json_error_t jerr;
-
-		if (!is_json_answer(r)) {
-			retry = 1; /* a proxy's page may pass; a login page that stays ends as EPROTOCOL */
-			fail_now(j, r, JETL_EPROTOCOL, "jira: %s %s answered %s (%s, HTTP %ld), not JSON",
-				 r->method, path, is_html_answer(r) ? "an HTML page" : "a body",
-				 r->ctype[0] ? r->ctype : "no content type", code);
-		} else if (!(r->json = parse_answer(j, r, path, &jerr))) {
-			retry = 1; /* truncated bodies parse badly: another try may succeed */
-			if (is_html_answer(r)) /* labelled JSON, but a page all the same */
-				fail_now(j, r, JETL_EPROTOCOL, "jira: %s %s answered an HTML page (%s, HTTP %ld), not JSON",
-					 r->method, path, r->ctype, code);
-			else
-				fail_now(j, r, JETL_EPROTOCOL, "jira: invalid JSON from %s %s (%s at byte %d)",
-					 r->method, path, jerr.text, jerr.position);
-		} else {
-			pace_success(j, now);
-		}
+		retry = check_body(j, r, path, code, now);
 	} else if (code == 429) {
 		j->stats.rate_limited++;
 		retry = 1;
@@ -729,21 +768,8 @@ static void complete(jl_jira *j, CURL *e, CURLcode res)
 			pace_cut(j, r, now);
 		fail_now(j, r, JETL_ERATELIMIT, "jira: HTTP 429 on %s %s", r->method, path);
 	} else {
-		const char *hint = hint_for(code);
-
-		if (code >= 500)
-			j->stats.server_errors++;
-		retry = jl_http_status_retriable(code);
-		if (retry && r->retry_after >= 0)
-			wait = r->retry_after;
-		jira_message(r, jmsg, sizeof(jmsg));
-		if (!code)
-			fail_now(j, r, JETL_EPROTOCOL, "jira: no HTTP status from %s %s", r->method, path);
-		else
-			fail_now(j, r, status_for(code), "jira: HTTP %ld on %s %s%s%s%s%s", code, r->method, path,
-				 hint ? ": " : "", hint ? hint : "", jmsg[0] ? ": " : "", jmsg);
+		retry = http_failure(j, r, path, code, &wait);
 	}
-
 	if (r->rc && retry && retry_later(j, r, code, wait, ours, now))
 		return;
 	if (r->rc && !(r->rc == JETL_ENOTFOUND && (r->flags & JL_REQ_ALLOW_404)))
