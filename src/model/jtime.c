@@ -113,3 +113,13 @@ int64_t jl_jtime_epoch_ms(const jl_jtime *t)
 	return ((jl_days_from_civil(t->y, t->mo, t->d) * 86400 + t->h * 3600 + t->mi * 60 + t->s) - t->off) *
 		1000 + ms;
 }
+
+double jl_jtime_epoch_s(const jl_jtime *t)
+{
+	double frac = 0, scale = 0.1;
+
+	for (int i = 0; t->frac[i]; i++, scale /= 10)
+		frac += (t->frac[i] - '0') * scale;
+	return (double)((jl_days_from_civil(t->y, t->mo, t->d) * 86400 + t->h * 3600 + t->mi * 60 + t->s) - t->off) +
+		frac;
+}

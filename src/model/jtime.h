@@ -33,6 +33,10 @@ int jl_jtime_lex(const char *s, jl_jtime *t);
  * the third are dropped; without an offset the time is taken as UTC. */
 int64_t jl_jtime_epoch_ms(const jl_jtime *t);
 
+/* Seconds since the epoch (UTC) with every fraction digit kept (for
+ * "latest of" comparisons that must not tie below the millisecond). */
+double jl_jtime_epoch_s(const jl_jtime *t);
+
 /* Days since 1970-01-01 of a proleptic Gregorian date (exact for any int64
  * year jetl meets). */
 int64_t jl_days_from_civil(int64_t y, int m, int d);

@@ -2,10 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "jetl/common.h"
 #include "../model/devfield.h"
+#include "../model/jtime.h"
 #include "dev_status.h"
 
 void jl_dev_init(jl_dev *d)
@@ -40,29 +40,13 @@ static int add_name(char **list, int *n, const char *s)
 	return 0;
 }
 
-/* Seconds since the epoch of a normalised time, for "latest of". */
+/* Seconds since the epoch of a normalised time, for "latest of": read by
+ * the one lexer of Jira's time text (src/model/jtime.c). */
 static double epoch_of(const char *iso)
 {
-	struct tm tm;
-	int oh = 0, om = 0;
-	char sign = '+';
-	const char *off;
-	double frac = 0;
+	jl_jtime t;
 
-	memset(&tm, 0, sizeof(tm));
-	tm.tm_year = atoi(iso) - 1900;
-	tm.tm_mon = atoi(iso + 5) - 1;
-	tm.tm_mday = atoi(iso + 8);
-	tm.tm_hour = atoi(iso + 11);
-	tm.tm_min = atoi(iso + 14);
-	tm.tm_sec = atoi(iso + 17);
-	if (iso[19] == '.')
-		frac = strtod(iso + 19, NULL);
-	off = iso + strlen(iso) - 6;
-	sign = off[0];
-	oh = atoi(off + 1);
-	om = atoi(off + 4);
-	return (double)timegm(&tm) + frac - (sign == '-' ? -1 : 1) * (oh * 3600.0 + om * 60.0);
+	return jl_jtime_lex(iso, &t) == 0 ? jl_jtime_epoch_s(&t) : 0;
 }
 
 static void take_updated(jl_dev *d, const json_t *overall)

@@ -15,6 +15,7 @@
 #include "transform/sprint.h"
 #include "transform/time.h"
 #include "jira/tz.h"
+#include "model/jtime.h"
 #include "transform/transform.h"
 #include "fixtures_csv.h"
 
@@ -583,6 +584,15 @@ Test(time, both_readers_agree)
 	cr_assert_eq(jl_time_iso("2020-06-12", t), -1);
 	cr_assert_eq(jl_jira_time_parse("1592001896048", &a, &oa), 0);
 	cr_assert_eq(a, 1592001896048LL);
+	/* "latest of" (dev status) keeps every fraction digit and the zone */
+	{
+		jl_jtime x, y;
+
+		cr_assert_eq(jl_jtime_lex("2020-06-12T08:24:56.0001+00:00", &x), 0);
+		cr_assert_eq(jl_jtime_lex("2020-06-12T16:24:56.0000+08:00", &y), 0);
+		cr_assert_gt(jl_jtime_epoch_s(&x), jl_jtime_epoch_s(&y));
+		cr_assert_float_eq(jl_jtime_epoch_s(&x) - jl_jtime_epoch_s(&y), 0.0001, 1e-6);
+	}
 }
 
 Test(adf, flattens_to_text)
