@@ -35,6 +35,7 @@
 #include "core/ctx.h"
 #include "core/util.h"
 #include "store/copy.h"
+#include "store/catalog.h"
 #include "store/load.h"
 #include "transform/transform.h"
 

@@ -8,7 +8,9 @@
 #include "../core/ctx.h"
 #include "../core/util.h"
 #include "../store/db.h"
+#include "../store/catalog.h"
 #include "../store/load.h"
+#include "../store/raw_insert.h"
 #include "../transform/transform.h"
 #include "transform_batch.h"
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "../model/catalog.h"
 #include "db.h"
 
 int jl_catalog_fields(PGconn *pg, int tenant, int integration, const char *fields_json,
@@ -82,4 +83,79 @@ int jl_catalog_list(PGconn *pg, int tenant, int integration, PGresult **out, cha
 		" AND m.integration_id = f.integration_id AND m.jira_field_id = f.field_id"
 		" WHERE f.tenant_id = $1 AND f.integration_id = $2 ORDER BY f.custom, f.field_id",
 		2, p, out, err, errlen);
+}
+
+/* Slots first: add_field fills their types from the schema. */
+const char jl_catalog_sql_mappings[] = "SELECT slot, jira_field_id, field_type FROM custom_field_mappings "
+	"WHERE tenant_id = $1 AND integration_id = $2";
+const char jl_catalog_sql_fields[] = "SELECT field_id, name, schema::text FROM jira_fields "
+	"WHERE tenant_id = $1 AND integration_id = $2 AND (custom OR field_id LIKE 'customfield\\_%')";
+
+int jl_catalog_fill(jl_catalog *cat, const PGresult *maps, const PGresult *fields, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	for (int r = 0; r < PQntuples(maps) && rc == 0; r++)
+		rc = jl_catalog_set_slot(cat, atoi(PQgetvalue(maps, r, 0)), PQgetvalue(maps, r, 1),
+			PQgetisnull(maps, r, 2) ? NULL : PQgetvalue(maps, r, 2));
+	for (int r = 0; r < PQntuples(fields) && rc == 0; r++)
+		rc = jl_catalog_add_field(cat, PQgetvalue(fields, r, 0),
+			PQgetisnull(fields, r, 1) ? NULL : PQgetvalue(fields, r, 1),
+			PQgetisnull(fields, r, 2) ? NULL : PQgetvalue(fields, r, 2));
+	if (rc) {
+		snprintf(err, errlen, "read field catalog: out of memory");
+		return JETL_ENOMEM;
+	}
+	return 0;
+}
+
+int jl_catalog_read(PGconn *pg, int tenant, int integration, jl_catalog *cat, char *err, size_t errlen)
+{
+	char t[16], i[16];
+	const char *params[] = { t, i };
+	PGresult *maps, *fields;
+	int rc;
+
+	jl_store_ids(t, i, tenant, integration);
+	if ((rc = jl_store_query(pg, "read field mappings", jl_catalog_sql_mappings, 2, params, &maps, err, errlen)) < 0)
+		return rc;
+	if ((rc = jl_store_query(pg, "read field catalog", jl_catalog_sql_fields, 2, params, &fields, err, errlen)) < 0) {
+		PQclear(maps);
+		return rc;
+	}
+	rc = jl_catalog_fill(cat, maps, fields, err, errlen);
+	PQclear(maps);
+	PQclear(fields);
+	return rc;
+}
+
+int jl_field_mapping_set(PGconn *pg, int tenant, int integration, const char *field_id, int slot,
+	char *err, size_t errlen)
+{
+	char t[16], i[16], s[8];
+	const char *params[] = { t, i, field_id, s };
+	int rc;
+
+	jl_store_ids(t, i, tenant, integration);
+	snprintf(s, sizeof(s), "%d", slot);
+	if ((rc = jl_store_begin(pg, "map field", err, errlen)) < 0)
+		return rc;
+	/* Free the field's old slot first: jira_field_id is unique per integration. */
+	if ((rc = jl_store_cmd(pg, "unmap field",
+			"DELETE FROM custom_field_mappings WHERE tenant_id = $1 AND integration_id = $2 "
+			"AND (jira_field_id = $3 OR slot = $4::smallint)", 4, params, err, errlen)) < 0)
+		goto fail;
+	if (slot > 0 && (rc = jl_store_cmd(pg, "map field",
+			"INSERT INTO custom_field_mappings (tenant_id, integration_id, slot, jira_field_id, name, field_type) "
+			"SELECT $1::int, $2::int, $4::smallint, $3, f.name, f.schema->>'type' "
+			"FROM (SELECT 1) one LEFT JOIN jira_fields f "
+			"  ON f.tenant_id = $1::int AND f.integration_id = $2::int AND f.field_id = $3",
+			4, params, err, errlen)) < 0)
+		goto fail;
+	if ((rc = jl_store_commit(pg, "map field", err, errlen)) < 0)
+		goto fail;
+	return 0;
+fail:
+	jl_store_rollback(pg);
+	return rc;
 }

@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <libpq-fe.h>
 
+#include "../model/catalog.h"
+
 /* Upsert jira_fields from the JSON text of Jira's /field array; *count gets
  * the number of fields. One statement whatever the size. */
 int jl_catalog_fields(PGconn *pg, int tenant, int integration, const char *fields_json,
@@ -29,5 +31,23 @@ int jl_census_mark_deleted(PGconn *pg, int tenant, int integration, const char *
  * type, custom ('t'/'f'), slot; standard fields first. 0 with *out (caller
  * PQclear()s) or a status. */
 int jl_catalog_list(PGconn *pg, int tenant, int integration, PGresult **out, char *err, size_t errlen);
+
+/* The catalog's two reads (parameters $1 tenant, $2 integration): slot
+ * mappings first (add_field fills their types from the schema), then the
+ * custom fields of jira_fields. */
+extern const char jl_catalog_sql_mappings[];
+extern const char jl_catalog_sql_fields[];
+
+/* Fill cat from the results of those two reads. 0 or JETL_ENOMEM. */
+int jl_catalog_fill(jl_catalog *cat, const PGresult *maps, const PGresult *fields, char *err, size_t errlen);
+
+/* Fill cat from custom_field_mappings, then jira_fields (custom fields). */
+int jl_catalog_read(PGconn *pg, int tenant, int integration, jl_catalog *cat, char *err, size_t errlen);
+
+/* Map a Jira field to slot 1..20 (0: unmap it), in its own transaction: the
+ * field's old slot and the slot's old field are freed first; name and type
+ * come from jira_fields when present. 0 or a status. */
+int jl_field_mapping_set(PGconn *pg, int tenant, int integration, const char *field_id, int slot,
+	char *err, size_t errlen);
 
 #endif

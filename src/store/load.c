@@ -1,79 +1,25 @@
-/* load.c - raw rows, field mappings and the upserts of transformed rows. */
+/* load.c - a transform's reads (the raw row, the catalog) and its write:
+ * the rows COPied and upserted, the raw row marked, in one transaction. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "jetl/common.h"
+#include "catalog.h"
 #include "copy.h"
 #include "db.h"
 #include "load.h"
+#include "stmts.h"
 
 /* tenant_s, integration_s and raw_id_s: the three keys of a raw row as
  * statement parameters. */
 #define P3(t, i, id) char t##_s[16], i##_s[16], id##_s[24]; \
 	jl_store_ids(t##_s, i##_s, t, i); snprintf(id##_s, sizeof(id##_s), "%" PRId64, id)
 
-int jl_raw_mark_failed(PGconn *pg, int tenant, int integration, int64_t raw_id, const char *error,
-	char *err, size_t errlen)
-{
-	P3(tenant, integration, raw_id);
-	const char *params[] = { tenant_s, integration_s, raw_id_s, error };
-
-	/* A single statement is its own transaction. */
-	return jl_store_cmd(pg, "mark raw row failed",
-		"UPDATE raw_extraction_data SET status = 'failed', error = $4, "
-		"attempts = attempts + 1, processed_at = now() "
-		"WHERE tenant_id = $1 AND integration_id = $2 AND id = $3", 4, params, err, errlen);
-}
-
-/* Slots first: add_field fills their types from the schema. */
-#define SQL_MAPPINGS "SELECT slot, jira_field_id, field_type FROM custom_field_mappings " \
-	"WHERE tenant_id = $1 AND integration_id = $2"
-#define SQL_FIELDS "SELECT field_id, name, schema::text FROM jira_fields " \
-	"WHERE tenant_id = $1 AND integration_id = $2 AND (custom OR field_id LIKE 'customfield\\_%')"
-
-static int catalog_fill(jl_catalog *cat, const PGresult *maps, const PGresult *fields, char *err, size_t errlen)
-{
-	int rc = 0;
-
-	for (int r = 0; r < PQntuples(maps) && rc == 0; r++)
-		rc = jl_catalog_set_slot(cat, atoi(PQgetvalue(maps, r, 0)), PQgetvalue(maps, r, 1),
-			PQgetisnull(maps, r, 2) ? NULL : PQgetvalue(maps, r, 2));
-	for (int r = 0; r < PQntuples(fields) && rc == 0; r++)
-		rc = jl_catalog_add_field(cat, PQgetvalue(fields, r, 0),
-			PQgetisnull(fields, r, 1) ? NULL : PQgetvalue(fields, r, 1),
-			PQgetisnull(fields, r, 2) ? NULL : PQgetvalue(fields, r, 2));
-	if (rc) {
-		snprintf(err, errlen, "read field catalog: out of memory");
-		return JETL_ENOMEM;
-	}
-	return 0;
-}
-
-int jl_catalog_read(PGconn *pg, int tenant, int integration, jl_catalog *cat, char *err, size_t errlen)
-{
-	char t[16], i[16];
-	const char *params[] = { t, i };
-	PGresult *maps, *fields;
-	int rc;
-
-	jl_store_ids(t, i, tenant, integration);
-	if ((rc = jl_store_query(pg, "read field mappings", SQL_MAPPINGS, 2, params, &maps, err, errlen)) < 0)
-		return rc;
-	if ((rc = jl_store_query(pg, "read field catalog", SQL_FIELDS, 2, params, &fields, err, errlen)) < 0) {
-		PQclear(maps);
-		return rc;
-	}
-	rc = catalog_fill(cat, maps, fields, err, errlen);
-	PQclear(maps);
-	PQclear(fields);
-	return rc;
-}
-
 /* Session temp tables, emptied at each commit. Typed like the final tables
  * so COPY checks every value once, and the upserts only move rows. */
-static const char temp_ddl[] =
+static const char *const temp_ddl[] = {
 "CREATE TEMP TABLE IF NOT EXISTS jl_t_work_items ("
 "  ord bigserial, external_id text NOT NULL, key text, project_key text, summary text, description text,"
 "  issue_type text, status text, status_category text, priority text, resolution text,"
@@ -86,29 +32,31 @@ static const char temp_ddl[] =
 "  custom_field_09 text, custom_field_10 text, custom_field_11 text, custom_field_12 text,"
 "  custom_field_13 text, custom_field_14 text, custom_field_15 text, custom_field_16 text,"
 "  custom_field_17 text, custom_field_18 text, custom_field_19 text, custom_field_20 text,"
-"  custom_fields_overflow jsonb, raw_id bigint) ON COMMIT DELETE ROWS;"
+"  custom_fields_overflow jsonb, raw_id bigint) ON COMMIT DELETE ROWS",
 "CREATE TEMP TABLE IF NOT EXISTS jl_t_changelogs ("
 "  ord bigserial, work_item_external_id text NOT NULL, work_item_key text, history_id text NOT NULL,"
 "  item_index smallint NOT NULL, author_account_id text, author_name text, changed_at timestamptz,"
 "  field text, field_id text, field_type text, from_value text, from_string text, to_value text,"
-"  to_string text) ON COMMIT DELETE ROWS;"
+"  to_string text) ON COMMIT DELETE ROWS",
 "CREATE TEMP TABLE IF NOT EXISTS jl_t_dev_status ("
 "  ord bigserial, work_item_external_id text NOT NULL, pr_count integer, pr_state text,"
 "  pr_open_count integer, pr_merged_count integer, pr_declined_count integer, commit_count integer,"
 "  branch_count integer, repository_count integer, build_count integer, build_failed_count integer,"
 "  build_successful_count integer, review_count integer, providers text[], repositories text[],"
-"  last_updated timestamptz, is_stale boolean, source text, detail jsonb) ON COMMIT DELETE ROWS;"
-"CREATE TEMP TABLE IF NOT EXISTS jl_t_history_read (external_id text NOT NULL) ON COMMIT DELETE ROWS;"
+"  last_updated timestamptz, is_stale boolean, source text, detail jsonb) ON COMMIT DELETE ROWS",
+"CREATE TEMP TABLE IF NOT EXISTS jl_t_history_read (external_id text NOT NULL) ON COMMIT DELETE ROWS",
 /* Probed once per stored item by the "gone items" anti-join. */
-"CREATE INDEX IF NOT EXISTS jl_t_changelogs_item ON jl_t_changelogs (history_id, item_index);"
+"CREATE INDEX IF NOT EXISTS jl_t_changelogs_item ON jl_t_changelogs (history_id, item_index)",
 /* Probed once per stored item of the batch's issues by the same statement. */
-"CREATE INDEX IF NOT EXISTS jl_t_history_read_id ON jl_t_history_read (external_id);"
+"CREATE INDEX IF NOT EXISTS jl_t_history_read_id ON jl_t_history_read (external_id)",
 /* A failed transaction leaves nothing, a committed one leaves empty
  * tables; this only matters if a caller runs load twice in one transaction.
  * DELETE, not TRUNCATE: free on empty tables, where TRUNCATE gives each
  * table and index a new file at every batch. */
-"DELETE FROM jl_t_work_items; DELETE FROM jl_t_changelogs; DELETE FROM jl_t_dev_status;"
-"DELETE FROM jl_t_history_read";
+"DELETE FROM jl_t_work_items", "DELETE FROM jl_t_changelogs", "DELETE FROM jl_t_dev_status",
+"DELETE FROM jl_t_history_read",
+};
+enum { NDDL = (int)(sizeof(temp_ddl) / sizeof(temp_ddl[0])) };
 
 #define WI_COLS "external_id, key, project_key, summary, description, issue_type, status, " \
 	"status_category, priority, resolution, assignee_account_id, assignee_name, reporter_account_id, " \
@@ -259,103 +207,6 @@ static int64_t affected(PGresult *res)
 	return n && *n ? strtoll(n, NULL, 10) : 0;
 }
 
-/* Append tmpl to b with $1..$9 replaced by vals[0..8] (SQL text already
- * quoted where needed). */
-static void put_sql(jl_buf *b, const char *tmpl, const char *const *vals, int nvals)
-{
-	const char *p = tmpl, *d;
-
-	while ((d = strchr(p, '$')) != NULL) {
-		int k = d[1] - '1';
-
-		jl_buf_put(b, p, (size_t)(d - p));
-		if (k >= 0 && k < nvals) {
-			jl_buf_puts(b, vals[k]);
-			p = d + 2;
-		} else {
-			jl_buf_putc(b, '$');
-			p = d + 1;
-		}
-	}
-	jl_buf_puts(b, p);
-	jl_buf_putc(b, ';');
-}
-
-/* One statement of a multi-statement string: its label for messages, the
- * rows to stream when it is a COPY, and whether its result is kept. */
-typedef struct stmt {
-	const char *what;
-	const jl_rowset *copy;
-	int keep;
-	PGresult *res;
-	const char *prefix;    /* written before each COPY row (may be NULL) */
-} stmt;
-
-/*
- * Read the results of a sent multi-statement string: statement i's in
- * st[i].res when kept; COPY IN statements get their rows streamed. Stops
- * keeping results at the first error (PostgreSQL skips the rest of the
- * string, and an open transaction is then aborted: the caller rolls back)
- * but reads every result, so the connection is idle after. Returns 0 or the
- * first failure's status (jl_store_error); its SQLSTATE goes to state when
- * given ("" when it has none).
- */
-static int collect_stmts(PGconn *pg, stmt *st, int n, char state[6], char *err, size_t errlen)
-{
-	PGresult *res;
-	int i = 0, rc = 0;
-
-	if (state)
-		state[0] = '\0';
-
-	while ((res = PQgetResult(pg)) != NULL) {
-		ExecStatusType s = PQresultStatus(res);
-
-		if (s == PGRES_COPY_IN) {
-			/* Stream the rows; the COPY's own result follows. */
-			if (rc == 0 && i < n && st[i].copy)
-				rc = jl_copy_put_rows_prefixed(pg, st[i].what, st[i].prefix, st[i].copy, err, errlen);
-			else
-				PQputCopyEnd(pg, "no rows for this COPY");
-			PQclear(res);
-			continue;
-		}
-		if (rc == 0 && s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK) {
-			const char *sqlstate = PQresultErrorField(res, PG_DIAG_SQLSTATE);
-
-			rc = jl_store_error(pg, res, st[i < n ? i : n - 1].what, err, errlen);
-			if (state)
-				snprintf(state, 6, "%s", sqlstate ? sqlstate : "");
-		}
-		if (rc == 0 && i < n && st[i].keep)
-			st[i].res = res;
-		else
-			PQclear(res);
-		i++;
-	}
-	if (rc == 0 && i != n) {
-		snprintf(err, errlen, "postgresql: %s: %d results for %d statements", st[0].what, i, n);
-		rc = JETL_EDB;
-	}
-	if (rc < 0)
-		for (i = 0; i < n; i++) {
-			PQclear(st[i].res);
-			st[i].res = NULL;
-		}
-	return rc;
-}
-
-/* Send sql (n statements; the simple protocol, one round trip plus one per
- * COPY) and collect_stmts. Returns 0 or a status. */
-static int run_stmts(PGconn *pg, const char *sql, stmt *st, int n, char state[6], char *err, size_t errlen)
-{
-	if (state)
-		state[0] = '\0';
-	if (!PQsendQuery(pg, sql))
-		return jl_store_error(pg, NULL, st[0].what, err, errlen);
-	return collect_stmts(pg, st, n, state, err, errlen);
-}
-
 /* What jl_load_fetch_send sends: the session's client encoding, the raw
  * row, the two catalog reads. */
 enum { F_ENC, F_RAW, F_MAPS, F_FIELDS, F_N };
@@ -371,10 +222,10 @@ int jl_load_fetch_send(PGconn *pg, int tenant, int integration, int64_t raw_id, 
 	 * whatever the database's default client encoding is. Integers only in
 	 * the statements: nothing to quote. */
 	jl_buf_puts(&sql, "SET client_encoding = 'UTF8';");
-	put_sql(&sql, "SELECT raw_data::text, project_key FROM raw_extraction_data "
+	jl_sql_put(&sql, "SELECT raw_data::text, project_key FROM raw_extraction_data "
 		"WHERE tenant_id = $1 AND integration_id = $2 AND id = $3", vals, 3);
-	put_sql(&sql, SQL_MAPPINGS, vals, 2);
-	put_sql(&sql, SQL_FIELDS, vals, 2);
+	jl_sql_put(&sql, jl_catalog_sql_mappings, vals, 2);
+	jl_sql_put(&sql, jl_catalog_sql_fields, vals, 2);
 	if (sql.oom) {
 		snprintf(err, errlen, "read raw row: out of memory");
 		rc = JETL_ENOMEM;
@@ -387,7 +238,7 @@ int jl_load_fetch_send(PGconn *pg, int tenant, int integration, int64_t raw_id, 
 
 int jl_load_fetch_recv(PGconn *pg, PGresult **raw, jl_catalog *cat, char *err, size_t errlen)
 {
-	stmt st[F_N] = {
+	jl_stmt st[F_N] = {
 		[F_ENC] = { "set client encoding", NULL, 0, NULL, NULL },
 		[F_RAW] = { "read raw row", NULL, 1, NULL, NULL },
 		[F_MAPS] = { "read field mappings", NULL, 1, NULL, NULL },
@@ -396,11 +247,11 @@ int jl_load_fetch_recv(PGconn *pg, PGresult **raw, jl_catalog *cat, char *err, s
 	int rc;
 
 	*raw = NULL;
-	if ((rc = collect_stmts(pg, st, F_N, NULL, err, errlen)) < 0)
+	if ((rc = jl_stmts_collect(pg, st, F_N, NULL, err, errlen)) < 0)
 		return rc;
 	if (PQntuples(st[F_RAW].res) == 0) {
 		rc = 1;
-	} else if ((rc = catalog_fill(cat, st[F_MAPS].res, st[F_FIELDS].res, err, errlen)) == 0) {
+	} else if ((rc = jl_catalog_fill(cat, st[F_MAPS].res, st[F_FIELDS].res, err, errlen)) == 0) {
 		*raw = st[F_RAW].res;
 		st[F_RAW].res = NULL;
 		rc = 0;
@@ -415,7 +266,7 @@ int jl_load_lock(PGconn *pg, int tenant, int integration, int64_t raw_id, char *
 	P3(tenant, integration, raw_id);
 	const char *vals[] = { tenant_s, integration_s, raw_id_s };
 	jl_buf sql = JL_BUF_INIT;
-	stmt st[] = {
+	jl_stmt st[] = {
 		{ "begin", NULL, 0, NULL, NULL },
 		{ "begin", NULL, 0, NULL, NULL },
 		{ "lock raw row", NULL, 1, NULL, NULL },
@@ -423,11 +274,11 @@ int jl_load_lock(PGconn *pg, int tenant, int integration, int64_t raw_id, char *
 	int rc = JETL_ENOMEM;
 
 	jl_buf_puts(&sql, "BEGIN; SET LOCAL client_encoding = 'UTF8';");
-	put_sql(&sql, "SELECT 1 FROM raw_extraction_data "
+	jl_sql_put(&sql, "SELECT 1 FROM raw_extraction_data "
 		"WHERE tenant_id = $1 AND integration_id = $2 AND id = $3 FOR UPDATE", vals, 3);
 	if (sql.oom)
 		snprintf(err, errlen, "lock raw row: out of memory");
-	else if ((rc = run_stmts(pg, sql.data, st, 3, NULL, err, errlen)) == 0) {
+	else if ((rc = jl_stmts_run(pg, sql.data, st, 3, NULL, err, errlen)) == 0) {
 		rc = PQntuples(st[2].res) == 0 ? 1 : 0;
 		PQclear(st[2].res);
 	}
@@ -456,14 +307,14 @@ static const char clear_issue_errors[] =
  * st[0]; returns how many stmts, or -1 on OOM.
  */
 static int finish_sql(PGconn *pg, jl_buf *sql, const char *const vals[4], const jl_transform_out *out,
-	char *prefix, size_t prefix_len, stmt *st)
+	char *prefix, size_t prefix_len, jl_stmt *st)
 {
 	const char *mv[4] = { vals[0], vals[1], vals[2], "NULL" };
 	char *note = NULL;
 	int n = 0;
 
-	put_sql(sql, clear_issue_errors, (const char *const[]){ vals[0], vals[1], vals[2], vals[3] }, 4);
-	st[n++] = (stmt){ "clear issue_errors", NULL, 0, NULL, NULL };
+	jl_sql_put(sql, clear_issue_errors, (const char *const[]){ vals[0], vals[1], vals[2], vals[3] }, 4);
+	st[n++] = (jl_stmt){ "clear issue_errors", NULL, 0, NULL, NULL };
 	if (out->issue_errors.nrows > 0) {
 		char head[64];
 		const jl_cell *first = jl_rowset_cget(&out->issue_errors, 0, 3);
@@ -472,7 +323,7 @@ static int finish_sql(PGconn *pg, jl_buf *sql, const char *const vals[4], const 
 		snprintf(prefix, prefix_len, "%s\t%s\t%s\t", vals[0], vals[1], vals[2]);
 		jl_buf_puts(sql, "COPY issue_errors (tenant_id, integration_id, raw_id, external_id, key, position, error) "
 			"FROM STDIN;");
-		st[n++] = (stmt){ "COPY issue_errors", &out->issue_errors, 0, NULL, prefix };
+		st[n++] = (jl_stmt){ "COPY issue_errors", &out->issue_errors, 0, NULL, prefix };
 		snprintf(head, sizeof(head), "%zu issue(s) not stored (see issue_errors), the first: ",
 			out->issue_errors.nrows);
 		jl_buf_puts(&txt, head);
@@ -484,10 +335,10 @@ static int finish_sql(PGconn *pg, jl_buf *sql, const char *const vals[4], const 
 			return -1;
 		mv[3] = note;
 	}
-	put_sql(sql, mark_completed, mv, 4);
-	st[n++] = (stmt){ "mark raw row completed", NULL, 0, NULL, NULL };
+	jl_sql_put(sql, mark_completed, mv, 4);
+	st[n++] = (jl_stmt){ "mark raw row completed", NULL, 0, NULL, NULL };
 	jl_buf_puts(sql, "COMMIT");
-	st[n++] = (stmt){ "commit", NULL, 0, NULL, NULL };
+	st[n++] = (jl_stmt){ "commit", NULL, 0, NULL, NULL };
 	PQfreemem(note);
 	return sql->oom ? -1 : n;
 }
@@ -526,7 +377,7 @@ static int load_direct(PGconn *pg, const char *t, const char *i, const char *id,
 	char prefix[40], eprefix[64];
 	jl_buf sql = JL_BUF_INIT;
 	enum { D_WI, D_CL, D_DS, D_FINISH };
-	stmt st[D_FINISH + 4] = {
+	jl_stmt st[D_FINISH + 4] = {
 		[D_WI] = { "COPY work_items", &out->work_items, 0, NULL, prefix },
 		[D_CL] = { "COPY changelogs", &out->changelogs, 0, NULL, prefix },
 		[D_DS] = { "COPY dev_status", &out->dev_status, 0, NULL, prefix },
@@ -544,7 +395,7 @@ static int load_direct(PGconn *pg, const char *t, const char *i, const char *id,
 		snprintf(err, errlen, "load: out of memory");
 		return JETL_ENOMEM;
 	}
-	rc = run_stmts(pg, sql.data, st, D_FINISH + n, state, err, errlen);
+	rc = jl_stmts_run(pg, sql.data, st, D_FINISH + n, state, err, errlen);
 	jl_buf_free(&sql);
 	if (rc < 0)
 		return strcmp(state, "23505") == 0 ? 1 : rc;
@@ -560,15 +411,14 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 {
 	char t[16], i[16], id[24];
 	jl_buf wids = JL_BUF_INIT, hids = JL_BUF_INIT, sql = JL_BUF_INIT;
-	int nddl = 1;             /* statements in temp_ddl */
-	stmt all[32 + 16];
+	jl_stmt all[32 + 16];
 	char *wq = NULL, *hq = NULL;
 	const char *vals[] = { t, i, NULL };
 	enum { S_CWI, S_CCL, S_CDS, S_CHR, S_ANALYZE_FINAL, S_STALE, S_UWI, S_DEL, S_UCL, S_UDS, S_COUNT, S_FINISH,
 		S_N = S_FINISH + 4 };
 	char eprefix[64];
 	int nfin;
-	stmt st[S_N] = {
+	jl_stmt st[S_N] = {
 		[S_CWI] = { "COPY jl_t_work_items", &out->work_items, 0, NULL },
 		[S_CCL] = { "COPY jl_t_changelogs", &out->changelogs, 0, NULL },
 		[S_CDS] = { "COPY jl_t_dev_status", &out->dev_status, 0, NULL },
@@ -594,17 +444,17 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 	if (direct_ok && out->work_items.nrows > 0) {
 		/* One round trip to learn whether the batch is new: then a bare
 		 * COPY into the final tables does the upserts' work for less. */
-		stmt chk[] = { { "analyze final tables", NULL, 0, NULL, NULL }, { "find stored issues", NULL, 1, NULL, NULL } };
+		jl_stmt chk[] = { { "analyze final tables", NULL, 0, NULL, NULL }, { "find stored issues", NULL, 1, NULL, NULL } };
 
 		vals[2] = wq;
 		jl_buf_puts(&sql, analyze_final);
 		jl_buf_putc(&sql, ';');
-		put_sql(&sql, any_stored, vals, 3);
+		jl_sql_put(&sql, any_stored, vals, 3);
 		if (sql.oom) {
 			snprintf(err, errlen, "load: out of memory");
 			goto out;
 		}
-		if ((rc = run_stmts(pg, sql.data, chk, 2, NULL, err, errlen)) < 0)
+		if ((rc = jl_stmts_run(pg, sql.data, chk, 2, NULL, err, errlen)) < 0)
 			goto out;
 		rc = JETL_ENOMEM;
 		direct_ok = PQgetvalue(chk[1].res, 0, 0)[0] == 'f';
@@ -619,10 +469,10 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 	 * COPYs wrote, and the whole batch costs five round trips. The temp
 	 * tables are only touched on this path: a first load (load_direct)
 	 * does not pay for their truncation at commit. */
-	jl_buf_puts(&sql, temp_ddl);
-	jl_buf_putc(&sql, ';');
-	for (const char *p = temp_ddl; (p = strchr(p, ';')) != NULL; p++)
-		nddl++;
+	for (int k = 0; k < NDDL; k++) {
+		jl_buf_puts(&sql, temp_ddl[k]);
+		jl_buf_putc(&sql, ';');
+	}
 	jl_copy_sql(&sql, "jl_t_work_items", &out->work_items);
 	jl_buf_putc(&sql, ';');
 	jl_copy_sql(&sql, "jl_t_changelogs", &out->changelogs);
@@ -638,12 +488,12 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 	jl_buf_puts(&sql, analyze_final);
 	jl_buf_putc(&sql, ';');
 	vals[2] = wq;
-	put_sql(&sql, drop_stale, vals, 3);
-	put_sql(&sql, upsert_work_items, vals, 2);
+	jl_sql_put(&sql, drop_stale, vals, 3);
+	jl_sql_put(&sql, upsert_work_items, vals, 2);
 	vals[2] = hq;
-	put_sql(&sql, delete_gone_changelogs, vals, 3);
-	put_sql(&sql, upsert_changelogs, vals, 2);
-	put_sql(&sql, upsert_dev_status, vals, 2);
+	jl_sql_put(&sql, delete_gone_changelogs, vals, 3);
+	jl_sql_put(&sql, upsert_changelogs, vals, 2);
+	jl_sql_put(&sql, upsert_dev_status, vals, 2);
 	/* Only differs from the batch's own count when stale issues left. */
 	jl_buf_puts(&sql, "SELECT count(*) FROM jl_t_changelogs;");
 	nfin = finish_sql(pg, &sql, (const char *const[]){ t, i, id, wq }, out, eprefix, sizeof(eprefix),
@@ -652,12 +502,12 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 		snprintf(err, errlen, "load: out of memory");
 		goto out;
 	}
-	for (int k = 0; k < nddl; k++)
-		all[k] = (stmt){ "create temp tables", NULL, 0, NULL, NULL };
-	memcpy(all + nddl, st, sizeof(st));
-	if ((rc = run_stmts(pg, sql.data, all, nddl + S_FINISH + nfin, NULL, err, errlen)) < 0)
+	for (int k = 0; k < NDDL; k++)
+		all[k] = (jl_stmt){ "create temp tables", NULL, 0, NULL, NULL };
+	memcpy(all + NDDL, st, sizeof(st));
+	if ((rc = jl_stmts_run(pg, sql.data, all, NDDL + S_FINISH + nfin, NULL, err, errlen)) < 0)
 		goto out;
-	memcpy(st, all + nddl, sizeof(st));
+	memcpy(st, all + NDDL, sizeof(st));
 	counts->stale = strtoll(PQgetvalue(st[S_STALE].res, 0, 0), NULL, 10);
 	counts->work_items = affected(st[S_UWI].res);
 	counts->dev_status = affected(st[S_UDS].res);
@@ -672,36 +522,5 @@ out:
 	jl_buf_free(&wids);
 	jl_buf_free(&hids);
 	jl_buf_free(&sql);
-	return rc;
-}
-
-int jl_field_mapping_set(PGconn *pg, int tenant, int integration, const char *field_id, int slot,
-	char *err, size_t errlen)
-{
-	char t[16], i[16], s[8];
-	const char *params[] = { t, i, field_id, s };
-	int rc;
-
-	jl_store_ids(t, i, tenant, integration);
-	snprintf(s, sizeof(s), "%d", slot);
-	if ((rc = jl_store_cmd(pg, "begin", "BEGIN", 0, NULL, err, errlen)) < 0)
-		return rc;
-	/* Free the field's old slot first: jira_field_id is unique per integration. */
-	if ((rc = jl_store_cmd(pg, "unmap field",
-			"DELETE FROM custom_field_mappings WHERE tenant_id = $1 AND integration_id = $2 "
-			"AND (jira_field_id = $3 OR slot = $4::smallint)", 4, params, err, errlen)) < 0)
-		goto fail;
-	if (slot > 0 && (rc = jl_store_cmd(pg, "map field",
-			"INSERT INTO custom_field_mappings (tenant_id, integration_id, slot, jira_field_id, name, field_type) "
-			"SELECT $1::int, $2::int, $4::smallint, $3, f.name, f.schema->>'type' "
-			"FROM (SELECT 1) one LEFT JOIN jira_fields f "
-			"  ON f.tenant_id = $1::int AND f.integration_id = $2::int AND f.field_id = $3",
-			4, params, err, errlen)) < 0)
-		goto fail;
-	if ((rc = jl_store_cmd(pg, "commit", "COMMIT", 0, NULL, err, errlen)) < 0)
-		goto fail;
-	return 0;
-fail:
-	PQclear(PQexec(pg, "ROLLBACK"));
 	return rc;
 }

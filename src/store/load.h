@@ -1,4 +1,4 @@
-/* load.h - raw rows in, transformed rows out, field mappings: the SQL side
+/* load.h - raw rows in, transformed rows out: the SQL side
  * of the transform. libpq only; every function works inside the caller's
  * transaction unless it says otherwise, and never makes a round trip per
  * row. A connection serves one thread at a time. Errors: a negative jetl
@@ -41,14 +41,6 @@ int jl_load_fetch_recv(PGconn *pg, PGresult **raw, jl_catalog *cat, char *err, s
  */
 int jl_load_lock(PGconn *pg, int tenant, int integration, int64_t raw_id, char *err, size_t errlen);
 
-/* In its own transaction (call after ROLLBACK): status = failed, the
- * one-line error, attempts + 1, processed_at = now(). */
-int jl_raw_mark_failed(PGconn *pg, int tenant, int integration, int64_t raw_id, const char *error,
-	char *err, size_t errlen);
-
-/* Fill cat from custom_field_mappings, then jira_fields (custom fields). */
-int jl_catalog_read(PGconn *pg, int tenant, int integration, jl_catalog *cat, char *err, size_t errlen);
-
 typedef struct jl_load_counts {
 	int64_t work_items;       /* upserted */
 	int64_t changelog_items;  /* rows of the batch's issues now in changelogs */
@@ -74,13 +66,5 @@ typedef struct jl_load_counts {
  */
 int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, const jl_transform_out *out,
 	int direct_ok, jl_load_counts *counts, char *err, size_t errlen);
-
-/*
- * Map field_id to slot 1..20 (replacing the slot's field, freeing the
- * field's old slot) or unmap it (slot 0), in one transaction of its own.
- * Name and type come from jira_fields when present.
- */
-int jl_field_mapping_set(PGconn *pg, int tenant, int integration, const char *field_id, int slot,
-	char *err, size_t errlen);
 
 #endif

@@ -232,3 +232,19 @@ int jl_raw_attempts(PGconn *pg, int64_t raw_id)
 		return 0;
 	return (int)n;
 }
+
+int jl_raw_mark_failed(PGconn *pg, int tenant, int integration, int64_t raw_id, const char *error,
+	char *err, size_t errlen)
+{
+	char t[16], i[16], id[24];
+	const char *params[] = { t, i, id, error };
+
+	jl_store_ids(t, i, tenant, integration);
+	snprintf(id, sizeof(id), "%" PRId64, raw_id);
+
+	/* A single statement is its own transaction. */
+	return jl_store_cmd(pg, "mark raw row failed",
+		"UPDATE raw_extraction_data SET status = 'failed', error = $4, "
+		"attempts = attempts + 1, processed_at = now() "
+		"WHERE tenant_id = $1 AND integration_id = $2 AND id = $3", 4, params, err, errlen);
+}

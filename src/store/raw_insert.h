@@ -44,6 +44,11 @@ int jl_raw_insert(PGconn *pg, int tenant, int integration, int64_t job_id, const
 int jl_raw_counts(PGconn *pg, int64_t job_id, int64_t *pending, int64_t *completed,
 	int64_t *failed, char *err, size_t errlen);
 
+/* In its own transaction (call after ROLLBACK): status = failed, the
+ * one-line error, attempts + 1, processed_at = now(). 0 or a status. */
+int jl_raw_mark_failed(PGconn *pg, int tenant, int integration, int64_t raw_id, const char *error,
+	char *err, size_t errlen);
+
 /* Transforms tried on a raw row (0 when the row or the answer is missing). */
 int jl_raw_attempts(PGconn *pg, int64_t raw_id);
 
