@@ -24,22 +24,6 @@ int jl_catalog_fields(PGconn *pg, int tenant, int integration, const char *field
 		" SELECT count(*) FROM u", 3, p, count, err, errlen);
 }
 
-int jl_catalog_projects(PGconn *pg, int tenant, int integration, const char *projects_json,
-	char *err, size_t errlen)
-{
-	char t[16], i[16];
-	const char *p[3] = { t, i, projects_json };
-
-	jl_store_ids(t, i, tenant, integration);
-	return jl_store_cmd(pg, "storing projects",
-		"INSERT INTO projects (tenant_id, integration_id, external_id, key, name, project_type)"
-		" SELECT DISTINCT ON (e->>'id') $1::int, $2::int, e->>'id', e->>'key', e->>'name',"
-		"  coalesce(e->>'projectTypeKey', e->>'projectType')"
-		" FROM json_array_elements($3::json) e WHERE e->>'id' IS NOT NULL AND e->>'key' IS NOT NULL"
-		" ON CONFLICT (tenant_id, integration_id, external_id) DO UPDATE SET key = excluded.key,"
-		" name = excluded.name, project_type = excluded.project_type", 3, p, err, errlen);
-}
-
 int jl_census_begin(PGconn *pg, char *err, size_t errlen)
 {
 	if (jl_store_cmd(pg, "starting the census",

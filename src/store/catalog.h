@@ -1,4 +1,4 @@
-/* catalog.h - what Jira has besides issues: fields, projects, and the census
+/* catalog.h - what Jira has besides issues: fields and their slots, and the census
  * of issue ids used to notice deleted issues. */
 #ifndef JL_STORE_CATALOG_H
 #define JL_STORE_CATALOG_H
@@ -13,10 +13,6 @@
  * the number of fields. One statement whatever the size. */
 int jl_catalog_fields(PGconn *pg, int tenant, int integration, const char *fields_json,
 	int64_t *count, char *err, size_t errlen);
-
-/* Upsert projects from a JSON array of {id, key, name, projectTypeKey}. */
-int jl_catalog_projects(PGconn *pg, int tenant, int integration, const char *projects_json,
-	char *err, size_t errlen);
 
 
 /* Census of a project's issue ids, kept in a session temp table. */
