@@ -85,13 +85,11 @@ static int check_common(jetl_ctx *ctx, const jetl_extract_options *opts)
 	return JETL_OK;
 }
 
-/* How long the waits below try to get a lost database connection back
- * (a PostgreSQL restart, a failover) before they give up. */
+/* How long a lost database connection is waited for (a PostgreSQL restart,
+ * a failover) before the extraction gives up. */
 #define DB_RECONNECT_MS 60000
 
-/* After a failed statement: 1 when the connection is (again) usable, so the
- * caller may go on; 0 when it was not lost (a real error) or stays lost. */
-static int db_back(jetl_ctx *ctx)
+int jl_db_back(jetl_ctx *ctx)
 {
 	double until = jl_now() + DB_RECONNECT_MS / 1000.0;
 
@@ -222,7 +220,7 @@ static int wait_transforms(struct job_run *jr, int cancelled)
 		int stop;
 
 		if (jl_raw_counts(ctx->pg, jr->job_id, &pending, &done, &failed, err, sizeof(err)) < 0) {
-			if (db_back(ctx))
+			if (jl_db_back(ctx))
 				continue;
 			return jl_fail(ctx, JETL_EDB, "extract: waiting for the transforms: %s", err);
 		}
@@ -306,7 +304,7 @@ static int end_job(struct job_run *jr, int rc)
 
 	/* The status must reach the table even after a database restart; if
 	 * it cannot, the lease runs out and the next sweep ends the job. */
-	if (jl_store_conn_lost(ctx->pg) && !db_back(ctx))
+	if (jl_store_conn_lost(ctx->pg) && !jl_db_back(ctx))
 		jl_log(ctx, JETL_LOG_ERROR, "extract: job %lld: no database to record how it ended",
 			(long long)jr->job_id);
 
@@ -323,7 +321,7 @@ static int end_job(struct job_run *jr, int rc)
 		return rc;
 	}
 	if (jl_jobs_try_finish(ctx->pg, jr->job_id, status, sizeof(status), err, sizeof(err)) < 0 &&
-	    (!db_back(ctx) || jl_jobs_try_finish(ctx->pg, jr->job_id, status, sizeof(status), err, sizeof(err)) < 0))
+	    (!jl_db_back(ctx) || jl_jobs_try_finish(ctx->pg, jr->job_id, status, sizeof(status), err, sizeof(err)) < 0))
 		return jl_fail(ctx, JETL_EDB, "%s", err);
 	if (strcmp(status, "cancelled") == 0)  /* jetl_job_cancel while the rows were transformed */
 		return jl_fail(ctx, JETL_ECANCELLED, "job %lld was cancelled", (long long)jr->job_id);
@@ -508,7 +506,7 @@ static int wait_job(struct job_run *jr)
 	for (;;) {
 		jetl_job job = JETL_JOB_INIT;
 		if (jl_jobs_get(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, jr->job_id, &job, err, sizeof(err)) != 0) {
-			if (db_back(ctx))
+			if (jl_db_back(ctx))
 				continue;
 			return jl_fail(ctx, JETL_EDB, "extract: waiting for the job: %s", err);
 		}

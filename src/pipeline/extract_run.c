@@ -23,7 +23,6 @@ struct run_cb {
 	int census_lost;   /* the connection was reset: the census (a temp table) went with it */
 };
 
-static int raw_reconnect(jetl_ctx *ctx);
 
 static int on_census(void *ud, const char *const *ids, size_t n)
 {
@@ -52,7 +51,7 @@ static int on_census(void *ud, const char *const *ids, size_t n)
 	if (!c->census_lost && jl_census_add(run->ctx->pg, b.data, err, sizeof(err)) < 0) {
 		/* A lost connection takes the census with it: the extraction
 		 * goes on, only the deleted-issue check is skipped this run. */
-		if (jl_store_conn_lost(run->ctx->pg) && raw_reconnect(run->ctx)) {
+		if (jl_store_conn_lost(run->ctx->pg) && jl_db_back(run->ctx)) {
 			c->census_lost = 1;
 		} else {
 			jl_buf_free(&b);
@@ -86,27 +85,8 @@ static int dump_batch(void *ud, jl_raw_sink *sink)
 	return json_dump_callback(ud, jl_raw_sink_put, sink, JSON_COMPACT);
 }
 
-/* Tries of one raw row's COPY, and how long a lost connection is waited for
- * (a PostgreSQL restart takes a few seconds; a failover up to a minute). */
+/* Tries of one raw row's COPY. */
 #define RAW_TRIES 5
-#define RAW_RECONNECT_S 60.0
-
-/* The connection is lost: reset it until it works again or time is up. */
-static int raw_reconnect(jetl_ctx *ctx)
-{
-	double until = jl_now() + RAW_RECONNECT_S;
-
-	jl_log(ctx, JETL_LOG_WARNING, "extract: lost the database connection: reconnecting");
-	while (jl_now() < until) {
-		PQreset(ctx->pg);
-		if (!jl_store_conn_lost(ctx->pg)) {
-			jl_log(ctx, JETL_LOG_INFO, "extract: database connection back");
-			return 1;
-		}
-		usleep(500000);
-	}
-	return 0;
-}
 
 /*
  * Store one batch as a raw row. A transient failure (SQLSTATE class 40, 53,
@@ -130,7 +110,7 @@ static int store_batch(struct run_cb *c, json_t *raw, size_t n_issues, int64_t *
 		if (rc == 0 || rc == -2 || attempt == RAW_TRIES)
 			return rc;
 		if (jl_store_conn_lost(ctx->pg)) {
-			if (!raw_reconnect(ctx))
+			if (!jl_db_back(ctx))
 				return rc;
 			c->census_lost = 1;
 		} else if (rc == JETL_EDBRETRY) {

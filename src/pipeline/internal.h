@@ -100,6 +100,11 @@ void jl_lease_stop(jl_lease *l);
  * message is on ctx. */
 int jl_sweep(jetl_ctx *ctx, int all, const char *queue_url, int64_t *ended, int64_t *recovered);
 
+/* After a failed statement on ctx->pg: 1 when the connection is (again)
+ * usable, reset for up to a minute, so the caller may go on; 0 when it was
+ * not lost (a real error) or stays lost. Logs the loss and the return. */
+int jl_db_back(jetl_ctx *ctx);
+
 /* A consumer thread: transform (and extract) messages from one queue handle. */
 typedef struct jl_wthread {
 	const jetl_ctx *parent;         /* options to clone; not used concurrently */
