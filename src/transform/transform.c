@@ -257,6 +257,7 @@ static int one_issue(jl_xf *xf, json_t *issue, size_t idx, json_t *logs, json_t 
 
 	xf->issue_id = NULL;
 	xf->issue_key = NULL;
+	xf->id_read = 0;
 	if (!json_is_object(issue)) {
 		snprintf(xf->idbuf, sizeof(xf->idbuf), "#%zu", idx);
 		xf->issue_id = xf->idbuf;
@@ -275,6 +276,7 @@ static int one_issue(jl_xf *xf, json_t *issue, size_t idx, json_t *logs, json_t 
 		xf->issue_id = xf->idbuf;
 		return jl_xf_fail(xf, "id", "%s", id ? "not a string or integer" : "missing");
 	}
+	xf->id_read = 1;
 	if (!xf->issue_key || !*xf->issue_key)
 		return jl_xf_fail(xf, "key", "%s", key ? "not a non-empty string" : "missing");
 	if ((rc = strip(xf, issue, "fields", issue)) != 0)
@@ -370,10 +372,11 @@ static int isolate(jl_xf *xf, const mark *m, size_t idx, const char *id, const c
 	return 0;
 }
 
-/* The id one_issue read, or NULL when it fell back to "#<position>". */
+/* The id one_issue read, or NULL when it could not read one (the
+ * messages then say "#<position>"). */
 static const char *read_id(const jl_xf *xf)
 {
-	return xf->issue_id && xf->issue_id[0] != '#' ? xf->issue_id : NULL;
+	return xf->id_read ? xf->issue_id : NULL;
 }
 
 /* "invalid JSON at line L column C" of a byte offset of the raw text. */

@@ -28,6 +28,7 @@ typedef struct jl_xf {
 	const char *issue_key;
 	char idbuf[32];            /* issue_id when made here ("#<position>", an integer id):
 	                            * lives as long as the xf, for isolate() after one_issue */
+	int id_read;               /* issue_id is the issue's own id, not "#<position>" */
 	jl_buf tmp;                /* scratch text, reused */
 	jl_buf tmp2;               /* second scratch (overflow JSON, array names) */
 	int may_have_nul;          /* raw text holds "\u0000": strings need stripping */
