@@ -158,26 +158,6 @@ type TransformResult struct {
 	Duration       time.Duration
 }
 
-// Job is a job's etl_job_queue row. Times are the zero time.Time when unset.
-type Job struct {
-	ID         int64
-	JobType    string
-	Status     JobStatus
-	Step       int
-	TotalSteps int
-	StepName   string
-	ItemsDone  int64
-	ItemsTotal int64
-	Message    string
-	Error      string
-	CreatedAt  time.Time
-	StartedAt  time.Time
-	UpdatedAt  time.Time
-	FinishedAt time.Time
-	RawPending int64
-	RawFailed  int64
-}
-
 // ------------------------------------------------------------------ client
 
 // Client is an open jetl context: a PostgreSQL connection, the Jira and queue
@@ -400,7 +380,6 @@ type callState struct {
 func errNotStarted(err error) error {
 	return &Error{Status: ECANCELLED, Message: "not started: the context is done", cause: err}
 }
-
 
 // withProgress registers fn and ctx (either may be absent) for one call
 // through a cgo.Handle; the handle is deleted, a panic of fn re-raised and
@@ -643,24 +622,6 @@ func (c *Client) WorkerStop() {
 	if c.ptr != nil {
 		C.jetl_worker_stop(c.ptr)
 	}
-}
-
-// Job reads a job's status and progress; ErrNoEntry when there is no such job.
-func (c *Client) Job(id int64) (Job, error) {
-	var j C.jetl_job
-	j.version = C.JETL_JOB_VERSION
-	if err := c.call(func(p *C.jetl_ctx) C.int { return C.jetl_job_get(p, C.int64_t(id), &j) }); err != nil {
-		return Job{}, err
-	}
-	return Job{
-		ID: int64(j.id), JobType: C.GoString(&j.job_type[0]), Status: JobStatus(C.GoString(&j.status[0])),
-		Step: int(j.step), TotalSteps: int(j.total_steps), StepName: C.GoString(&j.step_name[0]),
-		ItemsDone: int64(j.items_done), ItemsTotal: int64(j.items_total),
-		Message: C.GoString(&j.message[0]), Error: C.GoString(&j.error[0]),
-		CreatedAt: unixTime(j.created_at), StartedAt: unixTime(j.started_at),
-		UpdatedAt: unixTime(j.updated_at), FinishedAt: unixTime(j.finished_at),
-		RawPending: int64(j.raw_pending), RawFailed: int64(j.raw_failed),
-	}, nil
 }
 
 // FieldsSync reads Jira's field list into jira_fields; returns the count.
