@@ -485,7 +485,7 @@ static int distribute(struct job_run *jr, const char *const *keys, size_t n)
 		return jl_fail(ctx, rc, "%s", err);
 	for (size_t i = 0; i < n; i++) {
 		char *msg = jl_msg_extract(ctx->opts.tenant_id, ctx->opts.integration_id, jr->job_id, keys[i],
-			jr->opts->full, jr->opts->jql);
+			jr->opts->full, jr->opts->jql, jr->opts->dev_status);
 		if (!msg)
 			return jl_fail(ctx, JETL_ENOMEM, "extract: out of memory");
 		rc = jl_queue_publish(jr->pub, JL_QUEUE_EXTRACT, msg, strlen(msg));
@@ -613,6 +613,8 @@ int jl_extract_from_message(jetl_ctx *ctx, json_t *body)
 	memset(&jr, 0, sizeof(jr));
 	o.full = json_is_true(json_object_get(body, "full"));
 	o.jql = json_string_value(json_object_get(body, "jql"));
+	/* the job's choice (the caller's option or its integration's default) */
+	o.dev_status = !json_is_false(json_object_get(body, "dev_status"));
 	jr.ctx = ctx;
 	jr.opts = &o;
 	jr.job_id = json_integer_value(json_object_get(body, "job_id"));

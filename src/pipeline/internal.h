@@ -135,6 +135,7 @@ int jl_wthread_join(jl_wthread *w);
 
 /* Message bodies (docs/design.md, 'Queue messages'); malloc'd JSON text. */
 char *jl_msg_transform(int tenant, int integration, int64_t job_id, int64_t raw_id);
-char *jl_msg_extract(int tenant, int integration, int64_t job_id, const char *project, int full, const char *jql);
+char *jl_msg_extract(int tenant, int integration, int64_t job_id, const char *project, int full, const char *jql,
+	int dev_status);
 
 #endif

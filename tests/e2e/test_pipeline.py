@@ -94,6 +94,27 @@ class Pipeline(unittest.TestCase):
         self.assertEqual(db.fingerprint(), self.ref_fp)
         self.assertEqual(db.query("SELECT status, step, total_steps FROM etl_job_queue")[0], ("finished", 3, 3))
 
+    def test_distribute_without_dev_status_reaches_the_workers(self):
+        # --no-dev-status is the job's choice: the workers that extract its
+        # projects must not fetch dev status either.
+        db, env, url = self.fresh(queue=True)
+        workers = [start_worker(env, "--queue", url, "--distribute")]
+        self.sim.control("reset-stats", {})
+        try:
+            jetl(env, "extract", "--queue", url, "--distribute", "--wait", "--progress", "none",
+                 "--no-dev-status", "--project", "AAA", "--project", "EE")
+        finally:
+            for w in workers:
+                stop_worker(w, self)
+        dev = sum(sum(v.values()) for k, v in self.sim.control("stats").get("requests", {}).items() if "dev-status" in k)
+        self.assertEqual(dev, 0, "a worker fetched dev status for a --no-dev-status job")
+        self.assertEqual(db.scalar("SELECT status FROM etl_job_queue"), "finished")
+        # the same tables as the same job run in one process
+        ref, ref_env, _ = self.fresh()
+        jetl(ref_env, "extract", "--progress", "none", "--no-dev-status", "--project", "AAA", "--project", "EE")
+        self.assertGreater(ref.scalar("SELECT count(*) FROM work_items"), 0)
+        self.assertEqual(db.fingerprint(), ref.fingerprint())
+
     def test_cancel_leaves_a_cancelled_job_and_consistent_tables(self):
         db, env, _ = self.fresh()
         slow = Simulator(self.data, "--latency-ms", "60")
