@@ -55,8 +55,12 @@ struct job_run {
  * extraction defaults (JQL, dev status) where the caller gave none. */
 static int integration_first(struct job_run *jr)
 {
-	int rc = jl_integration_resolve(jr->ctx), dev = -1;
+	int rc, dev = -1;
 
+	/* read the row again: another process may have changed it since this
+	 * context last ran a job (a service's context lives for days) */
+	jr->ctx->conn_integration = 0;
+	rc = jl_integration_resolve(jr->ctx);
 	if (rc != JETL_OK)
 		return rc;
 	jr->row_opts = *jr->opts;
@@ -619,6 +623,10 @@ int jl_extract_from_message(jetl_ctx *ctx, json_t *body)
 	jr.opts = &o;
 	jr.job_id = json_integer_value(json_object_get(body, "job_id"));
 	jl_progress_init(&jr.progress, ctx, jr.job_id, project, NULL, NULL, 0, 0);
+	/* a worker runs for days: `jetl integration update`/`set-secret` in
+	 * another process reaches its next job because the row is read again
+	 * here (one query per project extraction) */
+	ctx->conn_integration = 0;
 	rc = prepare(&jr);
 	if (rc == JETL_OK)
 		rc = run_project(&jr, project, -1);

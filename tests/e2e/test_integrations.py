@@ -266,6 +266,40 @@ class Integrations(unittest.TestCase):
                                     (IID,)), 2)
         self.assertGreater(self.count("SELECT count(*) FROM issue_types WHERE tenant_id = 4"), 0)
 
+    def test_6_running_worker_follows_an_updated_integration(self):
+        # A worker runs for days; `integration update` (a new URL, a new
+        # secret) in another process must reach its next job, not wait for
+        # a restart: the worker reads the row at the start of every job.
+        vh = Vhost()
+        self.addCleanup(vh.drop)
+        env = dict(self.env, JETL_QUEUE=vh.url)
+        t = "6"
+        jetl(self.env, "--tenant", t, "integration", "add", "--id", str(IID), "--name", "moves",
+             "--url", self.sims[1].url, "--user", USER, "--secret-file", self.token_files[1])
+        worker = start_worker(env, "--distribute")
+        run = ("--tenant", t, "--integration", str(IID), "extract", "--distribute", "--wait", "--full",
+               "--project", "ITA", "--progress", "none")
+        try:
+            jetl(env, *run)
+            rows = dict(self.db.query("SELECT external_id, summary FROM work_items WHERE tenant_id = %s", (int(t),)))
+            want = dataset_summaries(self.data[1])
+            self.assertEqual(rows, {k: want[k] for k in rows})
+            self.assertEqual(len(rows), 70)
+            jetl(self.env, "--tenant", t, "integration", "update", str(IID), "--url", self.sims[2].url,
+                 "--secret-file", self.token_files[2])
+            for s in self.sims.values():
+                s.control("reset-stats", {})
+            jetl(env, *run)
+            old, new = (self.sims[n].control("stats") for n in (1, 2))
+            self.assertEqual(old["total"], 0, "after the update the worker still asked the old site: %s"
+                             % old["requests"])
+            self.assertGreater(sum(new["requests"].get(k, {}).get("200", 0) for k in new["requests"]
+                                   if "bulkfetch" in k or "search" in k), 0, new["requests"])
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            out, err = worker.communicate(timeout=120)
+        self.assert_no_secret(out + err, "the worker's log")
+
 
 if __name__ == "__main__":
     unittest.main()
