@@ -5,7 +5,8 @@ served by uvicorn.
     /api/v1/etl/...      the router (see jetl.web): trigger, jobs, cancel,
                          events, integrations, field mappings, healthz, ui/
     /                    redirects to the page (/api/v1/etl/ui/)
-    /docs, /openapi.json the OpenAPI page FastAPI gives
+    /docs, /openapi.json the API's page (Swagger UI from this machine: apidocs.py)
+                         and its OpenAPI document
     /healthz, /favicon.ico
 
 Configuration (environment): JETL_DB (required), JETL_QUEUE (AMQP URL; unset
@@ -30,6 +31,9 @@ from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 
 import jetl
 import jetl.web
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import apidocs  # noqa: E402
 
 PREFIX = "/api/v1/etl"
 
@@ -67,8 +71,9 @@ class BodyCap:
 
 
 def make_app(db=None, tokens=None, queue=None, quiet=False):
-    app = FastAPI(title="jetl service", version=jetl.version(),
+    app = FastAPI(title="jetl service", version=jetl.version(), docs_url=None, redoc_url=None,
                   description="Jira issues, changelogs and dev status into PostgreSQL (jetl.web)")
+    apidocs.install(app, app.title)
     jetl.web.install_error_handlers(app)
     r = jetl.web.router(db=db, tokens=tokens, queue=queue)
     app.include_router(r, prefix=PREFIX)

@@ -429,6 +429,24 @@ class RouterTest(unittest.TestCase):
         self.assertIsNone(self.call("GET", path)[1]["slots"][6]["field"])
 
 
+class ApiDocsTest(unittest.TestCase):
+    """/docs without Swagger UI's files says what is missing (no blank page,
+    nothing fetched from elsewhere)."""
+
+    def test_missing_assets_page(self):
+        from fastapi import FastAPI
+        from fastapi.testclient import TestClient
+        sys.path.insert(0, HERE)
+        import apidocs
+        app = FastAPI(title="t", docs_url=None)
+        self.assertFalse(apidocs.install(app, "t", path=os.path.join(HERE, "no-such-dir")))
+        r = TestClient(app).get("/docs")
+        self.assertEqual(r.status_code, 200)
+        self.assertIn("swagger-ui-dist " + apidocs.wanted_version(), r.text)
+        self.assertIn('href="/openapi.json"', r.text)
+        self.assertNotIn("https://", r.text)
+
+
 class ServiceProcessTest(unittest.TestCase):
     """examples/service/server.py under uvicorn: what only the wire shows."""
 
@@ -475,9 +493,9 @@ class ServiceProcessTest(unittest.TestCase):
         head, _, body = out.partition(b"\r\n\r\n")
         return int(head.split(b" ", 2)[1]), head.decode("latin-1"), body
 
-    def get(self, path, token=None):
+    def get(self, path, token=None, read=65536):
         h = "Authorization: Bearer %s\r\n" % token if token else ""
-        return self.raw(("GET %s HTTP/1.1\r\nHost: x\r\n%sConnection: close\r\n\r\n" % (path, h)).encode())
+        return self.raw(("GET %s HTTP/1.1\r\nHost: x\r\n%sConnection: close\r\n\r\n" % (path, h)).encode(), read)
 
     def post_head(self, path, extra):
         return ("POST %s HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\n%sConnection: close\r\n\r\n"
@@ -492,7 +510,16 @@ class ServiceProcessTest(unittest.TestCase):
         self.assertIn("location: %s/ui/" % PREFIX, head.lower())
         self.assertEqual(self.get("/healthz")[0], 200)
         self.assertEqual(self.get(PREFIX + "/healthz")[0], 200)
-        self.assertEqual(self.get("/docs")[0], 200)
+        # the API page from this machine: Swagger UI's files served here, no CDN
+        code, _, body = self.get("/docs")
+        self.assertEqual(code, 200)
+        self.assertIn(b'src="/docs/static/swagger-ui-bundle.js"', body)
+        self.assertNotIn(b"cdn.", body)
+        self.assertNotIn(b"https://", body)
+        for f in ("swagger-ui-bundle.js", "swagger-ui.css"):
+            code, head, body = self.get("/docs/static/" + f, read=1 << 24)
+            self.assertEqual(code, 200, f)
+            self.assertGreater(len(body), 10000, f)
         code, head, body = self.raw(b"OPTIONS /api/v1/etl/jobs HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         self.assertEqual(code, 405)
         self.assertIn("application/json", head)

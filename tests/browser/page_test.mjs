@@ -2,7 +2,8 @@
 // see the toast, follow it to "finished" with the right totals, reload and
 // keep the job, map a field to a slot and see the next run fill it, cancel a
 // slow job, look at a phone-width screen, reach the form by keyboard; no
-// console error anywhere. Run by run.sh (which starts the service).
+// console error anywhere; the API page (/docs) renders from the service
+// alone. Run by run.sh (which starts the service).
 import { chromium } from "playwright-core";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -200,6 +201,21 @@ try {
   // 7. the job list shows the jobs
   const rows = await page.locator("#jobs-body tr").count();
   assert.ok(rows >= 5, "job list has " + rows + " rows");
+
+  // 8. the API page (/docs): Swagger UI from the service itself renders every operation
+  const docs = await context.newPage();
+  docs.on("console", (m) => { if (m.type() === "error") errors.push("docs console: " + m.text()); });
+  docs.on("pageerror", (e) => errors.push("docs page error: " + e.message));
+  docs.on("requestfailed", (r) => errors.push("docs request failed: " + r.url()));
+  docs.on("request", (r) => {
+    if (new URL(r.url()).origin !== new URL(URL0).origin) errors.push("docs asked another site: " + r.url());
+  });
+  await docs.goto(new URL("/docs", URL0).href);
+  await docs.waitForFunction(() => document.querySelectorAll(".swagger-ui .opblock").length >= 10,
+                             null, { timeout: 20000 });
+  const ops = await docs.locator(".swagger-ui .opblock").count();
+  await shot(docs, "api-docs", "/docs: Swagger UI served by the service, " + ops + " operations");
+  await docs.close();
 
   assert.deepEqual(errors, [], "console errors");
   log("screenshots:\n  " + shots.join("\n  "));

@@ -22,6 +22,9 @@ if [ "$want" != "$have" ]; then
     { cat "$out/npm.log" >&2; exit 1; }
 fi
 
+[ -f "$root/examples/service/node_modules/swagger-ui-dist/swagger-ui-bundle.js" ] ||
+  { echo "browser test: Swagger UI's files for the service's /docs are missing: run scripts/setup" >&2; exit 1; }
+
 db_name="jetl_browser_$$"
 admin_db=$JETL_DB
 db="${JETL_DB%/*}/$db_name"
