@@ -333,6 +333,30 @@ class RouterTest(unittest.TestCase):
         s, out, _ = self.call("PUT", path + "bad%20id", json={"slot": 2})
         self.assertEqual(s, 400, out)
 
+    def test_trigger_body(self):
+        # a body the trigger would otherwise ignore is refused, naming why:
+        # {"projects": [...]} must not start an extraction of every project
+        before = self.env.query("SELECT count(*) FROM etl_job_queue")
+        for body, what in ((b'{"projects": ["SVA"]}', "unknown field(s) in the body: projects"),
+                           (b"SVA", "not JSON"), (b'["SVA"]', "JSON object"),
+                           (b'{"project_keys": [1]}', "project_keys must be"),
+                           (b'{"incremental": "no"}', "incremental must be")):
+            s, out, _ = self.call("POST", extract_path(self.env.i_quick), content=body)
+            self.assertEqual(s, 400, (body, out))
+            self.assertIn(what, out["detail"])
+        s, out, _ = self.call("POST", extract_path(self.env.i_quick, incremental="true"),
+                              json={"incremental": False})
+        self.assertEqual(s, 400, out)
+        self.assertEqual(self.env.query("SELECT count(*) FROM etl_job_queue"), before, "a refused trigger made a job")
+        # the same choice as the query parameters, in a body
+        s, out, _ = self.call("POST", extract_path(self.env.i_quick), json={"project_keys": ["sva"],
+                                                                            "incremental": False})
+        self.assertEqual(s, 200, out)
+        self.assertEqual((out["project_keys"], out["incremental"]), (["SVA"], False))
+        self.wait_status(out["job_id"], "finished")
+        (params,), = self.env.query("SELECT params FROM etl_job_queue WHERE id = %s", (out["job_id"],))
+        self.assertEqual((params["projects"], params["full"]), (["SVA"], True))
+
     def test_jira_refusing(self):
         # before any job: 502 with Jira's cause
         s, out, _ = self.call("POST", "%s/integrations/%d/fields/sync" % (PREFIX, self.env.i_bad))

@@ -43,7 +43,7 @@ import re
 import select
 import threading
 import time
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 import anyio
 import psycopg2
@@ -415,6 +415,39 @@ def _err(code, detail):
     return HTTPException(code, detail, headers={"WWW-Authenticate": 'Bearer realm="jetl"'} if code == 401 else None)
 
 
+TRIGGER_FIELDS = ("project_keys", "incremental")
+
+
+def trigger_body(raw: bytes) -> Tuple[List[str], Optional[bool]]:
+    """The trigger's optional JSON body: {"project_keys": [...] or "A,B",
+    "incremental": bool}, the same as its query parameters. Returns (keys,
+    incremental or None). A body jetl would otherwise ignore (not JSON, not
+    an object, another field, a wrong type) is a 400 naming the cause, so a
+    caller who sent {"projects": [...]} is not given every project."""
+    if not raw.strip():
+        return [], None
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        raise _err(400, "the body is not JSON: send project_keys and incremental as query parameters "
+                        "or as a JSON object")
+    if not isinstance(doc, dict):
+        raise _err(400, "the body must be a JSON object with project_keys and/or incremental")
+    unknown = sorted(k for k in doc if k not in TRIGGER_FIELDS)
+    if unknown:
+        raise _err(400, "unknown field(s) in the body: %s (known: %s)" % (", ".join(unknown)[:200],
+                                                                         ", ".join(TRIGGER_FIELDS)))
+    keys = doc.get("project_keys", [])
+    if isinstance(keys, str):
+        keys = [keys]
+    if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+        raise _err(400, "project_keys must be a list of project keys or one comma-separated string")
+    inc = doc.get("incremental")
+    if inc is not None and not isinstance(inc, bool):
+        raise _err(400, "incremental must be true or false")
+    return keys, inc
+
+
 def router(db=None, *, queue=None, tokens=None, jira=None, tags=("etl",)):
     """The APIRouter to include (any prefix). db: PostgreSQL conninfo (else
     $JETL_DB); queue: AMQP URL ("" = transform in-process; None: $JETL_QUEUE);
@@ -493,17 +526,24 @@ def router(db=None, *, queue=None, tokens=None, jira=None, tags=("etl",)):
 
     @r.post("/jira/extract/issues-changelogs-dev-status/{integration_id}",
             summary="Start an extraction of issues, changelogs and dev status")
-    async def extract(integration_id: int = Path(...), tenant: int = Depends(tenant_dep),
+    async def extract(request: Request, integration_id: int = Path(...), tenant: int = Depends(tenant_dep),
                       tenant_id: Optional[int] = Query(None), project_keys: List[str] = Query([]),
-                      incremental: bool = Query(True)):
+                      incremental: Optional[bool] = Query(None)):
         """The seed system's trigger. project_keys may repeat or hold a
         comma-separated list; none means every project the Jira user sees.
-        Answers once the job row exists; 409 (with ``job_id``) when a job of
-        the same integration and projects is already running."""
+        incremental defaults to true. Both may come in a JSON body instead
+        ({"project_keys": [...], "incremental": false}); any other body is a
+        400. Answers once the job row exists; 409 (with ``job_id``) when a job
+        of the same integration and projects is already running."""
         check_tenant(tenant, tenant_id)
+        body_keys, body_inc = trigger_body(await request.body())
+        if body_inc is not None and incremental is not None and body_inc != incremental:
+            raise _err(400, "incremental is %s in the query and %s in the body" % (
+                str(incremental).lower(), str(body_inc).lower()))
+        incremental = next((v for v in (incremental, body_inc) if v is not None), True)
         await check_integration(tenant, integration_id)
         keys = []
-        for v in project_keys:
+        for v in list(project_keys) + body_keys:
             for k in str(v).split(","):
                 k = k.strip()
                 if not k:
