@@ -47,8 +47,10 @@ RL_ISSUES, RL_RATE, RL_CONC = 500, 20, 8
 RL_BUCKET_ISSUES = 1000   # the bucket case runs ~50 s, so the serial setup and the tail weigh little
 
 SIZES = {
-    "full": dict(transform=20000, extract=10000, peer_extract=1000, memory=[10000, 100000], ratelimit=RL_ISSUES),
-    "quick": dict(transform=1000, extract=500, peer_extract=100, memory=[1000], ratelimit=RL_ISSUES),
+    "full": dict(transform=20000, transform_small=5000, extract=10000, peer_extract=1000, memory=[10000, 100000],
+                 ratelimit=RL_ISSUES),
+    "quick": dict(transform=1000, transform_small=500, extract=500, peer_extract=100, memory=[1000],
+                  ratelimit=RL_ISSUES),
 }
 
 
@@ -207,17 +209,26 @@ def worker(db, vhost, threads, idle_ms=300, prefix=()):
 
 
 # ------------------------------------------------------------------ transform
-def raw_template(n):
+# The small-issue case (issue 18): short logs only. sim/gen.py gives each history
+# 1.15 items on average (15 % of its kinds carry two), so 3-8 histories (5.5 on
+# average) make about 6.3 changelog items per issue; --long-every 0 turns off the
+# every-50th issue with 120-250 histories.
+SMALL_GEN = ("--histories", "3-8", "--long-every", "0")
+
+
+def raw_template(n, small=False):
     """A database holding n generated issues as pending raw rows (schema migrated),
-    loaded once through `jetl extract --queue` and kept as a template."""
-    name = "jetl_bench_raw_t%d_v2" % n   # v2: raw rows lz4-compressed (migration 3)
+    loaded once through `jetl extract --queue` and kept as a template. small: the
+    small-issue data (SMALL_GEN) instead of the default histories."""
+    # v2: raw rows lz4-compressed (migration 3)
+    name = ("jetl_bench_raw_s%d_v2" if small else "jetl_bench_raw_t%d_v2") % n
     if db_exists(name):
         rows = query(dsn_of(name), "SELECT coalesce(sum(item_count), 0) FROM raw_extraction_data"
                      " WHERE status = 'pending'")[0][0]
         if rows == n:
             return name
         admin("DROP DATABASE %s WITH (FORCE)" % name)
-    d = dataset("cloud-tr-%d" % n, "TR:%d" % n)
+    d = dataset("cloud-sm-%d" % n, "TR:%d" % n, extra=SMALL_GEN) if small else dataset("cloud-tr-%d" % n, "TR:%d" % n)
     log("loading %d raw rows into %s (once; kept as a template)" % (n, name))
     admin("CREATE DATABASE %s" % name)
 
@@ -251,43 +262,68 @@ def parse_transform_bench(out):
     return r
 
 
+def transform_one(tpl, runs, label, fn):
+    """Run fn on a fresh copy of the raw template tpl; its seconds and the rows stored go to runs[label]."""
+    db = Database(label, template=tpl)
+    try:
+        secs, extra = fn(db)
+        wi, cl, ds = db.counts()
+        runs[label] = dict(seconds=round(secs, 3), issues_per_s=round(wi / secs), items_per_s=round(cl / secs),
+                           work_items=wi, changelog_items=cl, dev_status=ds, **extra)
+        log("transform %-12s %7.2f s  %6.0f issues/s  %7.0f items/s" % (label, secs, wi / secs, cl / secs))
+    finally:
+        db.drop()
+
+
+def jetl_transform(threads, perf=False):
+    """jetl worker with this many threads over every pending raw row (one message each)."""
+    def fn(db):
+        vh = Vhost("w%d" % threads)
+        try:
+            worker(db, vh, threads, idle_ms=50)   # declares the queues, nothing to do yet
+            vh.publish_transform(db)
+            prefix = ()
+            if perf:
+                prefix = ("perf", "record", "-F", "499", "-e", "cpu-clock", "-o",
+                          os.path.join(DATA, "perf.data"), "--")
+            r = worker(db, vh, threads, prefix=prefix)
+            return r["wall"], dict(cpu_s=round(r["cpu"], 2), rss_mb=round(r["rss_kb"] / 1024, 1))
+        finally:
+            vh.drop()
+    return fn
+
+
+def seed_transform(db):
+    """Peer 1: bench/peers/seed_transform.py, one upsert per row."""
+    p = subprocess.run([PY, os.path.join(ROOT, "bench", "peers", "seed_transform.py"), db.dsn],
+                       check=True, capture_output=True, text=True)
+    return json.loads(p.stdout.strip().splitlines()[-1])["seconds"], {}
+
+
+def bench_transform_small(n, res):
+    """Issue 18's small-issue case: n issues with short changelogs (SMALL_GEN, about 6
+    items each, no long logs), jetl worker 1 thread against peer 1 on copies of the same
+    raw rows. Fixed costs per raw row and per issue weigh most here."""
+    tpl = raw_template(n, small=True)
+    raw = query(dsn_of(tpl), "SELECT count(*), sum(octet_length(raw_data::text)) FROM raw_extraction_data")[0]
+    res["transform_small"] = t = {"issues": n, "raw_rows": raw[0], "raw_mb": round(raw[1] / 1e6, 1),
+                                  "gen": " ".join(SMALL_GEN), "runs": {}}
+    transform_one(tpl, t["runs"], "jetl_1t", jetl_transform(1))
+    transform_one(tpl, t["runs"], "peer_seed_py", seed_transform)
+    j, p = t["runs"]["jetl_1t"], t["runs"]["peer_seed_py"]
+    t["items_per_issue"] = round(j["changelog_items"] / max(j["work_items"], 1), 2)
+    t["peer_over_jetl"] = round(p["seconds"] / j["seconds"], 1)
+    log("transform small: %d issues, %.1f items/issue, peer 1 / jetl 1 thread = %.1f"
+        % (n, t["items_per_issue"], t["peer_over_jetl"]))
+
+
 def bench_transform(n, res, profile):
     tpl = raw_template(n)
     raw = query(dsn_of(tpl), "SELECT count(*), sum(item_count), sum(octet_length(raw_data::text)) FROM raw_extraction_data")[0]
     res["transform"] = t = {"issues": n, "raw_rows": raw[0], "raw_mb": round(raw[2] / 1e6, 1), "runs": {}}
 
     def one(label, fn):
-        db = Database(label, template=tpl)
-        try:
-            secs, extra = fn(db)
-            wi, cl, ds = db.counts()
-            t["runs"][label] = dict(seconds=round(secs, 3), issues_per_s=round(wi / secs),
-                                    items_per_s=round(cl / secs), work_items=wi, changelog_items=cl, dev_status=ds,
-                                    **extra)
-            log("transform %-12s %7.2f s  %6.0f issues/s  %7.0f items/s" % (label, secs, wi / secs, cl / secs))
-        finally:
-            db.drop()
-
-    def jetl_run(threads, perf=False):
-        def fn(db):
-            vh = Vhost("w%d" % threads)
-            try:
-                worker(db, vh, threads, idle_ms=50)   # declares the queues, nothing to do yet
-                vh.publish_transform(db)
-                prefix = ()
-                if perf:
-                    prefix = ("perf", "record", "-F", "499", "-e", "cpu-clock", "-o",
-                              os.path.join(DATA, "perf.data"), "--")
-                r = worker(db, vh, threads, prefix=prefix)
-                return r["wall"], dict(cpu_s=round(r["cpu"], 2), rss_mb=round(r["rss_kb"] / 1024, 1))
-            finally:
-                vh.drop()
-        return fn
-
-    def seed_run(db):
-        p = subprocess.run([PY, os.path.join(ROOT, "bench", "peers", "seed_transform.py"), db.dsn],
-                           check=True, capture_output=True, text=True)
-        return json.loads(p.stdout.strip().splitlines()[-1])["seconds"], {}
+        transform_one(tpl, t["runs"], label, fn)
 
     def elt_run(db):
         t0 = time.monotonic()
@@ -295,13 +331,13 @@ def bench_transform(n, res, profile):
                         os.path.join(ROOT, "bench", "peers", "elt.sql"), db.dsn], check=True, capture_output=True)
         return time.monotonic() - t0, {}
 
-    one("jetl_1t", jetl_run(1))
-    one("jetl_2t", jetl_run(2))
-    one("peer_seed_py", seed_run)
+    one("jetl_1t", jetl_transform(1))
+    one("jetl_2t", jetl_transform(2))
+    one("peer_seed_py", seed_transform)
     one("peer_elt_sql", elt_run)
     if profile:
         try:
-            one("jetl_1t_perf", jetl_run(1, perf=True))
+            one("jetl_1t_perf", jetl_transform(1, perf=True))
             t["profile"] = perf_summary()
         except Exception as e:   # perf may be unavailable: a figure less, not a failure
             t["profile_error"] = str(e)
@@ -701,6 +737,17 @@ def table(res):
         if tb.get("jetl_1t"):
             rows.append(("transform %d issues" % t["issues"], "jetl_transform_batch() API, 1 thread, no pipeline",
                          "%.2f s" % tb["jetl_1t"], "%d issues/s" % (t["issues"] / tb["jetl_1t"]), ""))
+    ts = res.get("transform_small")
+    if ts:
+        j1 = ts["runs"].get("jetl_1t", {})
+        for label, name in (("jetl_1t", "jetl worker, 1 thread"), ("peer_seed_py", "peer 1: Python, upsert per row")):
+            r = ts["runs"].get(label)
+            if not r:
+                continue
+            cmp = "" if label.startswith("jetl") else "%.1f× slower than jetl 1t" % (r["seconds"] / j1["seconds"])
+            rows.append(("transform %d small issues (%.1f items each)" % (ts["issues"], ts.get("items_per_issue", 0)),
+                         name, "%.2f s" % r["seconds"],
+                         "%d issues/s, %d items/s" % (r["issues_per_s"], r["items_per_s"]), cmp))
     e = res.get("extraction")
     if e:
         for label, name in (("jetl_cloud", "jetl, Cloud"), ("jetl_server", "jetl, Server"),
@@ -781,7 +828,7 @@ def markdown(res, rows):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", default="transform,extract,memory,ratelimit,requests")
+    ap.add_argument("--only", default="transform,transform_small,extract,memory,ratelimit,requests")
     ap.add_argument("--out", default=RESULTS)
     ap.add_argument("--merge", action="store_true", help="keep the other sections of the existing results")
     ap.add_argument("--render-only", action="store_true",
@@ -816,6 +863,8 @@ def main():
     only = a.only.split(",")
     if "transform" in only:
         bench_transform(sz["transform"], res, profile=True)
+    if "transform_small" in only:
+        bench_transform_small(sz["transform_small"], res)
     if "extract" in only:
         bench_extract(sz["extract"], sz["peer_extract"], res)
     if "memory" in only:
@@ -825,7 +874,7 @@ def main():
     if "requests" in only:
         bench_requests(sz["ratelimit"], res)
     res["total_seconds"] = round(time.monotonic() - t0, 1)
-    for k in ("transform", "extraction", "memory", "ratelimit", "requests"):
+    for k in ("transform", "transform_small", "extraction", "memory", "ratelimit", "requests"):
         if k not in res and k in old:
             res[k] = old[k]
             res.setdefault("merged_from_earlier_run", []).append("%s (%s)" % (k, old.get("date")))
