@@ -22,4 +22,11 @@
  * byte offset where parsing stopped in *errpos (either may be NULL). */
 json_t *jl_json_parse(const char *text, size_t n, size_t *errpos, char *why, size_t whylen);
 
+/* The JSON value at the start of text (whitespace before it allowed), with
+ * whatever follows it left unread: a new reference and *used, the bytes up to
+ * the value's end; NULL when no valid value starts there (no reason given:
+ * the caller that needs one parses the value's extent with jl_json_parse).
+ * For a value that parses, the extent is the one jl_jscan_value finds. */
+json_t *jl_json_parse_prefix(const char *text, size_t n, size_t *used);
+
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "transform/jparse.h"
+#include "transform/jscan.h"
 #include "fixtures_csv.h"
 
 /* Same value, and objects' keys in the same order (the transform writes
@@ -223,4 +224,76 @@ Test(jparse, scalar_then_a_final_nul_is_refused)
 	agree("{}\0", 3, "object then a NUL");
 	agree("\"s\"\0", 4, "string then a NUL");
 	agree("1\0\0", 3, "number then two NULs");
+}
+
+/* The plain-run scan reads eight bytes at a time: every byte that ends a run
+ * or needs a check (quote, backslash escape, control byte, UTF-8 lead,
+ * invalid byte) at every position of strings of every length around a
+ * word must still be judged as jansson judges it. */
+Test(jparse, string_stops_at_every_position)
+{
+	static const char *const specials[] = { "\"", "\\n", "\\u00e9", "\x01", "\xc3\xa9", "\xff", "\t", "\x7f",
+		"~", " " };
+	char t[80];
+
+	for (size_t len = 0; len < 34; len++)
+		for (size_t at = 0; at <= len; at++)
+			for (size_t k = 0; k < sizeof(specials) / sizeof(specials[0]); k++) {
+				size_t n = 0, sl = strlen(specials[k]);
+
+				t[n++] = '"';
+				memset(t + n, 'a', at);
+				n += at;
+				memcpy(t + n, specials[k], sl);
+				n += sl;
+				memset(t + n, 'b', len - at);
+				n += len - at;
+				t[n++] = '"';
+				agree(t, n, "a string with one special byte");
+				agree(t, n - 1, "the same string, unterminated");
+			}
+}
+
+/* jl_json_parse_prefix reads a value and leaves what follows: for an object
+ * or array that parses, its extent is the one jl_jscan_value finds and the
+ * tree is jl_json_parse's of that extent; what does not parse is refused.
+ * Over corrupted copies of recorded issues followed by more text. */
+Test(jparse, prefix_extent_is_the_scanned_extent)
+{
+	csv_row *rows;
+	long n = csv_read("devlake_raw_jira_api_issues.csv", &rows);
+	unsigned seed = 11;
+	static const char pokes[] = "\"\\{}[],:0-.eE+utfn \x01\x80\xc3\xff";
+	int parsed = 0, refused = 0;
+
+	cr_assert_gt(n, 0);
+	for (int k = 0; k < 2000; k++) {
+		const char *src = rows[k % n].f[2];
+		size_t len = strlen(src), used = 0;
+		char *t = malloc(len + 8);
+		json_t *got;
+
+		memcpy(t, src, len);
+		memcpy(t + len, ", {]x", 6);
+		if (k % 2)
+			t[(size_t)rand_r(&seed) % len] = pokes[(size_t)rand_r(&seed) % (sizeof(pokes) - 1)];
+		got = jl_json_parse_prefix(t, len + 5, &used);
+		if (got && (json_is_object(got) || json_is_array(got))) {
+			const char *end = jl_jscan_value(t, t + len + 5);
+			json_t *whole = jl_json_parse(t, used, NULL, NULL, 0);
+
+			cr_assert(end && end == t + used, "copy %d: extent %zu, the scan's %td", k, used,
+				end ? end - t : -1);
+			cr_assert(whole && same(whole, got), "copy %d: a different tree", k);
+			json_decref(whole);
+			parsed++;
+		} else if (!got) {
+			cr_assert_null(jl_json_parse(t, len, NULL, NULL, 0), "copy %d: refused, yet it parses", k);
+			refused++;
+		}
+		json_decref(got);
+		free(t);
+	}
+	cr_assert(parsed > 0 && refused > 0, "parsed %d, refused %d", parsed, refused);
+	csv_free(rows, n);
 }

@@ -543,6 +543,29 @@ Test(time, offsets_and_forms)
 	cr_assert_eq(jl_date_iso("2025-3-9", t), -1);
 }
 
+/* jl_time_iso writes its digits itself: every width at its bounds, held to
+ * what printf's "%04d-%02d-…" makes of the same parts. */
+Test(time, digits_at_their_bounds)
+{
+	static const char *const in[] = { "0001-01-01T00:00:00Z", "0999-09-09T09:09:09.1+0001",
+		"9999-12-31T23:59:59.999999999-15:59", "2016-12-31T23:59:60+15:59", "1970-01-01T00:00:00-00:30" };
+	char t[JL_TIME_MAX], want[JL_TIME_MAX];
+
+	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		jl_jtime j;
+		int a, n;
+
+		cr_assert_eq(jl_jtime_lex(in[i], &j), 0, "%s", in[i]);
+		a = j.off < 0 ? -j.off : j.off;
+		n = snprintf(want, sizeof(want), "%04d-%02d-%02dT%02d:%02d:%02d%s%s", j.y, j.mo, j.d, j.h, j.mi, j.s,
+			j.frac[0] ? "." : "", j.frac);
+		snprintf(want + n, sizeof(want) - (size_t)n, "%c%02d:%02d", j.off < 0 ? '-' : '+', a / 3600,
+			a % 3600 / 60);
+		cr_assert_eq(jl_time_iso(in[i], t), 0, "%s", in[i]);
+		cr_assert_str_eq(t, want, "%s", in[i]);
+	}
+}
+
 /* One lexer (src/model/jtime.c) behind both readers of Jira's time text:
  * what the transform stores and the client's watermark agree on every form,
  * including the cases the two used to decide apart. */
