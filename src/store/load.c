@@ -207,57 +207,99 @@ static int64_t affected(PGresult *res)
 	return n && *n ? strtoll(n, NULL, 10) : 0;
 }
 
-/* What jl_load_fetch_send sends: the session's client encoding, the raw
- * row, the two catalog reads. */
+/* What jl_load_fetch_send sends, in this order: the session's client
+ * encoding, the raw row, the two catalog reads. */
 enum { F_ENC, F_RAW, F_MAPS, F_FIELDS, F_N };
 
+static const char *const fetch_what[F_N] = { "set client encoding", "read raw row", "read field mappings",
+	"read field catalog" };
+
+/*
+ * The reads go as one pipeline (libpq's pipeline mode: one round trip, as the
+ * multi-statement string they were before) so that the raw row can come in
+ * binary format: json's binary form is its text, byte for byte, and sending
+ * it costs the server one copy where the text output costs a copy and a
+ * strlen more. Reading the 200 raw rows of the 20,000-issue benchmark
+ * (518 MB): 3.0 s of the backend's CPU as text, 1.9-2.4 s binary (of which
+ * 1.6 s is detoasting).
+ */
 int jl_load_fetch_send(PGconn *pg, int tenant, int integration, int64_t raw_id, char *err, size_t errlen)
 {
 	P3(tenant, integration, raw_id);
 	const char *vals[] = { tenant_s, integration_s, raw_id_s };
-	jl_buf sql = JL_BUF_INIT;
-	int rc = 0;
+	int rc;
 
 	/* Rows are read and written as UTF-8 (what jansson takes and makes),
-	 * whatever the database's default client encoding is. Integers only in
-	 * the statements: nothing to quote. */
-	jl_buf_puts(&sql, "SET client_encoding = 'UTF8';");
-	jl_sql_put(&sql, "SELECT raw_data::text, project_key FROM raw_extraction_data "
-		"WHERE tenant_id = $1 AND integration_id = $2 AND id = $3", vals, 3);
-	jl_sql_put(&sql, jl_catalog_sql_mappings, vals, 2);
-	jl_sql_put(&sql, jl_catalog_sql_fields, vals, 2);
-	if (sql.oom) {
-		snprintf(err, errlen, "read raw row: out of memory");
-		rc = JETL_ENOMEM;
-	} else if (!PQsendQuery(pg, sql.data)) {
-		rc = jl_store_error(pg, NULL, "read raw row", err, errlen);
+	 * whatever the database's default client encoding is. */
+	if (PQenterPipelineMode(pg) &&
+	    PQsendQueryParams(pg, "SET client_encoding = 'UTF8'", 0, NULL, NULL, NULL, NULL, 0) &&
+	    PQsendQueryParams(pg, "SELECT raw_data, project_key FROM raw_extraction_data "
+		"WHERE tenant_id = $1 AND integration_id = $2 AND id = $3", 3, NULL, vals, NULL, NULL, 1) &&
+	    PQsendQueryParams(pg, jl_catalog_sql_mappings, 2, NULL, vals, NULL, NULL, 0) &&
+	    PQsendQueryParams(pg, jl_catalog_sql_fields, 2, NULL, vals, NULL, NULL, 0) && PQpipelineSync(pg))
+		return 0;
+	rc = jl_store_error(pg, NULL, "read raw row", err, errlen);
+	PQexitPipelineMode(pg);   /* when nothing went out; a broken connection is reopened anyway */
+	return rc;
+}
+
+/*
+ * Every result of the pipeline up to its sync point: each read's result in
+ * res[] (NULL when it has none), every result read either way, so the
+ * connection leaves pipeline mode idle. In pipeline mode each read's result
+ * is followed by a NULL, and the sync point by NULLs only: two NULLs in a
+ * row before the sync mean the connection is gone. Returns 0 or the first
+ * failure's status.
+ */
+static int fetch_results(PGconn *pg, PGresult *res[F_N], char *err, size_t errlen)
+{
+	int k = 0, nulls = 0, rc = 0;
+
+	for (;;) {
+		PGresult *r = PQgetResult(pg);
+		ExecStatusType s;
+
+		if (!r) {
+			if (++nulls >= 2)
+				break;
+			k++;
+			continue;
+		}
+		nulls = 0;
+		if ((s = PQresultStatus(r)) == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		if (rc == 0 && s != PGRES_COMMAND_OK && s != PGRES_TUPLES_OK)
+			rc = jl_store_error(pg, r, fetch_what[k < F_N ? k : F_N - 1], err, errlen);
+		if (rc == 0 && k < F_N && !res[k])
+			res[k] = r;
+		else
+			PQclear(r);
 	}
-	jl_buf_free(&sql);
+	if (!PQexitPipelineMode(pg) && rc == 0)
+		rc = jl_store_error(pg, NULL, "read raw row", err, errlen);
+	if (rc == 0 && k != F_N) {
+		snprintf(err, errlen, "postgresql: read raw row: %d results for %d reads", k, F_N);
+		rc = jl_store_conn_lost(pg) ? JETL_EDBCONN : JETL_EDB;
+	}
 	return rc;
 }
 
 int jl_load_fetch_recv(PGconn *pg, PGresult **raw, jl_catalog *cat, char *err, size_t errlen)
 {
-	jl_stmt st[F_N] = {
-		[F_ENC] = { "set client encoding", NULL, 0, NULL, NULL },
-		[F_RAW] = { "read raw row", NULL, 1, NULL, NULL },
-		[F_MAPS] = { "read field mappings", NULL, 1, NULL, NULL },
-		[F_FIELDS] = { "read field catalog", NULL, 1, NULL, NULL },
-	};
+	PGresult *res[F_N] = { NULL };
 	int rc;
 
 	*raw = NULL;
-	if ((rc = jl_stmts_collect(pg, st, F_N, NULL, err, errlen)) < 0)
-		return rc;
-	if (PQntuples(st[F_RAW].res) == 0) {
+	if ((rc = fetch_results(pg, res, err, errlen)) == 0 && PQntuples(res[F_RAW]) == 0)
 		rc = 1;
-	} else if ((rc = jl_catalog_fill(cat, st[F_MAPS].res, st[F_FIELDS].res, err, errlen)) == 0) {
-		*raw = st[F_RAW].res;
-		st[F_RAW].res = NULL;
-		rc = 0;
+	else if (rc == 0 && (rc = jl_catalog_fill(cat, res[F_MAPS], res[F_FIELDS], err, errlen)) == 0) {
+		*raw = res[F_RAW];
+		res[F_RAW] = NULL;
 	}
-	for (int k = F_RAW; k < F_N; k++)
-		PQclear(st[k].res);
+	for (int k = 0; k < F_N; k++)
+		PQclear(res[k]);
 	return rc;
 }
 

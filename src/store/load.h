@@ -16,19 +16,23 @@
 #include "../model/rows.h"
 
 /*
- * Send, without waiting (PQsendQuery), the reads a transform needs: the raw
- * row of the tenant/integration (raw_data as text, verbatim, \u0000 escapes
- * kept) and the field catalog. No transaction: a raw row's text never
- * changes once written. Sets the session's client encoding to UTF-8. The
- * connection is busy until jl_load_fetch_recv. Returns 0 or a status.
+ * Send, without waiting (one libpq pipeline), the reads a transform needs:
+ * the raw row of the tenant/integration (raw_data's text, verbatim, \u0000
+ * escapes kept, in binary format: json's binary form is the same bytes) and
+ * the field catalog. No transaction: a raw row's text never changes once
+ * written. Sets the session's client encoding to UTF-8. The connection is in
+ * pipeline mode until jl_load_fetch_recv, and must not be used for anything
+ * else before it. Returns 0 or a status.
  */
 int jl_load_fetch_send(PGconn *pg, int tenant, int integration, int64_t raw_id, char *err, size_t errlen);
 
 /*
  * Wait for what jl_load_fetch_send asked: *raw holds raw_data (column 0) and
- * project_key (column 1, may be NULL), the caller PQclears it; the catalog
+ * project_key (column 1, may be NULL), both NUL-terminated text (PQgetvalue,
+ * PQgetlength), the caller PQclears it; the catalog
  * (custom_field_mappings, then jira_fields) goes into cat. Returns 0, 1 when
- * there is no such row (*raw NULL), or a status. The connection is idle after.
+ * there is no such row (*raw NULL), or a status. The connection is idle and
+ * out of pipeline mode after.
  */
 int jl_load_fetch_recv(PGconn *pg, PGresult **raw, jl_catalog *cat, char *err, size_t errlen);
 
