@@ -120,72 +120,89 @@ int jl_integrations_delete(PGconn *pg, int tenant, int id, int *found, char *err
 		" SELECT count(*) FROM u", 2, p, found, err, errlen);
 }
 
+/*
+ * One rule for what discovery writes (projects, issue types, statuses):
+ * each element of Jira's list with an id is upserted and active, and the
+ * integration's rows that Jira no longer lists become inactive (kept: the
+ * data that names them stays). One statement, so a failure leaves the
+ * table as it was. The tables differ only in their columns, named here.
+ */
+struct meta_table {
+	const char *what;    /* for the error: "storing issue types" */
+	const char *table;
+	const char *src_if;  /* more conditions on an element ("" for none) */
+	const char *cols;    /* the columns after external_id ... */
+	const char *vals;    /* ... their values from element e ... */
+	const char *sets;    /* ... and what an update sets besides active, updated_at */
+};
+
+static int meta_sync(PGconn *pg, const struct meta_table *m, int nparams, const char *const *p, int64_t *n,
+	char *err, size_t errlen)
+{
+	char sql[2048];
+	int len = snprintf(sql, sizeof(sql),
+		"WITH src AS (SELECT DISTINCT ON (e->>'id') e FROM json_array_elements($3::json) e"
+		"  WHERE e->>'id' IS NOT NULL%s),"
+		" up AS (INSERT INTO %s (tenant_id, integration_id, external_id, %s, active, updated_at)"
+		"  SELECT $1::int, $2::int, e->>'id', %s, true, now() FROM src"
+		"  ON CONFLICT (tenant_id, integration_id, external_id) DO UPDATE SET %s, active = true,"
+		"  updated_at = now() RETURNING 1),"
+		" gone AS (UPDATE %s SET active = false, updated_at = now() WHERE tenant_id = $1::int"
+		"  AND integration_id = $2::int AND active AND external_id NOT IN (SELECT e->>'id' FROM src) RETURNING 1)"
+		" SELECT (SELECT count(*) FROM up) + 0 * (SELECT count(*) FROM gone)",
+		m->src_if, m->table, m->cols, m->vals, m->sets, m->table);
+
+	if (len < 0 || (size_t)len >= sizeof(sql)) {
+		snprintf(err, errlen, "%s: statement too long", m->what);   /* the tables above fit */
+		return JETL_EDB;
+	}
+	return jl_store_int64(pg, m->what, sql, nparams, p, n, err, errlen);
+}
+
 int jl_meta_projects(PGconn *pg, int tenant, int integration, const char *json, const char *selected_keys,
 	int64_t *n, char *err, size_t errlen)
 {
+	/* $4, the selection (JSON array of keys, NULL to keep each row's) */
+	static const struct meta_table m = { "storing projects", "projects", " AND e->>'key' IS NOT NULL",
+		"key, name, project_type, selected",
+		"e->>'key', e->>'name', coalesce(e->>'projectTypeKey', e->>'projectType'),"
+		" coalesce(e->>'key' IN (SELECT json_array_elements_text($4::json)), false)",
+		"key = excluded.key, name = excluded.name, project_type = excluded.project_type,"
+		" selected = CASE WHEN $4::json IS NULL THEN projects.selected ELSE excluded.selected END" };
 	char t[16], i[16];
 	const char *p[4] = { t, i, json, selected_keys };
 
 	jl_store_ids(t, i, tenant, integration);
-	/* One statement: what Jira lists is upserted and active, the rest of
-	 * the integration's projects inactive (kept: their data stays). */
-	return jl_store_int64(pg, "storing projects",
-		"WITH src AS (SELECT DISTINCT ON (e->>'id') e->>'id' AS id, e->>'key' AS key, e->>'name' AS name,"
-		"  coalesce(e->>'projectTypeKey', e->>'projectType') AS ptype FROM json_array_elements($3::json) e"
-		"  WHERE e->>'id' IS NOT NULL AND e->>'key' IS NOT NULL),"
-		" up AS (INSERT INTO projects (tenant_id, integration_id, external_id, key, name, project_type, active,"
-		"  selected, updated_at)"
-		"  SELECT $1::int, $2::int, id, key, name, ptype, true,"
-		"   coalesce(key IN (SELECT json_array_elements_text($4::json)), false), now() FROM src"
-		"  ON CONFLICT (tenant_id, integration_id, external_id) DO UPDATE SET key = excluded.key,"
-		"  name = excluded.name, project_type = excluded.project_type, active = true,"
-		"  selected = CASE WHEN $4::json IS NULL THEN projects.selected ELSE excluded.selected END,"
-		"  updated_at = now() RETURNING 1),"
-		" gone AS (UPDATE projects SET active = false, updated_at = now() WHERE tenant_id = $1::int"
-		"  AND integration_id = $2::int AND active AND external_id NOT IN (SELECT id FROM src) RETURNING 1)"
-		" SELECT (SELECT count(*) FROM up) + 0 * (SELECT count(*) FROM gone)", 4, p, n, err, errlen);
+	return meta_sync(pg, &m, 4, p, n, err, errlen);
 }
 
 int jl_meta_issue_types(PGconn *pg, int tenant, int integration, const char *json, int64_t *n,
 	char *err, size_t errlen)
 {
+	static const struct meta_table m = { "storing issue types", "issue_types", "",
+		"name, description, subtask, hierarchy_level",
+		"e->>'name', e->>'description', coalesce((e->>'subtask')::boolean, false), (e->>'hierarchyLevel')::int",
+		"name = excluded.name, description = excluded.description, subtask = excluded.subtask,"
+		" hierarchy_level = excluded.hierarchy_level" };
 	char t[16], i[16];
 	const char *p[3] = { t, i, json };
 
 	jl_store_ids(t, i, tenant, integration);
-	return jl_store_int64(pg, "storing issue types",
-		"WITH src AS (SELECT DISTINCT ON (e->>'id') e FROM json_array_elements($3::json) e WHERE e->>'id' IS NOT NULL),"
-		" up AS (INSERT INTO issue_types (tenant_id, integration_id, external_id, name, description, subtask,"
-		"  hierarchy_level, active, updated_at)"
-		"  SELECT $1::int, $2::int, e->>'id', e->>'name', e->>'description',"
-		"   coalesce((e->>'subtask')::boolean, false), (e->>'hierarchyLevel')::int, true, now() FROM src"
-		"  ON CONFLICT (tenant_id, integration_id, external_id) DO UPDATE SET name = excluded.name,"
-		"  description = excluded.description, subtask = excluded.subtask,"
-		"  hierarchy_level = excluded.hierarchy_level, active = true, updated_at = now() RETURNING 1),"
-		" gone AS (UPDATE issue_types SET active = false, updated_at = now() WHERE tenant_id = $1::int"
-		"  AND integration_id = $2::int AND active AND external_id NOT IN (SELECT e->>'id' FROM src) RETURNING 1)"
-		" SELECT (SELECT count(*) FROM up) + 0 * (SELECT count(*) FROM gone)", 3, p, n, err, errlen);
+	return meta_sync(pg, &m, 3, p, n, err, errlen);
 }
 
 int jl_meta_statuses(PGconn *pg, int tenant, int integration, const char *json, int64_t *n,
 	char *err, size_t errlen)
 {
+	static const struct meta_table m = { "storing statuses", "statuses", "",
+		"name, category_key, category_name",
+		"e->>'name', e->'statusCategory'->>'key', e->'statusCategory'->>'name'",
+		"name = excluded.name, category_key = excluded.category_key, category_name = excluded.category_name" };
 	char t[16], i[16];
 	const char *p[3] = { t, i, json };
 
 	jl_store_ids(t, i, tenant, integration);
-	return jl_store_int64(pg, "storing statuses",
-		"WITH src AS (SELECT DISTINCT ON (e->>'id') e FROM json_array_elements($3::json) e WHERE e->>'id' IS NOT NULL),"
-		" up AS (INSERT INTO statuses (tenant_id, integration_id, external_id, name, category_key,"
-		"  category_name, active, updated_at)"
-		"  SELECT $1::int, $2::int, e->>'id', e->>'name', e->'statusCategory'->>'key',"
-		"   e->'statusCategory'->>'name', true, now() FROM src"
-		"  ON CONFLICT (tenant_id, integration_id, external_id) DO UPDATE SET name = excluded.name,"
-		"  category_key = excluded.category_key, category_name = excluded.category_name, active = true,"
-		"  updated_at = now() RETURNING 1),"
-		" gone AS (UPDATE statuses SET active = false, updated_at = now() WHERE tenant_id = $1::int"
-		"  AND integration_id = $2::int AND active AND external_id NOT IN (SELECT e->>'id' FROM src) RETURNING 1)"
-		" SELECT (SELECT count(*) FROM up) + 0 * (SELECT count(*) FROM gone)", 3, p, n, err, errlen);
+	return meta_sync(pg, &m, 3, p, n, err, errlen);
 }
 
 int jl_meta_select(PGconn *pg, int tenant, int integration, const char *keys_json, char *err, size_t errlen)

@@ -15,16 +15,7 @@ static PGconn *pg;
 
 static void setup(void)
 {
-	jetl_options o = JETL_OPTIONS_INIT;
-	jetl_ctx *ctx = NULL;
-	char err[512];
-
-	o.db = testdb_create();
-	cr_assert_eq(jetl_open_err(&ctx, &o, err, sizeof(err)), JETL_OK, "open: %s", err);
-	cr_assert_eq(jetl_migrate(ctx), JETL_OK, "%s", jetl_last_error(ctx));
-	jetl_close(ctx);
-	pg = jl_store_connect(o.db, err, sizeof(err));
-	cr_assert_not_null(pg, "%s", err);
+	pg = testdb_create_migrated();
 }
 
 static void teardown(void)

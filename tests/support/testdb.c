@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jetl.h"
 #include "testdb.h"
 
 static char dbname[64];
@@ -112,4 +113,21 @@ void testdb_exec(const char *sql)
 
 	PQclear(run(sql, &pg));
 	PQfinish(pg);
+}
+
+struct pg_conn *testdb_create_migrated(void)
+{
+	jetl_options o = JETL_OPTIONS_INIT;
+	jetl_ctx *ctx = NULL;
+	char err[512];
+	PGconn *pg;
+
+	o.db = testdb_create();
+	o.queue_url = "";
+	cr_assert_eq(jetl_open_err(&ctx, &o, err, sizeof(err)), JETL_OK, "open: %s", err);
+	cr_assert_eq(jetl_migrate(ctx), JETL_OK, "%s", jetl_last_error(ctx));
+	jetl_close(ctx);
+	pg = PQconnectdb(o.db);
+	cr_assert_eq(PQstatus(pg), CONNECTION_OK, "connect: %s", PQerrorMessage(pg));
+	return pg;
 }

@@ -7,6 +7,10 @@ const char *testdb_admin(void);
 /* Create an empty database with a unique name; returns its conninfo (static
  * storage per process; one per test process is enough). */
 const char *testdb_create(void);
+/* testdb_create(), migrated by jetl_migrate(), and a libpq connection to it
+ * for tests of src/store's functions (the caller PQfinish()es it). Aborts
+ * the test on failure. */
+struct pg_conn *testdb_create_migrated(void);
 /* Drop the database made by testdb_create() (ignores failures). */
 void testdb_drop(void);
 /* Run SQL on the test database and return the first value as a malloc'd
