@@ -49,8 +49,10 @@ extern volatile sig_atomic_t cli_interrupted;
 enum { CLI_END = -1, CLI_ERROR = -2, CLI_HELP = -3 };
 int cli_getopt(struct cli *c, int argc, char **argv, const struct option *opts);
 /* The --jira-* options and --concurrency, for commands that talk to Jira:
- * put CLI_JIRA_OPTIONS in the option table, give every value to
- * cli_jira_option(): 1 taken, 0 not one of them, -1 bad value (printed). */
+ * put CLI_JIRA_OPTIONS in the option table and cli_getopt() takes them
+ * like the global ones (a bad value is CLI_ERROR, printed).
+ * cli_jira_option() is its step for one of them: 1 taken, 0 not one of
+ * them, -1 bad value (printed). */
 enum { OPT_JIRA_URL = 1000, OPT_JIRA_USER, OPT_JIRA_AUTH, OPT_JIRA_FLAVOR, OPT_JIRA_TOKEN_FILE,
 	OPT_JIRA_TOKEN, OPT_CONCURRENCY };
 #define CLI_JIRA_OPTIONS \

@@ -499,14 +499,10 @@ int cmd_projects(struct cli *c, int argc, char **argv)
 	jetl_ctx *ctx;
 
 	while (rc == EXIT_DONE && (o = cli_getopt(c, argc, argv, opts)) != CLI_END) {
-		int j = o > 0 ? cli_jira_option(c, o, optarg) : 0;
-
-		if (j < 0 || o == CLI_ERROR)
+		if (o == CLI_ERROR)
 			rc = EXIT_USAGE;
 		else if (o == CLI_HELP)
 			rc = -1;
-		else if (j > 0)
-			continue;
 		else if (o == OPT_SYNC_P)
 			sync = 1;
 		else if (o == OPT_SELECT_NONE)

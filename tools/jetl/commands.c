@@ -323,12 +323,7 @@ int cmd_extract(struct cli *c, int argc, char **argv)
 		return EXIT_FAILED;
 	}
 	while (rc == EXIT_DONE && (o = cli_getopt(c, argc, argv, opts)) != CLI_END) {
-		int j = o > 0 ? cli_jira_option(c, o, optarg) : 0;
-		if (j < 0)
-			rc = EXIT_USAGE;
-		else if (j > 0)
-			continue;
-		else if (o == CLI_HELP)
+		if (o == CLI_HELP)
 			rc = -1;
 		else if (o == CLI_ERROR)
 			rc = EXIT_USAGE;
@@ -423,13 +418,10 @@ int cmd_worker(struct cli *c, int argc, char **argv)
 	int rc, o;
 
 	while ((o = cli_getopt(c, argc, argv, opts)) != CLI_END) {
-		int j = o > 0 ? cli_jira_option(c, o, optarg) : 0;
-		if (j < 0 || o == CLI_ERROR)
+		if (o == CLI_ERROR)
 			return EXIT_USAGE;
 		if (o == CLI_HELP)
 			return EXIT_DONE;
-		if (j > 0)
-			continue;
 		if (o == OPT_QUEUE)
 			c->opts.queue_url = optarg;
 		else if (o == OPT_UNTIL_IDLE)
@@ -745,13 +737,10 @@ int cmd_fields(struct cli *c, int argc, char **argv)
 	if (!maps)
 		return EXIT_FAILED;
 	while (rc == EXIT_DONE && (o = cli_getopt(c, argc, argv, opts)) != CLI_END) {
-		int j = o > 0 ? cli_jira_option(c, o, optarg) : 0;
-		if (j < 0 || o == CLI_ERROR)
+		if (o == CLI_ERROR)
 			rc = EXIT_USAGE;
 		else if (o == CLI_HELP)
 			rc = -1;
-		else if (j > 0)
-			continue;
 		else if (o == OPT_SYNC)
 			sync = 1;
 		else if (o == OPT_LIST)

@@ -235,6 +235,13 @@ int cli_getopt(struct cli *c, int argc, char **argv, const struct option *opts)
 		case -1:
 			return CLI_ERROR;
 		}
+		/* only a command whose table holds CLI_JIRA_OPTIONS gets these */
+		switch (o >= OPT_JIRA_URL && o <= OPT_CONCURRENCY ? cli_jira_option(c, o, optarg) : 0) {
+		case 1:
+			continue;
+		case -1:
+			return CLI_ERROR;
+		}
 		return o;
 	}
 }
