@@ -71,13 +71,14 @@ int jl_tb_write(PGconn *pg, int64_t raw_id, jl_tb_row *row, jl_load_counts *coun
 	int direct_ok = 1, tries = 0, st;
 
 	for (;;) {
-		int rc = jl_load_lock(pg, row->tenant, row->integration, raw_id, row->err, sizeof(row->err));
+		int fresh, rc = jl_load_lock(pg, row->tenant, row->integration, raw_id, direct_ok ? &row->out : NULL,
+			&fresh, row->err, sizeof(row->err));
 
 		if (rc == 1) {
 			st = no_row(row, raw_id);
 		} else if (rc == 0) {
 			/* COPYs, upserts, mark completed and COMMIT in one string. */
-			rc = jl_load_commit(pg, row->tenant, row->integration, raw_id, &row->out, direct_ok, counts,
+			rc = jl_load_commit(pg, row->tenant, row->integration, raw_id, &row->out, fresh, counts,
 				row->err, sizeof(row->err));
 			if (rc == 0)
 				return JETL_OK;

@@ -303,7 +303,30 @@ int jl_load_fetch_recv(PGconn *pg, PGresult **raw, jl_catalog *cat, char *err, s
 	return rc;
 }
 
-int jl_load_lock(PGconn *pg, int tenant, int integration, int64_t raw_id, char *err, size_t errlen)
+/* Is any of the batch's issues stored already? work_items alone is asked:
+ * an issue's changelog and dev_status rows are only ever written with its
+ * work_items row, and should one be there anyway, the direct COPY fails on
+ * its key and the batch goes through the upserts (1). Probing changelogs
+ * too would cost ~1 s of the writer's 9 s on 20,000 issues (345k rows,
+ * measured). */
+static const char any_stored[] =
+"SELECT EXISTS (SELECT 1 FROM work_items WHERE tenant_id = $1 AND integration_id = $2 AND external_id = ANY ($3::text[]))";
+
+/* The batch's ids as a quoted text[] literal (PQfreemem it), or NULL when
+ * out of memory. */
+static char *ids_quoted(PGconn *pg, const jl_rowset *rs)
+{
+	jl_buf ids = JL_BUF_INIT;
+	char *q = NULL;
+
+	if (ids_literal(&ids, rs) == 0)
+		q = PQescapeLiteral(pg, ids.data, ids.len);
+	jl_buf_free(&ids);
+	return q;
+}
+
+int jl_load_lock(PGconn *pg, int tenant, int integration, int64_t raw_id, const jl_transform_out *out,
+	int *fresh, char *err, size_t errlen)
 {
 	P3(tenant, integration, raw_id);
 	const char *vals[] = { tenant_s, integration_s, raw_id_s };
@@ -312,18 +335,37 @@ int jl_load_lock(PGconn *pg, int tenant, int integration, int64_t raw_id, char *
 		{ "begin", NULL, 0, NULL, NULL },
 		{ "begin", NULL, 0, NULL, NULL },
 		{ "lock raw row", NULL, 1, NULL, NULL },
+		{ "analyze final tables", NULL, 0, NULL, NULL },
+		{ "find stored issues", NULL, 1, NULL, NULL },
 	};
-	int rc = JETL_ENOMEM;
+	int rc = JETL_ENOMEM, n = 3;
+	char *wq = NULL;
 
+	*fresh = 0;
 	jl_buf_puts(&sql, "BEGIN; SET LOCAL client_encoding = 'UTF8';");
 	jl_sql_put(&sql, "SELECT 1 FROM raw_extraction_data "
 		"WHERE tenant_id = $1 AND integration_id = $2 AND id = $3 FOR UPDATE", vals, 3);
+	/* The first-load probe rides in the same round trip (one fewer per
+	 * raw row: 9 -> 8 with the reads and the job's two updates). */
+	if (out && out->work_items.nrows > 0) {
+		if (!(wq = ids_quoted(pg, &out->work_items)))
+			sql.oom = 1;
+		vals[2] = wq;
+		jl_buf_puts(&sql, analyze_final);
+		jl_buf_putc(&sql, ';');
+		jl_sql_put(&sql, any_stored, vals, 3);
+		n = 5;
+	}
 	if (sql.oom)
 		snprintf(err, errlen, "lock raw row: out of memory");
-	else if ((rc = jl_stmts_run(pg, sql.data, st, 3, NULL, err, errlen)) == 0) {
+	else if ((rc = jl_stmts_run(pg, sql.data, st, n, NULL, err, errlen)) == 0) {
 		rc = PQntuples(st[2].res) == 0 ? 1 : 0;
+		if (rc == 0 && n == 5)
+			*fresh = PQgetvalue(st[4].res, 0, 0)[0] == 'f';
 		PQclear(st[2].res);
+		PQclear(st[4].res);
 	}
+	PQfreemem(wq);
 	jl_buf_free(&sql);
 	return rc;
 }
@@ -385,15 +427,6 @@ static int finish_sql(PGconn *pg, jl_buf *sql, const char *const vals[4], const 
 	return sql->oom ? -1 : n;
 }
 
-/* Is any of the batch's issues stored already? work_items alone is asked:
- * an issue's changelog and dev_status rows are only ever written with its
- * work_items row, and should one be there anyway, the direct COPY fails on
- * its key and the batch goes through the upserts (1). Probing changelogs
- * too would cost ~1 s of the writer's 9 s on 20,000 issues (345k rows,
- * measured). */
-static const char any_stored[] =
-"SELECT EXISTS (SELECT 1 FROM work_items WHERE tenant_id = $1 AND integration_id = $2 AND external_id = ANY ($3::text[]))";
-
 /* Append "COPY table (tenant_id, integration_id, cols…) FROM STDIN;". */
 static void copy_final_sql(jl_buf *sql, const jl_rowset *rs)
 {
@@ -449,7 +482,7 @@ static int load_direct(PGconn *pg, const char *t, const char *i, const char *id,
 }
 
 int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, const jl_transform_out *out,
-	int direct_ok, jl_load_counts *counts, char *err, size_t errlen)
+	int direct, jl_load_counts *counts, char *err, size_t errlen)
 {
 	char t[16], i[16], id[24];
 	jl_buf wids = JL_BUF_INIT, hids = JL_BUF_INIT, sql = JL_BUF_INIT;
@@ -483,29 +516,11 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 		snprintf(err, errlen, "load: out of memory");
 		goto out;
 	}
-	if (direct_ok && out->work_items.nrows > 0) {
-		/* One round trip to learn whether the batch is new: then a bare
-		 * COPY into the final tables does the upserts' work for less. */
-		jl_stmt chk[] = { { "analyze final tables", NULL, 0, NULL, NULL }, { "find stored issues", NULL, 1, NULL, NULL } };
-
-		vals[2] = wq;
-		jl_buf_puts(&sql, analyze_final);
-		jl_buf_putc(&sql, ';');
-		jl_sql_put(&sql, any_stored, vals, 3);
-		if (sql.oom) {
-			snprintf(err, errlen, "load: out of memory");
-			goto out;
-		}
-		if ((rc = jl_stmts_run(pg, sql.data, chk, 2, NULL, err, errlen)) < 0)
-			goto out;
-		rc = JETL_ENOMEM;
-		direct_ok = PQgetvalue(chk[1].res, 0, 0)[0] == 'f';
-		PQclear(chk[1].res);
-		jl_buf_clear(&sql);
-		if (direct_ok) {
-			rc = load_direct(pg, t, i, id, wq, out, counts, err, errlen);
-			goto out;
-		}
+	if (direct && out->work_items.nrows > 0) {
+		/* New issues only (jl_load_lock's probe): a bare COPY into the
+		 * final tables does the upserts' work for less. */
+		rc = load_direct(pg, t, i, id, wq, out, counts, err, errlen);
+		goto out;
 	}
 	/* Everything after the rows in one string: the upserts read what the
 	 * COPYs wrote, and the whole batch costs five round trips. The temp
