@@ -112,6 +112,30 @@ class Stats:
                     "span_s": round(self.last - self.first, 3) if self.first is not None else 0}
 
 
+class Trace:
+    """--trace FILE: one JSON line per Jira request answered, for finding where a
+    client's time goes: arrival (headers read), when the handler's answer was
+    ready, when the latency sleep ended, when the last byte was written (monotonic
+    seconds), the items charged, and the thread's CPU seconds spent on it
+    (handler, JSON, gzip: the simulator's own work, not the sleep)."""
+
+    def __init__(self, path):
+        self.lock = threading.Lock()
+        self.f = open(path, 'w', buffering=1 << 16) if path else None
+
+    def add(self, **rec):
+        if self.f is None:
+            return
+        line = json.dumps(rec, separators=(',', ':')) + '\n'
+        with self.lock:
+            self.f.write(line)
+
+    def flush(self):
+        if self.f is not None:
+            with self.lock:
+                self.f.flush()
+
+
 class Sim:
     """Everything a request handler needs, shared by all threads."""
 
@@ -136,6 +160,7 @@ class Sim:
                              html=args.html, html_ok=args.html_ok, bad_json=args.bad_json,
                              fail_429=args.fail_429)
         self.stats = Stats()
+        self.trace = Trace(args.trace)
         self.port = 0
         self.host = args.host
         self.api = JiraApi(self)
@@ -231,6 +256,7 @@ class Handler(BaseHTTPRequestHandler):
             pass
 
     def dispatch(self, method):
+        t_arrive, cpu0 = time.monotonic(), time.thread_time()
         url = urllib.parse.urlsplit(self.path)
         path = url.path
         query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
@@ -248,6 +274,7 @@ class Handler(BaseHTTPRequestHandler):
         limited = sim.faults.take_token()
         if limited is not None:
             sim.stats.add(name, 429)
+            sim.trace.add(ep=name, st=429, a=round(t_arrive, 6), e=round(time.monotonic(), 6))
             return self.send_json(429, {"errorMessages": ["Rate limit exceeded."], "errors": {}},
                                   limited)
         fate = sim.faults.draw()
@@ -296,13 +323,21 @@ class Handler(BaseHTTPRequestHandler):
         except ApiError as e:
             status, obj, items = e.status, e.body, 0
             headers = dict(headers, **(e.headers or {}))
+        t_ready, cpu1 = time.monotonic(), time.thread_time()
         sim.faults.delay(items)
+        t_slept, cpu2 = time.monotonic(), time.thread_time()
         label = {'truncate': 'truncated', 'bad-json': 'badjson'}.get(fate, status)
         sim.stats.add(name, label, items)
         self.send_json(status, obj, headers, truncate=(fate == 'truncate'),
                        bad_json=(fate == 'bad-json'))
+        if sim.trace.f is not None:
+            t_sent = time.monotonic()
+            sim.trace.add(ep=name, st=label, it=items, a=round(t_arrive, 6), r=round(t_ready, 6),
+                          s=round(t_slept, 6), e=round(t_sent, 6),
+                          cpu=round(cpu1 - cpu0 + time.thread_time() - cpu2, 6))
 
     def control(self, method, path, query, raw):
+        self.sim.trace.flush()   # so that a client reading the trace after any /__sim/ call sees it all
         try:
             body = json.loads(raw) if raw else {}
             status, obj = control.handle(self.sim, method, path, body)
@@ -313,6 +348,7 @@ class Handler(BaseHTTPRequestHandler):
 
 def serve(args):
     sim = Sim(args)
+    sim.api.start_catalogue()
     handler = type('BoundHandler', (Handler,), {'sim': sim})
     httpd = ThreadingHTTPServer((args.host, args.port), handler)
     httpd.daemon_threads = True
@@ -359,6 +395,7 @@ def parse_args(argv=None):
                    help='Server/DC search page cap (jira.search.views.default.max)')
     p.add_argument('--no-dev-permission', action='store_true')
     p.add_argument('--quiet', action='store_true')
+    p.add_argument('--trace', help='write one JSON line per Jira request answered (times, items, CPU)')
     return p.parse_args(argv)
 
 
@@ -377,6 +414,7 @@ def main(argv=None):
     signal.signal(signal.SIGINT, stop)
     httpd.serve_forever(poll_interval=0.2)
     httpd.server_close()
+    sim.trace.flush()
     return 0
 
 

@@ -48,6 +48,19 @@ class Renderer:
                 out[k] = v
         return out
 
+    def issue_from_index(self, e, api, fields, expand, ids_only=False):
+        """The answer issue() would give when it needs nothing but the id and key,
+        built from the index entry; None when the record itself is needed.  An
+        ids-only page of 5000 otherwise parses 5000 records (~2 s of CPU per page
+        at 10,000 issues on the bench machine) to send their ids."""
+        if ids_only:
+            return {"id": str(e.id)}
+        if fields is None or not only_ids(fields) or (expand and ('changelog' in expand or 'names' in expand)):
+            return None
+        iid = str(e.id)
+        return {"expand": EXPAND, "id": iid, "self": "%s/rest/api/%s/issue/%s" % (self.base(), api, iid),
+                "key": e.key, "fields": {}}
+
     def issue(self, rec, api, fields, expand, embedded_cap, ids_only=False):
         """One issue as a search/get answer.  ids_only: Cloud search/jql without fields."""
         iid = rec['id']

@@ -515,6 +515,83 @@ class CatalogueTest(Base):
             os.unlink(f.name)
 
 
+class CheapAnswersTest(Base):
+    """The simulator's own cost: pages of ids come from the index (no record is
+    read), the catalogue is worked out from the start, --trace says where a
+    request's time went. The answers stay what they were."""
+
+    def counting(self):
+        ds, n = self.srv.sim.dataset, [0]
+        real = ds.record
+
+        def record(e):
+            n[0] += 1
+            return real(e)
+        ds.record = record
+        self.addCleanup(setattr, ds, 'record', real)
+        return n
+
+    def test_id_pages_read_no_record(self):
+        api, ds = self.srv.sim.api, self.srv.sim.dataset
+        for fields in (["id"], None, ["key", "id"]):
+            n = self.counting()
+            body = {"jql": "project = AA", "maxResults": 5000}
+            if fields is not None:
+                body["fields"] = fields
+            st, d, _ = self.call('POST', '/rest/api/3/search/jql', body)
+            self.assertEqual(st, 200, d)
+            self.assertEqual(n[0], 0, "records read for a page of ids (fields %s)" % fields)
+            ds.record = ds.__class__.record.__get__(ds)
+            want = [api.render.issue(ds.record(e), '3', fields, [], 40, ids_only=fields is None)
+                    for e in api.query("project = AA")]
+            self.assertEqual(d['issues'], json.loads(json.dumps(want)))
+        # anything more than ids still reads the records
+        n = self.counting()
+        self.call('POST', '/rest/api/3/search/jql', {"jql": "project = AA", "fields": ["id", "updated"]})
+        self.assertGreater(n[0], 0)
+
+    def test_catalogue_worked_out_at_start_follows_changes_until_served(self):
+        srv = Server(self.dir, '--flavor', 'cloud')
+        try:
+            api = srv.sim.api
+            for _ in range(200):
+                if api._cat is not None:
+                    break
+                threading.Event().wait(0.01)
+            self.assertIsNotNone(api._cat, "the catalogue was not worked out at start")
+            st, d, _ = srv.call('POST', '/rest/api/3/search/jql', {"jql": "project = BB", "fields": ["status"],
+                                                                   "maxResults": 100})
+            key = d['issues'][0]['key']
+            before = {s['id'] for s in api._catalogue_read()[1]}
+            # a status no issue had: the catalogue worked out at start lacks it
+            rec = srv.sim.dataset.record(srv.sim.dataset.find(key))
+            rec['issue']['fields']['status'] = dict(rec['issue']['fields']['status'], id='99999', name='Odd')
+            srv.sim.dataset.replace(srv.sim.dataset.find(key), rec)
+            st, statuses, _ = srv.call('GET', '/rest/api/3/status')
+            self.assertEqual(st, 200)
+            self.assertIn('99999', {s['id'] for s in statuses})
+            self.assertNotIn('99999', before)
+        finally:
+            srv.stop()
+
+    def test_trace_lines(self):
+        path = os.path.join(self.dir, 'trace.jsonl')
+        srv = Server(self.dir, '--flavor', 'cloud', '--latency-ms', '20', '--per-item-ms', '1', '--trace', path)
+        try:
+            srv.call('POST', '/rest/api/3/issue/bulkfetch', {"issueIdsOrKeys": ["AA-1", "AA-2"]})
+            srv.call('GET', '/__sim/stats', auth=None)   # flushes the trace
+            with open(path) as f:
+                recs = [json.loads(l) for l in f]
+        finally:
+            srv.stop()
+        self.assertEqual(len(recs), 1)
+        r = recs[0]
+        self.assertEqual((r['ep'], r['st'], r['it']), ('POST /rest/api/{ver}/issue/bulkfetch', 200, 2))
+        self.assertTrue(r['a'] <= r['r'] <= r['s'] <= r['e'])
+        self.assertGreaterEqual(r['s'] - r['r'], 0.020 + 0.002 - 0.001)   # the sleep: latency + items
+        self.assertGreater(r['cpu'], 0)
+
+
 class ServerTest(Base):
     FLAVOR = 'server'
     PROJECTS = 'SS:160'

@@ -142,7 +142,8 @@ static void apply_defaults(jl_jira *j)
 
 /* What the test suites shrink to stay fast (jira.h, "Environment"): the
  * backoff base (JETL_JIRA_BACKOFF_MS) and the ids page (JETL_JIRA_ID_PAGE,
- * to exercise token paging on small data). */
+ * to exercise token paging on small data); and JETL_JIRA_TRACE, a file that
+ * gets a line per request started and finished (where the time goes). */
 static void test_knobs(jl_jira *j)
 {
 	const char *env = getenv("JETL_JIRA_BACKOFF_MS");
@@ -159,6 +160,9 @@ static void test_knobs(jl_jira *j)
 	env = getenv("JETL_JIRA_ID_PAGE");
 	if (env && atoi(env) > 0)
 		j->id_page = atoi(env);
+	env = getenv("JETL_JIRA_TRACE");
+	if (env && *env && (j->trace = fopen(env, "a")) != NULL)
+		setvbuf(j->trace, NULL, _IOLBF, 0); /* whole lines: several clients may share the file */
 }
 
 int jl_jira_new(jl_jira **out, const jl_jira_config *cfg, char *err, size_t errlen)
@@ -238,6 +242,8 @@ void jl_jira_free(jl_jira *j)
 	free(j->base_url);
 	free(j->user);
 	wipe_free(j->token);
+	if (j->trace)
+		fclose(j->trace);
 	free(j);
 }
 

@@ -328,7 +328,9 @@ static int run_batches(jl_run *run, int kind)
 		while (!run->rc && run->head && run->head->bodies_done && run->head->outstanding == 0) {
 			jl_batch *b = run->head;
 
+			jl_http_trace(j, "B %lld %zu", (long long)b->seq, json_array_size(b->issues));
 			rc = emit(run, b);
+			jl_http_trace(j, "b %lld", (long long)b->seq);
 			run->head = b->next;
 			if (!run->head)
 				run->tail = NULL;

@@ -91,6 +91,19 @@ static double wall_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+void jl_http_trace(jl_jira *j, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (!j->trace)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(j->trace, "%.6f %s\n", jl_now(), line);
+}
+
 static double rnd(jl_jira *j)
 {
 	/* xorshift64*: jitter only, not security */
@@ -301,6 +314,8 @@ static int start(jl_jira *j, jl_req *r)
 	j->running = r;
 	j->active++;
 	j->stats.requests++;
+	jl_http_trace(j, "S %lld %lld %d %s %.200s", (long long)r->seq, (long long)r->prio, j->active, r->method,
+		      r->path);
 	return 0;
 }
 
@@ -750,6 +765,7 @@ static void complete(jl_jira *j, CURL *e, CURLcode res)
 	if (res == CURLE_OK)
 		budget_note(j, r, now);
 	j->stats.bytes += (int64_t)r->resp.len;
+	jl_http_trace(j, "E %lld %ld %d %zu", (long long)r->seq, code, (int)res, r->resp.len);
 	path_only(r, path, sizeof(path));
 	if (res != CURLE_OK) {
 		retry = curl_retriable(res);
@@ -837,6 +853,18 @@ int jl_http_step(jl_jira *j)
 	for (jl_req *r = j->pending; r; r = r->next)
 		n++;
 	return n + j->active;
+}
+
+void jl_jira_pump(jl_jira *j)
+{
+	int running = 0;
+
+	if (!j || !j->multi)
+		return;
+	start_ready(j);
+	curl_multi_perform(j->multi, &running);
+	drain(j);
+	start_ready(j);
 }
 
 int jl_http_waiting(const jl_jira *j)

@@ -13,6 +13,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdio.h>
 
 #include "../core/buf.h"
 #include "jira.h"
@@ -99,6 +100,7 @@ struct jl_jira {
 	uint64_t rng;
 
 	jl_jira_stats stats;
+	FILE *trace;            /* JETL_JIRA_TRACE: a line per request started and finished */
 	int last_curl;           /* CURLcode of the last finished request (0: it got an answer) */
 	char err[512];
 };
@@ -119,6 +121,9 @@ void jl_jira_handle_auth(const jl_jira *j, CURL *e);
 int jl_jira_api(jl_jira *j, const char **api);
 
 /* --- http.c -------------------------------------------------------------- */
+/* One line on j->trace (nothing when tracing is off): "<monotonic s> " then
+ * the text. For finding where an extraction's time goes (jira.h). */
+void jl_http_trace(jl_jira *j, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int jl_http_init(jl_jira *j);
 void jl_http_cleanup(jl_jira *j);
 /* New request; takes ownership of path and body (malloc'd) even on failure. NULL on OOM. */

@@ -144,8 +144,22 @@ typedef struct jl_jira_callbacks {
  * A dev-status API that answers 404 (no plugin) is logged once and skipped.
  * Environment (tests): JETL_JIRA_BACKOFF_MS sets the backoff base (default
  * 2000 ms, doubling, capped at 16× or 30 s, jitter ×0.7–1.3);
- * JETL_JIRA_ID_PAGE the ids asked per census page (default 5000).
+ * JETL_JIRA_ID_PAGE the ids asked per census page (default 5000);
+ * JETL_JIRA_TRACE a file to append a line to per request started ("S seq
+ * prio in-flight method path") and answered ("E seq http curlcode bytes"),
+ * and per batch handed to cb->batch ("B seq issues" before, "b seq" after),
+ * each after the monotonic time in seconds.
  */
 int jl_jira_extract(jl_jira *j, const jl_jira_extract_req *req, const jl_jira_callbacks *cb);
+
+/*
+ * One turn of j's request engine that never waits: answers that came are
+ * taken (the work they unlock is queued) and free slots get the next
+ * requests. For a long cb->batch (storing a batch takes 0.1-0.2 s, during
+ * which the 8 requests in flight finish and the slots sat idle): call it
+ * every so often from inside the callback. Same thread as jl_jira_extract;
+ * never from any other callback. Errors land on the run, as usual.
+ */
+void jl_jira_pump(jl_jira *j);
 
 #endif

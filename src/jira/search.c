@@ -200,6 +200,122 @@ static int page_request(jl_run *run, const char *jql, int dedupe, const char *to
 	return 0;
 }
 
+/* --- Server id pages read ahead ---------------------------------------------
+ * Server pages by startAt, so once the first page has told the total and the
+ * page size, the next pages can be asked before the current one is read: up
+ * to 2 x concurrency in flight, taken in order. Serially, the 100 census pages
+ * of 10,000 issues cost 100 round trips (~15 s at 100 ms) before the first
+ * body was asked for; read ahead, ~2 s. (Lost in 78ec30d, restored.) */
+
+#define AHEAD_MAX 64
+
+typedef struct ahead_slot {
+	int state;              /* 0 free, 1 in flight, 2 answered */
+	int64_t start;
+	int rc;
+	json_t *doc;
+	char err[400];
+} ahead_slot;
+
+typedef struct ids_ahead {
+	ahead_slot slot[AHEAD_MAX];
+	int depth;
+	int dedupe;
+	int64_t ps;             /* page size the server grants; 0 = not known yet */
+	int64_t next;           /* next startAt to ask */
+} ids_ahead;
+
+static void on_ahead(jl_jira *j, jl_req *r)
+{
+	ahead_slot *s = r->ud;
+
+	(void)j;
+	s->state = 2;
+	s->rc = r->rc;
+	if (r->rc)
+		snprintf(s->err, sizeof(s->err), "%s", r->err);
+	s->doc = r->json;
+	r->json = NULL;
+	jl_req_free(r);
+}
+
+static int page_request(jl_run *run, const char *jql, int dedupe, const char *tok, int64_t start,
+			char **path, char **text);
+
+static void ahead_fill(jl_run *run, const char *jql, ids_ahead *ah, int64_t total)
+{
+	for (int k = 0; k < ah->depth && ah->next < total; k++) {
+		ahead_slot *s = &ah->slot[k];
+		char *text, *path;
+		jl_req *r;
+
+		if (s->state)
+			continue;
+		if (page_request(run, jql, ah->dedupe, NULL, ah->next, &path, &text))
+			return; /* out of memory: the page is asked when it is taken */
+		if (!(r = jl_req_new("POST", path, text)))
+			return;
+		memset(s, 0, sizeof(*s));
+		s->state = 1;
+		s->start = ah->next;
+		r->done = on_ahead;
+		r->ud = s;
+		r->prio = -1;
+		jl_http_submit(run->j, r);
+		ah->next += ah->ps;
+	}
+}
+
+/* Wait for every page in flight and forget what was read ahead. */
+static void ahead_drain(jl_run *run, ids_ahead *ah)
+{
+	for (;;) {
+		int busy = 0;
+
+		for (int k = 0; k < ah->depth; k++)
+			busy |= ah->slot[k].state == 1;
+		if (!busy)
+			break;
+		jl_http_step(run->j);
+	}
+	for (int k = 0; k < ah->depth; k++) {
+		json_decref(ah->slot[k].doc);
+		memset(&ah->slot[k], 0, sizeof(ah->slot[k]));
+	}
+}
+
+/* The page at startAt `start`, from those read ahead (asked now if it is not
+ * among them: a short page moved the offsets). 0 or a status (message on j). */
+static int ahead_take(jl_run *run, const char *jql, ids_ahead *ah, int64_t start, int64_t total, json_t **doc)
+{
+	ahead_slot *s = NULL;
+	int rc;
+
+	*doc = NULL;
+	for (int k = 0; k < ah->depth && !s; k++)
+		if (ah->slot[k].state && ah->slot[k].start == start)
+			s = &ah->slot[k];
+	if (!s) {
+		ahead_drain(run, ah);
+		ah->next = start;
+		ahead_fill(run, jql, ah, total);
+		for (int k = 0; k < ah->depth && !s; k++)
+			if (ah->slot[k].state && ah->slot[k].start == start)
+				s = &ah->slot[k];
+		if (!s)
+			return jl_jira_fail(run->j, JETL_ENOMEM, "jira: out of memory");
+	}
+	while (s->state == 1)
+		jl_http_step(run->j);
+	rc = s->rc;
+	if (rc)
+		jl_jira_fail(run->j, rc, "%s", s->err);
+	*doc = s->doc;
+	memset(s, 0, sizeof(*s));
+	ahead_fill(run, jql, ah, total); /* keep the pipe full while this page is read */
+	return rc;
+}
+
 /* Take one answered page: its ids go to cb->known (dedupe), cb->census
  * (census) and, new and not known unchanged, into run->ids (collect).
  * *np gets the number of issues on the page. */
@@ -299,18 +415,34 @@ int jl_search_ids(jl_run *run, const char *jql, int census, int collect)
 	 * overlap window re-reads unchanged are dropped before any body fetch. */
 	int dedupe = collect && run->cb->known && (run->req->resume ||
 		(run->cloud && run->req->updated_since && *run->req->updated_since));
+	ids_ahead *ah = run->cloud ? NULL : calloc(1, sizeof(*ah));
+	int64_t srv_total = -1;
 
-	if (!tokens)
+	if (!tokens || (!run->cloud && !ah)) {
+		json_decref(tokens);
+		free(ah);
 		return JETL_ENOMEM;
+	}
+	if (ah) {
+		ah->depth = 2 * j->cfg.concurrency < AHEAD_MAX ? 2 * j->cfg.concurrency : AHEAD_MAX;
+		ah->dedupe = dedupe;
+	}
 	for (int64_t start = 0;;) {
 		json_t *doc = NULL;
 		char *text, *path;
 		size_t n;
 
-		if ((rc = page_request(run, jql, dedupe, tok, start, &path, &text)))
-			break;
-		if ((rc = jl_http_call(j, "POST", path, text, &doc)))
-			break;
+		if (ah && ah->ps > 0) {
+			if ((rc = ahead_take(run, jql, ah, start, srv_total, &doc))) {
+				json_decref(doc);
+				break;
+			}
+		} else {
+			if ((rc = page_request(run, jql, dedupe, tok, start, &path, &text)))
+				break;
+			if ((rc = jl_http_call(j, "POST", path, text, &doc)))
+				break;
+		}
 		rc = take_ids(run, doc, census, collect, dedupe, &n);
 		count += (int64_t)n;
 		if (!rc && collect && run->cb->progress &&
@@ -329,6 +461,12 @@ int jl_search_ids(jl_run *run, const char *jql, int census, int collect)
 			json_t *tot = json_object_get(doc, "total");
 			int64_t total = json_is_integer(tot) ? json_integer_value(tot) : -1;
 
+			if (!ah->ps && n > 0 && start + (int64_t)n < total) {
+				/* the first page: what the server gave is the stride */
+				ah->ps = (int64_t)n;
+				ah->next = start + (int64_t)n;
+			}
+			srv_total = total;
 			start += (int64_t)n;
 			json_decref(doc);
 			if (total < 0) {
@@ -344,6 +482,10 @@ int jl_search_ids(jl_run *run, const char *jql, int census, int collect)
 				break;
 			}
 		}
+	}
+	if (ah) {
+		ahead_drain(run, ah);
+		free(ah);
 	}
 	free(tok);
 	json_decref(tokens);

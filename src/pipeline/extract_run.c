@@ -78,11 +78,38 @@ static void note_updated(jl_extract_run *run, json_t *issues)
 	}
 }
 
+/* What dump_batch needs: the batch, and the Jira client to keep busy. */
+struct dump_ctx {
+	json_t *raw;
+	jl_jira *jira;
+	jl_raw_sink *sink;
+	size_t since;              /* bytes since the engine last turned */
+};
+
+/* Dumping a batch's 2-3 MB of JSON takes ~0.1 s of CPU, the longest part of
+ * storing it; the Jira engine turns every 128 KB meanwhile, so the requests
+ * of the batches behind it go on (without it the 8 slots emptied and sat
+ * idle once per batch: 19 s of 200 on 10,000 issues). */
+static int put_turning(const char *data, size_t len, void *ud)
+{
+	struct dump_ctx *d = ud;
+
+	if ((d->since += len) >= 128 * 1024) {
+		d->since = 0;
+		jl_jira_pump(d->jira);
+	}
+	return jl_raw_sink_put(data, len, d->sink);
+}
+
 /* The batch's JSON text, dumped straight into the raw row's COPY. Compact,
  * and \u0000 stays escaped: the json column keeps it as is. */
 static int dump_batch(void *ud, jl_raw_sink *sink)
 {
-	return json_dump_callback(ud, jl_raw_sink_put, sink, JSON_COMPACT);
+	struct dump_ctx *d = ud;
+
+	d->sink = sink;
+	d->since = 0;
+	return json_dump_callback(d->raw, put_turning, d, JSON_COMPACT);
 }
 
 /* Tries of one raw row's COPY. */
@@ -102,10 +129,11 @@ static int store_batch(struct run_cb *c, json_t *raw, size_t n_issues, int64_t *
 {
 	jl_extract_run *run = c->run;
 	jetl_ctx *ctx = run->ctx;
+	struct dump_ctx d = { raw, run->jira, NULL, 0 };
 
 	for (int attempt = 1;; attempt++) {
 		int rc = jl_raw_insert_stream(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id,
-			run->job_id, JL_RAW_TYPE, run->project, dump_batch, raw, (int)n_issues, raw_id, err, errlen);
+			run->job_id, JL_RAW_TYPE, run->project, dump_batch, &d, (int)n_issues, raw_id, err, errlen);
 
 		if (rc == 0 || rc == -2 || attempt == RAW_TRIES)
 			return rc;

@@ -2,8 +2,9 @@
  * test_jira_requests.c - what the Jira client asks the simulator, beyond
  * getting the data right: on Server, a capped changelog is completed with only
  * the pages of the histories that were not embedded (the embedded ones are the
- * newest, the endpoint pages oldest first), and census pages read ahead stay
- * complete when a page comes back short.
+ * newest, the endpoint pages oldest first), census pages are read ahead
+ * (several in flight) and stay complete when a page comes back short, and
+ * jl_jira_pump keeps requests going inside a long batch callback.
  */
 #include <criterion/criterion.h>
 #include <jansson.h>
@@ -11,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "jetl.h"
 #include "jira/jira.h"
@@ -186,6 +189,130 @@ Test(jira_requests, server_census_read_ahead_survives_short_pages, .fini = fini,
 	ans = jirasim_http(&g_sim, "/__sim/faults", NULL);
 	cr_assert(ans && strstr(ans, "\"shrink_page\":0"), "both traps should have sprung: %s", ans ? ans : "");
 	free(ans);
+}
+
+/* The most requests whose [arrival, end] overlap among the first n answers of
+ * the simulator's trace for endpoint ep (times as the trace wrote them). */
+static int max_overlap(const char *trace, const char *ep, int n)
+{
+	double a[64], e[64];
+	int k = 0, best = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	FILE *f = fopen(trace, "r");
+
+	cr_assert(f, "no trace at %s", trace);
+	while (k < n && k < 64 && getline(&line, &cap, f) > 0) {
+		json_t *r = json_loads(line, 0, NULL);
+
+		cr_assert(r, "bad trace line %s", line);
+		if (!strcmp(json_string_value(json_object_get(r, "ep")), ep)) {
+			a[k] = json_number_value(json_object_get(r, "a"));
+			e[k] = json_number_value(json_object_get(r, "e"));
+			k++;
+		}
+		json_decref(r);
+	}
+	free(line);
+	fclose(f);
+	for (int i = 0; i < k; i++) {
+		int in = 0;
+
+		for (int m = 0; m < k; m++)
+			in += a[m] <= a[i] && a[i] < e[m];
+		if (in > best)
+			best = in;
+	}
+	return best;
+}
+
+Test(jira_requests, server_census_pages_are_read_ahead, .fini = fini, .timeout = 120)
+{
+	/* 300 issues in pages of 25: the census is 12 pages, and nothing else is
+	 * asked of /search before it ends. One at a time they never overlap (100
+	 * pages cost 100 round trips before the first body on 10,000 issues). */
+	char trace[600], *ans;
+	const char *args[] = { "--server-max-results", "25", "--latency-ms", "50", "--trace", trace, NULL };
+	int most;
+
+	g_data = jirasim_gen("ABC:300", "server", (const char *[]){ "--seed", "11", NULL });
+	snprintf(trace, sizeof(trace), "%s/trace.jsonl", g_data);
+	setenv("JETL_JIRA_BACKOFF_MS", "20", 1);
+	jetl_global_init();
+	jirasim_start(&g_sim, g_data, "server", args);
+	{
+		jl_jira_extract_req req = { 0 };
+		got g = { json_object(), json_object() };
+		jl_jira_callbacks cb = { on_census, on_batch, NULL, &g, NULL };
+		jl_jira *j = client(&g_sim);
+
+		req.project_key = "ABC";
+		req.census_all = 1;
+		cr_assert_eq(jl_jira_extract(j, &req, &cb), 0, "%s", jl_jira_error(j));
+		cr_assert_eq(json_object_size(g.census), 300);
+		json_decref(g.hist);
+		json_decref(g.census);
+		jl_jira_free(j);
+	}
+	ans = jirasim_http(&g_sim, "/__sim/stats", NULL); /* flushes the trace */
+	free(ans);
+	most = max_overlap(trace, "POST /rest/api/{ver}/search", 12);
+	cr_log_info("census pages in flight at once: %d", most);
+	cr_assert_geq(most, 4, "census pages were asked %d at a time", most);
+}
+
+/* A batch callback that takes 300 ms, turning the engine meanwhile. */
+static jl_jira *g_pump_j;
+static int g_pumped_batches;
+static int64_t g_started_inside;
+
+static int on_slow_batch(void *ud, json_t *raw, size_t n_issues, size_t n_hist)
+{
+	jl_jira_stats a, b;
+	double until;
+	struct timespec ts;
+
+	(void)ud;
+	(void)raw;
+	(void)n_issues;
+	(void)n_hist;
+	jl_jira_get_stats(g_pump_j, &a);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	until = (double)ts.tv_sec + ts.tv_nsec / 1e9 + 0.3;
+	do {
+		jl_jira_pump(g_pump_j);
+		usleep(5000);
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+	} while ((double)ts.tv_sec + ts.tv_nsec / 1e9 < until);
+	jl_jira_get_stats(g_pump_j, &b);
+	g_started_inside += b.requests - a.requests;
+	g_pumped_batches++;
+	return 0;
+}
+
+Test(jira_requests, pump_starts_requests_inside_a_batch_callback, .fini = fini, .timeout = 120)
+{
+	/* 300 issues in batches of 50, dev status on: while a batch is stored, the
+	 * batches behind it have requests to make (a summary per issue with dev data) */
+	const char *args[] = { "--latency-ms", "20", NULL };
+	jl_jira_extract_req req = { 0 };
+	jl_jira_callbacks cb = { NULL, on_slow_batch, NULL, NULL, NULL };
+
+	g_data = jirasim_gen("ABC:300", "server", (const char *[]){ "--seed", "11", NULL });
+	setenv("JETL_JIRA_BACKOFF_MS", "20", 1);
+	jetl_global_init();
+	jirasim_start(&g_sim, g_data, "server", args);
+	g_pump_j = client(&g_sim);
+	req.project_key = "ABC";
+	req.batch_size = 50;
+	req.dev_status = 1;
+	cr_assert_eq(jl_jira_extract(g_pump_j, &req, &cb), 0, "%s", jl_jira_error(g_pump_j));
+	jl_jira_free(g_pump_j);
+	cr_log_info("%d batches, %lld requests started inside their callbacks", g_pumped_batches,
+		    (long long)g_started_inside);
+	cr_assert_eq(g_pumped_batches, 6);
+	cr_assert_gt(g_started_inside, 20, "only %lld requests started while batches were stored",
+		     (long long)g_started_inside);
 }
 
 static int g_error_lines;
