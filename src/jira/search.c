@@ -404,6 +404,22 @@ static int next_token(jl_run *run, json_t *doc, json_t *tokens, char **tok, int6
 	return 0;
 }
 
+/* The page of jql at startAt start (Server) or after tok (Cloud): read ahead
+ * once the first page told the stride, else asked now. */
+static int ids_page(jl_run *run, const char *jql, ids_ahead *ah, int dedupe, const char *tok, int64_t start,
+		    int64_t srv_total, json_t **doc)
+{
+	char *text, *path;
+	int rc;
+
+	*doc = NULL;
+	if (ah && ah->ps > 0)
+		return ahead_take(run, jql, ah, start, srv_total, doc);
+	if ((rc = page_request(run, jql, dedupe, tok, start, &path, &text)))
+		return rc;
+	return jl_http_call(run->j, "POST", path, text, doc);
+}
+
 int jl_search_ids(jl_run *run, const char *jql, int census, int collect)
 {
 	jl_jira *j = run->j;
@@ -429,19 +445,11 @@ int jl_search_ids(jl_run *run, const char *jql, int census, int collect)
 	}
 	for (int64_t start = 0;;) {
 		json_t *doc = NULL;
-		char *text, *path;
 		size_t n;
 
-		if (ah && ah->ps > 0) {
-			if ((rc = ahead_take(run, jql, ah, start, srv_total, &doc))) {
-				json_decref(doc);
-				break;
-			}
-		} else {
-			if ((rc = page_request(run, jql, dedupe, tok, start, &path, &text)))
-				break;
-			if ((rc = jl_http_call(j, "POST", path, text, &doc)))
-				break;
+		if ((rc = ids_page(run, jql, ah, dedupe, tok, start, srv_total, &doc))) {
+			json_decref(doc);
+			break;
 		}
 		rc = take_ids(run, doc, census, collect, dedupe, &n);
 		count += (int64_t)n;
