@@ -149,8 +149,12 @@ class Faults:
             return '429'
         return 'ok'
 
-    def delay(self, items):
+    def delay(self, items, since=None):
+        """Sleep latency + items x per-item; from `since` (a monotonic time: the
+        request's arrival) when given, so that the work done since counts."""
         ms = self.latency_ms + self.per_item_ms * items
+        if since is not None:
+            ms -= (time.monotonic() - since) * 1000.0
         if ms > 0:
             time.sleep(ms / 1000.0)
 

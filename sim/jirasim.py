@@ -135,6 +135,12 @@ class Trace:
             with self.lock:
                 self.f.flush()
 
+    def close(self):
+        if self.f is not None:
+            with self.lock:
+                self.f.close()
+                self.f = None
+
 
 class Sim:
     """Everything a request handler needs, shared by all threads."""
@@ -161,6 +167,7 @@ class Sim:
                              fail_429=args.fail_429)
         self.stats = Stats()
         self.trace = Trace(args.trace)
+        self.work_in_latency = args.work_in_latency
         self.port = 0
         self.host = args.host
         self.api = JiraApi(self)
@@ -209,22 +216,30 @@ class Handler(BaseHTTPRequestHandler):
         n = int(self.headers.get('Content-Length') or 0)
         return self.rfile.read(n) if n > 0 else b''
 
-    def send_json(self, status, obj, headers=None, truncate=False, bad_json=False):
+    @staticmethod
+    def json_body(obj, bad_json=False):
         # 'badbytes': what /__sim/corrupt plants in a text goes out as real
         # Jira sometimes sends it (see encode_bad_bytes).
         body = json.dumps(obj, ensure_ascii=False, separators=(',', ':')).encode('utf-8', 'badbytes')
-        if bad_json:
-            body = cut_in_string(body)
-        self.send_body(status, body, JSON_CT, headers, truncate)
+        return cut_in_string(body) if bad_json else body
+
+    def send_json(self, status, obj, headers=None, truncate=False, bad_json=False):
+        self.send_body(status, self.json_body(obj, bad_json), JSON_CT, headers, truncate)
 
     def send_html(self, status, html):
         self.send_body(status, html.encode('utf-8'), 'text/html; charset=utf-8',
                        {'Server': 'nginx'})
 
-    def send_body(self, status, body, ctype, headers=None, truncate=False):
+    def encode(self, body, headers):
+        """The body as it goes on the wire (gzip when asked) and its headers."""
         if 'gzip' in (self.headers.get('Accept-Encoding') or '').lower():
             body = gzip.compress(body, compresslevel=5)
             headers = dict(headers or {}, **{'Content-Encoding': 'gzip', 'Vary': 'Accept-Encoding'})
+        return body, headers
+
+    def send_body(self, status, body, ctype, headers=None, truncate=False, encoded=False):
+        if not encoded:
+            body, headers = self.encode(body, headers)
         self.send_response(status)
         self.send_header('Content-Type', ctype)
         self.send_header('Content-Length', str(len(body)))
@@ -323,13 +338,24 @@ class Handler(BaseHTTPRequestHandler):
         except ApiError as e:
             status, obj, items = e.status, e.body, 0
             headers = dict(headers, **(e.headers or {}))
-        t_ready, cpu1 = time.monotonic(), time.thread_time()
-        sim.faults.delay(items)
-        t_slept, cpu2 = time.monotonic(), time.thread_time()
         label = {'truncate': 'truncated', 'bad-json': 'badjson'}.get(fate, status)
-        sim.stats.add(name, label, items)
-        self.send_json(status, obj, headers, truncate=(fate == 'truncate'),
-                       bad_json=(fate == 'bad-json'))
+        if sim.work_in_latency:
+            # the answer made (JSON, gzip) before the wait, which then only
+            # tops it up to L + items*p from arrival: a server's response time
+            # includes its work (sim/README.md, 'Latency')
+            body, headers = self.encode(self.json_body(obj, fate == 'bad-json'), headers)
+            t_ready, cpu1 = time.monotonic(), time.thread_time()
+            sim.faults.delay(items, since=t_arrive)
+            t_slept, cpu2 = time.monotonic(), time.thread_time()
+            sim.stats.add(name, label, items)
+            self.send_body(status, body, JSON_CT, headers, truncate=(fate == 'truncate'), encoded=True)
+        else:
+            t_ready, cpu1 = time.monotonic(), time.thread_time()
+            sim.faults.delay(items)
+            t_slept, cpu2 = time.monotonic(), time.thread_time()
+            sim.stats.add(name, label, items)
+            self.send_json(status, obj, headers, truncate=(fate == 'truncate'),
+                           bad_json=(fate == 'bad-json'))
         if sim.trace.f is not None:
             t_sent = time.monotonic()
             sim.trace.add(ep=name, st=label, it=items, a=round(t_arrive, 6), r=round(t_ready, 6),
@@ -395,6 +421,8 @@ def parse_args(argv=None):
                    help='Server/DC search page cap (jira.search.views.default.max)')
     p.add_argument('--no-dev-permission', action='store_true')
     p.add_argument('--quiet', action='store_true')
+    p.add_argument('--work-in-latency', action='store_true',
+                   help='an answer leaves at arrival + latency + items x per-item, its own work included')
     p.add_argument('--trace', help='write one JSON line per Jira request answered (times, items, CPU)')
     return p.parse_args(argv)
 
@@ -414,7 +442,7 @@ def main(argv=None):
     signal.signal(signal.SIGINT, stop)
     httpd.serve_forever(poll_interval=0.2)
     httpd.server_close()
-    sim.trace.flush()
+    sim.trace.close()
     return 0
 
 

@@ -584,12 +584,38 @@ class CheapAnswersTest(Base):
                 recs = [json.loads(l) for l in f]
         finally:
             srv.stop()
+            srv.sim.trace.close()
         self.assertEqual(len(recs), 1)
         r = recs[0]
         self.assertEqual((r['ep'], r['st'], r['it']), ('POST /rest/api/{ver}/issue/bulkfetch', 200, 2))
         self.assertTrue(r['a'] <= r['r'] <= r['s'] <= r['e'])
         self.assertGreaterEqual(r['s'] - r['r'], 0.020 + 0.002 - 0.001)   # the sleep: latency + items
         self.assertGreater(r['cpu'], 0)
+
+    def test_work_in_latency(self):
+        """--work-in-latency: the answer is made first and the wait only tops it up
+        to latency + items x per-item from arrival; without it the wait comes on
+        top of the work."""
+        ids = [e.key for e in list(self.srv.sim.dataset.by_id.values())[:100]]
+        for flag, inside in ((['--work-in-latency'], True), ([], False)):
+            path = os.path.join(self.dir, 'trace-wl.jsonl')
+            srv = Server(self.dir, '--flavor', 'cloud', '--latency-ms', '50', '--per-item-ms', '0.5',
+                         '--trace', path, *flag)
+            try:
+                for _ in range(3):
+                    srv.call('POST', '/rest/api/3/issue/bulkfetch', {"issueIdsOrKeys": ids, "expand": ["changelog"]},
+                             headers={'Accept-Encoding': 'gzip'}, raw=True)
+                srv.call('GET', '/__sim/stats', auth=None)
+                with open(path) as f:
+                    recs = [json.loads(l) for l in f]
+            finally:
+                srv.stop()
+                srv.sim.trace.close()
+            for r in recs:
+                work, lp, took = r['r'] - r['a'], 0.050 + 0.0005 * r['it'], r['s'] - r['a']
+                # with: the wait ends at arrival + max(L + items p, the work);
+                # without: at arrival + work + L + items p
+                self.assertEqual(abs(took - max(lp, work)) < abs(took - (work + lp)), inside, (flag, work, took))
 
 
 class ServerTest(Base):
