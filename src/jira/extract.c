@@ -227,6 +227,7 @@ static int start_batch(jl_run *run, int kind)
 		memcpy(b->ids, run->ids + run->next_id, n * sizeof(*b->ids));
 		b->nids = n;
 		run->next_id += n;
+		b->upto = run->base + (int64_t)run->next_id;
 		jl_bulkfetch_submit(run, b);
 	} else if (!run->srv_first_done) {
 		b->start_at = 0;
@@ -325,7 +326,8 @@ static int run_batches(jl_run *run, int kind)
 		       can_start(run, kind))
 			if ((rc = start_batch(run, kind)))
 				jl_run_fail(run, rc, "jira: out of memory");
-		while (!run->rc && run->head && run->head->bodies_done && run->head->outstanding == 0) {
+		while (!run->rc && run->head && run->head->bodies_done && run->head->outstanding == 0 &&
+		       (!run->streaming || run->census_done || run->head->upto <= run->confirmed)) {
 			jl_batch *b = run->head;
 
 			jl_http_trace(j, "B %lld %zu", (long long)b->seq, json_array_size(b->issues));

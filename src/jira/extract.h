@@ -37,6 +37,7 @@ typedef struct jl_batch {
 	int64_t start_at;       /* kind PAGE */
 	int64_t expect;         /* issues expected on the page */
 	int tails;              /* re-reads of a short page (kind IDS on Server: of a capped answer) */
+	int64_t upto;           /* streamed listing: its last id's place in the listing, plus one */
 	int bodies_done;
 	int outstanding;        /* requests in flight for this batch */
 	json_t *issues;         /* as Jira returned them */
@@ -67,9 +68,10 @@ struct jl_run {
 	jl_idset seen;          /* every id collected or emitted */
 
 	/* Cloud: the selection's listing streams while batches run (search.c).
-	 * ids[next_id, ready) may be fetched; the ids of the newest page wait for
-	 * the page after it (or the end), so that nothing is emitted from a page
-	 * whose successor shows the listing broken. ids[] holds about two pages. */
+	 * ids[next_id, ready) may be fetched, the newest page's too; but a batch
+	 * holding ids of the newest page is emitted only once the page after it
+	 * (or the end) came, so that nothing is emitted from a page whose
+	 * successor shows the listing broken. ids[] holds about two pages. */
 	int streaming;
 	int census_done;        /* the last page is taken */
 	int census_inflight;    /* a page request is in the engine */
@@ -80,6 +82,8 @@ struct jl_run {
 	json_t *tokens;         /* tokens seen, to refuse a loop */
 	json_t *census_doc;     /* a page answered, not yet taken */
 	size_t ready;
+	int64_t base;           /* place of ids[0] in the listing */
+	int64_t confirmed;      /* places before this are on pages that have a successor */
 	int64_t listed;         /* ids listed (new ones, kept for fetching) */
 	int64_t skipped;        /* ids cb->known said are stored unchanged */
 	int64_t pages;

@@ -575,7 +575,7 @@ static int census_take(jl_run *run, json_t *doc)
 		/* what batches took goes: ids[] stays about two pages long */
 		memmove(run->ids, run->ids + run->next_id, (run->nids - run->next_id) * sizeof(*run->ids));
 		run->nids -= run->next_id;
-		run->ready -= run->next_id;
+		run->base += (int64_t)run->next_id;
 		run->next_id = 0;
 	}
 	before = run->nids;
@@ -587,12 +587,13 @@ static int census_take(jl_run *run, json_t *doc)
 	json_decref(doc);
 	if (rc)
 		return rc;
-	if (!run->tok) {
+	/* Fetching may start on this page's ids at once (before, the first batch
+	 * of 10,000 issues waited for two census pages of 5000, ~2.2 s at 100 ms
+	 * with 7 slots idle); emitting them waits for the next page. */
+	run->ready = run->nids;
+	run->confirmed = run->base + (int64_t)(run->tok ? before : run->nids);
+	if (!run->tok)
 		run->census_done = 1;
-		run->ready = run->nids;
-	} else {
-		run->ready = before; /* this page's ids wait for the next page */
-	}
 	return 0;
 }
 
@@ -624,7 +625,7 @@ int jl_census_start(jl_run *run, int census)
 
 int jl_census_step(jl_run *run)
 {
-	/* ask the next page while the ids released still cover the window twice */
+	/* ask the next page while the ids listed still cover the window twice */
 	size_t low = (size_t)run->window * (size_t)run->batch_size * 2;
 	int rc = 0;
 
@@ -634,7 +635,9 @@ int jl_census_step(jl_run *run)
 		run->census_doc = NULL;
 		rc = census_take(run, doc);
 	}
-	if (!rc && !run->census_done && !run->census_inflight && run->ready - run->next_id < low)
+	/* ... or at once when the oldest batch waits for the next page to be emitted */
+	if (!rc && !run->census_done && !run->census_inflight &&
+	    (run->ready - run->next_id < low || (run->head && run->head->upto > run->confirmed)))
 		rc = census_submit(run);
 	if (rc && !run->rc)
 		run->rc = rc;

@@ -261,6 +261,76 @@ Test(jira_requests, server_census_pages_are_read_ahead, .fini = fini, .timeout =
 	cr_assert_geq(most, 4, "census pages were asked %d at a time", most);
 }
 
+/* The arrival of the first request of endpoint ep and the end of its k-th
+ * (from 1), as the simulator's trace wrote them. */
+static void trace_times(const char *trace, const char *ep, int k, double *first_a, double *kth_e)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int seen = 0;
+	FILE *f = fopen(trace, "r");
+
+	cr_assert(f, "no trace at %s", trace);
+	*first_a = *kth_e = -1;
+	while (getline(&line, &cap, f) > 0) {
+		json_t *r = json_loads(line, 0, NULL);
+
+		if (r && !strcmp(json_string_value(json_object_get(r, "ep")), ep)) {
+			if (++seen == 1)
+				*first_a = json_number_value(json_object_get(r, "a"));
+			if (seen == k)
+				*kth_e = json_number_value(json_object_get(r, "e"));
+		}
+		json_decref(r);
+	}
+	free(line);
+	fclose(f);
+}
+
+Test(jira_requests, cloud_bodies_start_before_the_next_listing_page, .fini = fini, .timeout = 120)
+{
+	/* Listing pages of 100 ids: the bodies of the first page's ids are asked
+	 * while the second page is read (its arrival still gates their emission) */
+	char trace[600], *ans;
+	const char *args[] = { "--latency-ms", "80", "--trace", trace, NULL };
+	jl_jira_config cfg = { 0 };
+	jl_jira_extract_req req = { 0 };
+	got g = { json_object(), json_object() };
+	jl_jira_callbacks cb = { on_census, on_batch, NULL, &g, NULL };
+	jl_jira *j = NULL;
+	char err[256] = "";
+	double bodies_a, page2_e;
+
+	g_data = jirasim_gen("ABC:300", "cloud", (const char *[]){ "--seed", "11", NULL });
+	snprintf(trace, sizeof(trace), "%s/trace.jsonl", g_data);
+	setenv("JETL_JIRA_ID_PAGE", "100", 1);
+	jetl_global_init();
+	jirasim_start(&g_sim, g_data, "cloud", args);
+	cfg.base_url = g_sim.url;
+	cfg.user = USER;
+	cfg.token = TOKEN;
+	cfg.auth = JETL_AUTH_BASIC;
+	cfg.flavor = JETL_FLAVOR_CLOUD;
+	cfg.concurrency = 8;
+	cr_assert_eq(jl_jira_new(&j, &cfg, err, sizeof(err)), 0, "%s", err);
+	unsetenv("JETL_JIRA_ID_PAGE");
+	req.project_key = "ABC";
+	req.census_all = 1;
+	cr_assert_eq(jl_jira_extract(j, &req, &cb), 0, "%s", jl_jira_error(j));
+	cr_assert_eq(json_object_size(g.census), 300);
+	cr_assert_eq(json_object_size(g.hist), 300);
+	json_decref(g.hist);
+	json_decref(g.census);
+	jl_jira_free(j);
+	ans = jirasim_http(&g_sim, "/__sim/stats", NULL); /* flushes the trace */
+	free(ans);
+	trace_times(trace, "POST /rest/api/{ver}/issue/bulkfetch", 1, &bodies_a, &page2_e);
+	trace_times(trace, "POST /rest/api/{ver}/search/jql", 2, &page2_e, &page2_e);
+	cr_log_info("first bodies asked at %.3f, second listing page answered at %.3f", bodies_a, page2_e);
+	cr_assert(bodies_a > 0 && page2_e > 0);
+	cr_assert_lt(bodies_a, page2_e, "the first bodies waited for the second listing page");
+}
+
 /* A batch callback that takes 300 ms, turning the engine meanwhile. */
 static jl_jira *g_pump_j;
 static int g_pumped_batches;
