@@ -28,6 +28,26 @@ int jl_buf_grow(jl_buf *b, size_t extra)
 	return 0;
 }
 
+int jl_buf_reserve(jl_buf *b, size_t extra)
+{
+	size_t need;
+	char *p;
+
+	if (b->oom)
+		return -1;
+	need = b->len + extra + 1;
+	if (need <= b->cap)
+		return 0;
+	p = realloc(b->data, need);
+	if (!p) {
+		b->oom = 1;
+		return -1;
+	}
+	b->data = p;
+	b->cap = need;
+	return 0;
+}
+
 int jl_buf_put(jl_buf *b, const char *s, size_t n)
 {
 	if (jl_buf_grow(b, n) < 0)

@@ -16,6 +16,9 @@ typedef struct jl_buf {
 
 /* Each returns 0, or -1 after an allocation failure (then buf->oom stays set). */
 int jl_buf_grow(jl_buf *b, size_t extra);
+/* Room for extra more bytes, allocated to that size exactly (grow doubles):
+ * for a buffer whose final size is known about. */
+int jl_buf_reserve(jl_buf *b, size_t extra);
 int jl_buf_put(jl_buf *b, const char *s, size_t n);
 int jl_buf_puts(jl_buf *b, const char *s);
 int jl_buf_putc(jl_buf *b, char c);

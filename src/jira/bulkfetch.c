@@ -16,23 +16,23 @@
  * when the batch was submitted again (or failed: the run says so), 0 when
  * every matching issue came.
  */
-static int server_rest(jl_jira *j, jl_batch *b, const json_t *answer, const jl_idset *got)
+static int server_rest(jl_jira *j, jl_batch *b, const json_t *rest, size_t count, const jl_idset *got)
 {
-	const json_t *issues = json_object_get(answer, "issues"), *tot = json_object_get(answer, "total");
+	const json_t *tot = json_object_get(rest, "total");
 	size_t n = 0;
 
-	if (!json_is_integer(tot) || json_integer_value(tot) <= (json_int_t)json_array_size(issues))
+	if (!json_is_integer(tot) || json_integer_value(tot) <= (json_int_t)count)
 		return 0;
 	for (size_t k = 0; k < b->nids; k++)
 		if (!jl_idset_has(got, b->ids[k]))
 			b->ids[n++] = b->ids[k];
 	if (!n)
 		return 0;
-	if (!json_array_size(issues) || b->tails >= 16) {
+	if (!count || b->tails >= 16) {
 		char msg[200];
 
 		snprintf(msg, sizeof(msg), "jira: POST %s/search for %zu ids answered %zu issues of %lld matching",
-			 j->api, b->nids, json_array_size(issues), (long long)json_integer_value(tot));
+			 j->api, b->nids, count, (long long)json_integer_value(tot));
 		jl_run_fail(b->run, JETL_EPROTOCOL, msg);
 		return 1;
 	}
@@ -63,45 +63,46 @@ static int check_missing(jl_jira *j, jl_batch *b, const jl_idset *got, const jl_
 	return 0;
 }
 
+/* An issue of the answer joins the batch once (the first of a repeat). */
+static int admit_body(jl_batch *b, int64_t id, void *ud)
+{
+	(void)b;
+	return id > 0 && jl_idset_add(ud, id) == 1;
+}
+
 static void on_bodies(jl_jira *j, jl_req *r)
 {
 	jl_batch *b = r->ud;
 	jl_run *run = b->run;
-	json_t *issues, *errs, *v;
+	json_t *rest = NULL, *v;
 	jl_idset got = { 0 }, gone = { 0 };
-	size_t i;
+	size_t i, count;
+	int rc;
 
 	if (r->rc) {
 		jl_run_fail(run, r->rc, r->err);
 		goto out;
 	}
-	issues = json_object_get(r->json, "issues");
-	if (!json_is_array(issues)) {
+	if ((rc = jl_batch_take(b, r, admit_body, &got, &rest, &count))) {
 		char msg[200];
 
 		snprintf(msg, sizeof(msg), "jira: %s %s answered without issues", r->method, r->path);
-		jl_run_fail(run, JETL_EPROTOCOL, msg);
+		if (rc > 0)
+			jl_run_fail(run, JETL_EPROTOCOL, msg);
 		goto out;
 	}
-	json_array_foreach(issues, i, v) {
-		int64_t id = strtoll(jl_str_or(json_string_value(json_object_get(v, "id")), "0"), NULL, 10);
-
-		if (id <= 0 || jl_idset_add(&got, id) != 1)
-			continue; /* no id, or twice in one answer: keep the first */
-		json_array_append(b->issues, v);
-	}
-	errs = json_object_get(r->json, "issueErrors");
-	json_array_foreach(errs, i, v) {
+	json_array_foreach(json_object_get(rest, "issueErrors"), i, v) {
 		const char *ids = json_string_value(json_object_get(v, "id"));
 
 		if (ids)
 			jl_idset_add(&gone, strtoll(ids, NULL, 10));
 	}
-	if ((!run->cloud && server_rest(j, b, r->json, &got)) || check_missing(j, b, &got, &gone) < 0)
+	if ((!run->cloud && server_rest(j, b, rest, count, &got)) || check_missing(j, b, &got, &gone) < 0)
 		goto out;
 	b->bodies_done = 1;
 	jl_batch_after_bodies(b);
 out:
+	json_decref(rest);
 	jl_idset_free(&got);
 	jl_idset_free(&gone);
 	jl_req_free(r);
@@ -113,6 +114,7 @@ void jl_bulkfetch_submit(jl_run *run, jl_batch *b)
 	jl_jira *j = run->j;
 	json_t *body = json_object();
 	char *text, *path;
+	jl_req *r;
 
 	if (run->cloud) {
 		json_t *ids = json_array();
@@ -142,5 +144,8 @@ void jl_bulkfetch_submit(jl_run *run, jl_batch *b)
 	json_object_set_new(body, "expand", json_pack("[s]", "changelog"));
 	text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
-	jl_batch_submit(run, b, jl_req_new("POST", path, text), on_bodies);
+	r = jl_req_new("POST", path, text);
+	if (r)
+		r->flags |= JL_REQ_TEXT;   /* parsed an issue at a time (issues.c) */
+	jl_batch_submit(run, b, r, on_bodies);
 }

@@ -40,7 +40,11 @@ typedef struct jl_batch {
 	int64_t upto;           /* streamed listing: its last id's place in the listing, plus one */
 	int bodies_done;
 	int outstanding;        /* requests in flight for this batch */
-	json_t *issues;         /* as Jira returned them */
+	json_t *issues;         /* a stub per issue taken, in order: its "id", the
+	                           "changelog" only when capped, "fields" only the
+	                           Development field (issues.c) */
+	jl_buf text;            /* the issues as compact JSON, ',' between them */
+	int64_t max_updated_ms; /* highest `updated` of the issues taken */
 	json_t *changelogs;     /* id → every history, oldest first */
 	json_t *dev;            /* id → {summary, detail, detail_requests} */
 	json_t *cl_ids;         /* Cloud: ids whose logs are completed by /changelog/bulkfetch */
@@ -121,6 +125,22 @@ int jl_batch_submit(jl_run *run, jl_batch *b, jl_req *r, jl_req_done done);
 void jl_batch_request_done(jl_batch *b);
 /* After a batch's issue bodies are complete: find capped logs and dev status to fetch. */
 void jl_batch_after_bodies(jl_batch *b);
+
+/* issues.c */
+/* Whether an issue with this id (0: none or not numeric) joins the batch:
+ * 1 yes, 0 skip it, -1 failure (recorded on the run). */
+typedef int (*jl_issue_admit)(jl_batch *b, int64_t id, void *ud);
+/*
+ * Take the issues of answer r into batch b, one at a time: each admitted one
+ * is dumped onto b->text and kept as a stub (b->issues). With JL_REQ_TEXT
+ * the text is parsed an issue at a time (~100 KB of tree at once instead of
+ * ~11 MB for the page); otherwise r->json's issues are used. *rest gets the
+ * answer without "issues" (caller decrefs; NULL when it had none) and
+ * *count the issues it held (admitted or not). Returns 0; 1 when the answer
+ * has no "issues" array (the caller says so, nothing taken); -1 when the run
+ * failed (out of memory, an issue that is not JSON even once repaired).
+ */
+int jl_batch_take(jl_batch *b, jl_req *r, jl_issue_admit admit, void *ud, json_t **rest, size_t *count);
 
 /* search.c */
 /* Page an ids-only search over jql; each page's ids go to cb->census (when

@@ -23,6 +23,10 @@ typedef void (*jl_req_done)(jl_jira *j, jl_req *r);
 
 /* Request flags */
 #define JL_REQ_ALLOW_404 0x1   /* a 404 is an answer for the caller, not worth a log line */
+/* A 2xx answer whose text is one JSON object by its structure (jspan.h)
+ * stays text for the caller to parse in parts: r->resp, r->json NULL.
+ * Otherwise it is parsed whole as usual (r->json, or the usual failure). */
+#define JL_REQ_TEXT 0x2
 
 struct jl_req {
 	/* set by the submitter (jl_req_new) */
@@ -40,7 +44,8 @@ struct jl_req {
 	/* results, valid in done */
 	int rc;                 /* 0 or a jetl_status */
 	long http;              /* last HTTP status (0: none) */
-	json_t *json;           /* decoded answer on success (owned by the request) */
+	json_t *json;           /* decoded answer on success (owned by the request);
+	                           NULL with JL_REQ_TEXT when the text is left to the caller */
 	char err[400];          /* one-line cause when rc != 0 */
 
 	/* engine state */

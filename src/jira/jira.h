@@ -103,10 +103,32 @@ typedef struct jl_jira_extract_req {
  * ORDER BY, not blank. Else JETL_EINVAL with a one-line cause in err. Pure. */
 int jl_jql_check_extra(const char *jql, char *err, size_t errlen);
 
+/*
+ * One finished batch, as the client holds it: its issues already as compact
+ * JSON text (parsed one at a time as they came and dumped; their trees are
+ * not kept), its completed logs and dev status as trees. Its raw-row text
+ * (below) is written by jl_jira_batch_dump. Borrowed for the callback.
+ */
+typedef struct jl_jira_batch {
+	size_t n_issues;
+	size_t n_histories;         /* complete histories */
+	int64_t max_updated_ms;     /* the highest `updated` of its issues (epoch ms); 0: none */
+	const char *issues_text;    /* the issues, compact JSON separated by ',', no brackets */
+	size_t issues_len;
+	json_t *changelogs;         /* id → every history, oldest first */
+	json_t *dev;                /* id → dev-status entry */
+} jl_jira_batch;
+
+/* Write the batch's raw-row text through put (jansson's dump callback; any
+ * split): exactly json_dumps(JSON_COMPACT) of {"issues": […], "changelogs":
+ * …, "dev_status": …}. Returns 0, or -1 when put failed. */
+int jl_jira_batch_dump(const jl_jira_batch *b, json_dump_callback_t put, void *data);
+
 typedef struct jl_jira_callbacks {
 	/* Ids of every issue of the project (only with census_all), page by page. */
 	int (*census)(void *ud, const char *const *ids, size_t n);
-	/* One finished batch in the raw layout (docs/design.md, 'raw_extraction_data'):
+	/* One finished batch; jl_jira_batch_dump writes it in the raw layout
+	 * (docs/design.md, 'raw_extraction_data'):
 	 * {"issues": [as Jira returned them], "changelogs": {"<id>": [every history,
 	 * oldest first]} (only for issues whose embedded log was capped),
 	 * "dev_status": {"<id>": {"summary": …, "detail": […]}} (only where fetched)}.
@@ -118,8 +140,8 @@ typedef struct jl_jira_callbacks {
 	 * verbatim ({errors, detail[]}), one per element of "detail_requests"
 	 * ([{"applicationType": "GitHub", "dataType": "pullrequest"}, …], same
 	 * order; a detail that answered 404 is null).
-	 * Borrowed: incref what you keep. n_histories counts complete histories. */
-	int (*batch)(void *ud, json_t *raw, size_t n_issues, size_t n_histories);
+	 * Borrowed for the call. */
+	int (*batch)(void *ud, const jl_jira_batch *b);
 	/* Progress of a phase (jetl_phase); total 0 = unknown. */
 	int (*progress)(void *ud, int phase, int64_t done, int64_t total);
 	void *ud;
@@ -134,8 +156,9 @@ typedef struct jl_jira_callbacks {
 /*
  * Stream one project's issues. Batches arrive in order, each complete. Any
  * callback returning non-zero stops the run: JETL_ECANCELLED. Memory stays
- * bounded by a few batches whatever the project's size (plus about 24 bytes
- * per issue id for the census list and the seen-set).
+ * bounded by a few batches (~2.5 MB of issue text each, see issues.c)
+ * whatever the project's size, plus about two census pages of ids and a
+ * seen-set of about a bit per issue id.
  * Errors: JETL_EAUTH (401), JETL_EFORBIDDEN (403; on dev status the message
  * names VIEW_DEV_TOOLS), JETL_ENOTFOUND, JETL_EGONE (410, never retried),
  * JETL_ERATELIMIT / JETL_EHTTP / JETL_ENETWORK / JETL_ETIMEOUT after

@@ -681,29 +681,47 @@ static int short_page(jl_run *run, jl_batch *b, int64_t start, int64_t got, int6
 	return 1;
 }
 
+/* An issue of a page joins its batch unless an earlier page had it (the
+ * offsets moved under us: an issue deleted before this page). */
+static int admit_listed(jl_batch *b, int64_t id, void *ud)
+{
+	jl_run *run = b->run;
+	int added = id > 0 ? jl_idset_add(&run->seen, id) : 1;
+
+	(void)ud;
+	if (added < 0)
+		jl_run_fail(run, JETL_ENOMEM, "jira: out of memory");
+	else if (!added)
+		run->srv_drift = 1;
+	return added;
+}
+
 static void on_page(jl_jira *j, jl_req *r)
 {
 	jl_batch *b = r->ud;
 	jl_run *run = b->run;
-	json_t *issues, *tot, *mr, *v;
+	json_t *rest = NULL, *tot, *mr;
 	int64_t start = r->tag, total, got, granted;
-	size_t i;
+	size_t count;
+	int rc;
 
 	(void)j;
 	if (r->rc) {
 		jl_run_fail(run, r->rc, r->err);
 		goto out;
 	}
-	issues = json_object_get(r->json, "issues");
-	tot = json_object_get(r->json, "total");
-	mr = json_object_get(r->json, "maxResults");
-	if (!json_is_array(issues) || !json_is_integer(tot)) {
+	rc = jl_batch_take(b, r, admit_listed, NULL, &rest, &count);
+	if (rc < 0)
+		goto out;
+	tot = json_object_get(rest, "total");
+	mr = json_object_get(rest, "maxResults");
+	if (rc > 0 || !json_is_integer(tot)) {
 		jl_run_fail(run, JETL_EPROTOCOL, "jira: POST /rest/api/2/search answered without issues or total");
 		goto out;
 	}
 	total = json_integer_value(tot);
 	granted = json_is_integer(mr) ? json_integer_value(mr) : 0;
-	got = (int64_t)json_array_size(issues);
+	got = (int64_t)count;
 	if (!run->srv_first_done) {
 		/* the first page tells the real page size and the total */
 		run->srv_first_done = 1;
@@ -720,26 +738,12 @@ static void on_page(jl_jira *j, jl_req *r)
 	} else if (total != run->srv_total) {
 		run->srv_drift = 1;
 	}
-	json_array_foreach(issues, i, v) {
-		int64_t id = strtoll(jl_str_or(json_string_value(json_object_get(v, "id")), "0"), NULL, 10);
-		int added = id > 0 ? jl_idset_add(&run->seen, id) : 1;
-
-		if (added < 0) {
-			jl_run_fail(run, JETL_ENOMEM, "jira: out of memory");
-			goto out;
-		}
-		if (!added) {
-			/* the offset moved under us (an issue deleted before this page) */
-			run->srv_drift = 1;
-			continue;
-		}
-		json_array_append(b->issues, v);
-	}
 	if (short_page(run, b, start, got, total))
 		goto out;
 	b->bodies_done = 1;
 	jl_batch_after_bodies(b);
 out:
+	json_decref(rest);
 	jl_req_free(r);
 	jl_batch_request_done(b);
 }
@@ -764,7 +768,9 @@ void jl_search_page_submit(jl_run *run, jl_batch *b, int64_t start_at, int64_t n
 	text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
 	r = jl_req_new("POST", jl_strdupf("%s/search", j->api), text);
-	if (r)
+	if (r) {
 		r->tag = start_at;
+		r->flags |= JL_REQ_TEXT;   /* parsed an issue at a time (issues.c) */
+	}
 	jl_batch_submit(run, b, r, on_page);
 }

@@ -63,24 +63,9 @@ static int on_census(void *ud, const char *const *ids, size_t n)
 	return 0;
 }
 
-/* Highest `updated` of a batch, for the watermark. */
-static void note_updated(jl_extract_run *run, json_t *issues)
-{
-	size_t i;
-	json_t *issue;
-
-	json_array_foreach(issues, i, issue) {
-		const char *u = json_string_value(json_object_get(json_object_get(issue, "fields"), "updated"));
-		int64_t ms;
-
-		if (u && jl_jira_time_parse(u, &ms, NULL) == 0 && ms > run->max_updated_ms)
-			run->max_updated_ms = ms;
-	}
-}
-
 /* What dump_batch needs: the batch, and the Jira client to keep busy. */
 struct dump_ctx {
-	json_t *raw;
+	const jl_jira_batch *raw;
 	jl_jira *jira;
 	jl_raw_sink *sink;
 	size_t since;              /* bytes since the engine last turned */
@@ -109,7 +94,7 @@ static int dump_batch(void *ud, jl_raw_sink *sink)
 
 	d->sink = sink;
 	d->since = 0;
-	return json_dump_callback(d->raw, put_turning, d, JSON_COMPACT);
+	return jl_jira_batch_dump(d->raw, put_turning, d);
 }
 
 /* Tries of one raw row's COPY. */
@@ -124,7 +109,7 @@ static int dump_batch(void *ud, jl_raw_sink *sink)
  * lost would be written twice; the transform's upserts make that harmless.
  * Returns what jl_raw_insert_stream returns.
  */
-static int store_batch(struct run_cb *c, json_t *raw, size_t n_issues, int64_t *raw_id,
+static int store_batch(struct run_cb *c, const jl_jira_batch *raw, size_t n_issues, int64_t *raw_id,
 	char *err, size_t errlen)
 {
 	jl_extract_run *run = c->run;
@@ -150,16 +135,19 @@ static int store_batch(struct run_cb *c, json_t *raw, size_t n_issues, int64_t *
 	}
 }
 
-static int on_batch(void *ud, json_t *raw, size_t n_issues, size_t n_histories)
+static int on_batch(void *ud, const jl_jira_batch *raw)
 {
 	struct run_cb *c = ud;
 	jl_extract_run *run = c->run;
 	jetl_ctx *ctx = run->ctx;
+	size_t n_issues = raw->n_issues, n_histories = raw->n_histories;
 	char err[512], *msg;
 	int64_t raw_id;
 	int rc;
 
-	note_updated(run, json_object_get(raw, "issues"));
+	/* highest `updated`, for the watermark */
+	if (raw->max_updated_ms > run->max_updated_ms)
+		run->max_updated_ms = raw->max_updated_ms;
 	/* Never the whole text in memory (a few MB per batch, and libpq's copy
 	 * of it): serialised as it is sent. */
 	rc = store_batch(c, raw, n_issues, &raw_id, err, sizeof(err));

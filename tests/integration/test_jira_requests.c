@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "jetl.h"
+#include "core/buf.h"
 #include "jira/jira.h"
 #include "jirasim.h"
 
@@ -37,7 +38,25 @@ static int on_census(void *ud, const char *const *ids, size_t n)
 	return 0;
 }
 
-static int on_batch(void *ud, json_t *raw, size_t n_issues, size_t n_hist)
+/* The batch's raw-row text, parsed (what a raw row holds). */
+static int put_text(const char *d, size_t n, void *ud)
+{
+	return jl_buf_put(ud, d, n);
+}
+
+static json_t *batch_json(const jl_jira_batch *b)
+{
+	jl_buf t = JL_BUF_INIT;
+	json_t *raw;
+
+	cr_assert_eq(jl_jira_batch_dump(b, put_text, &t), 0);
+	raw = json_loadb(t.data, t.len, JSON_ALLOW_NUL, NULL);
+	cr_assert(raw, "a batch's text is not JSON");
+	jl_buf_free(&t);
+	return raw;
+}
+
+static int on_raw(void *ud, json_t *raw, size_t n_issues, size_t n_hist)
 {
 	got *g = ud;
 	json_t *issues = json_object_get(raw, "issues"), *logs = json_object_get(raw, "changelogs"), *issue;
@@ -55,6 +74,15 @@ static int on_batch(void *ud, json_t *raw, size_t n_issues, size_t n_hist)
 		json_object_set_new(g->hist, id, json_integer((json_int_t)n));
 	}
 	return 0;
+}
+
+static int on_batch(void *ud, const jl_jira_batch *b)
+{
+	json_t *raw = batch_json(b);
+	int rc = on_raw(ud, raw, b->n_issues, b->n_histories);
+
+	json_decref(raw);
+	return rc;
 }
 
 static char *g_data;
@@ -336,7 +364,7 @@ static jl_jira *g_pump_j;
 static int g_pumped_batches;
 static int64_t g_started_inside;
 
-static int on_slow_batch(void *ud, json_t *raw, size_t n_issues, size_t n_hist)
+static int on_slow_batch(void *ud, const jl_jira_batch *raw)
 {
 	jl_jira_stats a, b;
 	double until;
@@ -344,8 +372,6 @@ static int on_slow_batch(void *ud, json_t *raw, size_t n_issues, size_t n_hist)
 
 	(void)ud;
 	(void)raw;
-	(void)n_issues;
-	(void)n_hist;
 	jl_jira_get_stats(g_pump_j, &a);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	until = (double)ts.tv_sec + ts.tv_nsec / 1e9 + 0.3;

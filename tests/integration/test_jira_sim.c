@@ -13,6 +13,7 @@
 
 #include "jetl.h"
 #include "model/devfield.h"
+#include "core/buf.h"
 #include "jira/jira.h"
 #include "jirasim.h"
 
@@ -42,7 +43,25 @@ static int on_census(void *ud, const char *const *ids, size_t n)
 	return 0;
 }
 
-static int on_batch(void *ud, json_t *raw, size_t n_issues, size_t n_hist)
+/* The batch's raw-row text, parsed (what a raw row holds). */
+static int put_text(const char *d, size_t n, void *ud)
+{
+	return jl_buf_put(ud, d, n);
+}
+
+static json_t *batch_json(const jl_jira_batch *b)
+{
+	jl_buf t = JL_BUF_INIT;
+	json_t *raw;
+
+	cr_assert_eq(jl_jira_batch_dump(b, put_text, &t), 0);
+	raw = json_loadb(t.data, t.len, JSON_ALLOW_NUL, NULL);
+	cr_assert(raw, "a batch's text is not JSON");
+	jl_buf_free(&t);
+	return raw;
+}
+
+static int on_raw(void *ud, json_t *raw, size_t n_issues, size_t n_hist)
 {
 	got *g = ud;
 	json_t *issues = json_object_get(raw, "issues"), *logs = json_object_get(raw, "changelogs");
@@ -95,6 +114,15 @@ static int on_batch(void *ud, json_t *raw, size_t n_issues, size_t n_hist)
 		free(ans);
 	}
 	return 0;
+}
+
+static int on_batch(void *ud, const jl_jira_batch *b)
+{
+	json_t *raw = batch_json(b);
+	int rc = on_raw(ud, raw, b->n_issues, b->n_histories);
+
+	json_decref(raw);
+	return rc;
 }
 
 static int on_progress(void *ud, int phase, int64_t done, int64_t total)
