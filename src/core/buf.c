@@ -5,7 +5,9 @@
 
 #include "buf.h"
 
-int jl_buf_grow(jl_buf *b, size_t extra)
+/* Make room for extra more bytes and a NUL: doubling (appends in many
+ * small pieces) or exactly (one known size, jl_buf_reserve). */
+static int make_room(jl_buf *b, size_t extra, int doubling)
 {
 	size_t need, cap;
 	char *p;
@@ -15,9 +17,12 @@ int jl_buf_grow(jl_buf *b, size_t extra)
 	need = b->len + extra + 1;
 	if (need <= b->cap)
 		return 0;
-	cap = b->cap ? b->cap : 64;
-	while (cap < need)
-		cap *= 2;
+	cap = need;
+	if (doubling) {
+		cap = b->cap ? b->cap : 64;
+		while (cap < need)
+			cap *= 2;
+	}
 	p = realloc(b->data, cap);
 	if (!p) {
 		b->oom = 1;
@@ -28,24 +33,14 @@ int jl_buf_grow(jl_buf *b, size_t extra)
 	return 0;
 }
 
+int jl_buf_grow(jl_buf *b, size_t extra)
+{
+	return make_room(b, extra, 1);
+}
+
 int jl_buf_reserve(jl_buf *b, size_t extra)
 {
-	size_t need;
-	char *p;
-
-	if (b->oom)
-		return -1;
-	need = b->len + extra + 1;
-	if (need <= b->cap)
-		return 0;
-	p = realloc(b->data, need);
-	if (!p) {
-		b->oom = 1;
-		return -1;
-	}
-	b->data = p;
-	b->cap = need;
-	return 0;
+	return make_room(b, extra, 0);
 }
 
 int jl_buf_put(jl_buf *b, const char *s, size_t n)
