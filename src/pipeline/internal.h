@@ -3,6 +3,7 @@
 #define JL_PIPELINE_INTERNAL_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdint.h>
 
@@ -54,13 +55,14 @@ typedef struct jl_extract_run {
 } jl_extract_run;
 
 /* The job's totals (job_totals.c). extract: what a batch or a project
- * added, plus the Jira requests since run->stats_sent (then updated).
- * transform: the rows one raw row wrote. Both return JETL_ECANCELLED when
- * the job was cancelled (jetl_job_cancel: stop at this batch), else
- * JETL_OK (a failed update is only logged). */
+ * added, plus the Jira requests since run->stats_sent (then updated);
+ * returns JETL_ECANCELLED when the job was cancelled (jetl_job_cancel:
+ * stop at this batch), else JETL_OK (a failed update is only logged).
+ * transform: the rows one committed raw row wrote, and the job finished if
+ * that was its last row (jl_jobs_add_totals_finish); a failure is logged. */
 int jl_job_totals_extract(jl_extract_run *run, int64_t issues, int64_t histories, int64_t raw_rows,
 	int64_t deleted);
-int jl_job_totals_transform(jetl_ctx *ctx, int64_t job_id, const jl_load_counts *c);
+void jl_job_totals_transform(jetl_ctx *ctx, int64_t job_id, const jl_load_counts *c);
 
 /* Extract one project into raw rows + transform messages (no waiting for
  * transforms, no job status change, no watermark move). */
@@ -124,6 +126,7 @@ typedef struct jl_wthread {
 	atomic_llong dead;              /* messages dead-lettered */
 	atomic_llong extracted;         /* projects extracted (distribute) */
 	atomic_int running;
+	sem_t *exited;                  /* optional: posted once the thread has ended */
 	int rc;
 	char err[512];
 	pthread_t tid;
@@ -132,6 +135,11 @@ typedef struct jl_wthread {
 /* Start/join a consumer thread. start returns 0 or -1 (thread not started). */
 int jl_wthread_start(jl_wthread *w);
 int jl_wthread_join(jl_wthread *w);
+
+/* Wait up to ms for a thread's `exited` post (one is consumed), so a
+ * waiting loop wakes as soon as a thread ends instead of at its next tick.
+ * Any thread; never fails (a timeout or EINTR just returns). */
+void jl_wthread_wait_exit(sem_t *exited, int ms);
 
 /* Message bodies (docs/design.md, 'Queue messages'); malloc'd JSON text. */
 char *jl_msg_transform(int tenant, int integration, int64_t job_id, int64_t raw_id);

@@ -44,11 +44,14 @@ int jl_job_totals_extract(jl_extract_run *run, int64_t issues, int64_t histories
 	return add(run->ctx, run->job_id, delta);
 }
 
-int jl_job_totals_transform(jetl_ctx *ctx, int64_t job_id, const jl_load_counts *c)
+void jl_job_totals_transform(jetl_ctx *ctx, int64_t job_id, const jl_load_counts *c)
 {
-	char delta[200];
+	char delta[200], err[512];
 
+	if (job_id <= 0 || !ctx || !ctx->pg)
+		return;
 	snprintf(delta, sizeof(delta), "{\"work_items\":%" PRId64 ",\"changelog_items\":%" PRId64
 		",\"dev_status\":%" PRId64 "}", c->work_items, c->changelog_items, c->dev_status);
-	return add(ctx, job_id, delta);
+	if (jl_jobs_add_totals_finish(ctx->pg, job_id, delta, err, sizeof(err)) < 0)
+		jl_log(ctx, JETL_LOG_WARNING, "%s", err);
 }

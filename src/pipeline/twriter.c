@@ -69,9 +69,9 @@ static void process(jl_twriter *w, jl_tjob *job)
 		job->rc = jl_tb_write(ctx->pg, job->raw_id, &job->row, &job->counts);
 		if (job->rc == JETL_OK) {
 			jl_tb_settle(ctx, job->raw_id, &job->row, &job->counts, JETL_OK);
-			/* before the finish: a job's totals are complete when it ends */
+			/* totals, then the finish: a job's totals are complete
+			 * when it ends */
 			jl_job_totals_transform(ctx, job->job_id, &job->counts);
-			finish_job(ctx, job->job_id);
 			return;
 		}
 	}

@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "internal.h"
 #include "../store/db.h"
@@ -52,6 +51,7 @@ int jetl_worker_run(jetl_ctx *ctx, const jetl_worker_options *opts)
 	static const jetl_worker_options defaults = JETL_WORKER_OPTIONS_INIT;
 	jl_wthread *w;
 	jl_progress prog;
+	sem_t exited;
 	int n, rc = JETL_OK, alive;
 	double swept = 0;
 
@@ -71,8 +71,10 @@ int jetl_worker_run(jetl_ctx *ctx, const jetl_worker_options *opts)
 	/* A stop that arrived before the run would end it at once: the flag
 	 * is consumed by the run it stops. */
 	atomic_store(&ctx->stop, 0);
+	sem_init(&exited, 0, 0);
 	for (int i = 0; i < n; i++) {
 		w[i].parent = ctx;
+		w[i].exited = &exited;
 		w[i].queue_url = ctx->queue_url;
 		w[i].queues[0] = JL_QUEUE_TRANSFORM;
 		w[i].nqueues = 1;
@@ -110,8 +112,10 @@ int jetl_worker_run(jetl_ctx *ctx, const jetl_worker_options *opts)
 			worker_sweep(ctx);
 			swept = jl_now();
 		}
+		/* Progress every 100 ms; a thread that ends wakes the loop at
+		 * once (--until-idle left up to 100 ms late before). */
 		if (alive)
-			usleep(100000);
+			jl_wthread_wait_exit(&exited, 100);
 	} while (alive);
 	for (int i = 0; i < n; i++) {
 		int trc = jl_wthread_join(&w[i]);
@@ -119,6 +123,7 @@ int jetl_worker_run(jetl_ctx *ctx, const jetl_worker_options *opts)
 			rc = jl_fail(ctx, trc, "worker thread %d: %s", i, w[i].err);
 	}
 	free(w);
+	sem_destroy(&exited);
 	atomic_store(&ctx->stop, 0);
 	return rc;
 }

@@ -8,6 +8,7 @@
  * beside the JSON work instead of after it; at most three rows are held. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -267,6 +268,21 @@ static int idle_done(const jl_wthread *w, jl_queue *q, double idle_since)
 	return w->until_idle && (jl_now() - idle_since) * 1000 >= w->idle_ms;
 }
 
+/* How long to wait for a message: POLL_MS, or less when --until-idle's
+ * idle time ends sooner, so the thread leaves when it is due and not up to
+ * a whole poll later (a 300 ms idle time took 400 ms with fixed polls). */
+static int poll_ms(const jl_wthread *w, double idle_since)
+{
+	double left;
+
+	if (!w->until_idle)
+		return POLL_MS;
+	left = w->idle_ms - (jl_now() - idle_since) * 1000;
+	if (left >= POLL_MS)
+		return POLL_MS;
+	return left < 1 ? 1 : (int)left + 1;
+}
+
 /* Stopping: the row read ahead goes back to the queue untransformed; the
  * row being written is finished and acked. */
 static void thread_teardown(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, tpipe *p)
@@ -288,6 +304,8 @@ static void thread_teardown(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, tpipe *p)
 	jl_queue_close(q);
 	jetl_close(ctx);
 	atomic_store(&w->running, 0);
+	if (w->exited)
+		sem_post(w->exited);
 }
 
 static void *thread_main(void *arg)
@@ -310,8 +328,12 @@ static void *thread_main(void *arg)
 			w->rc = JETL_EDBCONN;
 			break;
 		}
-		if ((done = jl_twriter_collect(p.wr, 0)) != NULL)
+		if ((done = jl_twriter_collect(p.wr, 0)) != NULL) {
 			complete(w, ctx, q, done);
+			/* Idle time starts when the last row is committed, not
+			 * when it was handed to the writer. */
+			idle_since = jl_now();
+		}
 		if (p.ahead) {
 			step(w, &ctx, q, &p);
 			idle_since = jl_now();
@@ -328,7 +350,7 @@ static void *thread_main(void *arg)
 			continue;
 		}
 		busy = jl_twriter_busy(p.wr);
-		rc = jl_queue_next(q, &m, NULL, busy ? 20 : POLL_MS);
+		rc = jl_queue_next(q, &m, NULL, busy ? 20 : poll_ms(w, idle_since));
 		if (rc == JETL_ETIMEOUT) {
 			if (!busy && idle_done(w, q, idle_since))
 				break;
@@ -362,6 +384,17 @@ int jl_wthread_start(jl_wthread *w)
 		return -1;
 	}
 	return 0;
+}
+
+void jl_wthread_wait_exit(sem_t *exited, int ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_nsec += (long)ms * 1000000L;
+	ts.tv_sec += ts.tv_nsec / 1000000000L;
+	ts.tv_nsec %= 1000000000L;
+	(void)sem_timedwait(exited, &ts);
 }
 
 int jl_wthread_join(jl_wthread *w)

@@ -37,6 +37,12 @@ int jl_jobs_set_status(PGconn *pg, int64_t id, const char *status, const char *e
  */
 int jl_jobs_try_finish(PGconn *pg, int64_t id, char *final_status, size_t fslen, char *err, size_t errlen);
 
+/* A transformed raw row's word to its job in one round trip: add
+ * delta_json (a JSON object of counts, made by the caller) to the totals,
+ * then jl_jobs_try_finish. The caller's connection, one thread at a time.
+ * Returns 0 or a negative status with "what: cause" in err. */
+int jl_jobs_add_totals_finish(PGconn *pg, int64_t id, const char *delta_json, char *err, size_t errlen);
+
 /* Lease (docs/design.md, 'Stuck jobs'): the process running a job renews
  * lease_until = now() + seconds (and heartbeat_at) while the job is
  * 'running'; release clears it when the job is handed to workers (nobody

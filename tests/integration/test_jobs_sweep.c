@@ -156,3 +156,37 @@ Test(sweep, null_context_and_old_schema, .init = setup, .fini = teardown)
 	testdb_exec("DELETE FROM schema_migrations WHERE version = (SELECT max(version) FROM schema_migrations)");
 	cr_assert_eq(jetl_job_sweep(ctx, NULL), JETL_ESCHEMA);
 }
+
+/* A transformed raw row's totals and the job's finish go in one round trip
+ * (jl_jobs_add_totals_finish). Two writers end a job's last two rows: the
+ * first adds its counts while the other's row is not yet committed, so the
+ * job stays running; the second, after its commit, finishes it, and the
+ * totals hold both. */
+Test(sweep, the_last_rows_totals_finish_the_job, .init = setup, .fini = teardown)
+{
+	long long j = job(1, "running", "30 seconds");
+	long long r1 = raw(1, j, 301), r2 = raw(1, j, 302);
+	PGconn *b = PQconnectdb(ctx->db);
+	PGresult *res;
+	char err[512], sql[256];
+
+	cr_assert_eq(PQstatus(b), CONNECTION_OK, "%s", PQerrorMessage(b));
+	testdb_exec("UPDATE etl_job_queue SET step = 1");
+	snprintf(sql, sizeof(sql), "UPDATE raw_extraction_data SET status = 'completed' WHERE id = %lld", r1);
+	testdb_exec(sql);
+	snprintf(sql, sizeof(sql), "BEGIN; UPDATE raw_extraction_data SET status = 'completed' WHERE id = %lld", r2);
+	res = PQexec(b, sql);
+	cr_assert_eq(PQresultStatus(res), PGRES_COMMAND_OK, "%s", PQerrorMessage(b));
+	PQclear(res);
+	cr_assert_eq(jl_jobs_add_totals_finish(ctx->pg, j, "{\"work_items\":1,\"changelog_items\":3}", err,
+		sizeof(err)), 0, "%s", err);
+	SCALAR_IS("running", "SELECT status FROM etl_job_queue WHERE id = %lld", j);
+	res = PQexec(b, "COMMIT");
+	PQclear(res);
+	cr_assert_eq(jl_jobs_add_totals_finish(b, j, "{\"work_items\":1,\"changelog_items\":2}", err, sizeof(err)),
+		0, "%s", err);
+	SCALAR_IS("finished", "SELECT status FROM etl_job_queue WHERE id = %lld", j);
+	SCALAR_IS("2 5", "SELECT concat(totals->>'work_items', ' ', totals->>'changelog_items') FROM etl_job_queue"
+		" WHERE id = %lld", j);
+	PQfinish(b);
+}
