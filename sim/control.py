@@ -97,6 +97,24 @@ def handle(sim, method, path, body):
                 sim.dataset.delete(e)
                 done.append(e.key)
         return 200, {"deleted": done}
+    if path == '/__sim/hold' and method == 'POST':
+        # Issues taken out of every answer, as if not created yet, until
+        # /__sim/release brings them back (a creation in the middle of a run).
+        done = []
+        for k in body.get('keys') or []:
+            e = sim.dataset.find(k)
+            if e is not None:
+                sim.dataset.hold(e)
+                done.append(e.key)
+        return 200, {"held": done}
+    if path == '/__sim/release' and method == 'POST':
+        if body.get('after_listing'):
+            # once the next ids-only listing (a client's census) has
+            # answered its last page: created between the census and the
+            # pages that read the bodies
+            sim.dataset.release_after_listing = True
+            return 200, {"armed": sorted(e.key for e in sim.dataset.held.values())}
+        return 200, {"released": sim.dataset.release()}
     if path == '/__sim/faults':
         if method == 'POST':
             sim.faults.update(body)

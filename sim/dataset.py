@@ -87,6 +87,11 @@ class Dataset:
         # bumped on every change so cached query results are dropped
         self.version = 0
         self.next_history_id = int(self.meta.get('maxHistoryId', 0)) + 1
+        # issues taken out by /__sim/hold, as if not created yet: id -> Entry
+        self.held = {}
+        # /__sim/release with after_listing: bring them back once an ids-only
+        # listing has answered its last page (jira_api.JiraApi.listed)
+        self.release_after_listing = False
         self._load_issues()
         self.next_history_id = max(self.next_history_id, 900000000)
 
@@ -167,6 +172,23 @@ class Dataset:
             self.by_id.pop(e.id, None)
             self.by_key.pop(e.key, None)
             self.version += 1
+
+    def hold(self, e):
+        with self.lock:
+            self.delete(e)
+            self.held[e.id] = e
+
+    def release(self):
+        """Bring the held issues back; -> their keys."""
+        with self.lock:
+            back = sorted(self.held.values(), key=lambda e: e.id)
+            for e in back:
+                self.by_id[e.id] = e
+                self.by_key[e.key] = e
+            self.held.clear()
+            self.release_after_listing = False
+            self.version += 1
+            return [e.key for e in back]
 
     def new_history_id(self):
         with self.lock:

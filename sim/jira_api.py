@@ -125,6 +125,14 @@ class JiraApi:
         self._cache[key] = res
         return res
 
+    def listed(self, fields, last):
+        """After a search page: release the held issues (/__sim/release
+        after_listing) when it was the last page of an ids-only listing, so
+        that they appear between a census and the pages that follow it."""
+        if last and self.ds.release_after_listing and \
+                (fields is None or all(f in ('id', 'key', 'updated') for f in fields)):
+            self.ds.release()
+
     def find(self, id_or_key):
         e = self.ds.find(id_or_key)
         if e is None:
@@ -294,6 +302,7 @@ class JiraApi:
             out["isLast"] = False
         else:
             out["isLast"] = True
+        self.listed(fields, out["isLast"])
         return 200, out, len(issues)
 
     def approx_count(self, req):
@@ -322,6 +331,7 @@ class JiraApi:
         issues = [self.render.issue_from_index(e, '2', fields, expand) or
                   self.render.issue(self.record(e), '2', fields, expand, SERVER_CHANGELOG_CAP)
                   for e in page]
+        self.listed(fields, start + len(page) >= len(res))
         return 200, {"expand": "schema,names", "startAt": start, "maxResults": size,
                      "total": len(res), "issues": issues}, len(issues)
 

@@ -680,6 +680,33 @@ class ServerTest(Base):
         finally:
             self.call('POST', '/__sim/faults', {"shrink_page": 0}, auth=None)
 
+    def test_held_issue_appears_after_the_id_listing(self):
+        def keys(fields, start=0, size=100):
+            st, d, _ = self.call('POST', '/rest/api/2/search', {"jql": "project = SS", "startAt": start,
+                                                                "maxResults": size, "fields": fields})
+            self.assertEqual(st, 200)
+            return [i['key'] for i in d['issues']], d['total']
+
+        st, d, _ = self.call('POST', '/__sim/hold', {"keys": ["SS-3"]}, auth=None)
+        self.assertEqual(d['held'], ['SS-3'])
+        try:
+            self.assertEqual(self.call('GET', '/rest/api/2/issue/SS-3')[0], 404)
+            st, d, _ = self.call('POST', '/__sim/release', {"after_listing": True}, auth=None)
+            self.assertEqual(d['armed'], ['SS-3'])
+            # a listing page that is not the last, or a page of bodies, changes nothing
+            listed, total = keys(['id'], 0, 100)
+            self.assertEqual((len(listed), total), (100, 159))
+            self.assertNotIn('SS-3', keys(['summary'])[0])
+            # the listing's last page is answered without it, then it exists
+            listed, total = keys(['id'], 100, 100)
+            self.assertEqual((len(listed), total), (59, 159))
+            pages, total = keys(['summary'])
+            self.assertEqual(total, 160)
+            self.assertIn('SS-3', pages)
+        finally:
+            self.call('POST', '/__sim/release', {}, auth=None)
+        self.assertEqual(self.call('GET', '/rest/api/2/issue/SS-3')[0], 200)
+
 class FixtureTest(unittest.TestCase):
     """The recorded responses served back verbatim."""
 

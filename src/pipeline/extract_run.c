@@ -358,7 +358,7 @@ int jl_extract_one(jl_extract_run *run)
 	}
 	run->census_complete = 1;
 	if (jl_census_mark_deleted(run->ctx->pg, run->ctx->opts.tenant_id, run->ctx->opts.integration_id,
-			run->project, &run->deleted, err, sizeof(err)) < 0)
+			run->project, run->job_id, &run->deleted, err, sizeof(err)) < 0)
 		return jl_fail(run->ctx, JETL_EDB, "%s", err);
 	if (run->deleted)
 		jl_log(run->ctx, JETL_LOG_INFO, "%s: %lld issues no longer in Jira, marked deleted",

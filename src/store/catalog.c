@@ -1,4 +1,5 @@
 /* catalog.c - jira_fields, projects, and the census of issue ids. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,18 +42,30 @@ int jl_census_add(PGconn *pg, const char *ids_json_array, char *err, size_t errl
 		1, p, err, errlen);
 }
 
-int jl_census_mark_deleted(PGconn *pg, int tenant, int integration, const char *project,
+int jl_census_mark_deleted(PGconn *pg, int tenant, int integration, const char *project, int64_t job_id,
 	int64_t *marked, char *err, size_t errlen)
 {
-	char t[16], i[16];
-	const char *p[3] = { t, i, project };
+	char t[16], i[16], job[24];
+	const char *p[4] = { t, i, project, job };
 
 	jl_store_ids(t, i, tenant, integration);
+	snprintf(job, sizeof(job), "%" PRId64, job_id);
+	/* The census is listed before (Server) or apart from (Cloud, filtered)
+	 * the pages, so an issue created in between is read and may already be
+	 * stored, by this job's raw row, without being in it. Rows whose raw row
+	 * is this job's were seen alive by this run: never deleted by it. The
+	 * job link is on every row the run writes, whatever path read it (pages,
+	 * re-reads by id, the Cloud filtered listing), where adding the pages'
+	 * ids to the census would mean taking ids out of each batch's raw text.
+	 * Cheap on 100k issues: the census anti-join leaves only the few rows it
+	 * misses, and each of those is one primary-key probe of raw_extraction_data. */
 	return jl_store_int64(pg, "marking deleted issues",
 		"WITH u AS (UPDATE work_items w SET deleted_at = now() WHERE w.tenant_id = $1"
 		" AND w.integration_id = $2 AND w.project_key = $3 AND w.deleted_at IS NULL"
-		" AND NOT EXISTS (SELECT 1 FROM jetl_census c WHERE c.id = w.external_id) RETURNING 1)"
-		" SELECT count(*) FROM u", 3, p, marked, err, errlen);
+		" AND NOT EXISTS (SELECT 1 FROM jetl_census c WHERE c.id = w.external_id)"
+		" AND NOT EXISTS (SELECT 1 FROM raw_extraction_data r WHERE r.id = w.raw_id AND r.job_id = $4)"
+		" RETURNING 1)"
+		" SELECT count(*) FROM u", 4, p, marked, err, errlen);
 }
 
 int jl_catalog_list(PGconn *pg, int tenant, int integration, PGresult **out, char *err, size_t errlen)

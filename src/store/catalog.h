@@ -19,8 +19,11 @@ int jl_catalog_fields(PGconn *pg, int tenant, int integration, const char *field
 int jl_census_begin(PGconn *pg, char *err, size_t errlen);
 int jl_census_add(PGconn *pg, const char *ids_json_array, char *err, size_t errlen);
 /* Mark live work_items of the project that the census did not see as
- * deleted (deleted_at = now()); *marked gets how many. */
-int jl_census_mark_deleted(PGconn *pg, int tenant, int integration, const char *project,
+ * deleted (deleted_at = now()), except those written from a raw row of
+ * job_id: the run saw them alive (created after its census was listed);
+ * *marked gets how many. One statement on the caller's connection (the
+ * census is its temp table); 0, or a negative status (jl_store_error) with err. */
+int jl_census_mark_deleted(PGconn *pg, int tenant, int integration, const char *project, int64_t job_id,
 	int64_t *marked, char *err, size_t errlen);
 
 /* The synced fields with their slot (0: none): columns field_id, name,

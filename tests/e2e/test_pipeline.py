@@ -10,6 +10,7 @@ import time
 import unittest
 
 from harness import (Database, Simulator, Vhost, jetl, jetl_env, make_dataset, start_worker, JETL)
+from dataset import parse_ts  # sim/, on the path through harness
 
 
 def stop_worker(p, test):
@@ -216,6 +217,44 @@ class Incremental(unittest.TestCase):
             self.assertLessEqual(summary_issues(third.stdout), len(keys), third.stdout)
             full = jetl(env, "extract", "--project", "INC", "--full", "--progress", "none")
             self.assertEqual(summary_issues(full.stdout), 298, full.stdout)
+        finally:
+            sim.stop()
+            db.drop()
+            shutil.rmtree(data, ignore_errors=True)
+
+
+class CreatedMidRun(unittest.TestCase):
+    """Server lists the id census before the search pages: an issue created
+    in between is read by the pages and stored (transformed in-process while
+    the later pages come) without being in the census. It must stay live;
+    an issue really deleted is still marked."""
+
+    def test_issue_created_after_the_census_is_not_marked_deleted(self):
+        data = make_dataset("SRV:600", seed=7, flavor="server")
+        # The first issue of the pages (created ASC): its page is stored and
+        # transformed while the five after it are read (20 ms each), long
+        # before the run marks deletions.
+        with open(os.path.join(data, "issues", "SRV.jsonl"), encoding="utf-8") as f:
+            recs = [json.loads(line) for line in f]
+        new = min(recs, key=lambda r: (parse_ts(r["created"]), r["key"]))["key"]
+        gone = "SRV-300" if new != "SRV-300" else "SRV-301"
+        sim = Simulator(data, "--latency-ms", "20")
+        db = Database()
+        try:
+            env = jetl_env(db, sim)
+            jetl(env, "migrate")
+            sim.control("hold", {"keys": [new]})
+            first = jetl(env, "extract", "--project", "SRV", "--progress", "none")
+            self.assertEqual(summary_issues(first.stdout), 599, first.stdout)
+            sim.control("delete", {"keys": [gone]})
+            self.assertEqual(sim.control("release", {"after_listing": True})["armed"], [new])
+            second = jetl(env, "extract", "--project", "SRV", "--full", "--progress", "none")
+            self.assertEqual(summary_issues(second.stdout), 599, second.stdout)
+            self.assertEqual(db.scalar("SELECT count(*) FROM work_items WHERE key = %s AND deleted_at IS NULL",
+                                       (new,)), 1, second.stdout)
+            self.assertEqual([r[0] for r in db.query("SELECT key FROM work_items WHERE deleted_at IS NOT NULL")],
+                             [gone])
+            self.assertEqual(db.scalar("SELECT count(*) FROM work_items"), 600)
         finally:
             sim.stop()
             db.drop()
