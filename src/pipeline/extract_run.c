@@ -86,6 +86,13 @@ static int put_turning(const char *data, size_t len, void *ud)
 	return jl_raw_sink_put(data, len, d->sink);
 }
 
+/* While PostgreSQL stores the row: the engine turns (see wait_result in
+ * src/store/raw_insert.c). */
+static void turn_engine(void *ud)
+{
+	jl_jira_pump(((struct dump_ctx *)ud)->jira);
+}
+
 /* The batch's JSON text, dumped straight into the raw row's COPY. Compact,
  * and \u0000 stays escaped: the json column keeps it as is. */
 static int dump_batch(void *ud, jl_raw_sink *sink)
@@ -93,6 +100,7 @@ static int dump_batch(void *ud, jl_raw_sink *sink)
 	struct dump_ctx *d = ud;
 
 	d->sink = sink;
+	jl_raw_sink_on_wait(sink, turn_engine, d);
 	d->since = 0;
 	return jl_jira_batch_dump(d->raw, put_turning, d);
 }

@@ -1,5 +1,6 @@
 /* raw_insert.c - raw_extraction_data writes. */
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,8 @@
 
 struct jl_raw_sink {
 	PGconn *pg;
+	void (*wait)(void *ud);   /* see jl_raw_sink_on_wait */
+	void *wait_ud;
 	int failed;       /* a CopyData could not be sent: the insert fails */
 	size_t len;
 	char buf[SINK_CHUNK];
@@ -83,6 +86,29 @@ int jl_raw_sink_put(const char *data, size_t len, void *sink)
 	return 0;
 }
 
+void jl_raw_sink_on_wait(jl_raw_sink *sink, void (*wait)(void *ud), void *ud)
+{
+	sink->wait = wait;
+	sink->wait_ud = ud;
+}
+
+/* The server's end of the COPY (parsing, compressing and writing a few MB
+ * of JSON: ~20 ms a batch) without blocking the caller: its wait hook runs
+ * every millisecond until the result is there. Without it an extraction's
+ * HTTP slots sat idle during every raw row's write. On a socket error it
+ * returns and PQgetResult reports it. */
+static void wait_result(jl_raw_sink *s)
+{
+	struct pollfd pfd = { PQsocket(s->pg), POLLIN, 0 };
+
+	if (!s->wait || pfd.fd < 0)
+		return;
+	while (PQconsumeInput(s->pg) && PQisBusy(s->pg)) {
+		s->wait(s->wait_ud);
+		(void)poll(&pfd, 1, 1);
+	}
+}
+
 /* What produce gets for the in-memory text of jl_raw_insert. */
 struct text_src {
 	const char *s;
@@ -137,6 +163,8 @@ int jl_raw_insert_stream(PGconn *pg, int tenant, int integration, int64_t job_id
 		return JETL_ENOMEM;
 	}
 	s->pg = pg;
+	s->wait = NULL;
+	s->wait_ud = NULL;
 	s->failed = 0;
 	s->len = 0;
 	if (!PQsendQuery(pg, sql)) {
@@ -169,6 +197,7 @@ int jl_raw_insert_stream(PGconn *pg, int tenant, int integration, int64_t job_id
 			rc = jl_store_error(pg, NULL, what, err, errlen);
 		else if (abandoned)
 			snprintf(err, errlen, "%s: abandoned", what);
+		wait_result(s);
 		/* Read every result so the connection is ready for the next command. */
 		while ((r = PQgetResult(pg)) != NULL) {
 			if (PQresultStatus(r) != PGRES_COMMAND_OK && rc == 0)

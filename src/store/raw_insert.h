@@ -22,6 +22,14 @@ int jl_raw_sink_put(const char *data, size_t len, void *sink);
 typedef int (*jl_raw_produce)(void *ud, jl_raw_sink *sink);
 
 /*
+ * Called by jl_raw_insert_stream, on the inserting thread, about every
+ * millisecond while the server is still storing the row after its last
+ * byte was sent (the caller's other work goes on meanwhile; it must not use
+ * the connection). Set from produce; unset, the insert just blocks.
+ */
+void jl_raw_sink_on_wait(jl_raw_sink *sink, void (*wait)(void *ud), void *ud);
+
+/*
  * Insert one raw row (status 'pending') and return its id. The JSON text is
  * whatever produce(ud, sink) writes (kept verbatim in a json column, \u0000
  * escapes included); it is streamed to the server with COPY in pieces of
