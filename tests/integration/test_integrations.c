@@ -32,17 +32,13 @@ static void setup(void)
 	unsetenv("JETL_JIRA_TOKEN");
 	unsetenv("JETL_SECRET_KEY_FILE");
 	setenv("JETL_SECRET_KEY", KEY_A, 1);
-	setenv("JETL_JIRA_BACKOFF_MS", "20", 1);
 	g_db = testdb_create();
-	g_data = jirasim_gen("AAA:12,BBB:7", "cloud", NULL);
-	jirasim_start(&g_sim, g_data, "cloud", sim_args);
+	jirasim_up(&g_sim, &g_data, "AAA:12,BBB:7", "cloud", NULL, sim_args);
 }
 
 static void teardown(void)
 {
-	jirasim_stop(&g_sim);
-	jirasim_rmdir(g_data);
-	free(g_data);
+	jirasim_down(&g_sim, &g_data);
 	testdb_drop();
 }
 

@@ -16,12 +16,8 @@
 #include <unistd.h>
 
 #include "jetl.h"
-#include "core/buf.h"
-#include "jira/jira.h"
-#include "jirasim.h"
+#include "jirasim_client.h"
 
-#define USER "sim@example.com"
-#define TOKEN "s3cr3t-t0ken-value"
 #define SERVER_CAP 100
 
 typedef struct got {
@@ -36,24 +32,6 @@ static int on_census(void *ud, const char *const *ids, size_t n)
 	for (size_t i = 0; i < n; i++)
 		json_object_set_new(g->census, ids[i], json_true());
 	return 0;
-}
-
-/* The batch's raw-row text, parsed (what a raw row holds). */
-static int put_text(const char *d, size_t n, void *ud)
-{
-	return jl_buf_put(ud, d, n);
-}
-
-static json_t *batch_json(const jl_jira_batch *b)
-{
-	jl_buf t = JL_BUF_INIT;
-	json_t *raw;
-
-	cr_assert_eq(jl_jira_batch_dump(b, put_text, &t), 0);
-	raw = json_loadb(t.data, t.len, JSON_ALLOW_NUL, NULL);
-	cr_assert(raw, "a batch's text is not JSON");
-	jl_buf_free(&t);
-	return raw;
 }
 
 static int on_raw(void *ud, json_t *raw, size_t n_issues, size_t n_hist)
@@ -78,7 +56,7 @@ static int on_raw(void *ud, json_t *raw, size_t n_issues, size_t n_hist)
 
 static int on_batch(void *ud, const jl_jira_batch *b)
 {
-	json_t *raw = batch_json(b);
+	json_t *raw = jirasim_batch_json(b);
 	int rc = on_raw(ud, raw, b->n_issues, b->n_histories);
 
 	json_decref(raw);
@@ -90,28 +68,17 @@ static jirasim g_sim;
 
 static void fini(void)
 {
-	jirasim_stop(&g_sim);
-	if (g_data)
-		jirasim_rmdir(g_data);
-	free(g_data);
-	g_data = NULL;
+	jirasim_down(&g_sim, &g_data);
 }
 
 static jl_jira *client(const jirasim *s)
 {
-	jl_jira_config cfg = { 0 };
-	jl_jira *j = NULL;
-	char err[256] = "";
+	jl_jira_config cfg;
 
-	cfg.base_url = s->url;
-	cfg.user = USER;
-	cfg.token = TOKEN;
-	cfg.auth = JETL_AUTH_BASIC;
-	cfg.flavor = JETL_FLAVOR_SERVER;
+	jirasim_client_config(&cfg, s, JETL_FLAVOR_SERVER);
 	cfg.concurrency = 8;
 	cfg.max_attempts = 6;
-	cr_assert_eq(jl_jira_new(&j, &cfg, err, sizeof(err)), 0, "%s", err);
-	return j;
+	return jirasim_client_new(&cfg);
 }
 
 static long changelog_requests(const jirasim *s)
@@ -186,10 +153,7 @@ static void setup(const char *const *sim_args)
 	/* every 10th issue has 120-250 histories: many capped logs of 1-2 missing pages */
 	const char *gen_args[] = { "--long-every", "10", "--seed", "11", NULL };
 
-	setenv("JETL_JIRA_BACKOFF_MS", "20", 1);
-	jetl_global_init();
-	g_data = jirasim_gen("ABC:300", "server", gen_args);
-	jirasim_start(&g_sim, g_data, "server", sim_args);
+	jirasim_up(&g_sim, &g_data, "ABC:300", "server", gen_args, sim_args);
 }
 
 Test(jira_requests, server_capped_logs_ask_only_the_missing_pages, .fini = fini, .timeout = 120)
@@ -321,12 +285,11 @@ Test(jira_requests, cloud_bodies_start_before_the_next_listing_page, .fini = fin
 	 * while the second page is read (its arrival still gates their emission) */
 	char trace[600], *ans;
 	const char *args[] = { "--latency-ms", "80", "--trace", trace, NULL };
-	jl_jira_config cfg = { 0 };
+	jl_jira_config cfg;
 	jl_jira_extract_req req = { 0 };
 	got g = { json_object(), json_object() };
 	jl_jira_callbacks cb = { on_census, on_batch, NULL, &g, NULL };
-	jl_jira *j = NULL;
-	char err[256] = "";
+	jl_jira *j;
 	double bodies_a, page2_e;
 
 	g_data = jirasim_gen("ABC:300", "cloud", (const char *[]){ "--seed", "11", NULL });
@@ -334,13 +297,9 @@ Test(jira_requests, cloud_bodies_start_before_the_next_listing_page, .fini = fin
 	setenv("JETL_JIRA_ID_PAGE", "100", 1);
 	jetl_global_init();
 	jirasim_start(&g_sim, g_data, "cloud", args);
-	cfg.base_url = g_sim.url;
-	cfg.user = USER;
-	cfg.token = TOKEN;
-	cfg.auth = JETL_AUTH_BASIC;
-	cfg.flavor = JETL_FLAVOR_CLOUD;
+	jirasim_client_config(&cfg, &g_sim, JETL_FLAVOR_CLOUD);
 	cfg.concurrency = 8;
-	cr_assert_eq(jl_jira_new(&j, &cfg, err, sizeof(err)), 0, "%s", err);
+	j = jirasim_client_new(&cfg);
 	unsetenv("JETL_JIRA_ID_PAGE");
 	req.project_key = "ABC";
 	req.census_all = 1;
@@ -394,10 +353,7 @@ Test(jira_requests, pump_starts_requests_inside_a_batch_callback, .fini = fini, 
 	jl_jira_extract_req req = { 0 };
 	jl_jira_callbacks cb = { NULL, on_slow_batch, NULL, NULL, NULL };
 
-	g_data = jirasim_gen("ABC:300", "server", (const char *[]){ "--seed", "11", NULL });
-	setenv("JETL_JIRA_BACKOFF_MS", "20", 1);
-	jetl_global_init();
-	jirasim_start(&g_sim, g_data, "server", args);
+	jirasim_up(&g_sim, &g_data, "ABC:300", "server", (const char *[]){ "--seed", "11", NULL }, args);
 	g_pump_j = client(&g_sim);
 	req.project_key = "ABC";
 	req.batch_size = 50;
@@ -424,21 +380,18 @@ static void count_errors(int level, const char *message, void *userdata)
 /* A client with these credentials asks who it is; the status. */
 static int myself_as(const jirasim *s, int auth, const char *token)
 {
-	jl_jira_config cfg = { 0 };
-	jl_jira *j = NULL;
+	jl_jira_config cfg;
+	jl_jira *j;
 	json_t *me = NULL;
-	char err[256] = "";
 	int rc;
 
-	cfg.base_url = s->url;
-	cfg.user = USER;
+	jirasim_client_config(&cfg, s, JETL_FLAVOR_SERVER);
 	cfg.token = token;
 	cfg.auth = auth;
-	cfg.flavor = JETL_FLAVOR_SERVER;
 	cfg.max_attempts = 1;
 	cfg.log_cb = count_errors;
 	cfg.log_level = JETL_LOG_DEBUG;
-	cr_assert_eq(jl_jira_new(&j, &cfg, err, sizeof(err)), 0, "%s", err);
+	j = jirasim_client_new(&cfg);
 	rc = jl_jira_myself(j, &me);
 	json_decref(me);
 	jl_jira_free(j);
@@ -450,18 +403,18 @@ static int myself_as(const jirasim *s, int auth, const char *token)
  * that checks them takes the right ones and answers 401 to the others. */
 Test(jira_requests, credentials_go_out_as_jira_expects, .fini = fini, .timeout = 120)
 {
-	const char *basic[] = { "--user", USER, "--token", TOKEN, NULL };
-	const char *bearer[] = { "--bearer", TOKEN, NULL };
+	const char *basic[] = { "--user", JIRASIM_USER, "--token", JIRASIM_TOKEN, NULL };
+	const char *bearer[] = { "--bearer", JIRASIM_TOKEN, NULL };
 
 	setup(basic);
-	cr_assert_eq(myself_as(&g_sim, JETL_AUTH_BASIC, TOKEN), JETL_OK);
+	cr_assert_eq(myself_as(&g_sim, JETL_AUTH_BASIC, JIRASIM_TOKEN), JETL_OK);
 	cr_assert_eq(myself_as(&g_sim, JETL_AUTH_BASIC, "wrong"), JETL_EAUTH);
-	cr_assert_eq(myself_as(&g_sim, JETL_AUTH_BEARER, TOKEN), JETL_EAUTH);
+	cr_assert_eq(myself_as(&g_sim, JETL_AUTH_BEARER, JIRASIM_TOKEN), JETL_EAUTH);
 	jirasim_stop(&g_sim);
 	jirasim_start(&g_sim, g_data, "server", bearer);
-	cr_assert_eq(myself_as(&g_sim, JETL_AUTH_BEARER, TOKEN), JETL_OK);
+	cr_assert_eq(myself_as(&g_sim, JETL_AUTH_BEARER, JIRASIM_TOKEN), JETL_OK);
 	cr_assert_eq(myself_as(&g_sim, JETL_AUTH_BEARER, "wrong"), JETL_EAUTH);
-	cr_assert_eq(myself_as(&g_sim, JETL_AUTH_BASIC, TOKEN), JETL_EAUTH);
+	cr_assert_eq(myself_as(&g_sim, JETL_AUTH_BASIC, JIRASIM_TOKEN), JETL_EAUTH);
 	/* The client returns its failures and never logs them as errors: the
 	 * caller decides (a 404 on an optional endpoint is tolerated, and
 	 * `jetl -q` must stay silent then), and reports a real one once. */

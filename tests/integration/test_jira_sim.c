@@ -13,12 +13,7 @@
 
 #include "jetl.h"
 #include "model/devfield.h"
-#include "core/buf.h"
-#include "jira/jira.h"
-#include "jirasim.h"
-
-#define USER "sim@example.com"
-#define TOKEN "s3cr3t-t0ken-value"
+#include "jirasim_client.h"
 
 typedef struct got {
 	json_t *issues;        /* id → array of history ids, oldest first */
@@ -41,24 +36,6 @@ static int on_census(void *ud, const char *const *ids, size_t n)
 	for (size_t i = 0; i < n; i++)
 		json_object_set_new(g->census, ids[i], json_true());
 	return 0;
-}
-
-/* The batch's raw-row text, parsed (what a raw row holds). */
-static int put_text(const char *d, size_t n, void *ud)
-{
-	return jl_buf_put(ud, d, n);
-}
-
-static json_t *batch_json(const jl_jira_batch *b)
-{
-	jl_buf t = JL_BUF_INIT;
-	json_t *raw;
-
-	cr_assert_eq(jl_jira_batch_dump(b, put_text, &t), 0);
-	raw = json_loadb(t.data, t.len, JSON_ALLOW_NUL, NULL);
-	cr_assert(raw, "a batch's text is not JSON");
-	jl_buf_free(&t);
-	return raw;
 }
 
 static int on_raw(void *ud, json_t *raw, size_t n_issues, size_t n_hist)
@@ -118,7 +95,7 @@ static int on_raw(void *ud, json_t *raw, size_t n_issues, size_t n_hist)
 
 static int on_batch(void *ud, const jl_jira_batch *b)
 {
-	json_t *raw = batch_json(b);
+	json_t *raw = jirasim_batch_json(b);
 	int rc = on_raw(ud, raw, b->n_issues, b->n_histories);
 
 	json_decref(raw);
@@ -165,15 +142,10 @@ static int g_max_attempts = 6;
 
 static jl_jira *client(const jirasim *s, int flavor, const char *token, int concurrency)
 {
-	jl_jira_config cfg = { 0 };
-	jl_jira *j = NULL;
-	char err[256] = "";
+	jl_jira_config cfg;
 
-	cfg.base_url = s->url;
-	cfg.user = USER;
+	jirasim_client_config(&cfg, s, flavor);
 	cfg.token = token;
-	cfg.auth = JETL_AUTH_BASIC;
-	cfg.flavor = flavor;
 	cfg.concurrency = concurrency;
 	cfg.connect_timeout_ms = 5000;
 	cfg.request_timeout_ms = 30000;
@@ -183,8 +155,7 @@ static jl_jira *client(const jirasim *s, int flavor, const char *token, int conc
 		cfg.log_cb = log_stderr;
 		cfg.log_level = atoi(getenv("JETL_TEST_LOG"));
 	}
-	cr_assert_eq(jl_jira_new(&j, &cfg, err, sizeof(err)), 0, "%s", err);
-	return j;
+	return jirasim_client_new(&cfg);
 }
 
 static int run_extract(jl_jira *j, const char *key, int census_all, got *g)
@@ -269,11 +240,7 @@ static jirasim g_sim;
 
 static void fini(void)
 {
-	jirasim_stop(&g_sim);
-	if (g_data)
-		jirasim_rmdir(g_data);
-	free(g_data);
-	g_data = NULL;
+	jirasim_down(&g_sim, &g_data);
 }
 
 static void setup(const char *flavor, const char *const *sim_args)
@@ -282,10 +249,7 @@ static void setup(const char *flavor, const char *const *sim_args)
 
 	/* small pages so 450 issues span many census and body pages */
 	setenv("JETL_JIRA_ID_PAGE", "120", 1);
-	setenv("JETL_JIRA_BACKOFF_MS", "20", 1);
-	jetl_global_init();
-	g_data = jirasim_gen("ABC:450,XYZ:30", flavor, gen_args);
-	jirasim_start(&g_sim, g_data, flavor, sim_args);
+	jirasim_up(&g_sim, &g_data, "ABC:450,XYZ:30", flavor, gen_args, sim_args);
 }
 
 /* The whole of ABC arrives; *st_out (may be NULL) gets the client's counters.
@@ -308,7 +272,7 @@ static void complete_run_x(const char *flavor, int jflavor, const char *const *s
 	}
 	g.arm = mid ? &g_sim : NULL;
 	g.arm_body = mid;
-	j = client(&g_sim, jflavor, TOKEN, concurrency);
+	j = client(&g_sim, jflavor, JIRASIM_TOKEN, concurrency);
 	rc = run_extract(j, "ABC", 1, &g);
 	cr_assert_eq(rc, 0, "extract: %d %s", rc, jl_jira_error(j));
 	check_complete(g_data, "ABC", &g);
@@ -408,7 +372,7 @@ static double timed_run(jl_jira_stats *st)
 	int rc;
 
 	got_init(&g);
-	j = client(&g_sim, JETL_FLAVOR_CLOUD, TOKEN, 8);
+	j = client(&g_sim, JETL_FLAVOR_CLOUD, JIRASIM_TOKEN, 8);
 	rc = run_extract(j, "ABC", 1, &g);
 	cr_assert_eq(rc, 0, "extract: %d %s", rc, jl_jira_error(j));
 	check_complete(g_data, "ABC", &g);
@@ -462,7 +426,7 @@ Test(jira_sim, token_bucket_paced_before_429s, .fini = fini, .timeout = 120)
 
 Test(jira_sim, bad_token_fails_fast_with_the_cause, .fini = fini, .timeout = 60)
 {
-	const char *args[] = { "--user", USER, "--token", TOKEN, NULL };
+	const char *args[] = { "--user", JIRASIM_USER, "--token", JIRASIM_TOKEN, NULL };
 	got g;
 	jl_jira *j;
 	char *tz = NULL;
@@ -486,7 +450,7 @@ Test(jira_sim, bad_token_fails_fast_with_the_cause, .fini = fini, .timeout = 60)
 	}
 	jl_jira_free(j);
 	/* the right token works */
-	j = client(&g_sim, JETL_FLAVOR_CLOUD, TOKEN, 4);
+	j = client(&g_sim, JETL_FLAVOR_CLOUD, JIRASIM_TOKEN, 4);
 	cr_assert_eq(jl_jira_myself_tz(j, &tz), 0, "%s", jl_jira_error(j));
 	cr_assert_str_eq(tz, "Asia/Shanghai");
 	free(tz);
@@ -503,7 +467,7 @@ Test(jira_sim, legacy_search_on_cloud_is_410_not_retried, .fini = fini, .timeout
 	setup("cloud", NULL);
 	got_init(&g);
 	/* a client wrongly configured as Server calls the removed /search */
-	j = client(&g_sim, JETL_FLAVOR_SERVER, TOKEN, 4);
+	j = client(&g_sim, JETL_FLAVOR_SERVER, JIRASIM_TOKEN, 4);
 	rc = run_extract(j, "ABC", 0, &g);
 	cr_assert_eq(rc, JETL_EGONE, "rc %d: %s", rc, jl_jira_error(j));
 	cr_assert(strstr(jl_jira_error(j), "HTTP 410 on POST /rest/api/2/search"), "%s", jl_jira_error(j));
@@ -525,7 +489,7 @@ Test(jira_sim, no_dev_permission_names_view_dev_tools, .fini = fini, .timeout = 
 
 	setup("cloud", args);
 	got_init(&g);
-	j = client(&g_sim, JETL_FLAVOR_CLOUD, TOKEN, 4);
+	j = client(&g_sim, JETL_FLAVOR_CLOUD, JIRASIM_TOKEN, 4);
 	rc = run_extract(j, "ABC", 0, &g);
 	cr_assert_eq(rc, JETL_EFORBIDDEN, "rc %d: %s", rc, jl_jira_error(j));
 	cr_assert(strstr(jl_jira_error(j), "VIEW_DEV_TOOLS"), "%s", jl_jira_error(j));
@@ -571,7 +535,7 @@ Test(jira_sim, dev_status_only_where_the_field_says_so, .fini = fini, .timeout =
 
 		setup(flavors[k], NULL);
 		got_init(&g);
-		j = client(&g_sim, JETL_FLAVOR_AUTO, TOKEN, 8);
+		j = client(&g_sim, JETL_FLAVOR_AUTO, JIRASIM_TOKEN, 8);
 		cr_assert_eq(run_extract(j, "ABC", 0, &g), 0, "%s", jl_jira_error(j));
 		want = dev_wanted(g_data, "ABC");
 		st = sim_stats(&g_sim);
@@ -601,11 +565,9 @@ Test(jira_sim, fresh_field_summaries_save_the_summary_request, .fini = fini, .ti
 	long details = 0;
 
 	setenv("JETL_JIRA_ID_PAGE", "120", 1);
-	jetl_global_init();
-	g_data = jirasim_gen("ABC:200", "server", gen_args);
-	jirasim_start(&g_sim, g_data, "server", NULL);
+	jirasim_up(&g_sim, &g_data, "ABC:200", "server", gen_args, NULL);
 	got_init(&g);
-	j = client(&g_sim, JETL_FLAVOR_SERVER, TOKEN, 8);
+	j = client(&g_sim, JETL_FLAVOR_SERVER, JIRASIM_TOKEN, 8);
 	cr_assert_eq(run_extract(j, "ABC", 0, &g), 0, "%s", jl_jira_error(j));
 	st = sim_stats(&g_sim);
 	cr_assert_eq(stat_of(st, "GET /rest/dev-status/{ver}/issue/summary", NULL), 0);
@@ -635,14 +597,6 @@ static void set_faults(const char *body)
 
 	cr_assert(ans, "cannot set %s", body);
 	free(ans);
-}
-
-static double mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* HTML pages (a 502 from the gateway, a 200 login page) and JSON cut inside a
@@ -711,7 +665,7 @@ Test(jira_sim, persistent_html_or_bad_json_fails_with_protocol_error, .fini = fi
 		set_faults(cases[k].faults);
 		free(jirasim_http(&g_sim, "/__sim/reset-stats", "{}"));
 		got_init(&g);
-		j = client(&g_sim, JETL_FLAVOR_CLOUD, TOKEN, 4);
+		j = client(&g_sim, JETL_FLAVOR_CLOUD, JIRASIM_TOKEN, 4);
 		rc = run_extract(j, "ABC", 0, &g);
 		err = jl_jira_error(j);
 		cr_log_info("%s", err);
@@ -748,12 +702,12 @@ Test(jira_sim, repeated_next_page_token_fails_fast, .fini = fini, .timeout = 60)
 		set_faults("{\"repeat_token\": true}");
 		free(jirasim_http(&g_sim, "/__sim/reset-stats", "{}"));
 		got_init(&g);
-		j = client(&g_sim, JETL_FLAVOR_CLOUD, TOKEN, 4);
-		t0 = mono();
+		j = client(&g_sim, JETL_FLAVOR_CLOUD, JIRASIM_TOKEN, 4);
+		t0 = mono_now();
 		rc = run_extract(j, "ABC", census[k], &g);
 		err = jl_jira_error(j);
-		cr_log_info("%.3f s: %s", mono() - t0, err);
-		cr_assert_lt(mono() - t0, 10.0, "a repeated token must not be followed");
+		cr_log_info("%.3f s: %s", mono_now() - t0, err);
+		cr_assert_lt(mono_now() - t0, 10.0, "a repeated token must not be followed");
 		cr_assert_eq(rc, JETL_EPROTOCOL, "rc %d: %s", rc, err);
 		cr_assert(strstr(err, "POST /rest/api/3/search/jql repeated a nextPageToken"), "%s", err);
 		cr_assert_null(strchr(err, '\n'), "one line: %s", err);
@@ -804,7 +758,7 @@ Test(jira_sim, server_pages_that_keep_shrinking_fail_clearly, .fini = fini, .tim
 		snprintf(body, sizeof(body), "{\"shrink_page\": %d}", traps[k]);
 		set_faults(body);
 		got_init(&g);
-		j = client(&g_sim, JETL_FLAVOR_SERVER, TOKEN, 8);
+		j = client(&g_sim, JETL_FLAVOR_SERVER, JIRASIM_TOKEN, 8);
 		rc = run_extract(j, "ABC", 0, &g);
 		err = jl_jira_error(j);
 		cr_log_info("%d shrinking pages: rc %d %s", traps[k], rc, err);
@@ -840,7 +794,7 @@ Test(jira_sim, server_capped_reread_after_offset_shift_is_complete, .fini = fini
 	got_init(&g);
 	g.del = &g_sim;
 	g.del_upto = 2;
-	j = client(&g_sim, JETL_FLAVOR_SERVER, TOKEN, 8);
+	j = client(&g_sim, JETL_FLAVOR_SERVER, JIRASIM_TOKEN, 8);
 	rc = run_extract(j, "ABC", 0, &g);
 	cr_assert_eq(rc, 0, "extract: %d %s", rc, jl_jira_error(j));
 	cr_assert_eq(json_array_size(g.del_keys), 100);
@@ -866,11 +820,8 @@ static void extra_jql_stays_in_project(const char *flavor, int jflavor)
 	jl_jira *j;
 	int rc;
 
-	setenv("JETL_JIRA_BACKOFF_MS", "20", 1);
-	jetl_global_init();
-	g_data = jirasim_gen("ABC:12,XYZ:6", flavor, gen_args);
-	jirasim_start(&g_sim, g_data, flavor, NULL);
-	j = client(&g_sim, jflavor, TOKEN, 4);
+	jirasim_up(&g_sim, &g_data, "ABC:12,XYZ:6", flavor, gen_args, NULL);
+	j = client(&g_sim, jflavor, JIRASIM_TOKEN, 4);
 	req.project_key = "ABC";
 	req.batch_size = 100;
 	for (size_t i = 0; i < sizeof(widen) / sizeof(widen[0]); i++) {

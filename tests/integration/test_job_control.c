@@ -22,11 +22,7 @@ static const char *g_db;
 
 static void fini(void)
 {
-	jirasim_stop(&g_sim);
-	if (g_data)
-		jirasim_rmdir(g_data);
-	free(g_data);
-	g_data = NULL;
+	jirasim_down(&g_sim, &g_data);
 	testdb_drop();
 }
 
@@ -41,8 +37,8 @@ static jetl_ctx *open_ctx(int tenant, int batch)
 	o.jira_url = g_sim.url;
 	o.tenant_id = tenant;
 	o.batch_size = batch;
-	o.jira_user = "sim@example.com";
-	o.jira_token = "s3cr3t-t0ken-value";
+	o.jira_user = JIRASIM_USER;
+	o.jira_token = JIRASIM_TOKEN;
 	o.max_attempts = 2;
 	cr_assert_eq(jetl_open_err(&c, &o, err, sizeof(err)), JETL_OK, "open: %s", err);
 	return c;
@@ -54,11 +50,8 @@ static jetl_ctx *setup(const char *projects, const char *const *sim_args, int ba
 	const char *gen_args[] = { "--seed", "11", NULL };
 	jetl_ctx *c;
 
-	setenv("JETL_JIRA_BACKOFF_MS", "20", 1);
-	jetl_global_init();
 	g_db = testdb_create();
-	g_data = jirasim_gen(projects, "cloud", gen_args);
-	jirasim_start(&g_sim, g_data, "cloud", sim_args);
+	jirasim_up(&g_sim, &g_data, projects, "cloud", gen_args, sim_args);
 	c = open_ctx(1, batch);
 	cr_assert_eq(jetl_migrate(c), JETL_OK, "%s", jetl_last_error(c));
 	return c;
@@ -81,7 +74,7 @@ static long long count(const char *fmt, ...)
 
 Test(job_control, totals_of_a_finished_job_match_the_tables, .fini = fini, .timeout = 180)
 {
-	const char *sim_args[] = { "--user", "sim@example.com", "--token", "s3cr3t-t0ken-value", NULL };
+	const char *sim_args[] = { "--user", JIRASIM_USER, "--token", JIRASIM_TOKEN, NULL };
 	jetl_ctx *c = setup("ABC:130", sim_args, 25);
 	jetl_extract_result res = JETL_EXTRACT_RESULT_INIT;
 	jetl_job job = JETL_JOB_INIT;
@@ -137,8 +130,7 @@ static void *run_bg(void *arg)
 
 Test(job_control, cancel_stops_the_running_job_at_its_next_batch, .fini = fini, .timeout = 180)
 {
-	const char *sim_args[] = { "--latency-ms", "40", "--user", "sim@example.com", "--token", "s3cr3t-t0ken-value",
-		NULL };
+	const char *sim_args[] = { "--latency-ms", "40", "--user", JIRASIM_USER, "--token", JIRASIM_TOKEN, NULL };
 	jetl_ctx *c = setup("SLOW:600", sim_args, 10);
 	jetl_ctx *other = open_ctx(2, 10);
 	struct bg b = { open_ctx(1, 10), 0, 1 };
@@ -180,7 +172,7 @@ Test(job_control, cancel_stops_the_running_job_at_its_next_batch, .fini = fini, 
 
 Test(job_control, cancel_refuses_a_job_that_ended, .fini = fini, .timeout = 120)
 {
-	const char *sim_args[] = { "--user", "sim@example.com", "--token", "s3cr3t-t0ken-value", NULL };
+	const char *sim_args[] = { "--user", JIRASIM_USER, "--token", JIRASIM_TOKEN, NULL };
 	jetl_ctx *c = setup("ABC:5", sim_args, 100);
 	jetl_extract_result res = JETL_EXTRACT_RESULT_INIT;
 

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jetl.h"
 #include "jirasim.h"
 
 static const char *src_root(void)
@@ -193,4 +194,22 @@ void jirasim_rmdir(const char *dir)
 
 	if (dir && !strncmp(dir, "/tmp/jetl-sim-", 14))
 		run_wait(argv, NULL);
+}
+
+void jirasim_up(jirasim *s, char **data, const char *projects, const char *flavor,
+		const char *const *gen_args, const char *const *sim_args)
+{
+	setenv("JETL_JIRA_BACKOFF_MS", "20", 1);
+	jetl_global_init();
+	*data = jirasim_gen(projects, flavor, gen_args);
+	jirasim_start(s, *data, flavor, sim_args);
+}
+
+void jirasim_down(jirasim *s, char **data)
+{
+	jirasim_stop(s);
+	if (*data)
+		jirasim_rmdir(*data);
+	free(*data);
+	*data = NULL;
 }
