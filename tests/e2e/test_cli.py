@@ -322,6 +322,30 @@ class WithServers(unittest.TestCase):
             self.assertRegex(o["time"], "^" + TS + "$")
             self.assertIn(o["level"], ("error", "warning", "info", "debug"))
 
+    def test_until_idle_leaves_when_its_idle_time_is_up(self):
+        # Before, the wait polled in 200 ms steps and the calling thread
+        # looked at its threads every 100 ms: --idle-ms 250 ended 400-500 ms
+        # after the start. Measured between the worker's own log lines, so
+        # the process start-up does not count.
+        vh = Vhost()
+        try:
+            gaps = []
+            for _ in range(3):
+                p = jetl(self.env, "-v", "--log-format=json", "worker", "--queue", vh.url, "--until-idle",
+                         "--idle-ms", "250", "--progress", "none")
+                at = {}
+                for line in p.stderr.splitlines():
+                    o = json.loads(line)
+                    for k in ("started", "stopped"):
+                        if o["message"].startswith("worker: " + k):
+                            at[k] = datetime.datetime.strptime(o["time"], "%Y-%m-%dT%H:%M:%S.%fZ")
+                self.assertEqual(sorted(at), ["started", "stopped"], p.stderr)
+                gaps.append((at["stopped"] - at["started"]).total_seconds())
+            self.assertGreaterEqual(min(gaps), 0.25, gaps)
+            self.assertLess(min(gaps), 0.34, gaps)
+        finally:
+            vh.drop()
+
     def test_exit_code_3_when_cancelled(self):
         p = subprocess.Popen([JETL, "extract", "AAA", "BBB", "--full", "--progress", "json"], env=self.env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
