@@ -22,6 +22,7 @@ struct jetl_ctx {
 	int jira_explicit;      /* jira_url came from the options or $JETL_JIRA_URL: no integration row is read */
 	int conn_tenant, conn_integration; /* the integrations row the Jira settings were read from (0: none) */
 	char *conn_settings;    /* that row's settings (JSON text), NULL when none */
+	int tables_analyzed;    /* work_items and changelogs have planner statistics (jl_load_lock) */
 	char err[512];          /* jetl_last_error() */
 };
 

@@ -66,20 +66,21 @@ int jl_tb_transform(jetl_ctx *ctx, int64_t raw_id, jl_tb_row *row)
  * may succeed (deadlock, serialization, cancel, timeout: classified by
  * SQLSTATE in src/store), a few times; then the status goes up, retriable, so
  * the message is redelivered with the raw row untouched. */
-int jl_tb_write(PGconn *pg, int64_t raw_id, jl_tb_row *row, jl_load_counts *counts)
+int jl_tb_write(jetl_ctx *ctx, int64_t raw_id, jl_tb_row *row, jl_load_counts *counts)
 {
+	PGconn *pg = ctx->pg;
 	int direct_ok = 1, tries = 0, st;
 
 	for (;;) {
 		int fresh, rc = jl_load_lock(pg, row->tenant, row->integration, raw_id, direct_ok ? &row->out : NULL,
-			&fresh, row->err, sizeof(row->err));
+			&ctx->tables_analyzed, &fresh, row->err, sizeof(row->err));
 
 		if (rc == 1) {
 			st = no_row(row, raw_id);
 		} else if (rc == 0) {
 			/* COPYs, upserts, mark completed and COMMIT in one string. */
-			rc = jl_load_commit(pg, row->tenant, row->integration, raw_id, &row->out, fresh, counts,
-				row->err, sizeof(row->err));
+			rc = jl_load_commit(pg, row->tenant, row->integration, raw_id, &row->out, ctx->tables_analyzed,
+				fresh, counts, row->err, sizeof(row->err));
 			if (rc == 0)
 				return JETL_OK;
 			st = rc;
@@ -157,7 +158,7 @@ int jl_transform_raw_ctx(jetl_ctx *ctx, int64_t raw_id, jetl_transform_result *r
 	if (st == JETL_OK)
 		st = jl_tb_transform(ctx, raw_id, &row);
 	if (st == JETL_OK)
-		st = jl_tb_write(ctx->pg, raw_id, &row, &counts);
+		st = jl_tb_write(ctx, raw_id, &row, &counts);
 	if (res) {
 		res->seconds = jl_now() - t0;
 		if (st == JETL_OK) {

@@ -53,8 +53,10 @@ int jl_tb_transform(jetl_ctx *ctx, int64_t raw_id, jl_tb_row *row);
  * upserts when the direct COPY meets a key stored meanwhile. JETL_OK,
  * JETL_ENOENT, JETL_EDATA (PostgreSQL refused a value), JETL_EDBRETRY or
  * JETL_EDBCONN (transient: retry later), or JETL_EDB/JETL_ENOMEM; on failure
- * nothing is written and the connection is idle (rolled back); err on row. */
-int jl_tb_write(PGconn *pg, int64_t raw_id, jl_tb_row *row, jl_load_counts *counts);
+ * nothing is written and the connection is idle (rolled back); err on row.
+ * On ctx's connection (one thread at a time); ctx->tables_analyzed is kept
+ * up to date (see jl_load_lock). */
+int jl_tb_write(jetl_ctx *ctx, int64_t raw_id, jl_tb_row *row, jl_load_counts *counts);
 
 /*
  * After a raw row's write, what every caller does with its outcome st (the

@@ -66,7 +66,7 @@ static void process(jl_twriter *w, jl_tjob *job)
 		return;
 	}
 	if (job->rc == JETL_OK) {
-		job->rc = jl_tb_write(ctx->pg, job->raw_id, &job->row, &job->counts);
+		job->rc = jl_tb_write(ctx, job->raw_id, &job->row, &job->counts);
 		if (job->rc == JETL_OK) {
 			jl_tb_settle(ctx, job->raw_id, &job->row, &job->counts, JETL_OK);
 			/* totals, then the finish: a job's totals are complete

@@ -42,12 +42,15 @@ int jl_load_fetch_recv(PGconn *pg, PGresult **raw, jl_catalog *cat, char *err, s
  * UPDATE, so two workers on the same row take turns). With out (may be
  * NULL) holding issues, the same round trip asks whether any of them is
  * stored yet: *fresh = 1 when none is (a first load: jl_load_commit may COPY
- * straight into the final tables), else 0. Returns 0, 1 when there is no
- * such row, or a status; on 1 and on failure the transaction is open or
- * aborted: the caller rolls back.
+ * straight into the final tables), else 0. *analyzed (the caller's, kept
+ * per database) says whether the final tables have planner statistics: while
+ * 0, the round trip also analyzes a table grown past 1,000 rows, and sets it
+ * once both have them. Returns 0, 1 when there is no such row, or a status;
+ * on 1 and on failure the transaction is open or aborted: the caller rolls
+ * back.
  */
 int jl_load_lock(PGconn *pg, int tenant, int integration, int64_t raw_id, const jl_transform_out *out,
-	int *fresh, char *err, size_t errlen);
+	int *analyzed, int *fresh, char *err, size_t errlen);
 
 typedef struct jl_load_counts {
 	int64_t work_items;       /* upserted */
@@ -65,7 +68,8 @@ typedef struct jl_load_counts {
  * not undo a newer one). For the other issues: work_items upserted;
  * changelog rows of issues whose history was read are replaced (items no
  * longer in Jira's history are deleted, unchanged rows are not rewritten);
- * dev_status upserted. With direct (jl_load_lock found none of the batch's
+ * dev_status upserted; analyzed: jl_load_lock's *analyzed (while 0 the
+ * final tables' statistics are checked here too). With direct (jl_load_lock found none of the batch's
  * issues stored: a first load) the rows are COPied straight into the final
  * tables instead. On failure (a negative status) nothing
  * is committed and the transaction may be open and aborted: the caller rolls
@@ -73,6 +77,6 @@ typedef struct jl_load_counts {
  * the batch): roll back and run the batch again with direct = 0.
  */
 int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, const jl_transform_out *out,
-	int direct, jl_load_counts *counts, char *err, size_t errlen);
+	int analyzed, int direct, jl_load_counts *counts, char *err, size_t errlen);
 
 #endif

@@ -9,6 +9,7 @@
 
 #include "jetl.h"
 #include "testdb.h"
+#include "core/ctx.h"
 
 static jetl_ctx *ctx;
 
@@ -378,4 +379,40 @@ Test(transform_db, a_copy_cancelled_every_time_leaves_the_row_retriable, .init =
 	SCALAR_IS("completed", "SELECT status FROM raw_extraction_data WHERE id = %lld", id);
 	SCALAR_IS("1", "SELECT count(*) FROM work_items");
 	free(before);
+}
+
+/* 100 issues numbered from first, each with one history of one item, as a
+ * raw row's JSON text (malloc'd). */
+static char *hundred_issues(int first)
+{
+	size_t cap = 100 * 400 + 64, n = 0;
+	char *s = malloc(cap);
+
+	n += (size_t)snprintf(s + n, cap - n, "{\"issues\":[");
+	for (int k = first; k < first + 100; k++)
+		n += (size_t)snprintf(s + n, cap - n, "%s{\"id\":\"%d\",\"key\":\"EE-%d\",\"fields\":{\"summary\":\"s\","
+			"\"project\":{\"key\":\"EE\"},\"created\":\"2026-01-01T00:00:00.000+0000\","
+			"\"updated\":\"2026-01-02T00:00:00.000+0000\"},\"changelog\":{\"total\":1,\"histories\":[{\"id\":\"h%d\","
+			"\"created\":\"2026-01-02T00:00:00.000+0000\",\"items\":[{\"field\":\"status\",\"fromString\":\"a\","
+			"\"toString\":\"b\"}]}]}}", k > first ? "," : "", k, k, k);
+	snprintf(s + n, cap - n, "],\"changelogs\":{},\"dev_status\":{}}");
+	return s;
+}
+
+/* A first load gives the final tables planner statistics once they pass
+ * 1,000 rows (without them every batch read the whole tenant: see
+ * analyze_final in src/store/load.c); the context then knows, and stops
+ * asking, and later rows still go in. */
+Test(transform_db, a_first_load_analyzes_the_final_tables_once, .init = setup, .fini = teardown)
+{
+	for (int r = 0; r < 12; r++) {
+		char *json = hundred_issues(1000 + 100 * r);
+		long long id = insert_raw(json);
+
+		free(json);
+		cr_assert_eq(jetl_transform_batch(ctx, id, NULL), JETL_OK, "%s", jetl_last_error(ctx));
+	}
+	SCALAR_IS("1200", "SELECT count(*) FROM work_items");
+	SCALAR_IS("t", "SELECT bool_and(reltuples >= 1000) FROM pg_class WHERE relname IN ('work_items', 'changelogs')");
+	cr_assert_eq(ctx->tables_analyzed, 1, "the context knows: analyze_final is no longer sent");
 }

@@ -67,6 +67,30 @@ Test(copy_text, escapes_backslash_tab_newline_return_only)
 	cr_assert_eq(jl_copy_plain_len("", 0), 0);
 }
 
+/* jl_copy_plain_len scans eight bytes at a time: for every byte value at
+ * every offset of a 40-byte run (whole words, a tail, both), it stops where a
+ * byte-by-byte scan stops; bytes >= 0x80 and controls that need no escape
+ * (0x01, 0x0B, 0x0C) do not stop it. */
+Test(copy_text, word_scan_stops_where_a_byte_scan_does)
+{
+	char buf[40];
+
+	for (int c = 1; c < 256; c++) {
+		for (size_t at = 0; at < sizeof(buf); at++) {
+			size_t want = jl_copy_escape_code((char)c) ? at : sizeof(buf);
+
+			memset(buf, 'x', sizeof(buf));
+			buf[at] = (char)c;
+			cr_assert_eq(jl_copy_plain_len(buf, sizeof(buf)), want, "byte %d at %zu", c, at);
+			/* high bytes around it: never a false stop */
+			memset(buf, 0xC3, sizeof(buf));
+			buf[at] = (char)c;
+			want = jl_copy_escape_code((char)c) ? at : sizeof(buf);
+			cr_assert_eq(jl_copy_plain_len(buf, sizeof(buf)), want, "byte %d at %zu among 0xC3", c, at);
+		}
+	}
+}
+
 /* Elements of a text[] literal: always quoted, " and \ escaped; the same
  * for the COPY of array cells and the "= ANY ('{…}')" id lists of load.c. */
 Test(copy_text, array_elements_are_quoted)
