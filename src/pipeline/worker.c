@@ -46,6 +46,23 @@ void jetl_worker_stop(jetl_ctx *ctx)
 		atomic_store(&ctx->stop, 1);
 }
 
+/* One consumer thread's settings from the run's options (defaults applied). */
+static void thread_options(jl_wthread *w, jetl_ctx *ctx, const jetl_worker_options *opts, sem_t *exited)
+{
+	w->parent = ctx;
+	w->exited = exited;
+	w->queue_url = ctx->queue_url;
+	w->queues[0] = JL_QUEUE_TRANSFORM;
+	w->nqueues = 1;
+	if (opts->distribute)
+		w->queues[w->nqueues++] = JL_QUEUE_EXTRACT;
+	w->prefetch = opts->prefetch > 0 ? opts->prefetch : 4;
+	w->max_deliveries = opts->max_deliveries > 0 ? opts->max_deliveries : 3;
+	w->idle_ms = opts->idle_ms > 0 ? opts->idle_ms : 2000;
+	w->until_idle = opts->until_idle;
+	w->stop = &ctx->stop;
+}
+
 int jetl_worker_run(jetl_ctx *ctx, const jetl_worker_options *opts)
 {
 	static const jetl_worker_options defaults = JETL_WORKER_OPTIONS_INIT;
@@ -73,18 +90,7 @@ int jetl_worker_run(jetl_ctx *ctx, const jetl_worker_options *opts)
 	atomic_store(&ctx->stop, 0);
 	sem_init(&exited, 0, 0);
 	for (int i = 0; i < n; i++) {
-		w[i].parent = ctx;
-		w[i].exited = &exited;
-		w[i].queue_url = ctx->queue_url;
-		w[i].queues[0] = JL_QUEUE_TRANSFORM;
-		w[i].nqueues = 1;
-		if (opts->distribute)
-			w[i].queues[w[i].nqueues++] = JL_QUEUE_EXTRACT;
-		w[i].prefetch = opts->prefetch > 0 ? opts->prefetch : 4;
-		w[i].max_deliveries = opts->max_deliveries > 0 ? opts->max_deliveries : 3;
-		w[i].idle_ms = opts->idle_ms > 0 ? opts->idle_ms : 2000;
-		w[i].until_idle = opts->until_idle;
-		w[i].stop = &ctx->stop;
+		thread_options(&w[i], ctx, opts, &exited);
 		if (jl_wthread_start(&w[i]) < 0) {
 			atomic_store(&ctx->stop, 1);
 			n = i;
