@@ -1,6 +1,13 @@
 /* jparse.c - JSON text to a jansson tree (see jparse.h). Recursive descent
  * over the text in memory; strings without escapes go to jansson straight
- * from the text, with one copy (jansson's own). */
+ * from the text, with one copy (jansson's own).
+ *
+ * One grammar, two outputs: with ps.build clear the same functions only
+ * check the text (no tree, no allocation) and answer a non-NULL token for a
+ * valid value. Every rule (UTF-8, escapes, depth) is thus written once and
+ * holds for both; the checks that need the value itself (integer range,
+ * real overflow, NUL in a key) are not repeated: a value that would need
+ * them sets ps.needs_tree and is read again as a tree (see jparse.h). */
 #include <errno.h>
 #include <locale.h>
 #include <math.h>
@@ -17,12 +24,20 @@
 
 typedef struct ps {
 	const char *p, *e, *start;
-	jl_buf sb;                /* unescaped text of the current string */
+	jl_buf sb;                /* unescaped text of the current string (build only) */
 	const char *errat;
 	char *why;
 	size_t whylen;
 	int failed;
+	int build;                /* 1: make the tree; 0: only check the text */
+	int needs_tree;           /* check only: valid so far, but the text alone
+	                           * cannot be kept (\u0000, a number to convert) */
+	const jl_json_lazy *lazy; /* values to keep as text, or NULL */
 } ps;
+
+/* What a value checked without a tree returns: any non-NULL pointer would
+ * do; the null singleton is harmless should one ever be released. */
+#define CHECKED json_null()
 
 static json_t *fail(ps *s, const char *at, const char *msg)
 {
@@ -164,6 +179,30 @@ static const unsigned char *plain_run(const unsigned char *p, const unsigned cha
 	return p;
 }
 
+/* The \\u escape (or surrogate pair) at p: its character added to s->sb;
+ * returns the text after it, or NULL with the error recorded. */
+static const unsigned char *u_escape(ps *s, const unsigned char *p, const unsigned char *e)
+{
+	unsigned cp, lo;
+
+	if (e - p < 6 || hex4(p + 2, &cp) < 0)
+		return fail(s, (const char *)p, "invalid \\u escape"), NULL;
+	p += 6;
+	if (cp >= 0xD800 && cp <= 0xDBFF) {
+		if (e - p < 6 || p[0] != '\\' || p[1] != 'u' || hex4(p + 2, &lo) < 0 || lo < 0xDC00 || lo > 0xDFFF)
+			return fail(s, (const char *)p, "invalid Unicode surrogate pair"), NULL;
+		cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+		p += 6;
+	} else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+		return fail(s, (const char *)p - 6, "invalid Unicode surrogate pair"), NULL;
+	}
+	if (s->build)
+		put_utf8(&s->sb, cp);
+	else if (cp == 0)
+		s->needs_tree = 1;   /* stripped (a string) or refused (a key) */
+	return p;
+}
+
 /* The string whose opening quote is just before s->p: its bytes in *out
  * (pointing into the text when it holds no escape, else into s->sb) and
  * *len. Returns 0, or -1 with the error recorded. */
@@ -193,7 +232,8 @@ static int string(ps *s, const char **out, size_t *len)
 			escaped = 1;
 			jl_buf_clear(&s->sb);
 		}
-		jl_buf_put(&s->sb, (const char *)run, (size_t)(p - run));
+		if (s->build)
+			jl_buf_put(&s->sb, (const char *)run, (size_t)(p - run));
 		if (e - p < 2)
 			return fail(s, (const char *)p, "premature end of input in a string"), -1;
 		switch (p[1]) {
@@ -205,33 +245,20 @@ static int string(ps *s, const char **out, size_t *len)
 		case 'n':
 		case 'r':
 		case 't':
-			jl_buf_putc(&s->sb, unescape(p[1]));
+			if (s->build)
+				jl_buf_putc(&s->sb, unescape(p[1]));
 			p += 2;
 			break;
-		case 'u': {
-			unsigned cp, lo;
-
-			if (e - p < 6 || hex4(p + 2, &cp) < 0)
-				return fail(s, (const char *)p, "invalid \\u escape"), -1;
-			p += 6;
-			if (cp >= 0xD800 && cp <= 0xDBFF) {
-				if (e - p < 6 || p[0] != '\\' || p[1] != 'u' || hex4(p + 2, &lo) < 0 || lo < 0xDC00 ||
-				    lo > 0xDFFF)
-					return fail(s, (const char *)p, "invalid Unicode surrogate pair"), -1;
-				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-				p += 6;
-			} else if (cp >= 0xDC00 && cp <= 0xDFFF) {
-				return fail(s, (const char *)p - 6, "invalid Unicode surrogate pair"), -1;
-			}
-			put_utf8(&s->sb, cp);
+		case 'u':
+			if (!(p = u_escape(s, p, e)))
+				return -1;
 			break;
-		}
 		default:
 			return fail(s, (const char *)p, "invalid escape in a string"), -1;
 		}
 		run = p;
 	}
-	if (escaped) {
+	if (escaped && s->build) {
 		jl_buf_put(&s->sb, (const char *)run, (size_t)(p - run));
 		if (s->sb.oom)
 			return fail(s, (const char *)p, "out of memory"), -1;
@@ -250,11 +277,43 @@ static int digit(const char *p, const char *e)
 	return p < e && *p >= '0' && *p <= '9';
 }
 
+/*
+ * Whether a number's text, stored as it is, is the same number jsonb gets
+ * from the tree path, which converts it (json_integer, or json_real then
+ * the shortest decimal that reads back, json.c). An integer of up to 18
+ * digits always fits json_int_t. A real of up to 15 digits in all (DBL_DIG:
+ * two such decimals never round to one double, so the shortest read-back
+ * decimal is the text's own number) with an exponent far from the double's
+ * limits (no overflow, no subnormal) converts exactly. Anything else is
+ * converted, to be judged as before.
+ */
+static int text_is_exact(const char *b, const char *p, int real, size_t ndigits)
+{
+	const char *x;
+	int ex = 0;
+
+	if (!real)
+		return ndigits <= 18;
+	if (ndigits > 15)
+		return 0;
+	for (x = b; x < p && *x != 'e' && *x != 'E'; x++)
+		;
+	if (x == p)
+		return 1;
+	if (++x < p && (*x == '+' || *x == '-'))
+		x++;
+	for (; x < p; x++)
+		if ((ex = ex * 10 + (*x - '0')) > 280)
+			return 0;
+	return 1;
+}
+
 static json_t *number(ps *s)
 {
-	const char *b = s->p, *p = b, *e = s->e;
+	const char *b = s->p, *p = b, *e = s->e, *d0;
 	char small[64], *txt = small;
 	int real = 0;
+	size_t ndigits;
 	size_t n;
 	json_t *v;
 
@@ -262,6 +321,7 @@ static json_t *number(ps *s)
 		p++;
 	if (!digit(p, e))
 		return fail(s, p, "invalid number");
+	d0 = p;
 	if (*p == '0') {
 		if (digit(++p, e))
 			return fail(s, p, "invalid number (leading zero)");
@@ -269,12 +329,15 @@ static json_t *number(ps *s)
 		while (digit(p, e))
 			p++;
 	}
+	ndigits = (size_t)(p - d0);
 	if (p < e && *p == '.') {
 		real = 1;
 		if (!digit(++p, e))
 			return fail(s, p, "invalid number");
+		d0 = p;
 		while (digit(p, e))
 			p++;
+		ndigits += (size_t)(p - d0);
 	}
 	if (p < e && (*p == 'e' || *p == 'E')) {
 		real = 1;
@@ -285,6 +348,12 @@ static json_t *number(ps *s)
 			return fail(s, p, "invalid number");
 		while (digit(p, e))
 			p++;
+	}
+	if (!s->build) {
+		if (!text_is_exact(b, p, real, ndigits))
+			s->needs_tree = 1;
+		s->p = p;
+		return CHECKED;
 	}
 	n = (size_t)(p - b);
 	if (n >= sizeof(small) && !(txt = malloc(n + 1)))
@@ -319,11 +388,11 @@ static json_t *number(ps *s)
 	return v;
 }
 
-static json_t *value(ps *s, int depth);
+static json_t *value(ps *s, int depth, int lazy);
 
 static json_t *array(ps *s, int depth)
 {
-	json_t *a = json_array();
+	json_t *a = s->build ? json_array() : CHECKED;
 
 	if (!a)
 		return fail(s, s->p, "out of memory");
@@ -334,9 +403,9 @@ static json_t *array(ps *s, int depth)
 		return a;
 	}
 	for (;;) {
-		json_t *v = value(s, depth + 1);
+		json_t *v = value(s, depth + 1, 0);
 
-		if (!v || json_array_append_new(a, v) < 0)
+		if (!v || (s->build && json_array_append_new(a, v) < 0))
 			break;
 		ws(s);
 		if (s->p < s->e && *s->p == ',') {
@@ -352,13 +421,54 @@ static json_t *array(ps *s, int depth)
 		break;
 	}
 	fail(s, s->p, "out of memory");
-	json_decref(a);
+	if (s->build)
+		json_decref(a);
 	return NULL;
 }
 
-static json_t *object(ps *s, int depth)
+/* The value of key in the object s->lazy names, at s->p: checked, and kept
+ * as text when the text alone will do (a stand-in then takes its place:
+ * *borrowed is set), else parsed as a tree as any other value. null is
+ * parsed: it costs nothing and the transform skips it. */
+static json_t *lazy_value(ps *s, int depth, const char *key, size_t klen, int *borrowed)
 {
-	json_t *o = json_object();
+	const char *at = s->p;
+	const jl_json_lazy *lz = s->lazy;
+	json_t *v;
+
+	if (at >= s->e || *at == 'n' || !lz->keep_text(lz->ud, key, klen))
+		return value(s, depth, 0);
+	s->build = 0;
+	s->needs_tree = 0;
+	v = value(s, depth, 0);
+	s->build = 1;
+	if (!v)
+		return NULL;   /* the tree would have failed too: same grammar */
+	if (s->needs_tree) {
+		s->p = at;
+		return value(s, depth, 0);
+	}
+	if (!(v = lz->stand_in(lz->ud, key, klen, at, (size_t)(s->p - at))))
+		return fail(s, at, "out of memory");
+	*borrowed = 1;
+	return v;
+}
+
+/* The value of key in an object at depth: kept as text when the object is
+ * the lazy one (lazy), the lazy one itself when key is s->lazy->under in
+ * the top-level object, else an ordinary value. */
+static json_t *member(ps *s, int depth, int lazy, const char *key, size_t klen, int *borrowed)
+{
+	if (lazy)
+		return lazy_value(s, depth + 1, key, klen, borrowed);
+	return value(s, depth + 1, s->lazy && depth == 1 && s->build && klen == strlen(s->lazy->under) &&
+		memcmp(key, s->lazy->under, klen) == 0);
+}
+
+/* lazy: this is the object whose values s->lazy may keep as text. */
+static json_t *object(ps *s, int depth, int lazy)
+{
+	json_t *o = s->build ? json_object() : CHECKED;
 
 	if (!o)
 		return fail(s, s->p, "out of memory");
@@ -373,7 +483,7 @@ static json_t *object(ps *s, int depth)
 		char *owned = NULL;
 		size_t klen;
 		json_t *v;
-		int rc;
+		int rc, borrowed = 0;
 
 		if (s->p >= s->e || *s->p != '"') {
 			fail(s, s->p, "string or '}' expected");
@@ -382,13 +492,13 @@ static json_t *object(ps *s, int depth)
 		s->p++;
 		if (string(s, &key, &klen) < 0)
 			break;
-		if (memchr(key, '\0', klen)) {
+		if (s->build && memchr(key, '\0', klen)) {
 			fail(s, at, "NUL byte in object key not supported");
 			break;
 		}
 		/* An unescaped key points into the text and stays valid; an
 		 * escaped one is in the scratch buffer the value will reuse. */
-		if (key == s->sb.data && klen) {
+		if (s->build && key == s->sb.data && klen) {
 			if (!(owned = malloc(klen))) {
 				fail(s, at, "out of memory");
 				break;
@@ -404,8 +514,15 @@ static json_t *object(ps *s, int depth)
 		}
 		s->p++;
 		ws(s);
-		v = value(s, depth + 1);
-		rc = v ? json_object_setn_new_nocheck(o, key, klen, v) : -1;
+		v = member(s, depth, lazy, key, klen, &borrowed);
+		if (!v)
+			rc = -1;
+		else if (!s->build)
+			rc = 0;
+		else if (borrowed)
+			rc = json_object_setn_nocheck(o, key, klen, v);
+		else
+			rc = json_object_setn_new_nocheck(o, key, klen, v);
 		free(owned);
 		if (rc < 0) {
 			fail(s, at, "out of memory");
@@ -424,7 +541,8 @@ static json_t *object(ps *s, int depth)
 		fail(s, s->p, "',' or '}' expected");
 		break;
 	}
-	json_decref(o);
+	if (s->build)
+		json_decref(o);
 	return NULL;
 }
 
@@ -433,10 +551,11 @@ static json_t *literal(ps *s, const char *word, size_t n, json_t *v)
 	if ((size_t)(s->e - s->p) < n || memcmp(s->p, word, n) != 0)
 		return fail(s, s->p, "invalid token");
 	s->p += n;
-	return v;
+	return v;   /* true, false, null: singletons, CHECKED or not */
 }
 
-static json_t *value(ps *s, int depth)
+/* lazy: an object here is the one whose values s->lazy may keep as text. */
+static json_t *value(ps *s, int depth, int lazy)
 {
 	if (depth > MAX_DEPTH)
 		return fail(s, s->p, "maximum parsing depth reached");
@@ -444,7 +563,7 @@ static json_t *value(ps *s, int depth)
 		return fail(s, s->p, "premature end of input");
 	switch (*s->p) {
 	case '{':
-		return object(s, depth);
+		return object(s, depth, lazy);
 	case '[':
 		return array(s, depth);
 	case '"': {
@@ -455,6 +574,8 @@ static json_t *value(ps *s, int depth)
 		s->p++;
 		if (string(s, &str, &len) < 0)
 			return NULL;
+		if (!s->build)
+			return CHECKED;
 		if (!(v = json_stringn_nocheck(str, len)))
 			return fail(s, s->p, "out of memory");
 		return v;
@@ -472,10 +593,11 @@ static json_t *value(ps *s, int depth)
 	}
 }
 
-/* jl_json_parse and jl_json_parse_prefix: whole says whether the value
- * must be all of the text. */
-static json_t *parse(const char *text, size_t n, int whole, size_t *used, size_t *errpos, char *why,
-	size_t whylen)
+/* The public entry points: whole says whether the value must be all of
+ * the text; build, whether to make a tree or only check; lazy, which values
+ * to keep as text (build only). Returns the tree or CHECKED, or NULL. */
+static json_t *parse(const char *text, size_t n, int whole, int build, const jl_json_lazy *lazy,
+	size_t *used, size_t *errpos, char *why, size_t whylen, int *needs_tree)
 {
 	ps s;
 	json_t *v;
@@ -485,13 +607,16 @@ static json_t *parse(const char *text, size_t n, int whole, size_t *used, size_t
 	s.e = s.p + (text ? n : 0);
 	s.why = why;
 	s.whylen = whylen;
+	s.build = build;
+	s.lazy = lazy;
 	ws(&s);
-	v = value(&s, 1);
+	v = value(&s, 1, 0);
 	if (v && whole) {
 		ws(&s);
 		if (s.p != s.e) {
 			fail(&s, s.p, "end of input expected");
-			json_decref(v);
+			if (build)
+				json_decref(v);
 			v = NULL;
 		}
 	}
@@ -499,16 +624,32 @@ static json_t *parse(const char *text, size_t n, int whole, size_t *used, size_t
 		*used = (size_t)(s.p - s.start);
 	if (!v && errpos)
 		*errpos = (size_t)(s.errat - s.start);
+	if (needs_tree)
+		*needs_tree = s.needs_tree;
 	jl_buf_free(&s.sb);
 	return v;
 }
 
 json_t *jl_json_parse(const char *text, size_t n, size_t *errpos, char *why, size_t whylen)
 {
-	return parse(text, n, 1, NULL, errpos, why, whylen);
+	return parse(text, n, 1, 1, NULL, NULL, errpos, why, whylen, NULL);
 }
 
 json_t *jl_json_parse_prefix(const char *text, size_t n, size_t *used)
 {
-	return parse(text, n, 0, used, NULL, NULL, 0);
+	return parse(text, n, 0, 1, NULL, used, NULL, NULL, 0, NULL);
+}
+
+json_t *jl_json_parse_prefix_lazy(const char *text, size_t n, size_t *used, const jl_json_lazy *lazy)
+{
+	return parse(text, n, 0, 1, lazy, used, NULL, NULL, 0, NULL);
+}
+
+int jl_json_check(const char *text, size_t n, size_t *errpos, char *why, size_t whylen)
+{
+	int needs_tree = 0;
+
+	if (!parse(text, n, 1, 0, NULL, NULL, errpos, why, whylen, &needs_tree))
+		return JL_JSON_INVALID;
+	return needs_tree ? JL_JSON_NEEDS_TREE : JL_JSON_TEXT_OK;
 }

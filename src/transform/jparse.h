@@ -29,4 +29,47 @@ json_t *jl_json_parse(const char *text, size_t n, size_t *errpos, char *why, siz
  * For a value that parses, the extent is the one jl_jscan_value finds. */
 json_t *jl_json_parse_prefix(const char *text, size_t n, size_t *used);
 
+/*
+ * Values kept as text. The transform copies most custom fields to
+ * custom_fields_overflow as they are; building their trees (then writing
+ * them out again) was about a third of the worker's CPU on issues with many
+ * custom fields. With a jl_json_lazy, inside the object under key `under`
+ * of the top-level object, a value whose key keep_text accepts is only
+ * checked, by the same rules as the tree (one scanner: ps.build in
+ * jparse.c), and stand_in's json_t takes its place in the tree: the caller
+ * finds its text again through it. A value whose text alone cannot stand
+ * for it is parsed as a tree as usual: null; a string holding \u0000 (the
+ * transform strips it with a warning); a number the tree path would convert
+ * to something jsonb does not compare equal to its text (an integer of 19+
+ * digits, a real of 16+ digits or an exponent beyond ±280, see
+ * text_is_exact). So what is kept as text is valid JSON whose jsonb equals
+ * the jsonb of the tree's compact text (spacing, escapes and number
+ * spelling may differ; repeated keys: jsonb keeps the last, as jansson
+ * does). Keys are unescaped; key/text are valid during the call only, text
+ * points into the parsed text (n bytes, no surrounding whitespace).
+ */
+typedef struct jl_json_lazy {
+	const char *under;   /* e.g. "fields" */
+	int (*keep_text)(void *ud, const char *key, size_t klen);
+	/* A borrowed reference the tree will hold (incref'd), NULL on OOM
+	 * (the parse then fails). */
+	json_t *(*stand_in)(void *ud, const char *key, size_t klen, const char *text, size_t n);
+	void *ud;
+} jl_json_lazy;
+
+/* jl_json_parse_prefix, with lazy (see above; NULL = none). Same acceptance:
+ * NULL exactly when jl_json_parse_prefix would return NULL (OOM aside). */
+json_t *jl_json_parse_prefix_lazy(const char *text, size_t n, size_t *used, const jl_json_lazy *lazy);
+
+enum { JL_JSON_INVALID = -1, JL_JSON_TEXT_OK = 0, JL_JSON_NEEDS_TREE = 1 };
+
+/* Check one JSON value (whitespace around allowed) without a tree or any
+ * allocation: JL_JSON_INVALID (reason and offset as jl_json_parse gives
+ * them) exactly when jl_json_parse refuses it, except that a value
+ * answered JL_JSON_NEEDS_TREE may be refused too: it is valid as far as the
+ * text goes but holds \u0000 or a number that only its conversion can
+ * judge (see text_is_exact in jparse.c); JL_JSON_TEXT_OK: accepted, and its
+ * text stands for itself. */
+int jl_json_check(const char *text, size_t n, size_t *errpos, char *why, size_t whylen);
+
 #endif

@@ -420,6 +420,17 @@ static int check_parts(jl_xf *xf, const json_t *logs, const json_t *devs)
 	return 0;
 }
 
+/* The issue at the start of p (jl_json_parse_prefix), its overflow-bound
+ * custom fields kept as text (custom_fields.c). Only on this path: the
+ * whole-page one needs every value for detect(). */
+static json_t *parse_issue(jl_xf *xf, const char *p, size_t n, size_t *used)
+{
+	const jl_json_lazy lazy = { "fields", jl_xf_keep_text, jl_xf_stand_in, xf };
+
+	xf->nspans = 0;
+	return jl_json_parse_prefix_lazy(p, n, used, &lazy);
+}
+
 /*
  * The issues one at a time (see jscan.h): each element of the issues array
  * is parsed, mapped and freed before the next. Only when the catalog names
@@ -461,7 +472,7 @@ static int per_issue(jl_xf *xf, const jl_jspan *is, const jl_jspan *ls, const jl
 		 * invalid one (or a scalar) is scanned for its extent (jscan.h) and parsed again
 		 * for the reason. The scan before every parse cost 7 % of the
 		 * worker's CPU. */
-		if ((issue = jl_json_parse_prefix(p, (size_t)(e - p), &el.n)) && !json_is_object(issue) &&
+		if ((issue = parse_issue(xf, p, (size_t)(e - p), &el.n)) && !json_is_object(issue) &&
 		    !json_is_array(issue)) {
 			/* A scalar's extent is the scan's (up to a delimiter:
 			 * "12x" is one bad issue, not 12 and then junk). */
@@ -566,6 +577,7 @@ int jl_transform_raw(const jl_transform_in *in, jl_transform_out *out)
 out:
 	jl_buf_free(&xf.tmp);
 	jl_buf_free(&xf.tmp2);
+	jl_xf_spans_free(&xf);
 	json_decref(doc);
 	return rc;
 }

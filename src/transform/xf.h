@@ -20,6 +20,11 @@ enum jl_wi_col {
 	WI_CF01, WI_OVERFLOW = WI_CF01 + 20, WI_RAW_ID, WI_NCOLS
 };
 
+typedef struct jl_xf_span {
+	const char *p;             /* into the raw row */
+	size_t n;
+} jl_xf_span;
+
 typedef struct jl_xf {
 	const jl_transform_in *in;
 	jl_transform_out *out;
@@ -33,6 +38,13 @@ typedef struct jl_xf {
 	jl_buf tmp2;               /* second scratch (overflow JSON, array names) */
 	int may_have_nul;          /* raw text holds "\u0000": strings need stripping */
 	const char *items[256];    /* scratch for array cells */
+	/* Custom fields bound for the overflow, kept as text by the parser
+	 * (jl_json_lazy, per_issue): span i of the current issue is the text
+	 * of the value whose place marks[i] holds in its "fields". */
+	jl_xf_span *spans;
+	size_t nspans, spans_cap;
+	json_t **marks;            /* owned, one reference each; nmarks made */
+	size_t nmarks;
 } jl_xf;
 
 /* Record "issue <id> (<key>): field '<field>': <why>" as the row's error;
@@ -53,6 +65,16 @@ int jl_work_item_map(jl_xf *xf, const json_t *issue, const struct jl_dev *dev);
 
 /* custom_fields.c: the issue's custom fields → slots and overflow of row. */
 int jl_custom_fields_map(jl_xf *xf, const json_t *fields, size_t row);
+
+/* custom_fields.c: the parser hooks that keep overflow-bound custom fields
+ * as text (jl_json_lazy's keep_text and stand_in, ud = the xf). Spans are
+ * the current issue's: nspans is reset before each issue is parsed. */
+int jl_xf_keep_text(void *xf, const char *key, size_t klen);
+json_t *jl_xf_stand_in(void *xf, const char *key, size_t klen, const char *text, size_t n);
+/* The span v stands in for, or NULL when v is an ordinary value. */
+const jl_xf_span *jl_xf_span_of(const jl_xf *xf, const json_t *v);
+/* Free the stand-ins and the span table. */
+void jl_xf_spans_free(jl_xf *xf);
 
 /* changelog.c: histories (oldest first when !newest_first) → rows of
  * out->changelogs. */

@@ -35,6 +35,50 @@ static int same(const json_t *a, const json_t *b)
 	return 1;
 }
 
+/* Lazy hooks that keep every value of "fields" as text, with one stand-in
+ * for all (its count says how many were kept). */
+static json_t *stand_in_one;
+static int kept;
+
+static int keep_all(void *ud, const char *key, size_t klen)
+{
+	(void)ud;
+	(void)key;
+	(void)klen;
+	return 1;
+}
+
+static json_t *stand_in(void *ud, const char *key, size_t klen, const char *text, size_t n)
+{
+	(void)ud;
+	(void)key;
+	(void)klen;
+	(void)text;
+	(void)n;
+	kept++;
+	return stand_in_one;
+}
+
+/* The prefix parse with values kept as text takes exactly what the tree
+ * prefix parse takes, up to the same end: an issue fails or stands alike
+ * whichever way the transform reads its custom fields. */
+static void agree_lazy(const char *text, size_t n, const char *what)
+{
+	const jl_json_lazy lazy = { "fields", keep_all, stand_in, NULL };
+	size_t u1 = 0, u2 = 0;
+	json_t *a, *b;
+
+	if (!stand_in_one)
+		stand_in_one = json_string("stand-in");
+	a = jl_json_parse_prefix(text, n, &u1);
+	b = jl_json_parse_prefix_lazy(text, n, &u2, &lazy);
+	cr_assert_eq(a != NULL, b != NULL, "%s: lazy prefix parse %s", what, a ? "refuses" : "accepts");
+	if (a)
+		cr_assert_eq(u1, u2, "%s: lazy prefix parse ends elsewhere", what);
+	json_decref(a);
+	json_decref(b);
+}
+
 /* Both accept with the same tree, or both refuse. */
 static void agree(const char *text, size_t n, const char *what)
 {
@@ -43,7 +87,15 @@ static void agree(const char *text, size_t n, const char *what)
 	char why[160];
 	size_t at = 0;
 	json_t *got = jl_json_parse(text, n, &at, why, sizeof(why));
+	/* The check-only path (values the transform keeps as text): never
+	 * refuses what the tree accepts nor passes what it refuses; it may
+	 * only defer to the tree (NEEDS_TREE). */
+	int chk = jl_json_check(text, n, NULL, NULL, 0);
 
+	if (ref)
+		cr_assert_neq(chk, JL_JSON_INVALID, "%s: check-only refuses what jansson accepts", what);
+	else
+		cr_assert_neq(chk, JL_JSON_TEXT_OK, "%s: check-only accepts what jansson refuses (%s)", what, e.text);
 	if (ref) {
 		cr_assert_not_null(got, "%s: refused (%s at %zu) what jansson accepts", what, why, at);
 		cr_assert(same(ref, got), "%s: a different tree", what);
@@ -54,6 +106,7 @@ static void agree(const char *text, size_t n, const char *what)
 	}
 	json_decref(ref);
 	json_decref(got);
+	agree_lazy(text, n, what);
 }
 
 static void agree_s(const char *text)
@@ -195,6 +248,7 @@ Test(jparse, corrupted_issues)
 		}
 		free(t);
 	}
+	cr_assert_gt(kept, 1000, "the lazy path kept %d values as text", kept);
 	csv_free(rows, n);
 }
 

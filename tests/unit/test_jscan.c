@@ -89,6 +89,17 @@ static void same_rows(const jl_rowset *a, const jl_rowset *b)
 			const jl_cell *x = jl_rowset_cget(a, r, c), *y = jl_rowset_cget(b, r, c);
 
 			cr_assert_eq(x->kind, y->kind, "%s row %zu %s", a->table, r, a->cols[c]);
+			if (x->kind == JL_CELL_TEXT && strcmp(a->cols[c], "custom_fields_overflow") == 0) {
+				/* Kept as Jira's text on one path (jparse.h, jl_json_lazy),
+				 * written from the tree on the other: the same JSON. */
+				json_t *jx = json_loads(x->v.s, 0, NULL), *jy = json_loads(y->v.s, 0, NULL);
+
+				cr_assert(jx && jy && json_equal(jx, jy), "%s row %zu %s:\n%s\n%s", a->table, r,
+					a->cols[c], x->v.s, y->v.s);
+				json_decref(jx);
+				json_decref(jy);
+				continue;
+			}
 			cr_assert_eq(x->n, y->n, "%s row %zu %s", a->table, r, a->cols[c]);
 			if (x->kind == JL_CELL_TEXT)
 				cr_assert_str_eq(x->v.s, y->v.s, "%s row %zu %s", a->table, r, a->cols[c]);
