@@ -1,11 +1,46 @@
 /* fuzz_jparse.c - the transform's JSON lexer (src/transform/jparse.c) on
  * any bytes, held to its contract: it accepts exactly what
- * json_loadb(JSON_ALLOW_NUL) accepts and builds an equal tree. */
+ * json_loadb(JSON_ALLOW_NUL) accepts and builds an equal tree; its
+ * check-only and kept-as-text paths (jparse.h) judge as the tree does. */
 #include <jansson.h>
 #include <string.h>
 
 #include "fuzz.h"
 #include "transform/jparse.h"
+
+static int keep_all(void *ud, const char *key, size_t klen)
+{
+	(void)ud;
+	(void)key;
+	(void)klen;
+	return 1;
+}
+
+static json_t *stand_in(void *ud, const char *key, size_t klen, const char *text, size_t n)
+{
+	(void)ud;
+	(void)key;
+	(void)klen;
+	(void)text;
+	(void)n;
+	return json_true();
+}
+
+/* Check-only never contradicts the tree; the prefix parse that keeps
+ * "fields" values as text takes what the tree prefix parse takes, as far. */
+static void other_paths(const char *text, size_t size, const json_t *mine)
+{
+	const jl_json_lazy lazy = { "fields", keep_all, stand_in, NULL };
+	int chk = jl_json_check(text, size, NULL, NULL, 0);
+	size_t u1 = 0, u2 = 0;
+	json_t *a = jl_json_parse_prefix(text, size, &u1), *b = jl_json_parse_prefix_lazy(text, size, &u2, &lazy);
+
+	FUZZ_CHECK(mine ? chk != JL_JSON_INVALID : chk != JL_JSON_TEXT_OK);
+	FUZZ_CHECK(!a == !b);
+	FUZZ_CHECK(!a || u1 == u2);
+	json_decref(a);
+	json_decref(b);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -15,6 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *ref = json_loadb((const char *)data, size, JSON_ALLOW_NUL | JSON_DECODE_ANY, NULL);
 
 	FUZZ_CHECK(!mine || pos <= size);
+	other_paths((const char *)data, size, mine);
 	/* A slip of jansson's: a raw NUL byte after a number, true, false or
 	 * null ("1\0", "3\0 ", {"count":153\0}) loads: its lexer takes that
 	 * NUL for the end of the input. A raw NUL is never valid JSON (in a
