@@ -426,18 +426,29 @@ static json_t *array(ps *s, int depth)
 	return NULL;
 }
 
+/* How object() puts a member's value: a new reference, a borrowed one (a
+ * stand-in), or not at all, the key removed (a kept key's null). */
+enum { PUT_NEW, PUT_BORROWED, PUT_DROP };
+
 /* The value of key in the object s->lazy names, at s->p: checked, and kept
  * as text when the text alone will do (a stand-in then takes its place:
- * *borrowed is set), else parsed as a tree as any other value. null is
- * parsed: it costs nothing and the transform skips it. */
-static json_t *lazy_value(ps *s, int depth, const char *key, size_t klen, int *borrowed)
+ * PUT_BORROWED), else parsed as a tree as any other value. A null is left
+ * out (PUT_DROP): the transform skips nulls, and a Cloud issue has dozens,
+ * each a key copy and a hash entry; removing the key keeps "the last
+ * wins" (an earlier value is gone, as a later null would replace it). */
+static json_t *lazy_value(ps *s, int depth, const char *key, size_t klen, int *put)
 {
 	const char *at = s->p;
 	const jl_json_lazy *lz = s->lazy;
 	json_t *v;
 
-	if (at >= s->e || *at == 'n' || !lz->keep_text(lz->ud, key, klen))
+	if (at >= s->e || !lz->keep_text(lz->ud, key, klen))
 		return value(s, depth, 0);
+	if (*at == 'n') {
+		if ((v = value(s, depth, 0)))
+			*put = PUT_DROP;
+		return v;
+	}
 	s->build = 0;
 	s->needs_tree = 0;
 	v = value(s, depth, 0);
@@ -450,17 +461,17 @@ static json_t *lazy_value(ps *s, int depth, const char *key, size_t klen, int *b
 	}
 	if (!(v = lz->stand_in(lz->ud, key, klen, at, (size_t)(s->p - at))))
 		return fail(s, at, "out of memory");
-	*borrowed = 1;
+	*put = PUT_BORROWED;
 	return v;
 }
 
 /* The value of key in an object at depth: kept as text when the object is
  * the lazy one (lazy), the lazy one itself when key is s->lazy->under in
  * the top-level object, else an ordinary value. */
-static json_t *member(ps *s, int depth, int lazy, const char *key, size_t klen, int *borrowed)
+static json_t *member(ps *s, int depth, int lazy, const char *key, size_t klen, int *put)
 {
 	if (lazy)
-		return lazy_value(s, depth + 1, key, klen, borrowed);
+		return lazy_value(s, depth + 1, key, klen, put);
 	return value(s, depth + 1, s->lazy && depth == 1 && s->build && klen == strlen(s->lazy->under) &&
 		memcmp(key, s->lazy->under, klen) == 0);
 }
@@ -483,7 +494,7 @@ static json_t *object(ps *s, int depth, int lazy)
 		char *owned = NULL;
 		size_t klen;
 		json_t *v;
-		int rc, borrowed = 0;
+		int rc, put = PUT_NEW;
 
 		if (s->p >= s->e || *s->p != '"') {
 			fail(s, s->p, "string or '}' expected");
@@ -514,12 +525,12 @@ static json_t *object(ps *s, int depth, int lazy)
 		}
 		s->p++;
 		ws(s);
-		v = member(s, depth, lazy, key, klen, &borrowed);
+		v = member(s, depth, lazy, key, klen, &put);
 		if (!v)
 			rc = -1;
-		else if (!s->build)
+		else if (!s->build || (put == PUT_DROP && (json_object_deln(o, key, klen), 1)))
 			rc = 0;
-		else if (borrowed)
+		else if (put == PUT_BORROWED)
 			rc = json_object_setn_nocheck(o, key, klen, v);
 		else
 			rc = json_object_setn_new_nocheck(o, key, klen, v);

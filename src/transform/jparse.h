@@ -37,8 +37,11 @@ json_t *jl_json_parse_prefix(const char *text, size_t n, size_t *used);
  * of the top-level object, a value whose key keep_text accepts is only
  * checked, by the same rules as the tree (one scanner: ps.build in
  * jparse.c), and stand_in's json_t takes its place in the tree: the caller
- * finds its text again through it. A value whose text alone cannot stand
- * for it is parsed as a tree as usual: null; a string holding \u0000 (the
+ * finds its text again through it. Such a key whose value is null is left
+ * out of the tree (and an earlier value of the same key removed, as the
+ * null would have replaced it): the transform skips nulls. A value whose
+ * text alone cannot stand for it is parsed as a tree as usual: a string
+ * holding \u0000 (the
  * transform strips it with a warning); a number the tree path would convert
  * to something jsonb does not compare equal to its text (an integer of 19+
  * digits, a real of 16+ digits or an exponent beyond ±280, see
