@@ -53,6 +53,17 @@ def touch(sim, keys, minutes_ago, at=None):
     return done
 
 
+def each_issue(sim, body, action):
+    """action(entry) for each issue of body["keys"] the dataset has; the keys done."""
+    done = []
+    for k in body.get('keys') or []:
+        e = sim.dataset.find(k)
+        if e is not None:
+            action(e)
+            done.append(e.key)
+    return done
+
+
 def handle(sim, method, path, body):
     """-> (status, json).  Raises ValueError on a bad request."""
     if path == '/__sim/health':
@@ -90,23 +101,11 @@ def handle(sim, method, path, body):
             done.append(e.key)
         return 200, {"corrupted": done}
     if path == '/__sim/delete' and method == 'POST':
-        done = []
-        for k in body.get('keys') or []:
-            e = sim.dataset.find(k)
-            if e is not None:
-                sim.dataset.delete(e)
-                done.append(e.key)
-        return 200, {"deleted": done}
+        return 200, {"deleted": each_issue(sim, body, sim.dataset.delete)}
     if path == '/__sim/hold' and method == 'POST':
         # Issues taken out of every answer, as if not created yet, until
         # /__sim/release brings them back (a creation in the middle of a run).
-        done = []
-        for k in body.get('keys') or []:
-            e = sim.dataset.find(k)
-            if e is not None:
-                sim.dataset.hold(e)
-                done.append(e.key)
-        return 200, {"held": done}
+        return 200, {"held": each_issue(sim, body, sim.dataset.hold)}
     if path == '/__sim/release' and method == 'POST':
         if body.get('after_listing'):
             # once the next ids-only listing (a client's census) has
