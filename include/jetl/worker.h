@@ -13,7 +13,7 @@ JETL_BEGIN_DECL
 typedef struct jetl_worker_options {
 	unsigned int version;      /**< JETL_WORKER_OPTIONS_VERSION */
 	int threads;               /**< consumer threads, each with its own connections; default 1 */
-	int until_idle;            /**< return once the queues stay empty for idle_ms */
+	int until_idle;            /**< return idle_ms after the last commit, the queues empty */
 	int idle_ms;               /**< default 2000 */
 	int distribute;            /**< also consume jetl.extract messages */
 	int prefetch;              /**< unacked messages per thread; default 4 */
