@@ -59,32 +59,6 @@ static jetl_ctx *open_ctx(int tenant, int integration)
 	return ctx;
 }
 
-static char *scalar(const char *fmt, ...)
-{
-	char sql[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	return testdb_scalar(sql);
-}
-
-static long count(const char *fmt, ...)
-{
-	char sql[2048], *v;
-	va_list ap;
-	long n;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	v = testdb_scalar(sql);
-	n = v ? atol(v) : -1;
-	free(v);
-	return n;
-}
-
 static int add(jetl_ctx *ctx, const char *name, const char *url, const char *secret)
 {
 	jetl_integration in = JETL_INTEGRATION_INIT;
@@ -118,8 +92,8 @@ Test(integrations, crud_secret_sealed_and_tenant_scoped)
 	id2 = add(a, "site two", "https://two.example.net", "env:IT_TWO_TOKEN");
 	cr_assert_neq(id, id2);
 	/* never in clear: not in the row, not in the whole table's text */
-	cr_assert_eq(count("SELECT count(*) FROM integrations i WHERE i::text LIKE '%%%s%%'", TOKEN), 0);
-	v = scalar("SELECT secret FROM integrations WHERE id = %d", id);
+	cr_assert_eq(testdb_countf("SELECT count(*) FROM integrations i WHERE i::text LIKE '%%%s%%'", TOKEN), 0);
+	v = testdb_scalarf("SELECT secret FROM integrations WHERE id = %d", id);
 	cr_assert(v && strncmp(v, "enc:v1:", 7) == 0, "stored: %s", v ? v : "(null)");
 	free(v);
 	cr_assert_eq(jetl_integration_get(a, id, &got), JETL_OK, "%s", jetl_last_error(a));
@@ -198,32 +172,32 @@ Test(integrations, context_from_row_discovery_and_selected_projects)
 	bad = open_ctx(8, id);
 	cr_assert_eq(jetl_extract_project(bad, "AAA", NULL, NULL), JETL_ENOENT);
 	jetl_close(bad);
-	cr_assert_eq(count("SELECT count(*) FROM etl_job_queue"), 0);
-	cr_assert_eq(count("SELECT count(*) FROM raw_extraction_data"), 0);
-	cr_assert_eq(count("SELECT count(*) FROM jira_fields"), 0);
+	cr_assert_eq(testdb_countf("SELECT count(*) FROM etl_job_queue"), 0);
+	cr_assert_eq(testdb_countf("SELECT count(*) FROM raw_extraction_data"), 0);
+	cr_assert_eq(testdb_countf("SELECT count(*) FROM jira_fields"), 0);
 
 	ctx = open_ctx(7, id);
 	cr_assert_eq(jetl_projects_sync(ctx, &n), JETL_OK, "%s", jetl_last_error(ctx));
 	cr_assert_eq(n, 2);
-	cr_assert_eq(count("SELECT count(*) FROM projects WHERE tenant_id = 7 AND integration_id = %d AND active", id), 2);
-	cr_assert_gt(count("SELECT count(*) FROM issue_types WHERE tenant_id = 7 AND integration_id = %d", id), 0);
-	cr_assert_gt(count("SELECT count(*) FROM statuses WHERE tenant_id = 7 AND integration_id = %d"
+	cr_assert_eq(testdb_countf("SELECT count(*) FROM projects WHERE tenant_id = 7 AND integration_id = %d AND active", id), 2);
+	cr_assert_gt(testdb_countf("SELECT count(*) FROM issue_types WHERE tenant_id = 7 AND integration_id = %d", id), 0);
+	cr_assert_gt(testdb_countf("SELECT count(*) FROM statuses WHERE tenant_id = 7 AND integration_id = %d"
 			   " AND category_key IS NOT NULL", id), 0);
 	cr_assert_eq(jetl_projects_select(ctx, sel, 1), JETL_OK, "%s", jetl_last_error(ctx));
-	cr_assert_eq(count("SELECT count(*) FROM projects WHERE tenant_id = 7 AND selected"), 1);
+	cr_assert_eq(testdb_countf("SELECT count(*) FROM projects WHERE tenant_id = 7 AND selected"), 1);
 
 	/* no keys: the selected project only, from the row's connection */
 	eo.dev_status = 0;
 	cr_assert_eq(jetl_extract(ctx, NULL, 0, &eo, &job), JETL_OK, "%s", jetl_last_error(ctx));
-	cr_assert_eq(count("SELECT count(*) FROM work_items WHERE tenant_id = 7 AND integration_id = %d"
+	cr_assert_eq(testdb_countf("SELECT count(*) FROM work_items WHERE tenant_id = 7 AND integration_id = %d"
 			   " AND project_key = 'BBB'", id), 7);
-	cr_assert_eq(count("SELECT count(*) FROM work_items WHERE project_key = 'AAA'"), 0);
-	cr_assert_eq(count("SELECT count(*) FROM work_items WHERE tenant_id <> 7 OR integration_id <> %d", id), 0);
+	cr_assert_eq(testdb_countf("SELECT count(*) FROM work_items WHERE project_key = 'AAA'"), 0);
+	cr_assert_eq(testdb_countf("SELECT count(*) FROM work_items WHERE tenant_id <> 7 OR integration_id <> %d", id), 0);
 
 	/* nothing selected: every active project */
 	cr_assert_eq(jetl_projects_select(ctx, NULL, 0), JETL_OK);
 	cr_assert_eq(jetl_extract(ctx, NULL, 0, &eo, &job), JETL_OK, "%s", jetl_last_error(ctx));
-	cr_assert_eq(count("SELECT count(*) FROM work_items WHERE tenant_id = 7 AND integration_id = %d", id), 19);
+	cr_assert_eq(testdb_countf("SELECT count(*) FROM work_items WHERE tenant_id = 7 AND integration_id = %d", id), 19);
 
 	/* inactive: refused by name */
 	{
@@ -259,7 +233,7 @@ Test(integrations, wrong_or_missing_key_is_a_clear_error)
 	ctx = open_ctx(3, id);
 	cr_assert_eq(jetl_extract_project(ctx, "AAA", NULL, NULL), JETL_ECONFIG);
 	cr_assert(strstr(jetl_last_error(ctx), "JETL_SECRET_KEY"), "%s", jetl_last_error(ctx));
-	cr_assert_eq(count("SELECT count(*) FROM etl_job_queue"), 0);
+	cr_assert_eq(testdb_countf("SELECT count(*) FROM etl_job_queue"), 0);
 	jetl_close(ctx);
 
 	/* a sealed secret copied onto another row does not open there */
@@ -343,7 +317,7 @@ Test(integrations, test_tells_failures_apart)
 	cr_assert_str_eq(r.failure, "dns", "%s: %s", r.failure, r.message);
 	cr_assert_eq(jetl_integration_test(ctx, 999, &r), JETL_ENOENT);
 	cr_assert_str_eq(r.failure, "");
-	cr_assert_eq(count("SELECT count(*) FROM etl_job_queue"), 0);
+	cr_assert_eq(testdb_countf("SELECT count(*) FROM etl_job_queue"), 0);
 	jetl_close(ctx);
 }
 

@@ -57,21 +57,6 @@ static jetl_ctx *setup(const char *projects, const char *const *sim_args, int ba
 	return c;
 }
 
-static long long count(const char *fmt, ...)
-{
-	char sql[1024], *v;
-	long long n;
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	v = testdb_scalar(sql);
-	n = v ? atoll(v) : -1;
-	free(v);
-	return n;
-}
-
 Test(job_control, totals_of_a_finished_job_match_the_tables, .fini = fini, .timeout = 180)
 {
 	const char *sim_args[] = { "--user", JIRASIM_USER, "--token", JIRASIM_TOKEN, NULL };
@@ -89,17 +74,17 @@ Test(job_control, totals_of_a_finished_job_match_the_tables, .fini = fini, .time
 	cr_assert_eq(job.histories, res.histories);
 	cr_assert_eq(job.raw_rows, 6);  /* 25 per raw row */
 	cr_assert_eq(job.raw_rows, res.raw_rows);
-	cr_assert_eq(job.work_items, count("SELECT count(*) FROM work_items"));
-	cr_assert_eq(job.changelog_items, count("SELECT count(*) FROM changelogs"));
+	cr_assert_eq(job.work_items, testdb_countf("SELECT count(*) FROM work_items"));
+	cr_assert_eq(job.changelog_items, testdb_countf("SELECT count(*) FROM changelogs"));
 	cr_assert_gt(job.changelog_items, 0);
-	cr_assert_eq(job.dev_status, count("SELECT count(*) FROM dev_status"));
+	cr_assert_eq(job.dev_status, testdb_countf("SELECT count(*) FROM dev_status"));
 	cr_assert_gt(job.dev_status, 0);
 	cr_assert_eq(job.requests, res.requests, "job %lld requests, result %lld",
 		(long long)job.requests, (long long)res.requests);
 	cr_assert_eq(job.retries, res.retries);
 	cr_assert_eq(job.rate_limited, 0);
 	cr_assert_eq(job.deleted, 0);
-	cr_assert_eq(count("SELECT (totals->>'issues')::int FROM etl_job_queue WHERE id = %lld",
+	cr_assert_eq(testdb_countf("SELECT (totals->>'issues')::int FROM etl_job_queue WHERE id = %lld",
 		(long long)res.job_id), 130);
 
 	/* A caller built against version 1 gets the version-1 fields and not
@@ -141,8 +126,8 @@ Test(job_control, cancel_stops_the_running_job_at_its_next_batch, .fini = fini, 
 	cr_assert_eq(pthread_create(&t, NULL, run_bg, &b), 0);
 	/* wait for a few stored batches */
 	for (int i = 0; i < 600; i++) {
-		id = count("SELECT coalesce(max(id), 0) FROM etl_job_queue");
-		if (id > 0 && count("SELECT coalesce((totals->>'raw_rows')::int, 0) FROM etl_job_queue WHERE id = %lld",
+		id = testdb_countf("SELECT coalesce(max(id), 0) FROM etl_job_queue");
+		if (id > 0 && testdb_countf("SELECT coalesce((totals->>'raw_rows')::int, 0) FROM etl_job_queue WHERE id = %lld",
 				id) >= 3)
 			break;
 		usleep(50000);
@@ -158,9 +143,9 @@ Test(job_control, cancel_stops_the_running_job_at_its_next_batch, .fini = fini, 
 	cr_assert_str_eq(job.status, "cancelled");
 	cr_assert_gt(job.raw_rows, 0);
 	cr_assert_lt(job.issues, 600, "the run went on to the end");
-	cr_assert_eq(count("SELECT count(*) FROM sync_state WHERE project_key = 'SLOW' AND watermark IS NOT NULL"), 0,
+	cr_assert_eq(testdb_countf("SELECT count(*) FROM sync_state WHERE project_key = 'SLOW' AND watermark IS NOT NULL"), 0,
 		"the watermark moved");
-	cr_assert_eq(count("SELECT count(*) FROM etl_job_queue WHERE id = %lld AND lease_until IS NULL", id), 1);
+	cr_assert_eq(testdb_countf("SELECT count(*) FROM etl_job_queue WHERE id = %lld AND lease_until IS NULL", id), 1);
 
 	cr_assert_eq(jetl_job_cancel(c, 999999), JETL_ENOENT);
 	cr_assert_eq(jetl_job_cancel(c, 0), JETL_EINVAL);
@@ -179,6 +164,6 @@ Test(job_control, cancel_refuses_a_job_that_ended, .fini = fini, .timeout = 120)
 	cr_assert_eq(jetl_extract_project(c, "ABC", NULL, &res), JETL_OK, "%s", jetl_last_error(c));
 	cr_assert_eq(jetl_job_cancel(c, res.job_id), JETL_ESTATE);
 	cr_assert(strstr(jetl_last_error(c), "already finished"), "%s", jetl_last_error(c));
-	cr_assert_eq(count("SELECT count(*) FROM sync_state WHERE project_key = 'ABC' AND watermark IS NOT NULL"), 1);
+	cr_assert_eq(testdb_countf("SELECT count(*) FROM sync_state WHERE project_key = 'ABC' AND watermark IS NOT NULL"), 1);
 	jetl_close(c);
 }

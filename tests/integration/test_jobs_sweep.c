@@ -33,20 +33,6 @@ static void teardown(void)
 	testdb_drop();
 }
 
-static char *scalar(const char *fmt, ...)
-{
-	char sql[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	return testdb_scalar(sql);
-}
-
-#define SCALAR_IS(want, ...) do { char *got_ = scalar(__VA_ARGS__); \
-	cr_assert_str_eq(got_ ? got_ : "(null)", want); free(got_); } while (0)
-
 /* A job of tenant t in status st whose lease ends `lease` from now (an SQL
  * interval, or NULL for none); returns its id. */
 static long long job(int t, const char *st, const char *lease)
@@ -55,11 +41,11 @@ static long long job(int t, const char *st, const char *lease)
 	long long v;
 
 	if (lease)
-		id = scalar("INSERT INTO etl_job_queue (tenant_id, integration_id, job_type, status, started_at,"
+		id = testdb_scalarf("INSERT INTO etl_job_queue (tenant_id, integration_id, job_type, status, started_at,"
 			" total_steps, lease_until, heartbeat_at) VALUES (%d, 1, 'jira_issues_changelogs_dev_status', '%s',"
 			" now(), 1, now() + interval '%s', now() - interval '1 minute') RETURNING id", t, st, lease);
 	else
-		id = scalar("INSERT INTO etl_job_queue (tenant_id, integration_id, job_type, status, started_at,"
+		id = testdb_scalarf("INSERT INTO etl_job_queue (tenant_id, integration_id, job_type, status, started_at,"
 			" total_steps) VALUES (%d, 1, 'jira_issues_changelogs_dev_status', '%s', now(), 1) RETURNING id",
 			t, st);
 	v = atoll(id);
@@ -73,7 +59,7 @@ static long long raw(int t, long long job_id, int n)
 	char *id;
 	long long v;
 
-	id = scalar("INSERT INTO raw_extraction_data (tenant_id, integration_id, job_id, type, project_key, raw_data,"
+	id = testdb_scalarf("INSERT INTO raw_extraction_data (tenant_id, integration_id, job_id, type, project_key, raw_data,"
 		" item_count) VALUES (%d, 1, %lld, 'jira_issues_changelogs_dev_status', 'SW',"
 		" '{\"issues\":[{\"id\":\"%d\",\"key\":\"SW-%d\",\"fields\":{\"summary\":\"s\",\"project\":{\"key\":\"SW\"},"
 		"\"updated\":\"2026-01-01T00:00:00.000+0000\",\"created\":\"2026-01-01T00:00:00.000+0000\"}}],"

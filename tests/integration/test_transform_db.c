@@ -68,20 +68,6 @@ static long long insert_raw(const char *json)
 	return v;
 }
 
-static char *scalar(const char *fmt, ...)
-{
-	char sql[2048];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(sql, sizeof(sql), fmt, ap);
-	va_end(ap);
-	return testdb_scalar(sql);
-}
-
-#define SCALAR_IS(want, ...) do { char *got_ = scalar(__VA_ARGS__); \
-	cr_assert_str_eq(got_ ? got_ : "(null)", want); free(got_); } while (0)
-
 /* Everything but synced_at, hashed: equal hashes = the same rows. */
 static char *snapshot(void)
 {
@@ -210,7 +196,7 @@ Test(transform_db, a_bad_row_fails_alone_and_writes_nothing, .init = setup, .fin
 	cr_assert_eq(jetl_transform_batch(ctx, g, &r), JETL_OK, "%s", jetl_last_error(ctx));
 	SCALAR_IS("failed", "SELECT status FROM raw_extraction_data WHERE id = %lld", b);
 	SCALAR_IS("1", "SELECT attempts FROM raw_extraction_data WHERE id = %lld", b);
-	err = scalar("SELECT error FROM raw_extraction_data WHERE id = %lld", b);
+	err = testdb_scalarf("SELECT error FROM raw_extraction_data WHERE id = %lld", b);
 	cr_assert(strstr(err, "changelogs") && !strchr(err, '\n'), "%s", err);
 	free(err);
 	SCALAR_IS("0", "SELECT count(*) FROM work_items WHERE key LIKE 'EE-50%%'");
@@ -240,7 +226,7 @@ Test(transform_db, a_bad_issue_is_recorded_and_its_neighbours_stored, .init = se
 		cr_assert_eq(r.work_items, 2);
 		SCALAR_IS("EE-501,EE-503", "SELECT string_agg(key, ',' ORDER BY key) FROM work_items");
 		SCALAR_IS("completed", "SELECT status FROM raw_extraction_data WHERE id = %lld", b);
-		note = scalar("SELECT error FROM raw_extraction_data WHERE id = %lld", b);
+		note = testdb_scalarf("SELECT error FROM raw_extraction_data WHERE id = %lld", b);
 		cr_assert(note && strstr(note, "1 issue(s) not stored") && strstr(note, "EE-502") &&
 			strstr(note, "'status'"), "%s", note ? note : "(null)");
 		free(note);
@@ -366,7 +352,7 @@ Test(transform_db, a_cancelled_copy_is_retried_not_failed, .init = setup, .fini 
 Test(transform_db, a_copy_cancelled_every_time_leaves_the_row_retriable, .init = setup, .fini = teardown)
 {
 	long long id = insert_raw("{\"issues\":[{\"id\":\"900\",\"key\":\"EE-900\",\"fields\":{}}]}");
-	char *before = scalar("SELECT status || ' ' || attempts FROM raw_extraction_data WHERE id = %lld", id);
+	char *before = testdb_scalarf("SELECT status || ' ' || attempts FROM raw_extraction_data WHERE id = %lld", id);
 	int rc;
 
 	cancel_copies(1000);

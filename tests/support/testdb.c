@@ -1,6 +1,7 @@
 /* testdb.c - throwaway databases for integration tests. */
 #include <criterion/criterion.h>
 #include <libpq-fe.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,6 +106,32 @@ char *testdb_scalar(const char *sql)
 	PQclear(r);
 	PQfinish(pg);
 	return v;
+}
+
+char *testdb_scalarf(const char *fmt, ...)
+{
+	char sql[4096];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	return testdb_scalar(sql);
+}
+
+long long testdb_countf(const char *fmt, ...)
+{
+	char sql[4096], *v;
+	va_list ap;
+	long long n;
+
+	va_start(ap, fmt);
+	vsnprintf(sql, sizeof(sql), fmt, ap);
+	va_end(ap);
+	v = testdb_scalar(sql);
+	n = v ? atoll(v) : -1;
+	free(v);
+	return n;
 }
 
 void testdb_exec(const char *sql)

@@ -18,5 +18,13 @@ void testdb_drop(void);
 char *testdb_scalar(const char *sql);
 /* Run SQL (several statements allowed); aborts the test on error. */
 void testdb_exec(const char *sql);
+/* testdb_scalar of printf-formatted SQL (up to 4 KB). */
+char *testdb_scalarf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* The first value of printf-formatted SQL as a number; -1 for SQL NULL or
+ * no row. Aborts the test on error. */
+long long testdb_countf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Assert that testdb_scalarf(...) is the string want ("(null)" for NULL). */
+#define SCALAR_IS(want, ...) do { char *got_ = testdb_scalarf(__VA_ARGS__); \
+	cr_assert_str_eq(got_ ? got_ : "(null)", want); free(got_); } while (0)
 
 #endif
