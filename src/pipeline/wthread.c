@@ -388,13 +388,12 @@ int jl_wthread_start(jl_wthread *w)
 
 void jl_wthread_wait_exit(sem_t *exited, int ms)
 {
-	struct timespec ts;
+	struct timespec dl;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	ts.tv_nsec += (long)ms * 1000000L;
-	ts.tv_sec += ts.tv_nsec / 1000000000L;
-	ts.tv_nsec %= 1000000000L;
-	(void)sem_timedwait(exited, &ts);
+	/* the monotonic deadline the condition waits use (a clock change
+	 * cannot stretch it) */
+	jl_deadline_ms(&dl, ms);
+	(void)sem_clockwait(exited, CLOCK_MONOTONIC, &dl);
 }
 
 int jl_wthread_join(jl_wthread *w)
