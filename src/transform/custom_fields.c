@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "display.h"
+#include "jparse.h"
 #include "json.h"
 #include "xf.h"
 
@@ -84,14 +85,14 @@ int jl_xf_keep_text(void *ud, const char *key, size_t klen)
 	const jl_catalog *c = &xf->cat;
 
 	if (klen <= 12 || memcmp(key, "customfield_", 12) != 0 || memchr(key, '\0', klen))
-		return 0;
+		return jl_work_item_reads(key, klen) ? JL_LAZY_TRIM : JL_LAZY_SKIP;
 	if (same_key(c->sprint, key, klen) || same_key(c->story_points, key, klen) ||
 	    same_key(c->epic_link, key, klen) || same_key(c->development, key, klen))
-		return 0;
+		return JL_LAZY_TREE;
 	for (int i = 0; i < JETL_FIELD_SLOTS; i++)
 		if (same_key(c->slots[i].field_id, key, klen))
-			return 0;
-	return 1;
+			return JL_LAZY_TREE;
+	return JL_LAZY_TEXT;
 }
 
 /* The stand-ins are integers (their own index) made once per call and

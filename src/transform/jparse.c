@@ -34,6 +34,7 @@ typedef struct ps {
 	int needs_tree;           /* check only: valid so far, but the text alone
 	                           * cannot be kept (\u0000, a number to convert) */
 	const jl_json_lazy *lazy; /* values to keep as text, or NULL */
+	int drops;                /* members named in lazy->drop are skipped here */
 } ps;
 
 /* What a value checked without a tree returns: any non-NULL pointer would
@@ -192,9 +193,11 @@ static const unsigned char *u_escape(ps *s, const unsigned char *p, const unsign
 	} else if (cp >= 0xDC00 && cp <= 0xDFFF) {
 		return fail(s, (const char *)p - 6, "invalid Unicode surrogate pair"), NULL;
 	}
-	if (s->build)
+	if (s->build) {
 		put_utf8(&s->sb, cp);
-	else if (cp == 0)
+		if (cp == 0 && s->lazy && s->lazy->saw_nul)
+			*s->lazy->saw_nul = 1;
+	} else if (cp == 0)
 		s->needs_tree = 1;   /* stripped (a string) or refused (a key) */
 	return p;
 }
@@ -426,7 +429,8 @@ static json_t *array(ps *s, int depth)
  * stand-in), or not at all, the key removed (a kept key's null). */
 enum { PUT_NEW, PUT_BORROWED, PUT_DROP };
 
-/* The value of key in the object s->lazy names, at s->p: checked, and kept
+/* The value of key in the object s->lazy names, at s->p, answered
+ * JL_LAZY_TEXT: checked, and kept
  * as text when the text alone will do (a stand-in then takes its place:
  * PUT_BORROWED), else parsed as a tree as any other value. A null is left
  * out (PUT_DROP): the transform skips nulls, and a Cloud issue has dozens,
@@ -438,7 +442,7 @@ static json_t *lazy_value(ps *s, int depth, const char *key, size_t klen, int *p
 	const jl_json_lazy *lz = s->lazy;
 	json_t *v;
 
-	if (at >= s->e || !lz->keep_text(lz->ud, key, klen))
+	if (at >= s->e)
 		return value(s, depth, 0);
 	if (*at == 'n') {
 		if ((v = value(s, depth, 0)))
@@ -461,15 +465,66 @@ static json_t *lazy_value(ps *s, int depth, const char *key, size_t klen, int *p
 	return v;
 }
 
-/* The value of key in an object at depth: kept as text when the object is
- * the lazy one (lazy), the lazy one itself when key is s->lazy->under in
+/* A value left out of the tree (PUT_DROP), judged as the tree would judge
+ * it: checked, and built then released when only its tree can tell (a
+ * number to convert; a \u0000 there is in no string of the tree). */
+static json_t *skip_value(ps *s, int depth, int *put)
+{
+	const char *at = s->p;
+	int *nul = s->lazy->saw_nul, was = nul ? *nul : 0;
+	json_t *v;
+
+	s->build = 0;
+	s->needs_tree = 0;
+	v = value(s, depth, 0);
+	s->build = 1;
+	if (v && s->needs_tree) {
+		s->p = at;
+		if ((v = value(s, depth, 0)))
+			json_decref(v);
+		if (nul)
+			*nul = was;
+	}
+	if (!v)
+		return NULL;
+	*put = PUT_DROP;
+	return CHECKED;
+}
+
+static int dropped(const char *const *drop, const char *key, size_t klen)
+{
+	for (; drop && *drop; drop++)
+		if (klen && (*drop)[0] == key[0] && strncmp(*drop, key, klen) == 0 && (*drop)[klen] == '\0')
+			return 1;
+	return 0;
+}
+
+/* The value of key in an object at depth, while building: as keep_text
+ * says when the object is the lazy one (lazy), skipped when s->drops and
+ * lazy->drop names it, the lazy object itself when key is s->lazy->under in
  * the top-level object, else an ordinary value. */
 static json_t *member(ps *s, int depth, int lazy, const char *key, size_t klen, int *put)
 {
+	const jl_json_lazy *lz = s->lazy;
+	int how = JL_LAZY_TREE, drops = s->drops, under;
+	json_t *v;
+
+	if (!s->build)
+		return value(s, depth + 1, 0);
 	if (lazy)
+		how = lz->keep_text(lz->ud, key, klen);
+	else if (drops && dropped(lz->drop, key, klen))
+		how = JL_LAZY_SKIP;
+	if (how == JL_LAZY_SKIP)
+		return skip_value(s, depth + 1, put);
+	if (how == JL_LAZY_TEXT)
 		return lazy_value(s, depth + 1, key, klen, put);
-	return value(s, depth + 1, s->lazy && depth == 1 && s->build && klen == strlen(s->lazy->under) &&
-		memcmp(key, s->lazy->under, klen) == 0);
+	under = lz && lz->under && depth == 1 && klen == strlen(lz->under) && memcmp(key, lz->under, klen) == 0;
+	if (lazy)
+		s->drops = how == JL_LAZY_TRIM;
+	v = value(s, depth + 1, under);
+	s->drops = drops;
+	return v;
 }
 
 /* lazy: this is the object whose values s->lazy may keep as text. */
@@ -616,6 +671,7 @@ static json_t *parse(const char *text, size_t n, int whole, int build, const jl_
 	s.whylen = whylen;
 	s.build = build;
 	s.lazy = lazy;
+	s.drops = lazy && lazy->drop;
 	ws(&s);
 	v = value(&s, 1, 0);
 	if (v && whole) {
@@ -645,6 +701,12 @@ json_t *jl_json_parse(const char *text, size_t n, size_t *errpos, char *why, siz
 json_t *jl_json_parse_prefix(const char *text, size_t n, size_t *used)
 {
 	return parse(text, n, 0, 1, NULL, used, NULL, NULL, 0, NULL);
+}
+
+json_t *jl_json_parse_lazy(const char *text, size_t n, size_t *errpos, char *why, size_t whylen,
+	const jl_json_lazy *lazy)
+{
+	return parse(text, n, 1, 1, lazy, NULL, errpos, why, whylen, NULL);
 }
 
 json_t *jl_json_parse_prefix_lazy(const char *text, size_t n, size_t *used, const jl_json_lazy *lazy)

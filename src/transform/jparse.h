@@ -34,7 +34,7 @@ json_t *jl_json_parse_prefix(const char *text, size_t n, size_t *used);
  * custom_fields_overflow as they are; building their trees (then writing
  * them out again) was about a third of the worker's CPU on issues with many
  * custom fields. With a jl_json_lazy, inside the object under key `under`
- * of the top-level object, a value whose key keep_text accepts is only
+ * of the top-level object, a value keep_text answers JL_LAZY_TEXT is only
  * checked, by the same rules as the tree (one scanner: ps.build in
  * jparse.c), and stand_in's json_t takes its place in the tree: the caller
  * finds its text again through it. Such a key whose value is null is left
@@ -51,18 +51,43 @@ json_t *jl_json_parse_prefix(const char *text, size_t n, size_t *used);
  * does). Keys are unescaped; key/text are valid during the call only, text
  * points into the parsed text (n bytes, no surrounding whitespace).
  */
+/*
+ * What keep_text answers for a member of `under`: JL_LAZY_TREE, a tree as
+ * usual (whole: `drop` does not reach inside it); JL_LAZY_TEXT, kept as text
+ * (above); JL_LAZY_SKIP, checked and left out of the tree (a value the text
+ * alone cannot judge is built, then released: acceptance is unchanged);
+ * JL_LAZY_TRIM, a tree whose members named in `drop` are skipped at any
+ * depth. The transform skips the standard fields it never reads (creator,
+ * watches, comment, …: 8 % of the nodes of a Cloud issue, measured on the
+ * benchmark's data) and trims the ones it reads.
+ */
+enum { JL_LAZY_TREE = 0, JL_LAZY_TEXT = 1, JL_LAZY_SKIP = 2, JL_LAZY_TRIM = 3 };
+
 typedef struct jl_json_lazy {
-	const char *under;   /* e.g. "fields" */
+	const char *under;   /* e.g. "fields"; NULL: none (drop only) */
+	/* A JL_LAZY_* for a member of `under`. */
 	int (*keep_text)(void *ud, const char *key, size_t klen);
 	/* A borrowed reference the tree will hold (incref'd), NULL on OOM
 	 * (the parse then fails). */
 	json_t *(*stand_in)(void *ud, const char *key, size_t klen, const char *text, size_t n);
 	void *ud;
+	/* NULL, or keys (a NULL-terminated list, e.g. "avatarUrls") whose
+	 * values are skipped as JL_LAZY_SKIP says wherever they appear, except
+	 * inside a member of `under` answered JL_LAZY_TREE or JL_LAZY_TEXT. */
+	const char *const *drop;
+	/* NULL, or set to 1 when a string of the tree holds \u0000 (left
+	 * alone otherwise): the caller's strip walk is needed only then. */
+	int *saw_nul;
 } jl_json_lazy;
 
 /* jl_json_parse_prefix, with lazy (see above; NULL = none). Same acceptance:
  * NULL exactly when jl_json_parse_prefix would return NULL (OOM aside). */
 json_t *jl_json_parse_prefix_lazy(const char *text, size_t n, size_t *used, const jl_json_lazy *lazy);
+
+/* jl_json_parse, with lazy (NULL = none): the same acceptance, reason and
+ * offset. */
+json_t *jl_json_parse_lazy(const char *text, size_t n, size_t *errpos, char *why, size_t whylen,
+	const jl_json_lazy *lazy);
 
 enum { JL_JSON_INVALID = -1, JL_JSON_TEXT_OK = 0, JL_JSON_NEEDS_TREE = 1 };
 

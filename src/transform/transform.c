@@ -6,6 +6,7 @@
 #include "jetl/common.h"
 #include "../core/util.h"
 #include "dev_status.h"
+#include "devspans.h"
 #include "json.h"
 #include "sprint.h"
 #include "jparse.h"
@@ -138,6 +139,22 @@ static void detect(jl_xf *xf, const json_t *issues)
 	}
 }
 
+/* The detail as compact JSON in xf->tmp: from its text sp when the tree
+ * is a trimmed one (per_issue: its text needs a tree of its own, a number
+ * to convert), else from the tree. */
+static int detail_compact(jl_xf *xf, const json_t *tree, const jl_jspan *sp)
+{
+	json_t *whole = sp ? jl_json_parse(sp->p, sp->n, NULL, NULL, 0) : NULL;
+	int rc;
+
+	if (sp && !whole)
+		return jl_xf_oom(xf);   /* the trimmed parse took this very text */
+	jl_buf_clear(&xf->tmp);
+	rc = jl_json_compact(&xf->tmp, whole ? whole : tree);
+	json_decref(whole);
+	return rc < 0 ? jl_xf_fail(xf, "dev_status", "detail holds a non-finite number") : 0;
+}
+
 static int dev_row(jl_xf *xf, const jl_dev *d)
 {
 	jl_rowset *rs = &xf->out->dev_status;
@@ -168,10 +185,15 @@ static int dev_row(jl_xf *xf, const jl_dev *d)
 	bad |= jl_rowset_sets(rs, r, D_STALE, d->is_stale ? "t" : "f");
 	bad |= jl_rowset_sets(rs, r, D_SOURCE, d->source);
 	if (d->detail) {
-		jl_buf_clear(&xf->tmp);
-		if (jl_json_compact(&xf->tmp, d->detail) < 0)
-			return jl_xf_fail(xf, "dev_status", "detail holds a non-finite number");
-		bad |= jl_rowset_set(rs, r, D_DETAIL, xf->tmp.data, xf->tmp.len);
+		const jl_jspan *sp = xf->dev_spans ? jl_dev_spans_detail(xf->dev_spans, xf->issue_id) : NULL;
+		int rc;
+
+		if (sp && jl_json_check(sp->p, sp->n, NULL, NULL, 0) == JL_JSON_TEXT_OK)
+			bad |= jl_rowset_set(rs, r, D_DETAIL, sp->p, sp->n);
+		else if ((rc = detail_compact(xf, d->detail, sp)) != 0)
+			return rc;
+		else
+			bad |= jl_rowset_set(rs, r, D_DETAIL, xf->tmp.data, xf->tmp.len);
 	}
 	return bad ? jl_xf_oom(xf) : 0;
 }
@@ -425,10 +447,67 @@ static int check_parts(jl_xf *xf, const json_t *logs, const json_t *devs)
  * whole-page one needs every value for detect(). */
 static json_t *parse_issue(jl_xf *xf, const char *p, size_t n, size_t *used)
 {
-	const jl_json_lazy lazy = { "fields", jl_xf_keep_text, jl_xf_stand_in, xf };
+	/* Never read anywhere in an issue: REST addresses, avatar links (four
+	 * per user, one user per history) and history metadata. Left out of
+	 * the tree, with the standard fields nothing reads (jl_xf_keep_text):
+	 * 25 % of the nodes of the benchmark's small issues. */
+	static const char *const unread[] = { "self", "avatarUrls", "historyMetadata", NULL };
+	const jl_json_lazy lazy = { "fields", jl_xf_keep_text, jl_xf_stand_in, xf, unread, &xf->issue_nul };
 
 	xf->nspans = 0;
+	xf->issue_nul = 0;
 	return jl_json_parse_prefix_lazy(p, n, used, &lazy);
+}
+
+/* Never read in a dev-status summary or detail (dev_status.c, devfield.c):
+ * commit files and messages, people, links. */
+static const char *const dev_unread[] = { "files", "author", "message", "url", "avatar", "lastCommit",
+	"reviewers", "source", "destination", "displayId", "authorTimestamp", "fileCount",
+	"createPullRequestUrl", "id", "commentCount", "lastUpdate", NULL };
+
+/* The "dev_status" part of a raw row as a tree. Unless a \u0000 is in it
+ * (nul: the strip walk needs whole trees), with each detail's text indexed
+ * in spans, xf->dev_spans set, and the tree trimmed of dev_unread: dev_row
+ * copies a detail's text instead of writing its tree out. Returns 0, or a
+ * status with the error recorded. */
+static int parse_devs(jl_xf *xf, const jl_jspan *ds, int nul, jl_dev_spans *spans, json_t **devs)
+{
+	const jl_json_lazy trim = { NULL, NULL, NULL, NULL, dev_unread, NULL };
+	int rc = nul ? -1 : jl_dev_spans_index(spans, ds->p, ds->n);
+	char why[160];
+	size_t at = 0;
+
+	if (rc == JL_DEVSPANS_NOMEM)
+		return jl_xf_oom(xf);
+	if (rc < 0) {
+		*devs = parse_span(xf->in, xf->out, ds);
+		return *devs ? 0 : JETL_EDATA;
+	}
+	if (!(*devs = jl_json_parse_lazy(ds->p, ds->n, &at, why, sizeof(why), &trim))) {
+		bad_json_at(xf->in, xf->out, (size_t)(ds->p - xf->in->raw) + at, why);
+		return JETL_EDATA;
+	}
+	xf->dev_spans = spans;
+	return 0;
+}
+
+/* The changelogs and dev status of a raw row (ls, ds: p NULL when absent)
+ * as checked trees in *logs, *devs (the caller releases them, on failure
+ * too). *nul: whether either holds a \u0000. Which issues need the strip
+ * walk: the ones whose own tree holds one (the parser says so: no pass over
+ * the text, which cost 3 % of the worker's CPU), or all when these parts
+ * (mapped with any issue) hold one. Returns 0 or a status. */
+static int parse_parts(jl_xf *xf, const jl_jspan *ls, const jl_jspan *ds, jl_dev_spans *spans, json_t **logs,
+	json_t **devs, int *nul)
+{
+	int rc = 0;
+
+	*nul = (ls->p && memmem(ls->p, ls->n, "\\u0000", 6)) || (ds->p && memmem(ds->p, ds->n, "\\u0000", 6));
+	if (ls->p && !(*logs = parse_span(xf->in, xf->out, ls)))
+		return JETL_EDATA;
+	if (ds->p && (rc = parse_devs(xf, ds, *nul, spans, devs)) != 0)
+		return rc;
+	return check_parts(xf, *logs, *devs);
 }
 
 /*
@@ -442,24 +521,17 @@ static int per_issue(jl_xf *xf, const jl_jspan *is, const jl_jspan *ls, const jl
 	const jl_transform_in *in = xf->in;
 	const char *p, *e;
 	json_t *logs = NULL, *devs = NULL;
+	jl_dev_spans spans = { NULL, 0, 0 };
 	size_t idx = 0;
 	mark m;
-	int rc = 0, nul_in_parts, doc_nul = xf->may_have_nul;
+	int rc = 0, nul_in_parts;
 
 	if (!is->p || is->p[0] != '[') {
 		snprintf(xf->out->err, sizeof(xf->out->err), "raw row %lld: no \"issues\" array", (long long)in->raw_id);
 		return JETL_EDATA;
 	}
-	if ((ls->p && !(logs = parse_span(in, xf->out, ls))) || (ds->p && !(devs = parse_span(in, xf->out, ds)))) {
-		rc = JETL_EDATA;
+	if ((rc = parse_parts(xf, ls, ds, &spans, &logs, &devs, &nul_in_parts)) != 0)
 		goto out;
-	}
-	if ((rc = check_parts(xf, logs, devs)) != 0)
-		goto out;
-	/* Which texts need the \u0000 strip walk: an issue's own span, unless
-	 * the changelogs or dev status (mapped with any issue) hold one. */
-	nul_in_parts = xf->may_have_nul && ((ls->p && memmem(ls->p, ls->n, "\\u0000", 6)) ||
-		(ds->p && memmem(ds->p, ds->n, "\\u0000", 6)));
 	p = jl_jscan_ws(is->p + 1, e = is->p + is->n);
 	if (p < e && *p == ']')
 		goto out;
@@ -467,6 +539,7 @@ static int per_issue(jl_xf *xf, const jl_jspan *is, const jl_jspan *ls, const jl
 		jl_jspan el = { p, 0 };
 		const char *end;
 		json_t *issue;
+		int parsed;
 
 		/* Parsed where it starts, so a valid issue is read once; only an
 		 * invalid one (or a scalar) is scanned for its extent (jscan.h) and parsed again
@@ -479,6 +552,7 @@ static int per_issue(jl_xf *xf, const jl_jspan *is, const jl_jspan *ls, const jl
 			json_decref(issue);
 			issue = NULL;
 		}
+		parsed = issue != NULL;
 		if (issue) {
 			end = p + el.n;
 		} else if (!(end = jl_jscan_value(p, e))) {
@@ -493,7 +567,9 @@ static int per_issue(jl_xf *xf, const jl_jspan *is, const jl_jspan *ls, const jl
 			 * this issue is lost. */
 			rc = isolate(xf, &m, idx++, NULL, NULL);
 		} else {
-			xf->may_have_nul = nul_in_parts || (doc_nul && memmem(el.p, el.n, "\\u0000", 6));
+			/* A tree parse_span built (after a failed lazy parse) was
+			 * not watched: scan its text. */
+			xf->may_have_nul = nul_in_parts || xf->issue_nul || (!parsed && memmem(el.p, el.n, "\\u0000", 6));
 			rc = one_issue(xf, issue, idx, logs, devs);
 			if (rc == JETL_EDATA)
 				rc = isolate(xf, &m, idx, read_id(xf), xf->issue_key);
@@ -512,6 +588,8 @@ static int per_issue(jl_xf *xf, const jl_jspan *is, const jl_jspan *ls, const jl
 		break;
 	}
 out:
+	xf->dev_spans = NULL;
+	jl_dev_spans_free(&spans);
 	json_decref(logs);
 	json_decref(devs);
 	return rc;
@@ -531,7 +609,6 @@ int jl_transform_raw(const jl_transform_in *in, jl_transform_out *out)
 	out->err[0] = '\0';
 	/* A NUL can only come from the escape \u0000: without one in the text,
 	 * no string needs the (whole-tree) strip walk. */
-	xf.may_have_nul = memmem(in->raw ? in->raw : "", in->raw_len, "\\u0000", 6) != NULL;
 	if (in->catalog && in->catalog->sprint && in->catalog->development) {
 		jl_jspan is, ls, ds;
 
@@ -543,6 +620,7 @@ int jl_transform_raw(const jl_transform_in *in, jl_transform_out *out)
 	}
 	/* JSON_ALLOW_NUL: Jira text may carry \u0000; it is removed per value
 	 * with a warning rather than failing the whole page. */
+	xf.may_have_nul = memmem(in->raw ? in->raw : "", in->raw_len, "\\u0000", 6) != NULL;
 	doc = json_loadb(in->raw ? in->raw : "", in->raw_len, JSON_ALLOW_NUL, &e);
 	if (!doc) {
 		char tmp[sizeof(out->err)];

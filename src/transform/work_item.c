@@ -231,6 +231,21 @@ static int sprints(jl_xf *xf, const json_t *fields, size_t row)
 	return rc;
 }
 
+/* Every standard field the functions above read: keep in step with them
+ * (test_jscan's per_issue test compares the rows with the whole-page path,
+ * which builds every field). */
+int jl_work_item_reads(const char *key, size_t klen)
+{
+	static const char *const reads[] = { "project", "summary", "description", "issuetype", "status",
+		"priority", "resolution", "assignee", "reporter", "parent", "labels", "components", "fixVersions",
+		"sprint", "closedSprints", "created", "updated", "resolutiondate", "duedate" };
+
+	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
+		if (klen && reads[i][0] == key[0] && strncmp(reads[i], key, klen) == 0 && reads[i][klen] == '\0')
+			return 1;
+	return 0;
+}
+
 int jl_work_item_map(jl_xf *xf, const json_t *issue, const jl_dev *dev)
 {
 	jl_rowset *rs = &xf->out->work_items;

@@ -37,6 +37,10 @@ typedef struct jl_xf {
 	jl_buf tmp;                /* scratch text, reused */
 	jl_buf tmp2;               /* second scratch (overflow JSON, array names) */
 	int may_have_nul;          /* raw text holds "\u0000": strings need stripping */
+	int issue_nul;             /* the issue parse_issue built holds \u0000 (jparse.h saw_nul) */
+	/* per_issue: each detail's text, the "dev_status" trees being trimmed
+	 * (devspans.h); NULL: whole trees. */
+	const struct jl_dev_spans *dev_spans;
 	const char *items[256];    /* scratch for array cells */
 	/* Custom fields bound for the overflow, kept as text by the parser
 	 * (jl_json_lazy, per_issue): span i of the current issue is the text
@@ -62,6 +66,11 @@ const char *jl_json_type_name(const json_t *v);
  * code_changed). Returns 0 or a jetl_status with the error recorded. */
 struct jl_dev;
 int jl_work_item_map(jl_xf *xf, const json_t *issue, const struct jl_dev *dev);
+
+/* work_item.c: whether jl_work_item_map (or what it calls) reads the
+ * standard field key of "fields": the parser leaves the others out of the
+ * issue's tree (jl_xf_keep_text answers JL_LAZY_SKIP). */
+int jl_work_item_reads(const char *key, size_t klen);
 
 /* custom_fields.c: the issue's custom fields → slots and overflow of row. */
 int jl_custom_fields_map(jl_xf *xf, const json_t *fields, size_t row);

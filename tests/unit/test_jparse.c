@@ -59,24 +59,40 @@ static json_t *stand_in(void *ud, const char *key, size_t klen, const char *text
 	return stand_in_one;
 }
 
-/* The prefix parse with values kept as text takes exactly what the tree
- * prefix parse takes, up to the same end: an issue fails or stands alike
- * whichever way the transform reads its custom fields. */
+/* Every kind by the key's length: tree, text, skipped, trimmed. */
+static int keep_by_length(void *ud, const char *key, size_t klen)
+{
+	(void)ud;
+	(void)key;
+	return (int)(klen % 4);
+}
+
+/* The prefix parse with values kept as text, skipped or trimmed takes
+ * exactly what the tree prefix parse takes, up to the same end: an issue
+ * fails or stands alike whichever way the transform reads its fields. */
 static void agree_lazy(const char *text, size_t n, const char *what)
 {
-	const jl_json_lazy lazy = { "fields", keep_all, stand_in, NULL };
-	size_t u1 = 0, u2 = 0;
-	json_t *a, *b;
+	static const char *const drop[] = { "self", "a", "", NULL };
+	const jl_json_lazy lazies[] = {
+		{ "fields", keep_all, stand_in, NULL, NULL, NULL },
+		{ "fields", keep_by_length, stand_in, NULL, drop, NULL },
+	};
+	size_t u1 = 0;
+	json_t *a;
 
 	if (!stand_in_one)
 		stand_in_one = json_string("stand-in");
 	a = jl_json_parse_prefix(text, n, &u1);
-	b = jl_json_parse_prefix_lazy(text, n, &u2, &lazy);
-	cr_assert_eq(a != NULL, b != NULL, "%s: lazy prefix parse %s", what, a ? "refuses" : "accepts");
-	if (a)
-		cr_assert_eq(u1, u2, "%s: lazy prefix parse ends elsewhere", what);
+	for (size_t i = 0; i < sizeof(lazies) / sizeof(lazies[0]); i++) {
+		size_t u2 = 0;
+		json_t *b = jl_json_parse_prefix_lazy(text, n, &u2, &lazies[i]);
+
+		cr_assert_eq(a != NULL, b != NULL, "%s: lazy prefix parse %zu %s", what, i, a ? "refuses" : "accepts");
+		if (a)
+			cr_assert_eq(u1, u2, "%s: lazy prefix parse %zu ends elsewhere", what, i);
+		json_decref(b);
+	}
 	json_decref(a);
-	json_decref(b);
 }
 
 /* Both accept with the same tree, or both refuse. */
@@ -350,4 +366,41 @@ Test(jparse, prefix_extent_is_the_scanned_extent)
 	}
 	cr_assert(parsed > 0 && refused > 0, "parsed %d, refused %d", parsed, refused);
 	csv_free(rows, n);
+}
+
+/* What each kind leaves in the tree: under "fields", a tree member whole
+ * (drop does not reach in), a text member as its stand-in, a skipped member
+ * gone, a trimmed member without the dropped keys at any depth; outside
+ * "fields", the dropped keys gone at any depth; and a \u0000 reported only
+ * when a string of the tree holds it. */
+Test(jparse, skipped_and_trimmed_members)
+{
+	static const char *const drop[] = { "self", NULL };
+	int nul = 0;
+	const jl_json_lazy lazy = { "fields", keep_by_length, stand_in, NULL, drop, &nul };
+	const char *text = "{\"self\":1,\"id\":\"7\",\"log\":[{\"self\":2,\"x\":{\"self\":3,\"y\":4}}],"
+		"\"fields\":{\"tree\":{\"self\":5},\"texts\":{\"self\":6},\"skip12\":{\"z\":\"\\u0000\"},"
+		"\"trm\":{\"self\":7,\"n\":[{\"self\":8,\"k\":9}]}}}";
+	const char *want = "{\"id\":\"7\",\"log\":[{\"x\":{\"y\":4}}],"
+		"\"fields\":{\"tree\":{\"self\":5},\"texts\":\"stand-in\",\"trm\":{\"n\":[{\"k\":9}]}}}";
+	size_t used = 0;
+	json_t *got, *ref;
+
+	if (!stand_in_one)
+		stand_in_one = json_string("stand-in");
+	/* keep_by_length: "tree" (4) a tree, "texts" (5) text, "skip12" (6)
+	 * skipped, "trm" (3) trimmed. */
+	got = jl_json_parse_prefix_lazy(text, strlen(text), &used, &lazy);
+	ref = json_loads(want, 0, NULL);
+	cr_assert_not_null(got);
+	cr_assert_not_null(ref);
+	cr_assert(json_equal(got, ref), "got %s", json_dumps(got, JSON_COMPACT | JSON_SORT_KEYS));
+	cr_assert_eq(nul, 0, "the \\u0000 was in a skipped member only");
+	json_decref(got);
+	json_decref(ref);
+	text = "{\"fields\":{\"trm\":{\"n\":\"a\\u0000b\"}}}";
+	got = jl_json_parse_prefix_lazy(text, strlen(text), &used, &lazy);
+	cr_assert_not_null(got);
+	cr_assert_eq(nul, 1, "a \\u0000 in the tree is reported");
+	json_decref(got);
 }

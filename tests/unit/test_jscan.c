@@ -9,6 +9,7 @@
 #include "jetl.h"
 #include "core/buf.h"
 #include "transform/jscan.h"
+#include "transform/devspans.h"
 #include "transform/transform.h"
 #include "fixtures_csv.h"
 
@@ -89,9 +90,11 @@ static void same_rows(const jl_rowset *a, const jl_rowset *b)
 			const jl_cell *x = jl_rowset_cget(a, r, c), *y = jl_rowset_cget(b, r, c);
 
 			cr_assert_eq(x->kind, y->kind, "%s row %zu %s", a->table, r, a->cols[c]);
-			if (x->kind == JL_CELL_TEXT && strcmp(a->cols[c], "custom_fields_overflow") == 0) {
-				/* Kept as Jira's text on one path (jparse.h, jl_json_lazy),
-				 * written from the tree on the other: the same JSON. */
+			if (x->kind == JL_CELL_TEXT && (strcmp(a->cols[c], "custom_fields_overflow") == 0 ||
+							 strcmp(a->cols[c], "detail") == 0)) {
+				/* Kept as Jira's text on one path (jparse.h, jl_json_lazy;
+				 * devspans.h), written from the tree on the other: the
+				 * same JSON. */
 				json_t *jx = json_loads(x->v.s, 0, NULL), *jy = json_loads(y->v.s, 0, NULL);
 
 				cr_assert(jx && jy && json_equal(jx, jy), "%s row %zu %s:\n%s\n%s", a->table, r,
@@ -155,6 +158,105 @@ Test(per_issue, same_rows_as_the_whole_page)
 	jl_buf_free(&one);
 	jl_buf_free(&whole);
 	csv_free(rows, n);
+}
+
+/* Dev status the per-issue path reads from trimmed trees and copies as
+ * text (devspans.h): the same rows as the whole page's trees, over the 91
+ * recorded detail answers, and entries made to reach every branch: pull
+ * requests, builds and reviews counted, a duplicate issue and a duplicate
+ * "detail" (the last wins), a number only a tree can write, a detail in
+ * an unknown form, an entry that is not an object. */
+Test(per_issue, same_dev_status_as_the_whole_page)
+{
+	csv_row *issues, *panels;
+	long ni = csv_read("devlake_raw_jira_api_issues.csv", &issues);
+	long np = csv_read("devlake_raw_jira_api_development_panels.csv", &panels);
+	static const char *const made[] = {
+		"{\"summary\":{\"pullrequest\":{\"overall\":{\"count\":3,\"state\":\"OPEN\"}}},\"detail\":[ {\"detail\": "
+		"[{\"_instance\":{\"type\":\"github\",\"id\":\"x\"},\"pullRequests\":[{\"status\":\"OPEN\","
+		"\"repositoryName\":\"r1\",\"author\":{\"name\":\"a\"},\"url\":\"u\"},{\"status\":\"MERGED\","
+		"\"repositoryName\":\"r2\",\"id\":\"#2\"}],\"builds\":[{\"state\":\"FAILED\"},{\"state\":"
+		"\"SUCCESSFUL\",\"url\":\"b\"}],\"reviews\":[{\"id\":\"CR-1\"}],\"branches\":[{\"name\":\"b\","
+		"\"lastCommit\":{\"id\":\"c\",\"files\":[]}}]}]} ]}",
+		"{\"detail\":[{\"detail\":[{\"repositories\":[{\"name\":\"old\"}]}]}],\"detail\":[{\"detail\":"
+		"[{\"repositories\":[{\"name\":\"new\",\"commits\":[{\"id\":\"1\",\"fileCount\":3.14159265358979323846}]}]}]}]}",
+		"{\"detail\":\"not a list\"}",
+		"[1,2]",
+	};
+	jl_buf one = JL_BUF_INIT, whole = JL_BUF_INIT;
+	jl_transform_out a, b;
+	jl_catalog cat;
+	long nmade = (long)(sizeof(made) / sizeof(made[0]));
+
+	cr_assert_eq(ni, 33);
+	cr_assert_eq(np, 91);
+	catalog_with_sprint_and_dev(&cat);
+	for (long r = 0; r < ni; r++) {
+		jl_buf_puts(&one, r ? ",\n  " : "{\"issues\": [\n  ");
+		jl_buf_puts(&one, issues[r].f[2]);
+	}
+	jl_buf_puts(&one, "\n], \"dev_status\": {");
+	for (long r = 0; r < ni; r++) {
+		json_t *is = json_loads(issues[r].f[2], JSON_ALLOW_NUL, NULL);
+		const char *id = json_string_value(json_object_get(is, "id"));
+
+		cr_assert_not_null(id);
+		jl_buf_printf(&one, "%s\"%s\": ", r ? ", " : "", id);
+		if (r < nmade)
+			jl_buf_puts(&one, made[r]);
+		else
+			jl_buf_printf(&one, "{\"detail\": [%s]}", panels[r % np].f[2]);
+		if (r == nmade)   /* the same issue again: this entry wins */
+			jl_buf_printf(&one, ", \"%s\": {\"detail\": [%s]}", id, panels[0].f[2]);
+		json_decref(is);
+	}
+	jl_buf_puts(&one, "}}");
+	jl_buf_put(&whole, one.data, one.len - 1);
+	jl_buf_puts(&whole, ", \"x\": null}");
+	cr_assert_eq(transform(one.data, one.len, &cat, &a), JETL_OK, "%s", a.err);
+	cr_assert_eq(transform(whole.data, whole.len, &cat, &b), JETL_OK, "%s", b.err);
+	/* The entries in an unknown form warn; those issues' rows come from
+	 * their Development field. */
+	cr_assert_eq(a.dev_status.nrows, 33, "%zu rows", a.dev_status.nrows);
+	cr_assert_geq(a.warnings, 2);
+	same_rows(&a.work_items, &b.work_items);
+	same_rows(&a.dev_status, &b.dev_status);
+	cr_assert_eq(a.warnings, b.warnings);
+	{
+		/* The text path was taken: Jira's spacing is still there. */
+		const jl_cell *c = jl_rowset_cget(&a.dev_status, 0, jl_rowset_col(&a.dev_status, "detail"));
+
+		cr_assert(c->kind == JL_CELL_TEXT && strncmp(c->v.s, "[ {\"detail\": ", 13) == 0, "%s", c->v.s);
+		c = jl_rowset_cget(&a.dev_status, 0, jl_rowset_col(&a.dev_status, "pr_open_count"));
+		cr_assert_str_eq(c->v.s, "1");
+	}
+	jl_transform_out_free(&a);
+	jl_transform_out_free(&b);
+	jl_catalog_free(&cat);
+	jl_buf_free(&one);
+	jl_buf_free(&whole);
+	csv_free(issues, ni);
+	csv_free(panels, np);
+}
+
+/* The index itself: keys, the last "detail" of an entry, the last of a
+ * repeated issue; an escaped key sends the caller to whole trees. */
+Test(per_issue, dev_spans_index)
+{
+	const char *t = "{\"1\": {\"detail\": [1], \"detail\": [2]}, \"2\": 5, \"1\": {\"detail\": {\"a\": 3}}}";
+	jl_dev_spans ds = { NULL, 0, 0 };
+	const jl_jspan *sp;
+
+	cr_assert_eq(jl_dev_spans_index(&ds, t, strlen(t)), 0);
+	cr_assert_eq(ds.n, 3);
+	cr_assert_not_null(sp = jl_dev_spans_detail(&ds, "1"));
+	cr_assert_eq(strncmp(sp->p, "{\"a\": 3}", sp->n), 0);
+	cr_assert_eq(sp->n, 8);
+	cr_assert_null(jl_dev_spans_detail(&ds, "2"));
+	cr_assert_null(jl_dev_spans_detail(&ds, "3"));
+	t = "{\"1\": {\"det\\u0061il\": [1]}}";
+	cr_assert_eq(jl_dev_spans_index(&ds, t, strlen(t)), -1);
+	jl_dev_spans_free(&ds);
 }
 
 /* An issue whose own element is not JSON costs only itself (issue 12 item
