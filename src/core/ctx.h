@@ -23,6 +23,7 @@ struct jetl_ctx {
 	int conn_tenant, conn_integration; /* the integrations row the Jira settings were read from (0: none) */
 	char *conn_settings;    /* that row's settings (JSON text), NULL when none */
 	int tables_analyzed;    /* work_items and changelogs have planner statistics (jl_load_lock) */
+	int loads_fresh;        /* the last raw row written was a first load (jl_tb_write, twriter.c) */
 	char err[512];          /* jetl_last_error() */
 };
 

@@ -81,8 +81,10 @@ int jl_tb_write(jetl_ctx *ctx, int64_t raw_id, jl_tb_row *row, jl_load_counts *c
 			/* COPYs, upserts, mark completed and COMMIT in one string. */
 			rc = jl_load_commit(pg, row->tenant, row->integration, raw_id, &row->out, ctx->tables_analyzed,
 				fresh, counts, row->err, sizeof(row->err));
-			if (rc == 0)
+			if (rc == 0) {
+				ctx->loads_fresh = fresh && row->out.work_items.nrows > 0;
 				return JETL_OK;
+			}
 			st = rc;
 			if (rc == 1) {
 				/* A new issue was stored meanwhile (happens once at

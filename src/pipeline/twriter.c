@@ -10,6 +10,7 @@
 #include "../core/util.h"
 #include "../store/db.h"
 #include "../store/jobs.h"
+#include "../store/load.h"
 #include "../store/raw_insert.h"
 #include "internal.h"
 #include "twriter.h"
@@ -28,11 +29,14 @@ struct jl_twriter {
 
 void jl_tjob_free(jl_tjob *job)
 {
-	if (!job)
-		return;
-	jl_tb_row_free(&job->row);
-	jl_queue_msg_free(&job->msg);
-	free(job);
+	while (job) {
+		jl_tjob *next = job->next;
+
+		jl_tb_row_free(&job->row);
+		jl_queue_msg_free(&job->msg);
+		free(job);
+		job = next;
+	}
 }
 
 /* The job of a raw row may be complete now: its last row is done. */
@@ -92,6 +96,74 @@ static void process(jl_twriter *w, jl_tjob *job)
 	}
 }
 
+/* Job totals once per job of the list (a list is usually one job's rows). */
+static void group_totals(jetl_ctx *ctx, jl_tjob *head)
+{
+	for (jl_tjob *j = head; j; j = j->next) {
+		jl_load_counts sum = { 0, 0, 0, 0, 0 };
+		int first = 1;
+
+		for (jl_tjob *k = head; k != j && first; k = k->next)
+			first = k->job_id != j->job_id;
+		if (!first)
+			continue;
+		for (jl_tjob *k = j; k; k = k->next)
+			if (k->job_id == j->job_id) {
+				sum.work_items += k->counts.work_items;
+				sum.changelog_items += k->counts.changelog_items;
+				sum.dev_status += k->counts.dev_status;
+			}
+		jl_job_totals_transform(ctx, j->job_id, &sum);
+	}
+}
+
+/* The list in one transaction, when the rows before were first loads and
+ * every job is transformed, of one tenant and integration. 0 when written;
+ * -1 when the jobs are to be written one by one (nothing committed). */
+static int write_group(jl_twriter *w, jl_tjob *head)
+{
+	jetl_ctx *ctx = w->ctx;
+	int64_t ids[JL_LOAD_GROUP_MAX] = { 0 };
+	const jl_transform_out *outs[JL_LOAD_GROUP_MAX] = { NULL };
+	jl_load_counts counts[JL_LOAD_GROUP_MAX];
+	char err[512];
+	int n = 0;
+
+	if (!ctx || !ctx->loads_fresh)
+		return -1;
+	for (jl_tjob *j = head; j; j = j->next) {
+		if (j->rc != JETL_OK || n == JL_LOAD_GROUP_MAX || j->row.tenant != head->row.tenant ||
+		    j->row.integration != head->row.integration)
+			return -1;
+		ids[n] = j->raw_id;
+		outs[n++] = &j->row.out;
+	}
+	if (jl_load_fresh_group(ctx->pg, head->row.tenant, head->row.integration, n, ids, outs, counts, err,
+			sizeof(err)) < 0) {
+		jl_store_rollback(ctx->pg);
+		ctx->loads_fresh = 0;
+		jl_log(ctx, JETL_LOG_DEBUG, "worker: %d raw row(s) not written together (%s): one by one", n, err);
+		return -1;
+	}
+	n = 0;
+	for (jl_tjob *j = head; j; j = j->next) {
+		j->counts = counts[n++];
+		jl_tb_settle(ctx, j->raw_id, &j->row, &j->counts, JETL_OK);
+	}
+	group_totals(ctx, head);
+	return 0;
+}
+
+static void process_list(jl_twriter *w, jl_tjob *head)
+{
+	if (!w->ctx)
+		reopen(w);
+	if (write_group(w, head) == 0)
+		return;
+	for (jl_tjob *j = head; j; j = j->next)
+		process(w, j);
+}
+
 static void *writer_main(void *arg)
 {
 	jl_twriter *w = arg;
@@ -106,7 +178,7 @@ static void *writer_main(void *arg)
 			jl_tjob *job = w->job;
 
 			pthread_mutex_unlock(&w->mu);
-			process(w, job);
+			process_list(w, job);
 			pthread_mutex_lock(&w->mu);
 			w->done = 1;
 			pthread_cond_broadcast(&w->cv);

@@ -27,6 +27,7 @@ typedef struct jl_tjob {
 	jl_load_counts counts;
 	int attempts;             /* the row's attempts after a failure (0 unknown) */
 	int reconnected;          /* the writer's connection was lost and reopened */
+	struct jl_tjob *next;     /* the next job handed over with this one, or NULL */
 } jl_tjob;
 
 typedef struct jl_twriter jl_twriter;
@@ -39,15 +40,18 @@ typedef struct jl_twriter jl_twriter;
  */
 int jl_twriter_start(jl_twriter **out, const jetl_options *opts, int max_deliveries, char *err, size_t errlen);
 
-/* Hand a job over (the writer must be idle: jl_twriter_busy() == 0). With
- * job->rc == JETL_OK the rows are written; otherwise the row is marked
- * failed with job->row.err. The writer owns the job until collected. */
+/* Hand a job over, or a list of them (job->next; the writer must be idle:
+ * jl_twriter_busy() == 0). With job->rc == JETL_OK the rows are written;
+ * otherwise the row is marked failed with job->row.err. The writer owns the
+ * jobs until collected. A list of first loads (the rows before were new) is
+ * written in one transaction (jl_load_fresh_group: fewer round trips and
+ * commits); should that fail, each job is written alone as usual. */
 void jl_twriter_submit(jl_twriter *w, jl_tjob *job);
 
 /* A job submitted and not collected yet. */
 int jl_twriter_busy(jl_twriter *w);
 
-/* The submitted job once done (its rc and counts set), waiting at most
+/* The submitted job (list) once done (rc and counts set), waiting at most
  * timeout_ms (-1: until done); NULL when none is done in time. */
 jl_tjob *jl_twriter_collect(jl_twriter *w, int timeout_ms);
 
@@ -55,7 +59,7 @@ jl_tjob *jl_twriter_collect(jl_twriter *w, int timeout_ms);
  * no-op. A job not collected is freed with its message unacknowledged. */
 void jl_twriter_stop(jl_twriter *w);
 
-/* Free a job (its row and message); NULL is a no-op. */
+/* Free a job (its row and message) and the jobs after it; NULL is a no-op. */
 void jl_tjob_free(jl_tjob *job);
 
 #endif

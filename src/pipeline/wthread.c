@@ -5,7 +5,9 @@
  * Transforms are pipelined: while the thread parses raw row N, its own
  * connection already reads row N+1 and the writer thread (twriter.c, a
  * second connection) commits row N-1. So PostgreSQL's reads and COPYs run
- * beside the JSON work instead of after it; at most three rows are held. */
+ * beside the JSON work instead of after it. When the writer is the slower
+ * side, the rows transformed while it works go to it together (up to
+ * JL_LOAD_GROUP_MAX), so at most 2 * JL_LOAD_GROUP_MAX + 1 rows are held. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -14,6 +16,7 @@
 #include "internal.h"
 #include "twriter.h"
 #include "../store/db.h"
+#include "../store/load.h"
 
 #define POLL_MS 200
 
@@ -176,6 +179,8 @@ static jl_tjob *fetch_ahead(jl_wthread *w, jetl_ctx **ctx, jl_queue *q, jl_tjob 
 typedef struct tpipe {
 	jl_twriter *wr;
 	jl_tjob *ahead;           /* its raw row is being read on ctx->pg */
+	jl_tjob *group, **tail;   /* transformed, not handed over yet (see step) */
+	int ngroup;
 	jl_queue_msg other;       /* a message of another kind, met while busy */
 	int has_other;
 } tpipe;
@@ -207,13 +212,35 @@ static void take(jl_wthread *w, jetl_ctx **ctx, jl_queue *q, tpipe *p, jl_queue_
 	json_decref(body);
 }
 
-/* Wait for the writer's current job, if any, and complete it. */
+/* Complete every job of a list the writer handed back. */
+static void complete_all(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, jl_tjob *done)
+{
+	while (done) {
+		jl_tjob *next = done->next;
+
+		done->next = NULL;
+		complete(w, ctx, q, done);
+		done = next;
+	}
+}
+
+/* Wait for the writer's current jobs, if any, and complete them. */
 static void drain_writer(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, tpipe *p)
 {
-	jl_tjob *done = jl_twriter_collect(p->wr, -1);
+	complete_all(w, ctx, q, jl_twriter_collect(p->wr, -1));
+}
 
-	if (done)
-		complete(w, ctx, q, done);
+/* Hand the transformed jobs kept so far to the writer, once it is done with
+ * the ones before. */
+static void flush_group(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, tpipe *p)
+{
+	if (!p->group)
+		return;
+	drain_writer(w, ctx, q, p);
+	jl_twriter_submit(p->wr, p->group);
+	p->group = NULL;
+	p->tail = &p->group;
+	p->ngroup = 0;
 }
 
 /* One row through the pipeline: read the row fetched ahead, fetch the next
@@ -237,8 +264,18 @@ static void step(jl_wthread *w, jetl_ctx **ctx, jl_queue *q, tpipe *p)
 	if (!p->has_other && !atomic_load(w->stop) && jl_queue_next(q, &m, NULL, 0) == JETL_OK)
 		take(w, ctx, q, p, &m);
 	job->rc = jl_tb_transform(*ctx, job->raw_id, &job->row);
-	drain_writer(w, *ctx, q, p);
-	jl_twriter_submit(p->wr, job);
+	*p->tail = job;
+	p->tail = &job->next;
+	p->ngroup++;
+	/* While the writer is still busy and the next row is on its way,
+	 * keep this one: the writer then takes the rows together, in one
+	 * transaction when they are first loads (twriter.h). 5,000 small
+	 * issues, 50 raw rows: ~30 ms of PostgreSQL's commits and two round
+	 * trips per row saved (a psql replay of the same COPYs: 100 issues a
+	 * transaction 507 ms, 200 a transaction 478 ms). */
+	if (job->rc == JETL_OK && p->ahead && p->ngroup < JL_LOAD_GROUP_MAX && jl_twriter_busy(p->wr))
+		return;
+	flush_group(w, *ctx, q, p);
 }
 
 /* The thread's context, transform writer and consuming queue. JETL_OK, or
@@ -298,6 +335,7 @@ static void thread_teardown(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, tpipe *p)
 		jl_queue_msg_free(&p->other);
 	}
 	if (p->wr) {
+		flush_group(w, ctx, q, p);
 		drain_writer(w, ctx, q, p);
 		jl_twriter_stop(p->wr);
 	}
@@ -318,6 +356,7 @@ static void *thread_main(void *arg)
 	int errors = 0;
 
 	memset(&p, 0, sizeof(p));
+	p.tail = &p.group;
 	w->rc = thread_setup(w, &ctx, &q, &p);
 	while (w->rc == JETL_OK && !atomic_load(w->stop)) {
 		jl_queue_msg m;
@@ -329,7 +368,7 @@ static void *thread_main(void *arg)
 			break;
 		}
 		if ((done = jl_twriter_collect(p.wr, 0)) != NULL) {
-			complete(w, ctx, q, done);
+			complete_all(w, ctx, q, done);
 			/* Idle time starts when the last row is committed, not
 			 * when it was handed to the writer. */
 			idle_since = jl_now();
@@ -339,6 +378,8 @@ static void *thread_main(void *arg)
 			idle_since = jl_now();
 			continue;
 		}
+		/* Nothing is on its way: what step kept goes to the writer. */
+		flush_group(w, ctx, q, &p);
 		if (p.has_other) {
 			/* Extractions and unreadable messages run alone, after
 			 * the rows taken before them are committed. */

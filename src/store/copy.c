@@ -100,28 +100,34 @@ int jl_copy_put_rows(PGconn *pg, const char *what, const jl_rowset *rs, char *er
 int jl_copy_put_rows_prefixed(PGconn *pg, const char *what, const char *prefix, const jl_rowset *rs,
 	char *err, size_t errlen)
 {
+	return jl_copy_put_rowsets(pg, what, prefix, &rs, 1, err, errlen);
+}
+
+int jl_copy_put_rowsets(PGconn *pg, const char *what, const char *prefix, const jl_rowset *const *rs, int n,
+	char *err, size_t errlen)
+{
 	jl_buf data = JL_BUF_INIT, lit = JL_BUF_INIT;
 	int rc = JETL_ENOMEM;
 
 	/* One large buffer, sent in 1 MB pieces: each PQputCopyData is a
 	 * CopyData message the server handles as a whole. */
-	for (size_t r = 0; r < rs->nrows; r++) {
-		if (prefix)
-			jl_buf_puts(&data, prefix);
-		if (encode(&data, &lit, rs, r) < 0) {
-			PQputCopyEnd(pg, "out of memory");
-			snprintf(err, errlen, "%s: out of memory", what);
-			goto out;
-		}
-		if (data.len >= 1024 * 1024 || r + 1 == rs->nrows) {
-			if (PQputCopyData(pg, data.data, (int)data.len) != 1) {
+	for (int k = 0; k < n; k++)
+		for (size_t r = 0; r < rs[k]->nrows; r++) {
+			if (prefix)
+				jl_buf_puts(&data, prefix);
+			if (encode(&data, &lit, rs[k], r) < 0) {
+				PQputCopyEnd(pg, "out of memory");
+				snprintf(err, errlen, "%s: out of memory", what);
+				goto out;
+			}
+			if (data.len >= 1024 * 1024 && PQputCopyData(pg, data.data, (int)data.len) != 1) {
 				rc = jl_store_error(pg, NULL, what, err, errlen);
 				goto out;
 			}
-			jl_buf_clear(&data);
+			if (data.len >= 1024 * 1024)
+				jl_buf_clear(&data);
 		}
-	}
-	if (PQputCopyEnd(pg, NULL) != 1) {
+	if ((data.len && PQputCopyData(pg, data.data, (int)data.len) != 1) || PQputCopyEnd(pg, NULL) != 1) {
 		rc = jl_store_error(pg, NULL, what, err, errlen);
 		goto out;
 	}

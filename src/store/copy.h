@@ -53,5 +53,9 @@ int jl_copy_put_rows(PGconn *pg, const char *what, const jl_rowset *rs, char *er
  * columns that are the same for every row) written before each row. */
 int jl_copy_put_rows_prefixed(PGconn *pg, const char *what, const char *prefix, const jl_rowset *rs,
 	char *err, size_t errlen);
+/* The same for n rowsets of the same columns, one after the other, in one
+ * COPY (several raw rows written in one transaction, load.c). */
+int jl_copy_put_rowsets(PGconn *pg, const char *what, const char *prefix, const jl_rowset *const *rs, int n,
+	char *err, size_t errlen);
 
 #endif

@@ -396,14 +396,14 @@ static const char clear_issue_errors[] =
 "AND (raw_id = $3 OR external_id = ANY ($4::text[]))";
 
 /*
- * The statements that end a batch, after its rows: clear issue_errors of
+ * The statements that end a raw row, after its rows: clear issue_errors of
  * the batch's issues, COPY the issues left out (only when there are some:
  * a COPY costs a round trip), mark the raw row completed with a one-line
- * note of what was left out, COMMIT. vals: tenant, integration, raw id,
- * the batch's ids as a quoted text[] literal. Adds to sql and to st from
+ * note of what was left out. vals: tenant, integration, raw id, the
+ * batch's ids as a quoted text[] literal. Adds to sql and to st from
  * st[0]; returns how many stmts, or -1 on OOM.
  */
-static int finish_sql(PGconn *pg, jl_buf *sql, const char *const vals[4], const jl_transform_out *out,
+static int row_done_sql(PGconn *pg, jl_buf *sql, const char *const vals[4], const jl_transform_out *out,
 	char *prefix, size_t prefix_len, jl_stmt *st)
 {
 	const char *mv[4] = { vals[0], vals[1], vals[2], "NULL" };
@@ -434,9 +434,20 @@ static int finish_sql(PGconn *pg, jl_buf *sql, const char *const vals[4], const 
 	}
 	jl_sql_put(sql, mark_completed, mv, 4);
 	st[n++] = (jl_stmt){ "mark raw row completed", NULL, 0, NULL, NULL };
+	PQfreemem(note);
+	return sql->oom ? -1 : n;
+}
+
+/* row_done_sql, then COMMIT: the end of one raw row's transaction. */
+static int finish_sql(PGconn *pg, jl_buf *sql, const char *const vals[4], const jl_transform_out *out,
+	char *prefix, size_t prefix_len, jl_stmt *st)
+{
+	int n = row_done_sql(pg, sql, vals, out, prefix, prefix_len, st);
+
+	if (n < 0)
+		return -1;
 	jl_buf_puts(sql, "COMMIT");
 	st[n++] = (jl_stmt){ "commit", NULL, 0, NULL, NULL };
-	PQfreemem(note);
 	return sql->oom ? -1 : n;
 }
 
@@ -595,6 +606,93 @@ out:
 	PQfreemem(hq);
 	jl_buf_free(&wids);
 	jl_buf_free(&hids);
+	jl_buf_free(&sql);
+	return rc;
+}
+
+/* The lock of a group's raw rows, and the check that every one is there:
+ * a division by zero (SQLSTATE 22012) when one is missing. A statement has
+ * no other way to fail the string it is in without a function of ours in
+ * the schema; the caller falls back to one row at a time on any failure,
+ * where a missing row gets its own answer (jl_load_lock). */
+static const char group_lock[] =
+"SELECT 1 / (count(*) = $4)::int FROM (SELECT 1 FROM raw_extraction_data "
+"WHERE tenant_id = $1 AND integration_id = $2 AND id = ANY ($3::bigint[]) FOR UPDATE) r";
+
+/* The group's statements after the lock: one COPY per final table of all
+ * the rows, then each raw row's row_done_sql, then COMMIT. Returns how many
+ * stmts went to st (from st[0]), or -1 on OOM. */
+static int group_sql(PGconn *pg, jl_buf *sql, const char *t, const char *i, int n, const int64_t *raw_ids,
+	const jl_transform_out *const *outs, const jl_rowset *(*sets)[JL_LOAD_GROUP_MAX], char *prefix,
+	char (*eprefix)[64], jl_stmt *st)
+{
+	static const char *const what[3] = { "COPY work_items", "COPY changelogs", "COPY dev_status" };
+	int ns = 0;
+
+	for (int k = 0; k < n; k++) {
+		sets[0][k] = &outs[k]->work_items;
+		sets[1][k] = &outs[k]->changelogs;
+		sets[2][k] = &outs[k]->dev_status;
+	}
+	for (int tb = 0; tb < 3; tb++) {
+		copy_final_sql(sql, sets[tb][0]);
+		st[ns++] = (jl_stmt){ what[tb], sets[tb][0], 0, NULL, prefix, sets[tb], n };
+	}
+	for (int k = 0; k < n; k++) {
+		char id[24], *wq = ids_quoted(pg, &outs[k]->work_items);
+		int m;
+
+		snprintf(id, sizeof(id), "%" PRId64, raw_ids[k]);
+		m = wq ? row_done_sql(pg, sql, (const char *const[]){ t, i, id, wq }, outs[k], eprefix[k], 64, st + ns) : -1;
+		PQfreemem(wq);
+		if (m < 0)
+			return -1;
+		ns += m;
+	}
+	jl_buf_puts(sql, "COMMIT");
+	st[ns++] = (jl_stmt){ "commit", NULL, 0, NULL, NULL };
+	return sql->oom ? -1 : ns;
+}
+
+int jl_load_fresh_group(PGconn *pg, int tenant, int integration, int n, const int64_t *raw_ids,
+	const jl_transform_out *const *outs, jl_load_counts *counts, char *err, size_t errlen)
+{
+	char t[16], i[16], nn[16], prefix[40], eprefix[JL_LOAD_GROUP_MAX][64];
+	const jl_rowset *sets[3][JL_LOAD_GROUP_MAX];
+	jl_stmt st[6 + 3 * JL_LOAD_GROUP_MAX + 1];
+	jl_buf sql = JL_BUF_INIT, ids = JL_BUF_INIT;
+	char *iq = NULL;
+	int ns = 3, m, rc;
+
+	if (n < 1 || n > JL_LOAD_GROUP_MAX) {
+		snprintf(err, errlen, "load: a group of %d raw rows (1 to %d)", n, JL_LOAD_GROUP_MAX);
+		return JETL_EINVAL;
+	}
+	jl_store_ids(t, i, tenant, integration);
+	snprintf(nn, sizeof(nn), "%d", n);
+	snprintf(prefix, sizeof(prefix), "%s\t%s\t", t, i);
+	jl_buf_putc(&ids, '{');
+	for (int k = 0; k < n; k++)
+		jl_buf_printf(&ids, "%s%" PRId64, k ? "," : "", raw_ids[k]);
+	jl_buf_putc(&ids, '}');
+	if (!ids.oom)
+		iq = PQescapeLiteral(pg, ids.data, ids.len);
+	st[0] = (jl_stmt){ "begin", NULL, 0, NULL, NULL };
+	st[1] = (jl_stmt){ "begin", NULL, 0, NULL, NULL };
+	st[2] = (jl_stmt){ "lock raw rows", NULL, 0, NULL, NULL };
+	jl_buf_puts(&sql, "BEGIN; SET LOCAL client_encoding = 'UTF8';");
+	jl_sql_put(&sql, group_lock, (const char *const[]){ t, i, iq ? iq : "NULL", nn }, 4);
+	m = iq ? group_sql(pg, &sql, t, i, n, raw_ids, outs, sets, prefix, eprefix, st + ns) : -1;
+	if (m < 0 || sql.oom) {
+		snprintf(err, errlen, "load: out of memory");
+		rc = JETL_ENOMEM;
+	} else if ((rc = jl_stmts_run(pg, sql.data, st, ns + m, NULL, err, errlen)) == 0) {
+		for (int k = 0; k < n; k++)
+			counts[k] = (jl_load_counts){ (int64_t)outs[k]->work_items.nrows, (int64_t)outs[k]->changelogs.nrows,
+				(int64_t)outs[k]->dev_status.nrows, 0, (int64_t)outs[k]->issue_errors.nrows };
+	}
+	PQfreemem(iq);
+	jl_buf_free(&ids);
 	jl_buf_free(&sql);
 	return rc;
 }

@@ -79,4 +79,24 @@ typedef struct jl_load_counts {
 int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, const jl_transform_out *out,
 	int analyzed, int direct, jl_load_counts *counts, char *err, size_t errlen);
 
+/* At most this many raw rows in one jl_load_fresh_group. */
+#define JL_LOAD_GROUP_MAX 4
+
+/*
+ * A first load of n raw rows (1 to JL_LOAD_GROUP_MAX, all of one tenant and
+ * integration) in one transaction and one string: BEGIN, the raw rows
+ * locked, each final table's rows of all of them in one COPY straight into
+ * it (as jl_load_commit's direct path), each raw row's issue_errors and
+ * completion, COMMIT. For when the batches are expected new: no probe is
+ * made, and any of the issues already stored (or twice in the group) fails
+ * the COPY on its key. counts[k]: raw row k's rows. On any failure (a
+ * negative status: a raw row missing, a key stored, the data refused, the
+ * connection) nothing is committed and the transaction may be open and
+ * aborted: the caller rolls back and writes the rows one at a time
+ * (jl_load_lock, jl_load_commit), which tells the causes apart. The
+ * connection serves one thread.
+ */
+int jl_load_fresh_group(PGconn *pg, int tenant, int integration, int n, const int64_t *raw_ids,
+	const jl_transform_out *const *outs, jl_load_counts *counts, char *err, size_t errlen);
+
 #endif

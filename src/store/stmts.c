@@ -53,7 +53,10 @@ int jl_stmts_collect(PGconn *pg, jl_stmt *st, int n, char state[6], char *err, s
 
 		if (s == PGRES_COPY_IN) {
 			/* Stream the rows; the COPY's own result follows. */
-			if (rc == 0 && i < n && st[i].copy)
+			if (rc == 0 && i < n && st[i].copies)
+				rc = jl_copy_put_rowsets(pg, st[i].what, st[i].prefix, st[i].copies, st[i].ncopies, err,
+					errlen);
+			else if (rc == 0 && i < n && st[i].copy)
 				rc = jl_copy_put_rows_prefixed(pg, st[i].what, st[i].prefix, st[i].copy, err, errlen);
 			else
 				PQputCopyEnd(pg, "no rows for this COPY");

@@ -19,6 +19,10 @@ typedef struct jl_stmt {
 	int keep;
 	PGresult *res;
 	const char *prefix;    /* written before each COPY row (may be NULL) */
+	/* NULL, or ncopies rowsets COPied instead of copy (copy must then be
+	 * non-NULL too: it marks the statement as a COPY of rows). */
+	const jl_rowset *const *copies;
+	int ncopies;
 } jl_stmt;
 
 /* Append tmpl and a ';' to b with $1..$9 replaced by vals[0..8] (SQL text
