@@ -37,6 +37,41 @@ static int put_value(jl_xf *xf, size_t row, int col, const json_t *v)
 	return jl_rowset_set(rs, row, col, xf->tmp.data ? xf->tmp.data : "", xf->tmp.len);
 }
 
+/* The history id as written (hid: room for an integer's text): escaped,
+ * not stripped, when it holds a U+0000 or a '%' (json.h), so "5\u00001"
+ * is not history "51". NULL when there is none (xf->out->err empty) or on
+ * OOM (err set). */
+static const char *history_id(jl_xf *xf, const json_t *id, char hid[32])
+{
+	const char *s = json_string_value(id);
+	size_t n = json_string_length(id);
+
+	if (json_is_integer(id)) {
+		snprintf(hid, 32, "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+		return hid;
+	}
+	if (!s)
+		return NULL;
+	if (!jl_id_needs_escape(s, n))
+		return s;
+	jl_buf_clear(&xf->hidesc);
+	if (jl_id_escape(&xf->hidesc, s, n) < 0) {
+		jl_xf_oom(xf);
+		return NULL;
+	}
+	if (memchr(s, '\0', n))
+		jl_xf_warn(xf, "changelog: history id %s: \\u0000 written as %%00 (an id is escaped, not stripped)",
+			xf->hidesc.data);
+	return xf->hidesc.data;
+}
+
+static int rc_of_id(jl_xf *xf, size_t hi)
+{
+	if (xf->out->err[0])
+		return JETL_ENOMEM;
+	return jl_xf_fail(xf, "changelog", "history #%zu has no id", hi);
+}
+
 static int history(jl_xf *xf, const json_t *h, size_t hi)
 {
 	jl_rowset *rs = &xf->out->changelogs;
@@ -50,12 +85,8 @@ static int history(jl_xf *xf, const json_t *h, size_t hi)
 
 	if (!json_is_object(h))
 		return jl_xf_fail(xf, "changelog", "history #%zu is a %s, not an object", hi, jl_json_type_name(h));
-	if (json_is_string(id))
-		hid_s = json_string_value(id);
-	else if (json_is_integer(id))
-		snprintf(hid, sizeof(hid), "%" JSON_INTEGER_FORMAT, json_integer_value(id)), hid_s = hid;
-	else
-		return jl_xf_fail(xf, "changelog", "history #%zu has no id", hi);
+	if (!(hid_s = history_id(xf, id, hid)))
+		return rc_of_id(xf, hi);
 	if (items && !json_is_array(items))
 		return jl_xf_fail(xf, "changelog", "history %s: items is a %s", hid_s, jl_json_type_name(items));
 	if (json_array_size(items) > 32767)

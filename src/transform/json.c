@@ -199,6 +199,47 @@ long jl_json_strip_nul(json_t *v)
 	}
 }
 
+long jl_json_strip_nul_except(json_t *obj, const char *const *keep)
+{
+	const char *k;
+	json_t *x;
+	long n = 0, r;
+
+	if (!json_is_object(obj))
+		return jl_json_strip_nul(obj);
+	json_object_foreach(obj, k, x) {
+		size_t i = 0;
+
+		while (keep[i] && strcmp(keep[i], k) != 0)
+			i++;
+		if (keep[i])
+			continue;
+		if ((r = jl_json_strip_nul(x)) < 0)
+			return -1;
+		n += r;
+	}
+	return n;
+}
+
+int jl_id_needs_escape(const char *s, size_t len)
+{
+	return memchr(s, '\0', len) || memchr(s, '%', len);
+}
+
+int jl_id_escape(jl_buf *out, const char *s, size_t len)
+{
+	size_t from = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] != '\0' && s[i] != '%')
+			continue;
+		if (jl_buf_put(out, s + from, i - from) < 0 || jl_buf_puts(out, s[i] ? "%25" : "%00") < 0)
+			return -1;
+		from = i + 1;
+	}
+	return jl_buf_put(out, s + from, len - from);
+}
+
 int jl_json_scalar_text(jl_buf *out, const json_t *v)
 {
 	switch (json_typeof(v)) {

@@ -24,6 +24,20 @@ int jl_json_compact(jl_buf *out, const json_t *v);
  * strings changed (each is one warning for the caller), or -1 on OOM. */
 long jl_json_strip_nul(json_t *v);
 
+/* jl_json_strip_nul on every member of the object obj but those named in
+ * keep (a NULL-terminated list); a non-object is stripped whole. */
+long jl_json_strip_nul_except(json_t *obj, const char *const *keep);
+
+/*
+ * Identifiers (issue ids and keys, history ids) are written escaped, not
+ * stripped: "5\u00001" and "51" must stay two ids. U+0000 becomes "%00" and
+ * '%' becomes "%25", so the mapping is one to one; an id holding neither
+ * (every id Jira makes) is written as it is. jl_id_needs_escape says whether
+ * s does; jl_id_escape appends its escaped form to out (0, or -1 on OOM).
+ */
+int jl_id_needs_escape(const char *s, size_t len);
+int jl_id_escape(jl_buf *out, const char *s, size_t len);
+
 /* Append a scalar as text: string as is, integer in decimal, real as the
  * shortest exact decimal, true/false; NULL → nothing. Returns 0, or -1 when
  * v is not a scalar. */

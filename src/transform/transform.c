@@ -185,7 +185,8 @@ static int dev_row(jl_xf *xf, const jl_dev *d)
 	bad |= jl_rowset_sets(rs, r, D_STALE, d->is_stale ? "t" : "f");
 	bad |= jl_rowset_sets(rs, r, D_SOURCE, d->source);
 	if (d->detail) {
-		const jl_jspan *sp = xf->dev_spans ? jl_dev_spans_detail(xf->dev_spans, xf->issue_id) : NULL;
+		const jl_jspan *sp = xf->dev_spans && xf->lookup_id ?
+			jl_dev_spans_detail(xf->dev_spans, xf->lookup_id) : NULL;
 		int rc;
 
 		if (sp && jl_json_check(sp->p, sp->n, NULL, NULL, 0) == JL_JSON_TEXT_OK)
@@ -198,29 +199,86 @@ static int dev_row(jl_xf *xf, const jl_dev *d)
 	return bad ? jl_xf_oom(xf) : 0;
 }
 
-/* Remove \u0000 from a value, one warning per repaired string. The
- * issue's own id and key may be among the rewritten strings (their old
- * text is freed): they are taken again from issue before the warning names
- * them. */
-static int strip(jl_xf *xf, json_t *v, const char *what, const json_t *issue)
+/*
+ * Where the strip walk stops: the identifiers (an issue's id and key, each
+ * history's id) are escaped where they are written (jl_id_escape), never
+ * stripped, so two ids stay two. Everything else loses its U+0000.
+ */
+static const char *const issue_ids[] = { "id", "key", "changelog", NULL };
+static const char *const log_parts[] = { "histories", "values", NULL };
+static const char *const history_ids[] = { "id", NULL };
+
+static long strip_histories(json_t *hs)
 {
-	long n = v && xf->may_have_nul ? jl_json_strip_nul(v) : 0;
+	long n = 0, r;
+	size_t i;
+	json_t *h;
+
+	if (!json_is_array(hs))
+		return hs ? jl_json_strip_nul(hs) : 0;
+	json_array_foreach(hs, i, h) {
+		if ((r = jl_json_strip_nul_except(h, history_ids)) < 0)
+			return -1;
+		n += r;
+	}
+	return n;
+}
+
+/* A changelog: an array of histories, or an object holding them in
+ * "histories" (embedded) or "values" (a changelog page). */
+static long strip_log(json_t *log)
+{
+	long a, b, c;
+
+	if (!log || json_is_array(log))
+		return strip_histories(log);
+	if ((a = jl_json_strip_nul_except(log, log_parts)) < 0 || !json_is_object(log))
+		return a;
+	b = strip_histories(json_object_get(log, "histories"));
+	c = strip_histories(json_object_get(log, "values"));
+	return b < 0 || c < 0 ? -1 : a + b + c;
+}
+
+static long strip_issue(json_t *issue)
+{
+	long a = jl_json_strip_nul_except(issue, issue_ids), b;
+
+	if (a < 0 || !json_is_object(issue))
+		return a;
+	b = strip_log(json_object_get(issue, "changelog"));
+	return b < 0 ? -1 : a + b;
+}
+
+/* Remove \u0000 from the values of v (walk: which of them), one warning
+ * per repaired string. The strings of the ids xf holds are never among
+ * them. */
+static int strip(jl_xf *xf, json_t *v, const char *what, long (*walk)(json_t *))
+{
+	long n = v && xf->may_have_nul ? walk(v) : 0;
 
 	if (n < 0)
 		return jl_xf_oom(xf);
-	if (n > 0 && issue) {
-		const json_t *id = json_object_get(issue, "id");
-
-		xf->issue_key = json_string_value(json_object_get(issue, "key"));
-		if (json_is_string(id))
-			xf->issue_id = json_string_value(id);
-	}
 	if (n > 0) {
 		jl_xf_warn(xf, "%s: \\u0000 removed from %ld string value(s) (PostgreSQL text cannot hold it)",
 			what, n);
 		xf->out->warnings += n - 1;
 	}
 	return 0;
+}
+
+/* The id or key s (len bytes) as written: itself, or escaped into b when
+ * it holds a U+0000 or a '%' (jl_id_escape), with a warning for a U+0000.
+ * NULL on OOM. */
+static const char *id_text(jl_xf *xf, jl_buf *b, const char *s, size_t len, const char *what)
+{
+	if (!jl_id_needs_escape(s, len))
+		return s;
+	jl_buf_clear(b);
+	if (jl_id_escape(b, s, len) < 0)
+		return NULL;
+	if (memchr(s, '\0', len))
+		jl_xf_warn(xf, "%s %s: \\u0000 written as %%00 (an id is escaped, not stripped)", what, b->data);
+	return b->data;
 }
 
 /* Dev status of one issue: fetched summary/detail first, else the field. */
@@ -270,9 +328,40 @@ static int dev_of(jl_xf *xf, const json_t *fields, json_t *fetched, jl_dev *d)
 	return 0;
 }
 
+/* The issue's id and key into xf (issue_id, issue_key as written,
+ * lookup_id), or JETL_EDATA when one is missing or of the wrong type. */
+static int read_ids(jl_xf *xf, const json_t *issue, size_t idx)
+{
+	const json_t *id = json_object_get(issue, "id"), *key = json_object_get(issue, "key");
+
+	xf->lookup_id = NULL;
+	xf->issue_key = json_string_value(key);
+	if (json_is_string(id) && json_string_length(id) > 0) {
+		const char *s = json_string_value(id);
+
+		if (!memchr(s, '\0', json_string_length(id)))
+			xf->lookup_id = s;
+		if (!(xf->issue_id = id_text(xf, &xf->idesc, s, json_string_length(id), "id")))
+			return jl_xf_oom(xf);
+	} else if (json_is_integer(id)) {
+		snprintf(xf->idbuf, sizeof(xf->idbuf), "%" JSON_INTEGER_FORMAT, json_integer_value(id));
+		xf->issue_id = xf->lookup_id = xf->idbuf;
+	} else {
+		snprintf(xf->idbuf, sizeof(xf->idbuf), "#%zu", idx);
+		xf->issue_id = xf->idbuf;
+		return jl_xf_fail(xf, "id", "%s", id ? "not a string or integer" : "missing");
+	}
+	xf->id_read = 1;
+	if (!json_is_string(key) || json_string_length(key) == 0)
+		return jl_xf_fail(xf, "key", "%s", key ? "not a non-empty string" : "missing");
+	if (!(xf->issue_key = id_text(xf, &xf->keyesc, xf->issue_key, json_string_length(key), "key")))
+		return jl_xf_oom(xf);
+	return 0;
+}
+
 static int one_issue(jl_xf *xf, json_t *issue, size_t idx, json_t *logs, json_t *devs)
 {
-	const json_t *id, *key, *fields, *cl;
+	const json_t *fields, *cl;
 	json_t *completed, *fetched;
 	jl_dev d;
 	int rc, history_read = 0;
@@ -285,29 +374,17 @@ static int one_issue(jl_xf *xf, json_t *issue, size_t idx, json_t *logs, json_t 
 		xf->issue_id = xf->idbuf;
 		return jl_xf_fail(xf, "issue", "expected an object, got a %s", jl_json_type_name(issue));
 	}
-	id = json_object_get(issue, "id");
-	key = json_object_get(issue, "key");
-	xf->issue_key = json_string_value(key);
-	if (json_is_string(id) && json_string_length(id) > 0) {
-		xf->issue_id = json_string_value(id);
-	} else if (json_is_integer(id)) {
-		snprintf(xf->idbuf, sizeof(xf->idbuf), "%" JSON_INTEGER_FORMAT, json_integer_value(id));
-		xf->issue_id = xf->idbuf;
-	} else {
-		snprintf(xf->idbuf, sizeof(xf->idbuf), "#%zu", idx);
-		xf->issue_id = xf->idbuf;
-		return jl_xf_fail(xf, "id", "%s", id ? "not a string or integer" : "missing");
-	}
-	xf->id_read = 1;
-	if (!xf->issue_key || !*xf->issue_key)
-		return jl_xf_fail(xf, "key", "%s", key ? "not a non-empty string" : "missing");
-	if ((rc = strip(xf, issue, "fields", issue)) != 0)
+	if ((rc = read_ids(xf, issue, idx)) != 0)
 		return rc;
-	if (!*xf->issue_id || !*xf->issue_key)
-		return jl_xf_fail(xf, *xf->issue_id ? "key" : "id", "nothing left once \\u0000 is removed");
-	completed = json_object_get(logs, xf->issue_id);
-	fetched = json_object_get(devs, xf->issue_id);
-	if ((rc = strip(xf, completed, "changelog", NULL)) != 0 || (rc = strip(xf, fetched, "dev_status", NULL)) != 0)
+	if ((rc = strip(xf, issue, "fields", strip_issue)) != 0)
+		return rc;
+	/* An id holding a U+0000 is no key of these objects (jansson refuses
+	 * one in a key): looked up by its stripped text, it would take
+	 * another issue's. */
+	completed = xf->lookup_id ? json_object_get(logs, xf->lookup_id) : NULL;
+	fetched = xf->lookup_id ? json_object_get(devs, xf->lookup_id) : NULL;
+	if ((rc = strip(xf, completed, "changelog", strip_log)) != 0 ||
+	    (rc = strip(xf, fetched, "dev_status", jl_json_strip_nul)) != 0)
 		return rc;
 	fields = json_object_get(issue, "fields");
 	jl_dev_init(&d);
@@ -655,6 +732,9 @@ int jl_transform_raw(const jl_transform_in *in, jl_transform_out *out)
 out:
 	jl_buf_free(&xf.tmp);
 	jl_buf_free(&xf.tmp2);
+	jl_buf_free(&xf.idesc);
+	jl_buf_free(&xf.keyesc);
+	jl_buf_free(&xf.hidesc);
 	jl_xf_spans_free(&xf);
 	json_decref(doc);
 	return rc;

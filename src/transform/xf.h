@@ -30,7 +30,9 @@ typedef struct jl_xf {
 	jl_transform_out *out;
 	jl_catalog cat;            /* borrowed strings: in->catalog plus detected fields */
 	const char *issue_id;      /* current issue, for messages */
-	const char *issue_key;
+	const char *issue_key;     /* both as written: escaped when they hold U+0000 or '%' (json.h) */
+	const char *lookup_id;     /* the id as the changelogs/dev_status parts key it; NULL: none can */
+	jl_buf idesc, keyesc, hidesc; /* escaped issue id, key, history id (json.h jl_id_escape) */
 	char idbuf[32];            /* issue_id when made here ("#<position>", an integer id):
 	                            * lives as long as the xf, for isolate() after one_issue */
 	int id_read;               /* issue_id is the issue's own id, not "#<position>" */
