@@ -363,6 +363,51 @@ static int curl_retriable(CURLcode c)
 	}
 }
 
+/* Nothing at the URL takes the connection: refused, a name that does not
+ * resolve, a TLS handshake or certificate that fails. */
+static int cannot_connect(CURLcode c)
+{
+	switch (c) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CACERT_BADFILE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * A request that got no answer. Retried (network blips, a restarting
+ * proxy) unless libcurl says retrying cannot help, or unless nothing at this
+ * URL has answered yet and it could not even connect: a wrong URL, a host
+ * that is down, a TLS setup that does not match fail the run at once with
+ * the cause, instead of after six tries and a minute of backoff. A Jira
+ * that answered before gets the retries.
+ */
+static int no_answer(jl_jira *j, jl_req *r, CURLcode res, long oserr, const char *path)
+{
+	char cause[160];
+
+	if (oserr > 0)
+		snprintf(cause, sizeof(cause), "%s (%s)", curl_easy_strerror(res), strerror((int)oserr));
+	else
+		snprintf(cause, sizeof(cause), "%s", curl_easy_strerror(res));
+	if (!j->answered && cannot_connect(res)) {
+		fail_now(j, r, JETL_ENETWORK, "jira: cannot reach Jira: %s on %s %s; nothing has answered at "
+			 "this URL, so not retried: check the Jira URL, the host's name and TLS", cause,
+			 r->method, path);
+		return 0;
+	}
+	fail_now(j, r, res == CURLE_OPERATION_TIMEDOUT ? JETL_ETIMEOUT : JETL_ENETWORK,
+		 "jira: %s on %s %s", cause, r->method, path);
+	return curl_retriable(res);
+}
+
 static int is_json_answer(const jl_req *r)
 {
 	const char *p = r->resp.data;
@@ -777,11 +822,15 @@ static void complete(jl_jira *j, CURL *e, CURLcode res)
 	double now = jl_now(), wait = -1;
 	char path[256];
 	int retry = 0, ours = 0;
-	long code = 0;
-	jl_req *r = take_back(j, e, &code);
+	long code = 0, oserr = 0;
+	jl_req *r;
 
+	curl_easy_getinfo(e, CURLINFO_OS_ERRNO, &oserr);   /* before the handle may be reused */
+	r = take_back(j, e, &code);
 	r->http = code;
 	j->last_curl = (int)res;
+	if (res == CURLE_OK)
+		j->answered = 1;
 	note_outcome(j, res != CURLE_OK || code >= 500 ? 2 : code == 429);
 	if (res == CURLE_OK)
 		budget_note(j, r, now);
@@ -789,9 +838,7 @@ static void complete(jl_jira *j, CURL *e, CURLcode res)
 	jl_http_trace(j, "E %lld %ld %d %zu", (long long)r->seq, code, (int)res, r->resp.len);
 	path_only(r, path, sizeof(path));
 	if (res != CURLE_OK) {
-		retry = curl_retriable(res);
-		fail_now(j, r, res == CURLE_OPERATION_TIMEDOUT ? JETL_ETIMEOUT : JETL_ENETWORK,
-			 "jira: %s on %s %s", curl_easy_strerror(res), r->method, path);
+		retry = no_answer(j, r, res, oserr, path);
 	} else if (code >= 200 && code < 300) {
 		retry = check_body(j, r, path, code, now);
 	} else if (code == 429) {

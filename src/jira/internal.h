@@ -107,6 +107,8 @@ struct jl_jira {
 	jl_jira_stats stats;
 	FILE *trace;            /* JETL_JIRA_TRACE: a line per request started and finished */
 	int last_curl;           /* CURLcode of the last finished request (0: it got an answer) */
+	int answered;            /* some request got an HTTP answer: the URL reaches a server, so
+	                          * failing to connect from now on is a blip worth retrying (http.c) */
 	char err[512];
 };
 

@@ -458,6 +458,55 @@ Test(jira_sim, bad_token_fails_fast_with_the_cause, .fini = fini, .timeout = 60)
 	got_free(&g);
 }
 
+/* Issue 25, item 6: a URL where nothing answers (connection refused, and
+ * a TLS handshake with a plain HTTP port) fails on its first request, not
+ * after six tries and a minute of backoff, and says why. Once the site has
+ * answered, the same refusal is a blip: retried as before. */
+Test(jira_sim, unreachable_site_fails_at_once_but_a_site_that_answered_is_retried, .fini = fini, .timeout = 60)
+{
+	jirasim tls_probe;
+	jl_jira_stats st;
+	json_t *info = NULL;
+	jl_jira *j;
+	int rc;
+
+	setup("cloud", NULL);
+	/* TLS against the simulator's plain port: the handshake fails. */
+	tls_probe = g_sim;
+	snprintf(tls_probe.url, sizeof(tls_probe.url), "https://127.0.0.1:%d", g_sim.port);
+	j = client(&tls_probe, JETL_FLAVOR_CLOUD, JIRASIM_TOKEN, 4);
+	rc = jl_jira_server_info(j, &info);
+	cr_assert_eq(rc, JETL_ENETWORK, "rc %d: %s", rc, jl_jira_error(j));
+	cr_assert(strstr(jl_jira_error(j), "not retried"), "%s", jl_jira_error(j));
+	jl_jira_get_stats(j, &st);
+	cr_assert_eq(st.requests, 1, "%lld requests", (long long)st.requests);
+	jl_jira_free(j);
+	/* A client that had an answer, then the site goes away: retried. */
+	j = client(&g_sim, JETL_FLAVOR_CLOUD, JIRASIM_TOKEN, 4);
+	cr_assert_eq(jl_jira_server_info(j, &info), 0, "%s", jl_jira_error(j));
+	json_decref(info);
+	info = NULL;
+	jirasim_stop(&g_sim);
+	rc = jl_jira_server_info(j, &info);
+	cr_assert_eq(rc, JETL_ENETWORK, "rc %d: %s", rc, jl_jira_error(j));
+	cr_assert(strstr(jl_jira_error(j), "Connection refused") && strstr(jl_jira_error(j), "after 6 attempts"),
+		  "%s", jl_jira_error(j));
+	jl_jira_get_stats(j, &st);
+	cr_assert_eq(st.requests, 1 + 6);
+	cr_assert_eq(st.retries, 5);
+	jl_jira_free(j);
+	/* A fresh client on the dead URL: one request, the cause, no retry. */
+	j = client(&g_sim, JETL_FLAVOR_CLOUD, JIRASIM_TOKEN, 4);
+	rc = jl_jira_server_info(j, &info);
+	cr_assert_eq(rc, JETL_ENETWORK);
+	cr_assert(strstr(jl_jira_error(j), "Connection refused") && strstr(jl_jira_error(j), "not retried"),
+		  "%s", jl_jira_error(j));
+	jl_jira_get_stats(j, &st);
+	cr_assert_eq(st.requests, 1);
+	cr_assert_eq(st.retries, 0);
+	jl_jira_free(j);
+}
+
 Test(jira_sim, legacy_search_on_cloud_is_410_not_retried, .fini = fini, .timeout = 60)
 {
 	got g;
