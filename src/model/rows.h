@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 
+#include "issue_types.h"
 #include "rowset.h"
 
 typedef struct jl_transform_out {
@@ -17,6 +18,7 @@ typedef struct jl_transform_out {
 	jl_rowset history_read;     /* column "external_id": issues whose history was read
 	                             * (completed or embedded); only theirs is replaced */
 	jl_rowset issue_errors;     /* columns: jl_issue_errors_cols; issues left out */
+	jl_rowset parts[JL_PART_N]; /* columns: jl_parts[p].cols; what the issues carry */
 	int64_t warnings;
 	char err[512];              /* one line, set when the call fails */
 } jl_transform_out;

@@ -3,6 +3,7 @@
  * finished project, whose answer also says whether the job was cancelled. */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "internal.h"
 #include "../store/db.h"
@@ -46,12 +47,18 @@ int jl_job_totals_extract(jl_extract_run *run, int64_t issues, int64_t histories
 
 void jl_job_totals_transform(jetl_ctx *ctx, int64_t job_id, const jl_load_counts *c)
 {
-	char delta[200], err[512];
+	char delta[200 + 48 * JL_PART_N], err[512];
+	size_t n;
 
 	if (job_id <= 0 || !ctx || !ctx->pg)
 		return;
-	snprintf(delta, sizeof(delta), "{\"work_items\":%" PRId64 ",\"changelog_items\":%" PRId64
-		",\"dev_status\":%" PRId64 "}", c->work_items, c->changelog_items, c->dev_status);
+	n = (size_t)snprintf(delta, sizeof(delta), "{\"work_items\":%" PRId64 ",\"changelog_items\":%" PRId64
+		",\"dev_status\":%" PRId64, c->work_items, c->changelog_items, c->dev_status);
+	/* Each type an issue carries under its descriptor's name. */
+	for (int p = 0; p < JL_PART_N && n < sizeof(delta); p++)
+		n += (size_t)snprintf(delta + n, sizeof(delta) - n, ",\"%s\":%" PRId64, jl_parts[p].name, c->parts[p]);
+	if (n < sizeof(delta) - 1)
+		strcpy(delta + n, "}");
 	if (jl_jobs_add_totals_finish(ctx->pg, job_id, delta, err, sizeof(err)) < 0)
 		jl_log(ctx, JETL_LOG_WARNING, "%s", err);
 }

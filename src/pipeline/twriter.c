@@ -100,7 +100,7 @@ static void process(jl_twriter *w, jl_tjob *job)
 static void group_totals(jetl_ctx *ctx, jl_tjob *head)
 {
 	for (jl_tjob *j = head; j; j = j->next) {
-		jl_load_counts sum = { 0, 0, 0, 0, 0 };
+		jl_load_counts sum = { 0, 0, 0, 0, 0, { 0 } };
 		int first = 1;
 
 		for (jl_tjob *k = head; k != j && first; k = k->next)
@@ -112,6 +112,8 @@ static void group_totals(jetl_ctx *ctx, jl_tjob *head)
 				sum.work_items += k->counts.work_items;
 				sum.changelog_items += k->counts.changelog_items;
 				sum.dev_status += k->counts.dev_status;
+				for (int p = 0; p < JL_PART_N; p++)
+					sum.parts[p] += k->counts.parts[p];
 			}
 		jl_job_totals_transform(ctx, j->job_id, &sum);
 	}

@@ -10,6 +10,7 @@
 #include "copy.h"
 #include "db.h"
 #include "load.h"
+#include "load_parts.h"
 #include "stmts.h"
 
 /* tenant_s, integration_s and raw_id_s: the three keys of a raw row as
@@ -460,6 +461,17 @@ static void copy_final_sql(jl_buf *sql, const jl_rowset *rs)
 	jl_buf_puts(sql, ") FROM STDIN;");
 }
 
+_Static_assert(JL_PARTS_GROUP_MAX == JL_LOAD_GROUP_MAX, "load_parts.h and load.h agree on a group's size");
+
+/* The parts' rowsets of n transforms, by type (jl_parts_sql's sets). */
+static void parts_of(const jl_transform_out *const *outs, int n,
+	const jl_rowset *sets[JL_PART_N][JL_PARTS_GROUP_MAX])
+{
+	for (int p = 0; p < JL_PART_N; p++)
+		for (int k = 0; k < n; k++)
+			sets[p][k] = &outs[k]->parts[p];
+}
+
 /*
  * None of the batch's issues is stored yet (the first load of a project):
  * COPY the rows straight into the final tables, as a bare COPY would, with
@@ -475,27 +487,37 @@ static int load_direct(PGconn *pg, const char *t, const char *i, const char *id,
 	const char *vals[] = { t, i, id, wq };
 	char prefix[40], eprefix[64];
 	jl_buf sql = JL_BUF_INIT;
-	enum { D_WI, D_CL, D_DS, D_FINISH };
+	enum { D_WI, D_CL, D_DS, D_PARTS, D_FINISH = D_PARTS + JL_PARTS_MAX_STMTS };
 	jl_stmt st[D_FINISH + 4] = {
 		[D_WI] = { "COPY work_items", &out->work_items, 0, NULL, prefix },
 		[D_CL] = { "COPY changelogs", &out->changelogs, 0, NULL, prefix },
 		[D_DS] = { "COPY dev_status", &out->dev_status, 0, NULL, prefix },
 	};
 	char state[6];
-	int rc, n;
+	jl_parts_plan plan;
+	const jl_rowset *sets[JL_PART_N][JL_PARTS_GROUP_MAX];
+	int rc, n, np;
 
 	snprintf(prefix, sizeof(prefix), "%s\t%s\t", t, i);
 	copy_final_sql(&sql, &out->work_items);
 	copy_final_sql(&sql, &out->changelogs);
 	copy_final_sql(&sql, &out->dev_status);
-	n = finish_sql(pg, &sql, vals, out, eprefix, sizeof(eprefix), st + D_FINISH);
+	parts_of(&out, 1, sets);
+	np = jl_parts_sql(&sql, st + D_PARTS, D_PARTS, sets, 1, 0, t, i, prefix, &plan);
+	/* The statements after the parts' close up behind them. */
+	n = np < 0 ? -1 : finish_sql(pg, &sql, vals, out, eprefix, sizeof(eprefix), st + D_PARTS + np);
 	if (n < 0 || sql.oom) {
 		jl_buf_free(&sql);
 		snprintf(err, errlen, "load: out of memory");
 		return JETL_ENOMEM;
 	}
-	rc = jl_stmts_run(pg, sql.data, st, D_FINISH + n, state, err, errlen);
+	rc = jl_stmts_run(pg, sql.data, st, D_PARTS + np + n, state, err, errlen);
 	jl_buf_free(&sql);
+	if (rc == 0)
+		for (int p = 0; p < JL_PART_N; p++)
+			counts->parts[p] = jl_parts_count(&plan, st, p);
+	for (int k = 0; k < D_PARTS + np; k++)
+		PQclear(st[k].res);
 	if (rc < 0)
 		return strcmp(state, "23505") == 0 ? 1 : rc;
 	counts->work_items = (int64_t)out->work_items.nrows;
@@ -510,13 +532,15 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 {
 	char t[16], i[16], id[24];
 	jl_buf wids = JL_BUF_INIT, hids = JL_BUF_INIT, sql = JL_BUF_INIT;
-	jl_stmt all[32 + 16];
 	char *wq = NULL, *hq = NULL;
 	const char *vals[] = { t, i, NULL };
-	enum { S_CWI, S_CCL, S_CDS, S_CHR, S_ANALYZE_FINAL, S_STALE, S_UWI, S_DEL, S_UCL, S_UDS, S_COUNT, S_FINISH,
-		S_N = S_FINISH + 4 };
-	char eprefix[64];
-	int nfin;
+	enum { S_CWI, S_CCL, S_CDS, S_CHR, S_ANALYZE_FINAL, S_STALE, S_UWI, S_DEL, S_UCL, S_UDS, S_COUNT, S_PARTS,
+		S_FINISH = S_PARTS + JL_PARTS_MAX_STMTS, S_N = S_FINISH + 4 };
+	jl_stmt all[NDDL + S_N];
+	char eprefix[64], prefix[40];
+	const jl_rowset *sets[JL_PART_N][JL_PARTS_GROUP_MAX];
+	jl_parts_plan plan;
+	int nfin, np;
 	jl_stmt st[S_N] = {
 		[S_CWI] = { "COPY jl_t_work_items", &out->work_items, 0, NULL },
 		[S_CCL] = { "COPY jl_t_changelogs", &out->changelogs, 0, NULL },
@@ -581,8 +605,11 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 	jl_sql_put(&sql, upsert_dev_status, vals, 2);
 	/* Only differs from the batch's own count when stale issues left. */
 	jl_buf_puts(&sql, "SELECT count(*) FROM jl_t_changelogs;");
-	nfin = finish_sql(pg, &sql, (const char *const[]){ t, i, id, wq }, out, eprefix, sizeof(eprefix),
-		st + S_FINISH);
+	snprintf(prefix, sizeof(prefix), "%s\t%s\t", t, i);
+	parts_of(&out, 1, sets);
+	np = jl_parts_sql(&sql, st + S_PARTS, NDDL + S_PARTS, sets, 1, 1, t, i, prefix, &plan);
+	nfin = np < 0 ? -1 : finish_sql(pg, &sql, (const char *const[]){ t, i, id, wq }, out, eprefix,
+		sizeof(eprefix), st + S_PARTS + np);
 	if (nfin < 0 || sql.oom) {
 		snprintf(err, errlen, "load: out of memory");
 		goto out;
@@ -590,8 +617,10 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 	for (int k = 0; k < NDDL; k++)
 		all[k] = (jl_stmt){ "create temp tables", NULL, 0, NULL, NULL };
 	memcpy(all + NDDL, st, sizeof(st));
-	if ((rc = jl_stmts_run(pg, sql.data, all, NDDL + S_FINISH + nfin, NULL, err, errlen)) < 0)
+	if ((rc = jl_stmts_run(pg, sql.data, all, NDDL + S_PARTS + np + nfin, NULL, err, errlen)) < 0)
 		goto out;
+	for (int p = 0; p < JL_PART_N; p++)
+		counts->parts[p] = jl_parts_count(&plan, all, p);
 	memcpy(st, all + NDDL, sizeof(st));
 	counts->stale = strtoll(PQgetvalue(st[S_STALE].res, 0, 0), NULL, 10);
 	counts->work_items = affected(st[S_UWI].res);
@@ -624,10 +653,11 @@ static const char group_lock[] =
  * stmts went to st (from st[0]), or -1 on OOM. */
 static int group_sql(PGconn *pg, jl_buf *sql, const char *t, const char *i, int n, const int64_t *raw_ids,
 	const jl_transform_out *const *outs, const jl_rowset *(*sets)[JL_LOAD_GROUP_MAX], char *prefix,
-	char (*eprefix)[64], jl_stmt *st)
+	char (*eprefix)[64], jl_stmt *st, int first, jl_parts_plan *plan)
 {
 	static const char *const what[3] = { "COPY work_items", "COPY changelogs", "COPY dev_status" };
-	int ns = 0;
+	const jl_rowset *psets[JL_PART_N][JL_PARTS_GROUP_MAX];
+	int ns = 0, np;
 
 	for (int k = 0; k < n; k++) {
 		sets[0][k] = &outs[k]->work_items;
@@ -638,6 +668,10 @@ static int group_sql(PGconn *pg, jl_buf *sql, const char *t, const char *i, int 
 		copy_final_sql(sql, sets[tb][0]);
 		st[ns++] = (jl_stmt){ what[tb], sets[tb][0], 0, NULL, prefix, sets[tb], n };
 	}
+	parts_of(outs, n, psets);
+	if ((np = jl_parts_sql(sql, st + ns, first + ns, psets, n, 0, t, i, prefix, plan)) < 0)
+		return -1;
+	ns += np;
 	for (int k = 0; k < n; k++) {
 		char id[24], *wq = ids_quoted(pg, &outs[k]->work_items);
 		int m;
@@ -654,12 +688,25 @@ static int group_sql(PGconn *pg, jl_buf *sql, const char *t, const char *i, int 
 	return sql->oom ? -1 : ns;
 }
 
+/* Raw row k's counts in a group: its own rows; a shared type's upsert
+ * counts once for the group, on the first row (plan NULL for the others). */
+static void group_counts(jl_load_counts *c, const jl_transform_out *out, const jl_parts_plan *plan,
+	const jl_stmt *st)
+{
+	*c = (jl_load_counts){ (int64_t)out->work_items.nrows, (int64_t)out->changelogs.nrows,
+		(int64_t)out->dev_status.nrows, 0, (int64_t)out->issue_errors.nrows, { 0 } };
+	for (int p = 0; p < JL_PART_N; p++)
+		c->parts[p] = jl_parts[p].scope == JL_PART_OWNED ? (int64_t)out->parts[p].nrows :
+			plan ? jl_parts_count(plan, st, p) : 0;
+}
+
 int jl_load_fresh_group(PGconn *pg, int tenant, int integration, int n, const int64_t *raw_ids,
 	const jl_transform_out *const *outs, jl_load_counts *counts, char *err, size_t errlen)
 {
 	char t[16], i[16], nn[16], prefix[40], eprefix[JL_LOAD_GROUP_MAX][64];
 	const jl_rowset *sets[3][JL_LOAD_GROUP_MAX];
-	jl_stmt st[6 + 3 * JL_LOAD_GROUP_MAX + 1];
+	jl_stmt st[6 + 3 * JL_LOAD_GROUP_MAX + 1 + JL_PARTS_MAX_STMTS];
+	jl_parts_plan plan;
 	jl_buf sql = JL_BUF_INIT, ids = JL_BUF_INIT;
 	char *iq = NULL;
 	int ns = 3, m, rc;
@@ -682,14 +729,15 @@ int jl_load_fresh_group(PGconn *pg, int tenant, int integration, int n, const in
 	st[2] = (jl_stmt){ "lock raw rows", NULL, 0, NULL, NULL };
 	jl_buf_puts(&sql, "BEGIN; SET LOCAL client_encoding = 'UTF8';");
 	jl_sql_put(&sql, group_lock, (const char *const[]){ t, i, iq ? iq : "NULL", nn }, 4);
-	m = iq ? group_sql(pg, &sql, t, i, n, raw_ids, outs, sets, prefix, eprefix, st + ns) : -1;
+	m = iq ? group_sql(pg, &sql, t, i, n, raw_ids, outs, sets, prefix, eprefix, st + ns, ns, &plan) : -1;
 	if (m < 0 || sql.oom) {
 		snprintf(err, errlen, "load: out of memory");
 		rc = JETL_ENOMEM;
 	} else if ((rc = jl_stmts_run(pg, sql.data, st, ns + m, NULL, err, errlen)) == 0) {
 		for (int k = 0; k < n; k++)
-			counts[k] = (jl_load_counts){ (int64_t)outs[k]->work_items.nrows, (int64_t)outs[k]->changelogs.nrows,
-				(int64_t)outs[k]->dev_status.nrows, 0, (int64_t)outs[k]->issue_errors.nrows };
+			group_counts(&counts[k], outs[k], k == 0 ? &plan : NULL, st);
+		for (int k = 0; k < ns + m; k++)
+			PQclear(st[k].res);
 	}
 	PQfreemem(iq);
 	jl_buf_free(&ids);

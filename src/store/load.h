@@ -58,6 +58,7 @@ typedef struct jl_load_counts {
 	int64_t dev_status;       /* upserted */
 	int64_t stale;            /* issues skipped: the table holds a newer `updated` */
 	int64_t issue_errors;     /* issues recorded in issue_errors, not stored */
+	int64_t parts[JL_PART_N]; /* per type an issue carries: jl_parts_count */
 } jl_load_counts;
 
 /*

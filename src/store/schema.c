@@ -222,6 +222,7 @@ static const char m5_issue_errors[] =
 
 /* schema_integrations.c */
 extern const char jl_schema_integrations[];
+extern const char jl_schema_issue_parts[];
 
 /* The job's totals as the run goes (issues, histories, changelog items,
  * dev-status rows, raw rows, requests, retries, 429s, deleted): one jsonb
@@ -238,6 +239,7 @@ const struct jl_migration jl_migrations[] = {
 	{ 5, "issue_errors", m5_issue_errors },
 	{ 6, "integrations, issue_types, statuses", jl_schema_integrations },
 	{ 7, "etl_job_queue.totals", m7_job_totals },
+	{ 8, "issue_links, issue_versions, issue_components, accounts", jl_schema_issue_parts },
 };
 
 const int jl_migration_count = (int)(sizeof(jl_migrations) / sizeof(jl_migrations[0]));

@@ -6,6 +6,7 @@
  * Values are kept as given; objects become compact JSON text. */
 #include <string.h>
 
+#include "jetl/common.h"
 #include "json.h"
 #include "time.h"
 #include "xf.h"
@@ -100,6 +101,8 @@ static int history(jl_xf *xf, const json_t *h, size_t hi)
 		if (!aid || !*aid)
 			aid = json_string_value(json_object_get(author, "name"));
 		aname = json_string_value(json_object_get(author, "displayName"));
+		if (jl_account_add(xf, author) != 0)
+			return JETL_ENOMEM;
 	}
 	if (json_object_get(h, "created") && !json_is_null(json_object_get(h, "created"))) {
 		if (jl_time_json(json_object_get(h, "created"), at) < 0)

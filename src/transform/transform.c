@@ -36,6 +36,8 @@ void jl_transform_out_init(jl_transform_out *out)
 	jl_rowset_init(&out->dev_status, "dev_status", jl_dev_status_cols, jl_dev_status_ncols);
 	jl_rowset_init(&out->history_read, "history_read", history_cols, 1);
 	jl_rowset_init(&out->issue_errors, "issue_errors", jl_issue_errors_cols, jl_issue_errors_ncols);
+	for (int p = 0; p < JL_PART_N; p++)
+		jl_rowset_init(&out->parts[p], jl_parts[p].table, jl_parts[p].cols, jl_parts[p].ncols);
 }
 
 void jl_transform_out_free(jl_transform_out *out)
@@ -47,6 +49,8 @@ void jl_transform_out_free(jl_transform_out *out)
 	jl_rowset_free(&out->dev_status);
 	jl_rowset_free(&out->history_read);
 	jl_rowset_free(&out->issue_errors);
+	for (int p = 0; p < JL_PART_N; p++)
+		jl_rowset_free(&out->parts[p]);
 }
 
 const char *jl_json_type_name(const json_t *v)
@@ -390,7 +394,7 @@ static int one_issue(jl_xf *xf, json_t *issue, size_t idx, json_t *logs, json_t 
 	jl_dev_init(&d);
 	if (json_is_object(fields) && (rc = dev_of(xf, fields, fetched, &d)) != 0)
 		goto out;
-	if ((rc = jl_work_item_map(xf, issue, &d)) != 0)
+	if ((rc = jl_work_item_map(xf, issue, &d)) != 0 || (rc = jl_issue_parts_map(xf, issue)) != 0)
 		goto out;
 	if (d.present && (rc = dev_row(xf, &d)) != 0)
 		goto out;
@@ -427,12 +431,17 @@ out:
 /* Row counts of the output before an issue, to undo it if it fails. */
 typedef struct mark {
 	size_t wi, cl, ds, hr;
+	size_t parts[JL_PART_N];
 } mark;
 
 static mark mark_now(const jl_transform_out *out)
 {
-	return (mark){ out->work_items.nrows, out->changelogs.nrows, out->dev_status.nrows,
-		out->history_read.nrows };
+	mark m = { out->work_items.nrows, out->changelogs.nrows, out->dev_status.nrows, out->history_read.nrows,
+		{ 0 } };
+
+	for (int p = 0; p < JL_PART_N; p++)
+		m.parts[p] = out->parts[p].nrows;
+	return m;
 }
 
 /*
@@ -452,6 +461,9 @@ static int isolate(jl_xf *xf, const mark *m, size_t idx, const char *id, const c
 	jl_rowset_truncate(&out->changelogs, m->cl);
 	jl_rowset_truncate(&out->dev_status, m->ds);
 	jl_rowset_truncate(&out->history_read, m->hr);
+	for (int p = 0; p < JL_PART_N; p++)
+		jl_rowset_truncate(&out->parts[p], m->parts[p]);
+	jl_accounts_forget(xf);
 	if ((r = jl_rowset_add_row(rs)) < 0)
 		return jl_xf_oom(xf);
 	bad = jl_rowset_sets(rs, (size_t)r, 0, id);
@@ -736,6 +748,7 @@ out:
 	jl_buf_free(&xf.keyesc);
 	jl_buf_free(&xf.hidesc);
 	jl_xf_spans_free(&xf);
+	jl_accounts_free(&xf);
 	json_decref(doc);
 	return rc;
 }

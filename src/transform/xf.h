@@ -51,6 +51,9 @@ typedef struct jl_xf {
 	size_t nspans, spans_cap;
 	json_t **marks;            /* owned, one reference each; nmarks made */
 	size_t nmarks;
+	/* accounts.c: rows of out->parts[JL_PART_ACCOUNTS] by id (row + 1; 0 empty) */
+	size_t *acct_slots;
+	size_t acct_cap, acct_used;
 } jl_xf;
 
 /* Record "issue <id> (<key>): field '<field>': <why>" as the row's error;
@@ -90,5 +93,17 @@ void jl_xf_spans_free(jl_xf *xf);
 /* changelog.c: histories (oldest first when !newest_first) → rows of
  * out->changelogs. */
 int jl_changelog_map(jl_xf *xf, const json_t *histories, int newest_first);
+
+/* issue_parts.c: the issue's links, versions, components and the people
+ * its fields name → out->parts. Malformed elements warn and are left out.
+ * Returns 0 or JETL_ENOMEM. */
+int jl_issue_parts_map(jl_xf *xf, const json_t *issue);
+
+/* accounts.c: a user object (Cloud or Server) → one accounts row per id
+ * and raw row; anything without an id is ignored. 0 or JETL_ENOMEM. */
+int jl_account_add(jl_xf *xf, const json_t *user);
+/* Forget which ids have rows (after rows were undone). */
+void jl_accounts_forget(jl_xf *xf);
+void jl_accounts_free(jl_xf *xf);
 
 #endif

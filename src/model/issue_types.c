@@ -1,0 +1,22 @@
+/* issue_types.c - the descriptors of the types an issue carries. The
+ * column lists are the final tables' (src/store/schema_issue_parts.c). */
+#include "issue_types.h"
+
+#define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+static const char *const links_cols[] = { "work_item_external_id", "link_id", "link_type_id", "link_type",
+	"direction", "description", "other_issue_id", "other_issue_key" };
+static const char *const versions_cols[] = { "work_item_external_id", "relation", "version_id",
+	"version_name", "released", "release_date" };
+static const char *const components_cols[] = { "work_item_external_id", "component_id", "component_name" };
+static const char *const accounts_cols[] = { "account_id", "display_name", "email_address", "active",
+	"time_zone", "account_type" };
+
+const jl_part_desc jl_parts[JL_PART_N] = {
+	[JL_PART_LINKS] = { "issue_links", "issue_links", links_cols, N(links_cols), 2, JL_PART_OWNED },
+	[JL_PART_VERSIONS] = { "issue_versions", "issue_versions", versions_cols, N(versions_cols), 3,
+		JL_PART_OWNED },
+	[JL_PART_COMPONENTS] = { "issue_components", "issue_components", components_cols, N(components_cols), 2,
+		JL_PART_OWNED },
+	[JL_PART_ACCOUNTS] = { "accounts", "accounts", accounts_cols, N(accounts_cols), 1, JL_PART_SHARED },
+};
