@@ -18,6 +18,7 @@ import zlib
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import devfield  # noqa: E402
+import parts  # noqa: E402
 
 SITE = 'https://acme.atlassian.net'
 OFFSETS = ['+0800', '-0700', '+0530', '+0000']
@@ -76,6 +77,7 @@ SYSTEM_FIELDS = [
     ('resolutiondate', 'Resolved', 'datetime', None), ('labels', 'Labels', 'array', 'string'),
     ('components', 'Component/s', 'array', 'component'),
     ('fixVersions', 'Fix Version/s', 'array', 'version'),
+    ('versions', 'Affects versions', 'array', 'version'),
     ('parent', 'Parent', 'issuelink', None), ('subtasks', 'Sub-tasks', 'array', 'issuelinks'),
     ('issuelinks', 'Linked Issues', 'array', 'issuelinks'),
     ('timetracking', 'Time tracking', 'timetracking', None),
@@ -351,6 +353,7 @@ class Gen:
                               "self": "%s/rest/api/2/issue/%d" % (SITE, iid + 1),
                               "fields": {"summary": "sub-task of %s-%d" % (pkey, n),
                                          "issuetype": self.types[4]}}]
+        parts.add(f, SITE, self.seed, pkey, pid, n, total, iid)
         dev = None
         for cid, _name, _t, _i, _c, kind in CUSTOM:
             if kind == 'dev':

@@ -8,7 +8,7 @@
 
 JETL_BEGIN_DECL
 
-#define JETL_JOB_VERSION 2
+#define JETL_JOB_VERSION 3
 
 /**
  * A job's row. Text is copied in (truncated to fit), so the struct owns nothing.
@@ -18,7 +18,9 @@ JETL_BEGIN_DECL
  * Version 2 added the job's totals (etl_job_queue.totals, from `issues` on):
  * added as the run goes, by the extracting process after each stored batch
  * and by the writer of each transformed raw row, so a running job shows
- * them too.
+ * them too. Version 3 added `totals`, the same counters and every later
+ * one (a type of data added later, such as `issue_links`) as the totals'
+ * JSON text, so a new counter needs no new field.
  */
 typedef struct jetl_job {
 	unsigned int version;      /**< JETL_JOB_VERSION */
@@ -48,10 +50,12 @@ typedef struct jetl_job {
 	int64_t retries;           /**< requests retried */
 	int64_t rate_limited;      /**< 429 answers received */
 	int64_t deleted;           /**< issues found gone from Jira and marked */
+	char totals[1024];         /**< version 3: every total as a JSON object (`{"issues": 12, "issue_links": 3, …}`);
+	                            *   "" when it would not fit */
 } jetl_job;
 
 #define JETL_JOB_INIT { JETL_JOB_VERSION, 0, "", "", 0, 0, "", 0, 0, "", "", 0, 0, 0, 0, 0, 0, \
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "" }
 
 /**
  * Read a job of the context's tenant/integration into *job (version set by

@@ -384,6 +384,8 @@ int jl_jobs_get(PGconn *pg, int tenant, int integration, int64_t id, jetl_job *j
 	job->raw_failed = strtoll(PQgetvalue(r, 0, 15), NULL, 10);
 	if (job->version >= 2)
 		totals_from_json(job, PQgetvalue(r, 0, 16));
+	if (job->version >= 3 && (size_t)PQgetlength(r, 0, 16) < sizeof(job->totals))
+		copy_text(job->totals, sizeof(job->totals), r, 16);
 	PQclear(r);
 	return 0;
 }

@@ -73,6 +73,9 @@ def main(out):
             doc = json.loads(text)
         except ValueError:
             continue
+        if isinstance(doc, dict) and "fields" in doc and "key" in doc:
+            # one issue (links, versions, comments, worklogs): as a raw row
+            add("transform", dump({"issues": [doc]}))
         if isinstance(doc, dict):
             for key in ("histories", "values"):
                 if isinstance(doc.get(key), list):

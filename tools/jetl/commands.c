@@ -578,7 +578,32 @@ static json_t *job_json(const jetl_job *j, int tenant, int integration)
 	json_object_set_new(o, "retries", json_integer(j->retries));
 	json_object_set_new(o, "rate_limited", json_integer(j->rate_limited));
 	json_object_set_new(o, "deleted", json_integer(j->deleted));
+	json_object_set_new(o, "totals", *j->totals ? json_loads(j->totals, 0, NULL) : json_object());
 	return o;
+}
+
+/* The totals the line above does not show (the types each issue carries:
+ * issue_links, accounts, …), as "name N" pairs. */
+static void print_more_totals(const jetl_job *j)
+{
+	static const char *const shown[] = { "issues", "histories", "changelog_items", "dev_status", "work_items",
+		"raw_rows", "requests", "retries", "rate_limited", "deleted" };
+	json_t *t = *j->totals ? json_loads(j->totals, 0, NULL) : NULL;
+	const char *k;
+	json_t *v;
+	int n = 0;
+
+	json_object_foreach(t, k, v) {
+		size_t s = 0;
+
+		while (s < sizeof(shown) / sizeof(shown[0]) && strcmp(shown[s], k) != 0)
+			s++;
+		if (s == sizeof(shown) / sizeof(shown[0]) && json_is_number(v))
+			printf("%s%s %lld", n++ ? ", " : "    also: ", k, (long long)json_number_value(v));
+	}
+	if (n)
+		printf("\n");
+	json_decref(t);
 }
 
 static void print_job(const jetl_job *j)
@@ -598,6 +623,7 @@ static void print_job(const jetl_job *j)
 	job_totals(j, &t);
 	printf("    stored: ");
 	print_totals(&t, job_seconds(j));
+	print_more_totals(j);
 	if (*j->error)
 		printf("    error: %s\n", j->error);
 }
