@@ -47,6 +47,10 @@ const (
 	// and the number keeps this package building against a libjetl whose
 	// header predates it (whose StatusText then says "unknown status").
 	EDBRETRY Status = -25 // JETL_EDBRETRY: transient PostgreSQL failure
+	// EBUSY: a project of the call is being extracted by another running
+	// job; the message names it (and the job id comes back where the call
+	// returns one). Written as its number, as EDBRETRY.
+	EBUSY Status = -26 // JETL_EBUSY
 
 	// StatusMin is the lowest status the C library can return.
 	StatusMin Status = C.JETL_STATUS_MIN
@@ -138,6 +142,8 @@ var (
 	ErrConfig        = &Error{Status: ECONFIG}
 	ErrIO            = &Error{Status: EIO}
 	ErrDatabaseRetry = &Error{Status: EDBRETRY}
+	// ErrBusy: another running job is extracting one of the projects.
+	ErrBusy = &Error{Status: EBUSY}
 
 	// ErrClosed is returned by calls on a closed Client; it is also an ErrState.
 	ErrClosed = &Error{Status: ESTATE, Message: "client is closed"}

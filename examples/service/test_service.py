@@ -390,6 +390,16 @@ class RouterTest(unittest.TestCase):
         self.assertEqual(again["job_id"], job_id)
         self.assertEqual(r.headers["x-jetl-job-id"], str(job_id))
         self.assertIn("already running (job %d)" % job_id, again["detail"])
+        # any overlap, not only the same set (the library decides: JETL_EBUSY):
+        # SLOW with another key, and every project (which resolves to SLOW)
+        for keys in (["SLOW", "SVX"], []):
+            s, again, r = self.start(integration=self.env.i_slow, project_keys=keys, incremental="true")
+            self.assertEqual(s, 409, (keys, again))
+            self.assertEqual(again["job_id"], job_id)
+            self.assertEqual(r.headers["x-jetl-job-id"], str(job_id))
+            self.assertIn("project SLOW is being extracted by job %d" % job_id, again["detail"])
+        self.assertEqual(self.env.query("SELECT count(*) FROM etl_job_queue WHERE integration_id = %s"
+                                        " AND status = 'running'", (self.env.i_slow,)), [(1,)])
         # let it store a few batches, then cancel it
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

@@ -53,11 +53,12 @@ typedef enum jetl_status {
 	JETL_ENOENT = -22,        /**< no such job, raw row, field or project */
 	JETL_ECONFIG = -23,       /**< configuration incomplete (e.g. no Jira URL) */
 	JETL_EIO = -24,           /**< local I/O failure (file, pipe) */
-	JETL_EDBRETRY = -25       /**< transient PostgreSQL failure (cancel, timeout, deadlock, resources): retry */
+	JETL_EDBRETRY = -25,      /**< transient PostgreSQL failure (cancel, timeout, deadlock, resources): retry */
+	JETL_EBUSY = -26          /**< a project is already being extracted by another running job (the message names it) */
 } jetl_status;
 
 /** The lowest status this library can return (for tables in bindings). */
-#define JETL_STATUS_MIN JETL_EDBRETRY
+#define JETL_STATUS_MIN JETL_EBUSY
 
 /**
  * Static, one-line English message for a status. Never NULL: unknown codes

@@ -60,7 +60,10 @@ typedef struct jetl_extract_result {
  * call returns. Creates a job (result->job_id).
  * opts and result may be NULL. Progress runs on the calling thread.
  * Errors: JETL_ECONFIG, JETL_EAUTH, JETL_EFORBIDDEN, JETL_ENETWORK, …,
- * JETL_ECANCELLED (job marked cancelled; the watermark does not move).
+ * JETL_ECANCELLED (job marked cancelled; the watermark does not move),
+ * JETL_EBUSY: another running job of the tenant/integration (any process,
+ * any machine) is extracting the project; no job is created, the message
+ * names that job and result->job_id holds its id.
  */
 JETL_API int jetl_extract_project(jetl_ctx *ctx, const char *project_key,
 	const jetl_extract_options *opts, jetl_extract_result *result);
@@ -70,6 +73,10 @@ JETL_API int jetl_extract_project(jetl_ctx *ctx, const char *project_key,
  * the job id to *job_id (may be NULL) as soon as the job exists, also on
  * failure. Returns when extraction is done (and, without a queue or with
  * opts->wait, when every raw row is transformed).
+ * JETL_EBUSY: another running job of the tenant/integration (any process,
+ * any machine) is extracting one of the projects (with n == 0: of the
+ * projects it resolved to); no job is created, the message names that job
+ * and *job_id holds its id. Errors otherwise as jetl_extract_project.
  */
 JETL_API int jetl_extract(jetl_ctx *ctx, const char *const *project_keys, size_t n,
 	const jetl_extract_options *opts, int64_t *job_id);

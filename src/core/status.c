@@ -35,6 +35,7 @@ static const struct status_entry statuses[] = {
 	{ "JETL_ECONFIG", "configuration incomplete", 0 },
 	{ "JETL_EIO", "local I/O failure", 0 },
 	{ "JETL_EDBRETRY", "transient PostgreSQL failure (cancelled, timed out, deadlock, out of resources)", 1 },
+	{ "JETL_EBUSY", "a project is already being extracted by another running job", 1 },
 };
 
 #define NSTATUS (sizeof(statuses) / sizeof(statuses[0]))

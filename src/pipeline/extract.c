@@ -9,6 +9,7 @@
 
 #include "internal.h"
 #include "integration.h"
+#include "../store/claims.h"
 #include "../store/db.h"
 #include "../store/jobs.h"
 #include "../store/migrate.h"
@@ -48,6 +49,8 @@ struct job_run {
 	int catalog;               /* prepare() stores projects, issue types, statuses */
 	jetl_extract_options row_opts; /* opts with the integration row's defaults */
 	char row_jql[1024];
+	int64_t busy_job;          /* JETL_EBUSY: the running job that holds a project */
+	int worker;                /* a worker's run of one distributed project */
 };
 
 /* Before anything is written: the integration the context stands for (an
@@ -139,6 +142,10 @@ static char *job_params(const char *const *keys, size_t n, const jetl_extract_op
 	if (o->jql)
 		json_object_set_new(p, "jql", json_string(o->jql));
 	json_object_set_new(p, "distribute", json_boolean(o->distribute));
+	/* what a worker re-publishing a lost project needs, and that the
+	 * job's projects are claimed (claims.h) */
+	json_object_set_new(p, "dev_status", json_boolean(o->dev_status));
+	json_object_set_new(p, "claims", json_true());
 	s = json_dumps(p, JSON_COMPACT);
 	json_decref(p);
 	return s;
@@ -293,7 +300,7 @@ static int run_project(struct job_run *jr, const char *project, int step)
 	rc = jl_extract_commit_watermark(&run);
 	if (rc == JETL_OK) {
 		char err[512];
-		if (jl_jobs_step_done(jr->ctx->pg, jr->job_id, err, sizeof(err)) < 0)
+		if (jl_jobs_step_done(jr->ctx->pg, jr->job_id, project, jr->worker, err, sizeof(err)) < 0)
 			rc = jl_fail(jr->ctx, JETL_EDB, "%s", err);
 	}
 	jl_progress_emit(&jr->progress, JETL_PHASE_QUEUE, run.raw_rows, run.raw_rows, NULL, 1);
@@ -339,6 +346,31 @@ static int end_job(struct job_run *jr, int rc)
 	return JETL_OK;
 }
 
+/* The job row and its projects' claims, in one transaction: JETL_EBUSY,
+ * naming the job, when another live job holds one of the projects. */
+static int create_job(struct job_run *jr, const char *params, int total_steps)
+{
+	jetl_ctx *ctx = jr->ctx;
+	jl_claim_busy busy;
+	char err[512];
+	int rc;
+
+	rc = jl_claims_create_job(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, JL_RAW_TYPE, params,
+		total_steps, &jr->job_id, &busy, err, sizeof(err));
+	if (rc < 0 && jl_db_back(ctx))
+		rc = jl_claims_create_job(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, JL_RAW_TYPE,
+			params, total_steps, &jr->job_id, &busy, err, sizeof(err));
+	if (rc < 0)
+		return jl_fail(ctx, rc == JETL_EDBCONN || rc == JETL_EDBRETRY ? rc : JETL_EDB, "%s", err);
+	if (rc == 1) {
+		jr->busy_job = busy.job_id;
+		return jl_fail(ctx, JETL_EBUSY, "extract: project %s is being extracted by job %lld (running since %s)"
+			" of tenant %d, integration %d: nothing started; wait for that job or cancel it",
+			busy.project, (long long)busy.job_id, busy.since, ctx->opts.tenant_id, ctx->opts.integration_id);
+	}
+	return JETL_OK;
+}
+
 static int begin_job(struct job_run *jr, const char *const *keys, size_t n, int total_steps)
 {
 	jetl_ctx *ctx = jr->ctx;
@@ -347,11 +379,10 @@ static int begin_job(struct job_run *jr, const char *const *keys, size_t n, int 
 
 	if (!params)
 		return jl_fail(ctx, JETL_ENOMEM, "extract: out of memory");
-	rc = jl_jobs_create(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, JL_RAW_TYPE, params,
-		total_steps, 0, &jr->job_id, err, sizeof(err));
+	rc = create_job(jr, params, total_steps);
 	free(params);
-	if (rc < 0)
-		return jl_fail(ctx, JETL_EDB, "%s", err);
+	if (rc != JETL_OK)
+		return rc;
 	jl_progress_init(&jr->progress, ctx, jr->job_id, NULL, jr->opts->progress,
 		jr->opts->progress_userdata, 0, total_steps);
 	/* Distributed jobs are held by the workers, project by project: no
@@ -451,8 +482,12 @@ int jetl_extract_project(jetl_ctx *ctx, const char *project_key,
 	jr.catalog = 1;
 	sweep_first(ctx);
 	rc = begin_job(&jr, &project_key, 1, 1);
-	if (rc != JETL_OK)
+	if (rc == JETL_EBUSY && result)
+		result->job_id = jr.busy_job;
+	if (rc != JETL_OK) {
+		job_run_free(&jr);
 		return rc;
+	}
 	rc = run_here(&jr, &project_key, 1);
 	fill_result(&jr, result);
 	job_run_free(&jr);
@@ -585,6 +620,8 @@ int jetl_extract(jetl_ctx *ctx, const char *const *project_keys, size_t n,
 	rc = begin_job(&jr, project_keys, n, (int)n);
 	if (rc == JETL_OK && job_id)
 		*job_id = jr.job_id;
+	else if (rc == JETL_EBUSY && job_id)
+		*job_id = jr.busy_job;
 	if (rc == JETL_OK && jr.opts->distribute) {
 		if (jr.catalog)
 			catalog_here(&jr);
@@ -605,8 +642,27 @@ int jetl_extract(jetl_ctx *ctx, const char *const *project_keys, size_t n,
 	return rc;
 }
 
-/* A worker's side of --distribute: extract one project of a job. */
-int jl_extract_from_message(jetl_ctx *ctx, json_t *body)
+/* A worker's side of --distribute, before the message is acked: take the
+ * project's claim (a lease the sweep watches, so a worker that dies
+ * mid-project hands it to another). */
+int jl_extract_take(jetl_ctx *ctx, json_t *body)
+{
+	const char *project = json_string_value(json_object_get(body, "project_key"));
+	int64_t job = json_integer_value(json_object_get(body, "job_id"));
+	char err[512];
+	int rc = jl_claims_take(ctx->pg, job, project, jl_lease_seconds(), err, sizeof(err));
+
+	if (rc < 0)
+		return jl_fail(ctx, rc, "%s", err);
+	if (rc == JL_CLAIM_SKIP)
+		jl_log(ctx, JETL_LOG_INFO, "worker: job %lld: project %s is done, ended or taken by a live worker:"
+			" message dropped", (long long)job, project);
+	return rc;
+}
+
+/* A worker's side of --distribute: extract one project of a job; claimed:
+ * jl_extract_take leased its claim, which is renewed until the end. */
+int jl_extract_from_message(jetl_ctx *ctx, json_t *body, int claimed)
 {
 	jetl_extract_options o = JETL_EXTRACT_OPTIONS_INIT;
 	struct job_run jr;
@@ -621,13 +677,16 @@ int jl_extract_from_message(jetl_ctx *ctx, json_t *body)
 	o.dev_status = !json_is_false(json_object_get(body, "dev_status"));
 	jr.ctx = ctx;
 	jr.opts = &o;
+	jr.worker = claimed;
 	jr.job_id = json_integer_value(json_object_get(body, "job_id"));
 	jl_progress_init(&jr.progress, ctx, jr.job_id, project, NULL, NULL, 0, 0);
 	/* a worker runs for days: `jetl integration update`/`set-secret` in
 	 * another process reaches its next job because the row is read again
 	 * here (one query per project extraction) */
 	ctx->conn_integration = 0;
-	rc = prepare(&jr);
+	rc = claimed ? jl_lease_start_claim(&jr.lease, ctx, jr.job_id, project) : JETL_OK;
+	if (rc == JETL_OK)
+		rc = prepare(&jr);
 	if (rc == JETL_OK)
 		rc = run_project(&jr, project, -1);
 	if (rc == JETL_OK && jr.inproc)

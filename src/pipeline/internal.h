@@ -85,11 +85,15 @@ typedef struct jl_lease {
 	int stop, started, seconds;
 	int64_t job_id;
 	char *conninfo;
+	char *project;             /* a distributed project's claim, else NULL: the job */
 } jl_lease;
 
 /* Lease the job now (on ctx's connection) and start the heartbeat. Returns a
  * jetl_status (message on ctx); *l needs jl_lease_stop either way. */
 int jl_lease_start(jl_lease *l, jetl_ctx *ctx, int64_t job_id);
+/* The same for the claim of a distributed project that jl_claims_take
+ * leased already: only the heartbeat starts. */
+int jl_lease_start_claim(jl_lease *l, jetl_ctx *ctx, int64_t job_id, const char *project);
 /* Stop renewing (the lease stays until it runs out or is cleared). Safe on
  * a lease never started. */
 void jl_lease_stop(jl_lease *l);

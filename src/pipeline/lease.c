@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "internal.h"
+#include "../store/claims.h"
 #include "../store/db.h"
 #include "../store/jobs.h"
 #include "../store/migrate.h"
@@ -47,7 +48,8 @@ static void *lease_main(void *arg)
 				PQfinish(pg);
 			pg = jl_store_connect(l->conninfo, err, sizeof(err));
 		}
-		if (pg && jl_jobs_renew(pg, l->job_id, l->seconds, err, sizeof(err)) < 0 && jl_store_conn_lost(pg)) {
+		if (pg && (l->project ? jl_claims_renew(pg, l->job_id, l->project, l->seconds, err, sizeof(err)) :
+				jl_jobs_renew(pg, l->job_id, l->seconds, err, sizeof(err))) < 0 && jl_store_conn_lost(pg)) {
 			PQfinish(pg);
 			pg = NULL;  /* reconnect on the next beat */
 		}
@@ -62,9 +64,29 @@ static void *lease_main(void *arg)
 	return NULL;
 }
 
-int jl_lease_start(jl_lease *l, jetl_ctx *ctx, int64_t job_id)
+static int lease_thread(jl_lease *l, jetl_ctx *ctx)
 {
 	pthread_condattr_t a;
+
+	pthread_mutex_init(&l->mu, NULL);
+	pthread_condattr_init(&a);
+	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+	pthread_cond_init(&l->cv, &a);
+	pthread_condattr_destroy(&a);
+	if (pthread_create(&l->tid, NULL, lease_main, l) != 0) {
+		pthread_cond_destroy(&l->cv);
+		pthread_mutex_destroy(&l->mu);
+		free(l->conninfo);
+		free(l->project);
+		l->conninfo = l->project = NULL;
+		return jl_fail(ctx, JETL_ERROR, "lease: cannot start the heartbeat thread");
+	}
+	l->started = 1;
+	return JETL_OK;
+}
+
+int jl_lease_start(jl_lease *l, jetl_ctx *ctx, int64_t job_id)
+{
 	char err[512];
 
 	memset(l, 0, sizeof(*l));
@@ -80,20 +102,23 @@ int jl_lease_start(jl_lease *l, jetl_ctx *ctx, int64_t job_id)
 		l->conninfo = NULL;
 		return jl_fail(ctx, JETL_EDB, "%s", err);
 	}
-	pthread_mutex_init(&l->mu, NULL);
-	pthread_condattr_init(&a);
-	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	pthread_cond_init(&l->cv, &a);
-	pthread_condattr_destroy(&a);
-	if (pthread_create(&l->tid, NULL, lease_main, l) != 0) {
-		pthread_cond_destroy(&l->cv);
-		pthread_mutex_destroy(&l->mu);
+	return lease_thread(l, ctx);
+}
+
+int jl_lease_start_claim(jl_lease *l, jetl_ctx *ctx, int64_t job_id, const char *project)
+{
+	memset(l, 0, sizeof(*l));
+	l->job_id = job_id;
+	l->seconds = jl_lease_seconds();
+	l->conninfo = ctx->db ? strdup(ctx->db) : NULL;
+	l->project = strdup(project);
+	if ((ctx->db && !l->conninfo) || !l->project) {
 		free(l->conninfo);
-		l->conninfo = NULL;
-		return jl_fail(ctx, JETL_ERROR, "lease: cannot start the heartbeat thread");
+		free(l->project);
+		l->conninfo = l->project = NULL;
+		return jl_fail(ctx, JETL_ENOMEM, "lease: out of memory");
 	}
-	l->started = 1;
-	return JETL_OK;
+	return lease_thread(l, ctx);
 }
 
 void jl_lease_stop(jl_lease *l)
@@ -108,7 +133,8 @@ void jl_lease_stop(jl_lease *l)
 	pthread_cond_destroy(&l->cv);
 	pthread_mutex_destroy(&l->mu);
 	free(l->conninfo);
-	l->conninfo = NULL;
+	free(l->project);
+	l->conninfo = l->project = NULL;
 	l->started = 0;
 }
 
@@ -125,6 +151,64 @@ static int transform_here(jetl_ctx *ctx, const jl_orphan *o)
 	/* A row that fails for its data is marked failed with its error:
 	 * handled, like a worker would. */
 	return rc == JETL_OK || rc == JETL_EDATA || rc == JETL_ENOENT ? JETL_OK : rc;
+}
+
+/* Publish one lost project again: its extract message (from the job's
+ * params) and a transform message per raw row it had stored but not seen
+ * transformed (its message may never have been sent). */
+static int republish(jl_queue *pub, const jl_claim_lost *c)
+{
+	json_t *p = json_loads(c->params, 0, NULL);
+	char *msg = jl_msg_extract(c->tenant, c->integration, c->job_id, c->project,
+		json_is_true(json_object_get(p, "full")), json_string_value(json_object_get(p, "jql")),
+		!json_is_false(json_object_get(p, "dev_status")));
+	int rc = msg ? jl_queue_publish(pub, JL_QUEUE_EXTRACT, msg, strlen(msg)) : JETL_ENOMEM;
+
+	free(msg);
+	json_decref(p);
+	for (size_t k = 0; rc == JETL_OK && k < c->nraw; k++) {
+		msg = jl_msg_transform(c->tenant, c->integration, c->job_id, c->raw_ids[k]);
+		rc = msg ? jl_queue_publish(pub, JL_QUEUE_TRANSFORM, msg, strlen(msg)) : JETL_ENOMEM;
+		free(msg);
+	}
+	return rc;
+}
+
+/* The distributed projects whose worker stopped (its claim's lease ran
+ * out while the job runs): published again for another worker. Needs a
+ * queue; an in-process sweeper leaves them to the workers' sweeps. */
+static int sweep_lost_projects(jetl_ctx *ctx, int all, const char *queue_url)
+{
+	jl_claim_lost *rows = NULL;
+	jl_queue *pub = NULL;
+	size_t n = 0;
+	char err[512];
+	int rc;
+
+	if (!queue_url)
+		return JETL_OK;
+	rc = jl_claims_sweep(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, all, jl_lease_seconds(),
+		&rows, &n, err, sizeof(err));
+	if (rc < 0)
+		return jl_fail(ctx, rc, "sweep: %s", err);
+	if (n && (rc = jl_queue_open(&pub, queue_url, err, sizeof(err))) != JETL_OK)
+		rc = jl_fail(ctx, rc, "sweep: %s", err);
+	for (size_t k = 0; rc == JETL_OK && k < n; k++) {
+		if ((rc = republish(pub, &rows[k])) != JETL_OK) {
+			rc = jl_fail(ctx, rc, "sweep: %s", rc == JETL_ENOMEM ? "out of memory" : jl_queue_error(pub));
+			break;  /* the sweeper's claim runs out and a later sweep tries again */
+		}
+		if ((rc = jl_claims_requeued(ctx->pg, &rows[k], err, sizeof(err))) < 0) {
+			rc = jl_fail(ctx, rc, "sweep: %s", err);
+			break;
+		}
+		jl_log(ctx, JETL_LOG_WARNING, "sweep: job %lld: the worker extracting project %s stopped (no heartbeat):"
+			" project published again with %zu pending raw row(s)", (long long)rows[k].job_id,
+			rows[k].project, rows[k].nraw);
+	}
+	jl_queue_close(pub);
+	jl_claims_lost_free(rows, n);
+	return rc;
 }
 
 int jl_sweep(jetl_ctx *ctx, int all, const char *queue_url, int64_t *ended, int64_t *recovered)
@@ -187,6 +271,8 @@ int jl_sweep(jetl_ctx *ctx, int all, const char *queue_url, int64_t *ended, int6
 	}
 	free(rows);
 	jl_queue_close(pub);
+	if (rc == JETL_OK)
+		rc = sweep_lost_projects(ctx, all, queue_url);
 	if (ended)
 		*ended = e;
 	if (recovered)

@@ -15,6 +15,7 @@
 
 #include "internal.h"
 #include "twriter.h"
+#include "../store/claims.h"
 #include "../store/db.h"
 #include "../store/load.h"
 
@@ -42,8 +43,9 @@ static int reconnect(jl_wthread *w, jetl_ctx **ctx)
 	return -1;
 }
 
-/* Defined in extract.c: run a distributed project extraction in a worker. */
-int jl_extract_from_message(jetl_ctx *ctx, json_t *body);
+/* Defined in extract.c: a distributed project's claim, and its extraction. */
+int jl_extract_take(jetl_ctx *ctx, json_t *body);
+int jl_extract_from_message(jetl_ctx *ctx, json_t *body, int claimed);
 
 static void handle_extract(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, jl_queue_msg *m, json_t *body)
 {
@@ -52,17 +54,29 @@ static void handle_extract(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, jl_queue_m
 
 	ctx->opts.tenant_id = (int)json_integer_value(json_object_get(body, "tenant_id"));
 	ctx->opts.integration_id = (int)json_integer_value(json_object_get(body, "integration_id"));
-	/* Acked before the run: an extraction takes longer than the AMQP
-	 * heartbeat window of a consumer that is busy, so a late ack would be
-	 * refused and the project extracted twice. A worker that dies mid-run
-	 * leaves the job 'running' with its project not counted (visible on the
-	 * job); failures are recorded on the job either way. */
+	/* The project's claim is leased first, then the message acked: an
+	 * extraction takes longer than the AMQP heartbeat window of a busy
+	 * consumer, so a late ack would be refused and the project extracted
+	 * twice. A worker that dies mid-run stops renewing the lease, and the
+	 * sweep publishes the project again (lease.c). */
+	rc = jl_extract_take(ctx, body);
+	if (rc < 0) {
+		char keep[sizeof(ctx->err)];
+
+		snprintf(keep, sizeof(keep), "%s", jetl_last_error(ctx));
+		jl_log(ctx, JETL_LOG_WARNING, "worker: %s: will retry", keep);
+		jl_queue_reject(q, m, 1);
+		usleep(500000);
+		return;
+	}
 	jl_queue_ack(q, m);
+	if (rc == JL_CLAIM_SKIP)
+		return;
 	t0 = jl_now();
 	jl_log(ctx, JETL_LOG_INFO, "worker: job %lld: extracting project %s",
 		(long long)json_integer_value(json_object_get(body, "job_id")),
 		json_string_value(json_object_get(body, "project_key")));
-	rc = jl_extract_from_message(ctx, body);
+	rc = jl_extract_from_message(ctx, body, rc == JL_CLAIM_TAKEN);
 	jl_log(ctx, JETL_LOG_INFO, "worker: job %lld: project %s %s in %.1f s",
 		(long long)json_integer_value(json_object_get(body, "job_id")),
 		json_string_value(json_object_get(body, "project_key")),

@@ -71,15 +71,18 @@ int jl_jobs_progress(PGconn *pg, int64_t id, int step, const char *step_name,
 	return cancelled;
 }
 
-int jl_jobs_step_done(PGconn *pg, int64_t id, char *err, size_t errlen)
+int jl_jobs_step_done(PGconn *pg, int64_t id, const char *project, int only_claimed, char *err, size_t errlen)
 {
 	char ids[24];
-	const char *p[1] = { ids };
+	const char *p[3] = { ids, project, only_claimed ? "true" : "false" };
 
 	snprintf(ids, sizeof(ids), "%" PRId64, id);
+	/* The claim goes in the same statement: the project is free for the
+	 * next job the moment it counts as done. */
 	return jl_store_cmd(pg, "counting a finished project",
-		"WITH u AS (UPDATE etl_job_queue SET step = least(step + 1, total_steps), updated_at = now()"
-		" WHERE id = $1" NOTIFY_TAIL, 1, p, err, errlen);
+		"WITH c AS (DELETE FROM etl_project_claims WHERE job_id = $1 AND project_key = upper($2) RETURNING 1),"
+		" u AS (UPDATE etl_job_queue SET step = least(step + 1, total_steps), updated_at = now()"
+		" WHERE id = $1 AND (NOT $3::boolean OR EXISTS (SELECT 1 FROM c))" NOTIFY_TAIL, 3, p, err, errlen);
 }
 
 int jl_jobs_set_status(PGconn *pg, int64_t id, const char *status, const char *error,

@@ -21,8 +21,11 @@ int jl_jobs_progress(PGconn *pg, int64_t id, int step, const char *step_name,
 	int64_t done, int64_t total, const char *message, char *err, size_t errlen);
 
 /* Mark one project's extraction done (step = step + 1, atomically, so that
- * workers extracting projects of one job in parallel count right). */
-int jl_jobs_step_done(PGconn *pg, int64_t id, char *err, size_t errlen);
+ * workers extracting projects of one job in parallel count right) and
+ * release its claim (claims.h). only_claimed: count the step only when the
+ * job still held the claim, so a distributed project redone after its
+ * worker vanished counts once however many of its runs end. */
+int jl_jobs_step_done(PGconn *pg, int64_t id, const char *project, int only_claimed, char *err, size_t errlen);
 
 /* Set a terminal (or running) status; error may be NULL. Notifies. */
 int jl_jobs_set_status(PGconn *pg, int64_t id, const char *status, const char *error,

@@ -231,6 +231,27 @@ extern const char jl_schema_issue_parts[];
 static const char m7_job_totals[] =
 "ALTER TABLE etl_job_queue ADD COLUMN totals jsonb NOT NULL DEFAULT '{}';";
 
+/* One running extraction per (tenant, integration, project): the claim of
+ * the job extracting it (docs/design.md "Overlapping extractions"). Jobs
+ * are created together with their claims under an advisory lock, so the
+ * database decides between processes and machines. project_key is upper
+ * case (Jira's keys are; JQL ignores case). lease_until: the lease of the
+ * worker that took a distributed project (NULL: held by the job's own
+ * lease, or waiting in the queue). */
+static const char m9_project_claims[] =
+"CREATE TABLE etl_project_claims ("
+"  tenant_id integer NOT NULL,"
+"  integration_id integer NOT NULL,"
+"  project_key text NOT NULL,"
+"  job_id bigint NOT NULL,"
+"  claimed_at timestamptz NOT NULL DEFAULT now(),"
+"  heartbeat_at timestamptz,"
+"  lease_until timestamptz,"
+"  PRIMARY KEY (tenant_id, integration_id, project_key)"
+");"
+"CREATE INDEX etl_project_claims_job ON etl_project_claims (job_id);"
+"CREATE INDEX etl_project_claims_lease ON etl_project_claims (lease_until) WHERE lease_until IS NOT NULL;";
+
 const struct jl_migration jl_migrations[] = {
 	{ 1, "core tables", m1_core },
 	{ 2, "work_items.deleted_at", m2_deleted },
@@ -240,6 +261,7 @@ const struct jl_migration jl_migrations[] = {
 	{ 6, "integrations, issue_types, statuses", jl_schema_integrations },
 	{ 7, "etl_job_queue.totals", m7_job_totals },
 	{ 8, "issue_links, issue_versions, issue_components, accounts", jl_schema_issue_parts },
+	{ 9, "etl_project_claims", m9_project_claims },
 };
 
 const int jl_migration_count = (int)(sizeof(jl_migrations) / sizeof(jl_migrations[0]));

@@ -29,6 +29,8 @@ Test(status, codes_are_stable)
 	cr_assert_str_eq(jetl_status_name(JETL_EAUTH), "JETL_EAUTH");
 	cr_assert_str_eq(jetl_status_name(JETL_EIO), "JETL_EIO");
 	cr_assert_eq(JETL_EDBRETRY, -25);
+	cr_assert_eq(JETL_EBUSY, -26);
+	cr_assert_str_eq(jetl_status_name(JETL_EBUSY), "JETL_EBUSY");
 }
 
 Test(status, unknown_codes_never_give_null)
@@ -44,6 +46,7 @@ Test(status, retriable_only_for_transient_failures)
 	cr_assert(jetl_status_is_retriable(JETL_ENETWORK));
 	cr_assert(jetl_status_is_retriable(JETL_ERATELIMIT));
 	cr_assert(jetl_status_is_retriable(JETL_EDBRETRY));
+	cr_assert(jetl_status_is_retriable(JETL_EBUSY));
 	cr_assert_not(jetl_status_is_retriable(JETL_EDATA));
 	cr_assert_not(jetl_status_is_retriable(JETL_EAUTH));
 	cr_assert_not(jetl_status_is_retriable(JETL_EGONE));

@@ -7,7 +7,9 @@
 #include <jetl.h>
 
 /* Exit codes (docs/cli.md, 'Exit codes'). */
-enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_CANCELLED = 3 };
+/* EXIT_BUSY: another running job holds a project (JETL_EBUSY): a
+ * scheduler can tell "try later" from a failure without reading stderr. */
+enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_CANCELLED = 3, EXIT_BUSY = 4 };
 
 enum progress_mode { PROGRESS_AUTO, PROGRESS_BAR, PROGRESS_JSON, PROGRESS_NONE };
 

@@ -49,7 +49,7 @@ static const char usage_tail[] =
 "JETL_TENANT, JETL_INTEGRATION, JETL_CONFIG; they override the configuration file, and\n"
 "flags override both. The Jira token is read only from JETL_JIRA_TOKEN or a file\n"
 "(--jira-token-file, jira_token_file in the configuration), never from the command line.\n"
-"Exit codes: 0 done, 1 failed, 2 usage, 3 cancelled.\n";
+"Exit codes: 0 done, 1 failed, 2 usage, 3 cancelled, 4 busy (another job extracts a project).\n";
 
 static void print_usage(FILE *f)
 {
@@ -370,6 +370,8 @@ int cli_fail(jetl_ctx *ctx, int rc, const char *what)
 	 * failure told by its status alone. */
 	if (!cli_error_said(m))
 		fprintf(stderr, "jetl: %s: %s\n", what, *m ? m : jetl_strerror(rc));
+	if (rc == JETL_EBUSY)
+		return EXIT_BUSY;
 	return rc == JETL_EINVAL ? EXIT_USAGE : EXIT_FAILED;
 }
 

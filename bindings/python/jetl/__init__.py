@@ -45,7 +45,7 @@ from ._client import Client, LogCallback, ProgressCallback, aopen, open
 from ._enums import (PHASES, STATUS_MIN, Auth, Flavor, JobStatus, LogLevel, Phase, Status,
                      phase_name, schema_version, status_name, strerror, version,
                      version_number)
-from ._errors import (AuthError, CancelledError, ConfigError, DatabaseConnectionError,
+from ._errors import (AuthError, BusyError, CancelledError, ConfigError, DatabaseConnectionError,
                       DatabaseError, DatabaseRetryError, DataError, Error, ForbiddenError,
                       GoneError, HTTPError, InvalidArgumentError, JiraTimeoutError,
                       LocalIOError, NetworkError, NoEntryError, NoMemoryError,
@@ -71,7 +71,7 @@ __all__ = [
     "DatabaseRetryError", "SchemaError", "QueueError", "NetworkError", "JiraTimeoutError",
     "AuthError", "ForbiddenError", "NotFoundError", "GoneError", "RateLimitError",
     "HTTPError", "ProtocolError", "DataError", "CancelledError", "StateError",
-    "NoEntryError", "ConfigError", "LocalIOError",
+    "NoEntryError", "ConfigError", "LocalIOError", "BusyError",
 ]
 
 # Public classes say they are jetl's (tracebacks, repr, help()), not the

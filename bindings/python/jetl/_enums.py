@@ -61,6 +61,7 @@ class Status(_CEnum):
     ECONFIG = _c.JETL_ECONFIG        #: configuration incomplete
     EIO = _c.JETL_EIO                #: local I/O failure (file, pipe)
     EDBRETRY = _c.JETL_EDBRETRY      #: transient PostgreSQL failure: retry
+    EBUSY = _c.JETL_EBUSY            #: a project is being extracted by another running job
 
     @property
     def text(self) -> str:

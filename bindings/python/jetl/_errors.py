@@ -152,6 +152,18 @@ class LocalIOError(Error):
     """``EIO``: a local I/O failure (file, pipe)."""
 
 
+class BusyError(Error):
+    """``EBUSY``: another running job is extracting one of the projects;
+    the message names it and ``job_id`` is its id (0 when unknown)."""
+
+    @property
+    def job_id(self) -> int:
+        """The running job's id, read from the message ("… job 12 …")."""
+        import re
+        m = re.search(r"\bjob (\d+)", self.message)
+        return int(m.group(1)) if m else 0
+
+
 ERRORS: Dict[Status, Type[Error]] = {
     Status.EINVAL: InvalidArgumentError,
     Status.EVERSION: VersionError,
@@ -177,6 +189,7 @@ ERRORS: Dict[Status, Type[Error]] = {
     Status.ECONFIG: ConfigError,
     Status.EIO: LocalIOError,
     Status.EDBRETRY: DatabaseRetryError,
+    Status.EBUSY: BusyError,
 }
 
 

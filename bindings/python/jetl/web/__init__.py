@@ -115,15 +115,6 @@ LIST_SQL = ("SELECT j.id, j.integration_id, j.status, j.params, j.step, j.total_
             " FROM etl_job_queue j WHERE j.tenant_id = %s AND (%s::int IS NULL OR j.integration_id = %s::int)"
             " ORDER BY j.id DESC LIMIT %s")
 
-# A job of the same integration and the same projects (as a set) that a live
-# process holds: a running job with a lease that ran out lost its process.
-RUNNING_SQL = ("SELECT id FROM etl_job_queue WHERE tenant_id = %s AND integration_id = %s"
-               " AND status IN ('queued', 'running') AND (lease_until IS NULL OR lease_until > now())"
-               " AND (SELECT coalesce(array_agg(upper(k) ORDER BY upper(k)), '{}')"
-               "      FROM jsonb_array_elements_text(coalesce(params->'projects', '[]')) k) = %s::text[]"
-               " ORDER BY id DESC LIMIT 1")
-
-
 def _tok_map(tokens):
     out = {}
     for tok, tenant in (tokens or {}).items():
@@ -278,7 +269,6 @@ class Service:
         self.notifier = _Notifier(self.db)
         self.stopping = threading.Event()
         self.lock = threading.Lock()
-        self.starting = {}        # (tenant, integration, keys) -> {"job_id", "ready"}
         self.threads = set()
 
     # -- auth
@@ -315,40 +305,11 @@ class Service:
     # -- extraction
     def start(self, tenant, integration, keys, incremental):
         """Start an extraction thread and wait until its job row exists.
-        Returns ("started", job_id), ("running", job_id) when the same
-        integration and projects already run, or ("error", exception)."""
-        key = (tenant, integration, tuple(sorted(keys)))
-        while True:
-            with self.lock:
-                other = self.starting.get(key)
-                if other is None:
-                    mine = {"job_id": None, "error": None, "ready": threading.Event()}
-                    self.starting[key] = mine
-                    break
-            # a second click while the first is starting or running
-            other["ready"].wait(START_TIMEOUT_S)
-            if not other["job_id"]:
-                return "error", other["error"] or TimeoutError("the job was not created")
-            row = self.query("SELECT status FROM etl_job_queue WHERE id = %s", (other["job_id"],), one=True)
-            if row and row["status"] not in TERMINAL:
-                return "running", other["job_id"]
-            # that job ended (cancelled, say) while its thread winds down: a new one may start
-            with self.lock:
-                if self.starting.get(key) is other:
-                    del self.starting[key]
-        try:
-            row = self.query(RUNNING_SQL, (tenant, integration, sorted(keys)), one=True) if keys else None
-        except Exception:
-            with self.lock:
-                self.starting.pop(key, None)
-            mine["ready"].set()
-            raise
-        if row:
-            with self.lock:
-                self.starting.pop(key, None)
-            mine["job_id"] = row["id"]
-            mine["ready"].set()
-            return "running", row["id"]
+        Returns ("started", job_id), ("running", (job_id, message)) when
+        another running job extracts one of the projects (the library
+        decides, for any overlap, in any process: jetl.BusyError), or
+        ("error", exception)."""
+        mine = {"job_id": None, "error": None, "ready": threading.Event()}
 
         def progress(p):
             if mine["job_id"] is None and p.job_id:
@@ -367,8 +328,6 @@ class Service:
             finally:
                 mine["ready"].set()
                 with self.lock:
-                    if self.starting.get(key) is mine:
-                        del self.starting[key]
                     self.threads.discard(threading.current_thread())
 
         t = threading.Thread(target=run, name="jetl-extract-t%d-i%d" % (tenant, integration), daemon=True)
@@ -378,6 +337,8 @@ class Service:
         mine["ready"].wait(START_TIMEOUT_S)
         if mine["job_id"] is not None:
             return "started", mine["job_id"]
+        if isinstance(mine["error"], jetl.BusyError):
+            return "running", (mine["error"].job_id, mine["error"].message)
         return "error", mine["error"] or TimeoutError("the job was not created within %ds" % START_TIMEOUT_S)
 
     def cancel(self, tenant, job_id):
@@ -533,8 +494,9 @@ def router(db=None, *, queue=None, tokens=None, jira=None, tags=("etl",)):
         comma-separated list; none means every project the Jira user sees.
         incremental defaults to true. Both may come in a JSON body instead
         ({"project_keys": [...], "incremental": false}); any other body is a
-        400. Answers once the job row exists; 409 (with ``job_id``) when a job
-        of the same integration and projects is already running."""
+        400. Answers once the job row exists; 409 (with ``job_id``) when
+        another running job of the integration extracts any of the projects
+        (the library's JETL_EBUSY: any overlap, from any process)."""
         check_tenant(tenant, tenant_id)
         body_keys, body_inc = trigger_body(await request.body())
         if body_inc is not None and incremental is not None and body_inc != incremental:
@@ -556,8 +518,9 @@ def router(db=None, *, queue=None, tokens=None, jira=None, tags=("etl",)):
             raise _err(503, "shutting down")
         what, val = await blocking(svc.start, tenant, integration_id, keys, incremental)
         if what == "running":
-            raise Conflict("an extraction of %s for integration %d is already running (job %d)" % (
-                ", ".join(keys) or "every visible project", integration_id, val), val)
+            job_id, why = val
+            raise Conflict("an extraction of %s for integration %d is already running (job %d): %s" % (
+                ", ".join(keys) or "every visible project", integration_id, job_id, why), job_id)
         if what == "error":
             if isinstance(val, jetl.NoEntryError):
                 raise _err(404, val.message)
