@@ -131,6 +131,7 @@ typedef struct jl_wthread {
 	atomic_llong extracted;         /* projects extracted (distribute) */
 	atomic_int running;
 	sem_t *exited;                  /* optional: posted once the thread has ended */
+	double db_failing_since;        /* first transient database failure since the last answer (0: none) */
 	int rc;
 	char err[512];
 	pthread_t tid;

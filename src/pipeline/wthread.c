@@ -17,7 +17,9 @@
 #include "twriter.h"
 #include "../store/claims.h"
 #include "../store/db.h"
+#include "../store/jobs.h"
 #include "../store/load.h"
+#include "../store/raw_insert.h"
 
 #define POLL_MS 200
 
@@ -129,9 +131,66 @@ static jl_tjob *job_new(jl_queue_msg *m, json_t *body)
 	return job;
 }
 
+/* How long a database failure that keeps coming back (a statement timeout
+ * set on the role, a lock that always times out) is retried before the
+ * row is given up: $JETL_DB_RETRY_SECONDS, default 120 s (longer than a
+ * restart or a failover, which jl_db_back waits 60 s for). */
+#define DB_RETRY_SECONDS_DEFAULT 120
+
+static double db_retry_seconds(void)
+{
+	const char *e = getenv("JETL_DB_RETRY_SECONDS");
+	int s = e ? atoi(e) : 0;
+
+	return s > 0 ? s : DB_RETRY_SECONDS_DEFAULT;
+}
+
+/* A database failure of job's row that did not clear for db_retry_seconds:
+ * in-process, the thread stops with the cause (the extraction fails the job
+ * with it); a worker marks the row failed with the cause and lets its job
+ * end (failed, naming the rows), then dead-letters the message. When even
+ * that is refused, the message goes back: nothing is dropped. */
+static void give_up(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, jl_tjob *job)
+{
+	char why[512], err[512];
+
+	snprintf(why, sizeof(why), "database failure for %.0f s, gave up: %.400s", jl_now() - w->db_failing_since,
+		job->row.err);
+	jl_log(ctx, JETL_LOG_ERROR, "worker: job %lld: raw row %lld: %s", (long long)job->job_id,
+		(long long)job->raw_id, why);
+	if (w->producer_done) {
+		w->rc = job->rc;
+		snprintf(w->err, sizeof(w->err), "raw row %lld: %.470s", (long long)job->raw_id, why);
+		jl_queue_reject(q, &job->msg, 1);
+		return;
+	}
+	if (jl_raw_mark_failed(ctx->pg, job->row.tenant, job->row.integration, job->raw_id, why, err, sizeof(err)) < 0) {
+		jl_log(ctx, JETL_LOG_ERROR, "worker: raw row %lld: cannot record the failure (%s): will retry",
+			(long long)job->raw_id, err);
+		jl_queue_reject(q, &job->msg, 1);
+		return;
+	}
+	jl_jobs_try_finish(ctx->pg, job->job_id, NULL, 0, err, sizeof(err));
+	jl_queue_reject(q, &job->msg, 0);
+	atomic_fetch_add(&w->failed, 1);
+	atomic_fetch_add(&w->dead, 1);
+	w->db_failing_since = 0;
+}
+
 /* The outcome of a job: ack, requeue or dead-letter its message. */
 static void complete(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, jl_tjob *job)
 {
+	int transient = job->rc != JETL_OK && job->rc != JETL_EDATA && job->rc != JETL_ENOENT;
+
+	if (!transient)
+		w->db_failing_since = 0;  /* the database answered */
+	else if (w->db_failing_since == 0)
+		w->db_failing_since = jl_now();
+	if (transient && jl_now() - w->db_failing_since >= db_retry_seconds()) {
+		give_up(w, ctx, q, job);
+		jl_tjob_free(job);
+		return;
+	}
 	switch (job->rc) {
 	case JETL_OK:
 		jl_queue_ack(q, &job->msg);

@@ -1,5 +1,6 @@
-"""Issue 25, items 3 and 10: overlapping extractions and a distributed
-project whose worker is SIGKILLed.
+"""Issue 25, items 3, 10 and 13 (first half): overlapping extractions, a
+distributed project whose worker is SIGKILLed, and a database error that
+never clears.
 
 - overlap: two `jetl extract` of one project at once (and a run of a set that
   overlaps a running one, and of every project) must not both run: the
@@ -9,6 +10,11 @@ project whose worker is SIGKILLed.
   `worker --distribute` SIGKILLed while it extracts a project; another worker
   must redo the project (its claim's lease runs out and the sweep publishes it
   again): every issue stored, no raw row pending, `--wait` returns 0.
+- a database error that never clears (a 1 ms statement_timeout set on the
+  database mid-run; a trigger refusing every write with SQLSTATE 57014): the
+  transform gives up after $JETL_DB_RETRY_SECONDS with the cause in the job's
+  `error` and `jetl extract` exits non-zero (it retried forever, the job
+  `running` with no error); a worker marks the row failed with the cause.
 
 These cases restart no server, so they use the checkout's default pair
 (scripts/services), each with a database and vhost of its own. Each prints
@@ -28,7 +34,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 import psycopg2  # noqa: E402
 
-from harness import JETL, Database, Simulator, Vhost, jetl, jetl_env, make_dataset, start_worker  # noqa: E402
+from harness import JETL, Database, Simulator, Vhost, admin, jetl, jetl_env, make_dataset, start_worker  # noqa: E402
 
 # The default pair's variables as they were when the suite was imported:
 # another module of this directory (test_faults.py) points os.environ at a
@@ -225,6 +231,74 @@ class DistributedKill(Base):
         self.assertEqual(pending, 0)
         self.assertEqual(status, "finished")
         self.assertEqual(self.scalar("SELECT step FROM etl_job_queue"), 2)
+
+
+
+class DatabaseErrorThatNeverClears(Base):
+    """Item 13a: a database failure that keeps coming back is given up."""
+
+    RETRY = 2       # JETL_DB_RETRY_SECONDS of these cases
+
+    def test_statement_timeout_set_mid_run_fails_the_job(self):
+        env = self.env()
+        env["JETL_DB_RETRY_SECONDS"] = str(self.RETRY)
+        self.sim.control("faults", {"latency_ms": 100})
+        t0 = time.monotonic()
+        p = self.popen(env, "extract", "--project", "HB", "--progress", "none")
+        self.wait_for("SELECT count(*) FROM etl_job_queue", 60, "the job")
+        # every session opened from now on (the transform's) times out at once
+        admin("ALTER DATABASE %s SET statement_timeout = '1ms'" % self.db.name)
+        self.addCleanup(admin, "ALTER DATABASE %s RESET statement_timeout" % self.db.name)
+        try:
+            out, err = p.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.communicate()
+            admin("ALTER DATABASE %s RESET statement_timeout" % self.db.name)
+            self.fail("extract still running 60 s after the database refused everything (job %s, error %r)" % (
+                self.scalar("SELECT status FROM etl_job_queue"), self.scalar("SELECT error FROM etl_job_queue")))
+        secs = time.monotonic() - t0
+        admin("ALTER DATABASE %s RESET statement_timeout" % self.db.name)
+        status, error = self.db.query("SELECT status, error FROM etl_job_queue")[0]
+        say("statement_timeout 1 ms mid-run: extract exit %d after %.1f s, job %s, error %r"
+            % (p.returncode, secs, status, error))
+        self.assertEqual(p.returncode, 1, out + err)
+        self.assertEqual(status, "failed")
+        self.assertIn("statement timeout", error)
+        self.assertIn("gave up", error)
+
+    def refuse_writes(self):
+        self.db.query("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS"
+                      " $$BEGIN RAISE EXCEPTION 'refused by the test' USING ERRCODE = '57014'; END$$;"
+                      " CREATE TRIGGER refuse BEFORE INSERT OR UPDATE ON work_items"
+                      " FOR EACH ROW EXECUTE FUNCTION refuse()")
+
+    def test_worker_marks_the_row_failed_with_the_cause(self):
+        vh = Vhost()
+        self.addCleanup(vh.drop)
+        env = self.env(vh.url)
+        env["JETL_DB_RETRY_SECONDS"] = str(self.RETRY)
+        self.refuse_writes()
+        r = jetl(env, "extract", "--project", "HB", "--queue", vh.url, "--progress", "none", check=False)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        t0 = time.monotonic()
+        w = start_worker(env, "--queue", vh.url, "--until-idle", "--idle-ms", "500")
+        self.procs.append(w)
+        try:
+            w.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.fail("the worker still retried the row after 60 s (job %s, raw row %s)" % (
+                self.scalar("SELECT status FROM etl_job_queue"),
+                self.scalar("SELECT status FROM raw_extraction_data")))
+        status, error = self.db.query("SELECT status, error FROM etl_job_queue")[0]
+        raw_status, raw_error = self.db.query("SELECT status, error FROM raw_extraction_data")[0]
+        say("a write refused with 57014 for ever, worker: gave up after %.1f s, raw row %s (%r), job %s (%r)"
+            % (time.monotonic() - t0, raw_status, raw_error, status, error))
+        self.assertEqual(raw_status, "failed")
+        self.assertIn("refused by the test", raw_error)
+        self.assertIn("gave up", raw_error)
+        self.assertEqual(status, "failed")
+        self.assertIn("1 raw row(s) failed", error)
 
 
 if __name__ == "__main__":
