@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "cli.h"
+#include "metrics.h"
 
 static const struct option no_options[] = { { NULL, 0, NULL, 0 } };
 
@@ -291,7 +292,7 @@ static void print_summary(jetl_ctx *ctx, int64_t job_id, const jetl_extract_resu
 
 enum { OPT_PROJECT = 1, OPT_FULL, OPT_JQL, OPT_QUEUE, OPT_DISTRIBUTE, OPT_WAIT, OPT_NO_DEV_STATUS,
 	OPT_PROGRESS, OPT_UNTIL_IDLE, OPT_IDLE_MS, OPT_THREADS, OPT_RAW_ID, OPT_JOB, OPT_JSON,
-	OPT_SYNC, OPT_LIST, OPT_MAP };
+	OPT_SYNC, OPT_LIST, OPT_MAP, OPT_METRICS_LISTEN };
 
 int cmd_extract(struct cli *c, int argc, char **argv)
 {
@@ -393,9 +394,32 @@ const char cli_worker_help[] =
 "usage: jetl worker [--queue URL] [--until-idle] [--idle-ms N] [--threads N] [--distribute]\n"
 "                   [--jira-url URL] [--jira-user USER] [--jira-auth basic|bearer] [--jira-flavor F]\n"
 "                   [--jira-token-file FILE] [--concurrency N] [--progress auto|bar|json|none]\n"
+"                   [--metrics-listen HOST:PORT]\n"
 "  Consume transform messages (and extract messages with --distribute) until SIGTERM/SIGINT\n"
 "  (the current batch is finished first) or, with --until-idle, until the queues stay empty.\n"
-"  Logs (info) each raw row it transforms and each project it extracts, with the time taken.\n";
+"  Logs (info) each raw row it transforms and each project it extracts, with the time taken.\n"
+"  --metrics-listen serves GET /metrics (Prometheus text format) on HOST:PORT: the job totals\n"
+"  of the tenant and integration, jobs by status, job durations, the last finished job.\n";
+
+/* The worker's run between its context's open and close: the signal
+ * handlers, the metrics endpoint, the logs around jetl_worker_run(). */
+static int worker_run(jetl_ctx *ctx, jetl_worker_options *wo, struct metrics *metrics)
+{
+	struct sigaction sa;
+	int rc;
+
+	worker_ctx = ctx;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	cli_logf(JETL_LOG_INFO, "worker: started (tenant %d, integration %d, %d thread%s%s%s)",
+		jetl_tenant_id(ctx), jetl_integration_id(ctx), wo->threads > 0 ? wo->threads : 1,
+		wo->threads > 1 ? "s" : "", wo->distribute ? ", extracts too" : "", wo->until_idle ? ", until idle" : "");
+	rc = jetl_worker_run(ctx, wo);
+	metrics_stop(metrics);
+	return rc;
+}
 
 int cmd_worker(struct cli *c, int argc, char **argv)
 {
@@ -406,12 +430,15 @@ int cmd_worker(struct cli *c, int argc, char **argv)
 		{ "threads", required_argument, NULL, OPT_THREADS },
 		{ "distribute", no_argument, NULL, OPT_DISTRIBUTE },
 		{ "progress", required_argument, NULL, OPT_PROGRESS },
+		{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
 		CLI_JIRA_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
 	jetl_worker_options wo = JETL_WORKER_OPTIONS_INIT;
 	enum progress_mode mode = PROGRESS_AUTO;
-	struct sigaction sa;
+	const char *metrics_addr = NULL;
+	struct metrics *metrics = NULL;
+	char err[512];
 	struct bar *bar;
 	jetl_ctx *ctx;
 	long n;
@@ -428,6 +455,13 @@ int cmd_worker(struct cli *c, int argc, char **argv)
 			wo.until_idle = 1;
 		else if (o == OPT_DISTRIBUTE)
 			wo.distribute = 1;
+		else if (o == OPT_METRICS_LISTEN) {
+			if (!strchr(optarg, ':') || !strrchr(optarg, ':')[1]) {
+				fprintf(stderr, "jetl: --metrics-listen: '%s' is not HOST:PORT (or :PORT)\n", optarg);
+				return EXIT_USAGE;
+			}
+			metrics_addr = optarg;
+		}
 		else if (o == OPT_THREADS) {
 			if (cli_number("--threads", optarg, 1, 64, "a number of threads in 1..64", &n) < 0)
 				return EXIT_USAGE;
@@ -448,15 +482,15 @@ int cmd_worker(struct cli *c, int argc, char **argv)
 	bar = bar_new(mode);
 	wo.progress = bar_callback;
 	wo.progress_userdata = bar;
-	worker_ctx = ctx;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = worker_signal;
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	cli_logf(JETL_LOG_INFO, "worker: started (tenant %d, integration %d, %d thread%s%s%s)",
-		jetl_tenant_id(ctx), jetl_integration_id(ctx), wo.threads > 0 ? wo.threads : 1,
-		wo.threads > 1 ? "s" : "", wo.distribute ? ", extracts too" : "", wo.until_idle ? ", until idle" : "");
-	rc = jetl_worker_run(ctx, &wo);
+	if (metrics_addr && !(metrics = metrics_start(&c->opts, metrics_addr, err, sizeof(err)))) {
+		fprintf(stderr, "jetl: %s\n", err);
+		bar_free(bar);
+		jetl_close(ctx);
+		return EXIT_FAILED;
+	}
+	if (metrics)
+		cli_logf(JETL_LOG_INFO, "worker: metrics on http://%s/metrics", metrics_addr);
+	rc = worker_run(ctx, &wo, metrics);
 	bar_finish(bar);
 	bar_free(bar);
 	cli_logf(JETL_LOG_INFO, "worker: stopped (%s)", rc == JETL_OK ? "done" : jetl_strerror(rc));

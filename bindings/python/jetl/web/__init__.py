@@ -52,6 +52,8 @@ from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
 
 import jetl
 
+from . import metrics as _metrics
+
 __all__ = ["router", "Service", "MAX_BODY"]
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -484,6 +486,8 @@ def router(db=None, *, queue=None, tokens=None, jira=None, tags=("etl",)):
 
     r = APIRouter(dependencies=[Depends(body_cap)], tags=list(tags))
     r.jetl = svc
+    # GET /metrics (Prometheus), in a module of its own: jetl/web/metrics.py
+    r.include_router(_metrics.router(svc, tenant_dep, blocking))
 
     @r.post("/jira/extract/issues-changelogs-dev-status/{integration_id}",
             summary="Start an extraction of issues, changelogs and dev status")
