@@ -53,6 +53,34 @@ def touch(sim, keys, minutes_ago, at=None):
     return done
 
 
+def edit_items(sim, body):
+    """Edit and delete an issue's comments or worklogs, as a user would; the
+    issue's `updated` moves (touch), as Jira's does."""
+    kind = body.get('kind')
+    if kind not in ('comments', 'worklogs'):
+        raise ValueError("kind must be 'comments' or 'worklogs'")
+    e = sim.dataset.find(body.get('key', ''))
+    if e is None:
+        raise ValueError("no issue %s" % body.get('key'))
+    rec = sim.dataset.record(e)
+    gone = set(str(x) for x in body.get('delete') or [])
+    edits = {str(k): v for k, v in (body.get('edit') or {}).items()}
+    out = []
+    for it in rec.get(kind) or []:
+        if it['id'] in gone:
+            continue
+        if it['id'] in edits:
+            text = {"type": "doc", "version": 1, "content": [{"type": "paragraph", "content": [
+                {"type": "text", "text": edits[it['id']]}]}]}
+            it['body' if kind == 'comments' else 'comment'] = text
+            it['updated'] = _fmt_now(it.get('updated'), 0)
+        out.append(it)
+    rec[kind] = out
+    sim.dataset.replace(e, rec)
+    touch(sim, [e.key], 0)
+    return {"kept": len(out)}
+
+
 def each_issue(sim, body, action):
     """action(entry) for each issue of body["keys"] the dataset has; the keys done."""
     done = []
@@ -100,6 +128,8 @@ def handle(sim, method, path, body):
             sim.dataset.replace(e, rec)
             done.append(e.key)
         return 200, {"corrupted": done}
+    if path == '/__sim/items' and method == 'POST':
+        return 200, edit_items(sim, body)
     if path == '/__sim/delete' and method == 'POST':
         return 200, {"deleted": each_issue(sim, body, sim.dataset.delete)}
     if path == '/__sim/hold' and method == 'POST':

@@ -374,10 +374,13 @@ class Gen:
                 v = self.custom_value(r, kind, pkey, epic_key, created, off)
             f["customfield_%d" % cid] = v
         key = '%s-%d' % (pkey, n)
+        comments, worklogs = parts.items(self.seed, pkey, n, iid, self.users, created,
+                                         lambda ms: self.ts(ms, off))
+        f["worklog"] = parts.page([], "worklogs")   # rendered from the record's lists
         return {"id": str(iid), "key": key, "project": pkey, "created": f["created"],
                 "updated": f["updated"],
                 "issue": {"id": str(iid), "key": key, "fields": f},
-                "histories": histories, "dev": dev}
+                "histories": histories, "dev": dev, "comments": comments, "worklogs": worklogs}
 
 
 def dump(o):

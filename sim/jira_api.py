@@ -74,6 +74,8 @@ class JiraApi:
             ('GET|POST', r'/rest/api/(2|3|latest)/search', self.search_legacy),
             ('POST', r'/rest/api/(2|3|latest)/issue/bulkfetch', self.issue_bulkfetch),
             ('GET', r'/rest/api/(2|3|latest)/issue/([^/]+)/changelog', self.issue_changelog),
+            ('GET', r'/rest/api/(2|3|latest)/issue/([^/]+)/comment', self.issue_comments),
+            ('GET', r'/rest/api/(2|3|latest)/issue/([^/]+)/worklog', self.issue_worklogs),
             ('GET', r'/rest/api/(2|3|latest)/issue/([^/]+)', self.issue_get),
             ('POST', r'/rest/api/(2|3|latest)/changelog/bulkfetch', self.changelog_bulkfetch),
             ('GET', r'/rest/dev-status/(latest|1\.0)/issue/summary', self.dev_summary),
@@ -379,6 +381,27 @@ class JiraApi:
         if not out["isLast"]:
             out["nextPage"] = "%s?startAt=%d&maxResults=%d" % (base, start + len(page), size)
         return 200, out, len(page)
+
+    # -- comments and worklogs ----------------------------------------------
+    def _items(self, req, member, cap):
+        """GET /issue/{id}/comment|worklog: a page of the issue's whole list, oldest
+        first ({startAt, maxResults, total, comments|worklogs}), as Jira pages them."""
+        e = self.find(req.match.group(2))
+        rec = self.record(e)
+        items = rec.get(member)
+        if items is None:   # recorded issues: what their page holds is all there is
+            field = (rec.get('issue') or {}).get('fields', {}).get(member[:-1]) or {}
+            items = field if isinstance(field, list) else field.get(member) or []
+        start = max(0, req.int_arg('startAt', 0))
+        size = min(max(req.int_arg('maxResults', cap), 1), cap)
+        page = items[start:start + size]
+        return 200, {"startAt": start, "maxResults": size, "total": len(items), member: page}, len(page)
+
+    def issue_comments(self, req):
+        return self._items(req, 'comments', 100)
+
+    def issue_worklogs(self, req):
+        return self._items(req, 'worklogs', 1000)
 
     def changelog_bulkfetch(self, req):
         if not self.cloud:

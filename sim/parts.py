@@ -58,6 +58,54 @@ def add(f, site, seed, pkey, pid, n, total, iid):
     f["components"] = r.sample(project_components(site, pid), r.choice([0, 1, 1, 2]))
 
 
+EMBEDDED = 20      # comments and worklogs embedded in an issue at most (Jira: 20 worklogs)
+
+
+def adf(text):
+    return {"type": "doc", "version": 1,
+            "content": [{"type": "paragraph", "content": [{"type": "text", "text": text}]}]}
+
+
+def user_ref(u):
+    return {k: u[k] for k in ("accountId", "key", "name", "displayName", "active", "timeZone",
+                              "accountType", "emailAddress") if k in u}
+
+
+def items(seed, pkey, n, iid, users, when, ts):
+    """(comments, worklogs) of generated issue n: a few each, many on some
+    issues (past the embedded page), 130 comments / 1,005 worklogs on one
+    (past a page of the endpoint)."""
+    r = random.Random('%d/%s/%d/items' % (seed, pkey, n))
+    nc = 130 if n == 26 else r.randint(25, 60) if n % 13 == 0 else r.choice([0, 0, 1, 2, 3])
+    nw = 1005 if n == 22 else r.randint(21, 45) if n % 11 == 0 else r.choice([0, 0, 0, 1, 2])
+    comments, worklogs = [], []
+    for k in range(nc):
+        a = user_ref(r.choice(users))
+        t = ts(when + k * 3600000)
+        cid = iid * 10000 + k + 1
+        comments.append({"self": "https://acme.atlassian.net/rest/api/3/issue/%d/comment/%d" % (iid, cid),
+                         "id": str(cid), "author": a, "updateAuthor": a,
+                         "body": adf("comment %d on %s-%d 评论" % (k + 1, pkey, n)),
+                         "created": t, "updated": t, "jsdPublic": True})
+    for k in range(nw):
+        a = user_ref(r.choice(users))
+        t = ts(when + k * 1800000)
+        wid = iid * 10000 + k + 1
+        sec = r.choice([900, 1800, 3600, 7200, 12000])
+        worklogs.append({"self": "https://acme.atlassian.net/rest/api/3/issue/%d/worklog/%d" % (iid, wid),
+                         "author": a, "updateAuthor": a, "comment": adf("worked on it (%d)" % (k + 1)),
+                         "created": t, "updated": t, "started": t,
+                         "timeSpent": "%dm" % (sec // 60), "timeSpentSeconds": sec,
+                         "id": str(wid), "issueId": str(iid)})
+    return comments, worklogs
+
+
+def page(items_, member, cap=EMBEDDED):
+    """fields.comment / fields.worklog: the first cap items and the total."""
+    shown = items_[:cap]
+    return {"startAt": 0, "maxResults": cap, "total": len(items_), member: shown}
+
+
 def user_id(u):
     if not isinstance(u, dict):
         return None
@@ -69,7 +117,7 @@ def user_id(u):
 
 def truth(records):
     """{table: rows jetl stores} for dataset records ({"issue", "histories"})."""
-    links = versions = components = 0
+    links = versions = components = comments = worklogs = 0
     accounts = set()
     for rec in records:
         f = rec["issue"].get("fields") or {}
@@ -82,6 +130,19 @@ def truth(records):
             accounts.add(user_id(f.get(k)))
         for h in rec.get("histories") or []:
             accounts.add(user_id(h.get("author")))
+        cs = rec.get("comments")
+        if cs is None:
+            c = f.get("comment")
+            cs = c if isinstance(c, list) else (c or {}).get("comments") or []
+        ws = rec.get("worklogs")
+        if ws is None:
+            w = f.get("worklog")
+            ws = w if isinstance(w, list) else (w or {}).get("worklogs") or []
+        comments += len({c["id"] for c in cs if c.get("id")})
+        worklogs += len({w["id"] for w in ws if w.get("id")})
+        for x in cs + ws:
+            accounts.add(user_id(x.get("author")))
+            accounts.add(user_id(x.get("updateAuthor")))
     accounts.discard(None)
     return {"issue_links": links, "issue_versions": versions, "issue_components": components,
-            "accounts": len(accounts)}
+            "accounts": len(accounts), "comments": comments, "worklogs": worklogs}

@@ -1,5 +1,7 @@
 """Turning stored issue records into the JSON Jira sends: field selection and changelogs."""
 
+import parts
+
 EXPAND = "operations,versionedRepresentations,editmeta,changelog,renderedFields"
 
 
@@ -74,6 +76,10 @@ class Renderer:
             out["fields"] = {}
         else:
             out["fields"] = self.select(body.get('fields') or {}, fields)
+            # comments and worklogs: the embedded page of the record's lists
+            for field, member in (("comment", "comments"), ("worklog", "worklogs")):
+                if member in rec and field in out["fields"]:
+                    out["fields"][field] = parts.page(rec[member], member)
         if expand and 'changelog' in expand:
             out["changelog"] = embedded_changelog(rec.get('histories') or [], embedded_cap)
         if expand and 'names' in expand:

@@ -115,6 +115,28 @@ class CloudTest(Base):
         self.assertEqual(len({i['key'] for i in full}), 130)
         self.assertEqual(set(full[0]['fields']), {'summary', 'status', 'updated'})
 
+    def test_comment_and_worklog_pages(self):
+        """The embedded page is cut at 20 with the total; the endpoints page the
+        whole list in the shape of Atlassian's documented examples."""
+        fix = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'tests', 'fixtures', 'jira-real')
+        for member, path, n, key in (('comments', 'comment', 130, 'AA-26'), ('worklogs', 'worklog', 1005, 'AA-22')):
+            st, d, _ = self.call('GET', '/rest/api/3/issue/%s?fields=%s' % (key, path))
+            self.assertEqual(st, 200, d)
+            emb = d['fields'][path]
+            self.assertEqual((len(emb[member]), emb['total']), (20, n))
+            with open(os.path.join(fix, 'openapi_example_issue_%s_page.json' % path)) as f:
+                shape = json.load(f)
+            got, start = [], 0
+            while True:
+                st, d, _ = self.call('GET', '/rest/api/3/issue/%s/%s?startAt=%d&maxResults=5000' % (key, path, start))
+                self.assertEqual(set(d), set(shape))
+                self.assertLessEqual(set(shape[member][0]) - {'visibility'}, set(d[member][0]) | {'self'})
+                got += d[member]
+                start += len(d[member])
+                if not d[member] or start >= d['total']:
+                    break
+            self.assertEqual(len({x['id'] for x in got}), n)
+
     def test_page_size_cap(self):
         st, d, _ = self.call('GET', '/rest/api/3/search/jql?jql=project%3DAA&maxResults=500'
                              '&fields=summary')

@@ -97,6 +97,8 @@ static void batch_free(jl_batch *b)
 	json_decref(b->issues);
 	json_decref(b->changelogs);
 	json_decref(b->dev);
+	json_decref(b->items[0]);
+	json_decref(b->items[1]);
 	json_decref(b->cl_ids);
 	json_decref(b->cl_acc);
 	json_decref(b->cl_tokens);
@@ -115,10 +117,13 @@ static jl_batch *batch_new(jl_run *run, int kind)
 	b->issues = json_array();
 	b->changelogs = json_object();
 	b->dev = json_object();
+	b->items[0] = json_object();
+	b->items[1] = json_object();
 	b->cl_ids = json_array();
 	b->cl_acc = json_object();
 	b->cl_tokens = json_object();
-	if (!b->issues || !b->changelogs || !b->dev || !b->cl_ids || !b->cl_acc || !b->cl_tokens) {
+	if (!b->issues || !b->changelogs || !b->dev || !b->items[0] || !b->items[1] || !b->cl_ids || !b->cl_acc ||
+	    !b->cl_tokens) {
 		batch_free(b);
 		return NULL;
 	}
@@ -183,6 +188,7 @@ void jl_batch_after_bodies(jl_batch *b)
 				jl_changelog_issue_submit(run, b, issue);
 		}
 		jl_dev_submit(run, b, issue, id);
+		jl_items_submit(run, b, issue);
 	}
 	if (run->cloud && json_array_size(b->cl_ids))
 		jl_changelog_bulk_submit(run, b, NULL);
@@ -294,6 +300,7 @@ static int report_all(jl_run *run)
 int jl_jira_batch_dump(const jl_jira_batch *b, json_dump_callback_t put, void *data)
 {
 	static const char open[] = "{\"issues\":[", logs[] = "],\"changelogs\":", dev[] = ",\"dev_status\":";
+	static const char *const items[2] = { ",\"comments\":", ",\"worklogs\":" };
 
 	if (put(open, sizeof(open) - 1, data))
 		return -1;
@@ -304,8 +311,14 @@ int jl_jira_batch_dump(const jl_jira_batch *b, json_dump_callback_t put, void *d
 			return -1;
 	}
 	if (put(logs, sizeof(logs) - 1, data) || json_dump_callback(b->changelogs, put, data, JSON_COMPACT) ||
-	    put(dev, sizeof(dev) - 1, data) || json_dump_callback(b->dev, put, data, JSON_COMPACT) ||
-	    put("}", 1, data))
+	    put(dev, sizeof(dev) - 1, data) || json_dump_callback(b->dev, put, data, JSON_COMPACT))
+		return -1;
+	/* Only when some were read: a raw row without cut pages is as before. */
+	for (int k = 0; k < 2; k++)
+		if (json_object_size(b->items[k]) &&
+		    (put(items[k], strlen(items[k]), data) || json_dump_callback(b->items[k], put, data, JSON_COMPACT)))
+			return -1;
+	if (put("}", 1, data))
 		return -1;
 	return 0;
 }
@@ -317,7 +330,7 @@ static int emit(jl_run *run, jl_batch *b)
 
 	if (n && run->cb->batch) {
 		jl_jira_batch out = { n, b->n_histories, b->max_updated_ms, b->text.data, b->text.len,
-				      b->changelogs, b->dev };
+				      b->changelogs, b->dev, { b->items[0], b->items[1] } };
 
 		if (b->text.oom)
 			return JETL_ENOMEM;

@@ -47,6 +47,7 @@ typedef struct jl_batch {
 	int64_t max_updated_ms; /* highest `updated` of the issues taken */
 	json_t *changelogs;     /* id → every history, oldest first */
 	json_t *dev;            /* id → {summary, detail, detail_requests} */
+	json_t *items[2];       /* comments, worklogs: id → every item, where the page was cut (items.c) */
 	json_t *cl_ids;         /* Cloud: ids whose logs are completed by /changelog/bulkfetch */
 	json_t *cl_acc;         /* id → histories fetched so far */
 	json_t *cl_tokens;      /* tokens seen, to refuse a loop */
@@ -111,6 +112,7 @@ struct jl_run {
 	int64_t issues_done;
 	int64_t capped_found, capped_done;
 	int64_t dev_found, dev_done;
+	int64_t items_found, items_done;   /* comment/worklog lists read past their page */
 	int bodies_all_in;
 	int64_t last_p[8][2];
 };
@@ -165,6 +167,13 @@ void jl_bulkfetch_submit(jl_run *run, jl_batch *b);
 void jl_changelog_bulk_submit(jl_run *run, jl_batch *b, const char *token);
 /* Server (or fallback): complete one issue's log through /issue/{id}/changelog. */
 void jl_changelog_issue_submit(jl_run *run, jl_batch *b, json_t *issue);
+
+/* items.c */
+/* Whether the issue's fields hold a cut page of comments (kind 0) or
+ * worklogs (1): a total above the items embedded. */
+int jl_items_cut(const json_t *fields, int kind);
+/* Read the whole lists the stub's "cut" names ({"comments": true, …}). */
+void jl_items_submit(jl_run *run, jl_batch *b, json_t *issue);
 
 /* devstatus.c */
 /* The dev status of one issue as its Development field calls for: nothing,

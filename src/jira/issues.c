@@ -82,6 +82,15 @@ static json_t *stub_of(jl_run *run, jl_batch *b, json_t *issue)
 		json_object_set(stub, "changelog", cl);   /* capped: completed later */
 	else
 		b->n_histories += json_array_size(hist);
+	/* comment / worklog pages cut by Jira: their whole lists are read */
+	for (int k = 0; k < 2; k++)
+		if (jl_items_cut(json_object_get(issue, "fields"), k)) {
+			json_t *cut = json_object_get(stub, "cut");
+
+			if (!cut)
+				json_object_set_new(stub, "cut", cut = json_object());
+			json_object_set_new(cut, k ? "worklogs" : "comments", json_true());
+		}
 	if (run->req->dev_status && fid && *fid) {
 		json_t *dev = json_object_get(json_object_get(issue, "fields"), fid);
 

@@ -117,11 +117,13 @@ typedef struct jl_jira_batch {
 	size_t issues_len;
 	json_t *changelogs;         /* id → every history, oldest first */
 	json_t *dev;                /* id → dev-status entry */
+	json_t *items[2];           /* comments, worklogs: id → every item (issues whose page was cut) */
 } jl_jira_batch;
 
 /* Write the batch's raw-row text through put (jansson's dump callback; any
  * split): exactly json_dumps(JSON_COMPACT) of {"issues": […], "changelogs":
- * …, "dev_status": …}. Returns 0, or -1 when put failed. */
+ * …, "dev_status": …} with "comments" and "worklogs" after them when the
+ * batch has some. Returns 0, or -1 when put failed. */
 int jl_jira_batch_dump(const jl_jira_batch *b, json_dump_callback_t put, void *data);
 
 typedef struct jl_jira_callbacks {

@@ -9,6 +9,11 @@ static const char *const links_cols[] = { "work_item_external_id", "link_id", "l
 static const char *const versions_cols[] = { "work_item_external_id", "relation", "version_id",
 	"version_name", "released", "release_date" };
 static const char *const components_cols[] = { "work_item_external_id", "component_id", "component_name" };
+static const char *const comments_cols[] = { "work_item_external_id", "comment_id", "author_account_id",
+	"author_name", "update_author_account_id", "created_at", "updated_at", "body", "body_raw" };
+static const char *const worklogs_cols[] = { "work_item_external_id", "worklog_id", "author_account_id",
+	"author_name", "started_at", "time_spent_seconds", "created_at", "updated_at", "comment", "comment_raw" };
+const char *const jl_parts_read_cols[] = { "part", "external_id" };
 static const char *const accounts_cols[] = { "account_id", "display_name", "email_address", "active",
 	"time_zone", "account_type" };
 
@@ -19,4 +24,6 @@ const jl_part_desc jl_parts[JL_PART_N] = {
 	[JL_PART_COMPONENTS] = { "issue_components", "issue_components", components_cols, N(components_cols), 2,
 		JL_PART_OWNED },
 	[JL_PART_ACCOUNTS] = { "accounts", "accounts", accounts_cols, N(accounts_cols), 1, JL_PART_SHARED },
+	[JL_PART_COMMENTS] = { "comments", "comments", comments_cols, N(comments_cols), 2, JL_PART_OWNED },
+	[JL_PART_WORKLOGS] = { "worklogs", "worklogs", worklogs_cols, N(worklogs_cols), 2, JL_PART_OWNED },
 };

@@ -10,10 +10,14 @@
 #define JL_MODEL_ISSUE_TYPES_H
 
 /* How the stored rows of a type relate to the issues of a batch. */
+/* Columns of the rowset of issues whose part was read ("part" = the
+ * descriptor's name, "external_id"): only theirs are replaced. */
+extern const char *const jl_parts_read_cols[];
 enum jl_part_scope {
 	/* Column 0 is the issue's id: the batch holds every row of each issue
-	 * it writes, so the issue's stored rows that are not in it are deleted
-	 * (a link removed in Jira goes), the rest upserted. */
+	 * whose part it read (jl_transform_out.parts_read), so the issue's
+	 * stored rows that are not in it are deleted (a link removed in Jira
+	 * goes), the rest upserted. */
 	JL_PART_OWNED,
 	/* Shared by many issues (an account): upserted, never deleted. */
 	JL_PART_SHARED,
@@ -33,6 +37,8 @@ enum jl_part {
 	JL_PART_VERSIONS,           /* issue_versions: fixVersions, versions */
 	JL_PART_COMPONENTS,         /* issue_components: components */
 	JL_PART_ACCOUNTS,           /* accounts: every user an issue names */
+	JL_PART_COMMENTS,           /* comments: fields.comment, completed past its page */
+	JL_PART_WORKLOGS,           /* worklogs: fields.worklog, completed past its page */
 	JL_PART_N
 };
 

@@ -19,6 +19,7 @@ typedef struct jl_transform_out {
 	                             * (completed or embedded); only theirs is replaced */
 	jl_rowset issue_errors;     /* columns: jl_issue_errors_cols; issues left out */
 	jl_rowset parts[JL_PART_N]; /* columns: jl_parts[p].cols; what the issues carry */
+	jl_rowset parts_read;       /* columns: jl_parts_read_cols; whose owned parts were read */
 	int64_t warnings;
 	char err[512];              /* one line, set when the call fails */
 } jl_transform_out;

@@ -503,7 +503,7 @@ static int load_direct(PGconn *pg, const char *t, const char *i, const char *id,
 	copy_final_sql(&sql, &out->changelogs);
 	copy_final_sql(&sql, &out->dev_status);
 	parts_of(&out, 1, sets);
-	np = jl_parts_sql(&sql, st + D_PARTS, D_PARTS, sets, 1, 0, t, i, prefix, &plan);
+	np = jl_parts_sql(&sql, st + D_PARTS, D_PARTS, sets, 1, 0, NULL, t, i, prefix, &plan);
 	/* The statements after the parts' close up behind them. */
 	n = np < 0 ? -1 : finish_sql(pg, &sql, vals, out, eprefix, sizeof(eprefix), st + D_PARTS + np);
 	if (n < 0 || sql.oom) {
@@ -607,7 +607,7 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 	jl_buf_puts(&sql, "SELECT count(*) FROM jl_t_changelogs;");
 	snprintf(prefix, sizeof(prefix), "%s\t%s\t", t, i);
 	parts_of(&out, 1, sets);
-	np = jl_parts_sql(&sql, st + S_PARTS, NDDL + S_PARTS, sets, 1, 1, t, i, prefix, &plan);
+	np = jl_parts_sql(&sql, st + S_PARTS, NDDL + S_PARTS, sets, 1, 1, &out->parts_read, t, i, prefix, &plan);
 	nfin = np < 0 ? -1 : finish_sql(pg, &sql, (const char *const[]){ t, i, id, wq }, out, eprefix,
 		sizeof(eprefix), st + S_PARTS + np);
 	if (nfin < 0 || sql.oom) {
@@ -669,7 +669,7 @@ static int group_sql(PGconn *pg, jl_buf *sql, const char *t, const char *i, int 
 		st[ns++] = (jl_stmt){ what[tb], sets[tb][0], 0, NULL, prefix, sets[tb], n };
 	}
 	parts_of(outs, n, psets);
-	if ((np = jl_parts_sql(sql, st + ns, first + ns, psets, n, 0, t, i, prefix, plan)) < 0)
+	if ((np = jl_parts_sql(sql, st + ns, first + ns, psets, n, 0, NULL, t, i, prefix, plan)) < 0)
 		return -1;
 	ns += np;
 	for (int k = 0; k < n; k++) {

@@ -31,14 +31,16 @@ static void key_match(jl_buf *b, const jl_part_desc *d, const char *x, const cha
 
 /* The owned type's rows of stale issues leave the temp table (they are
  * no longer in jl_t_work_items), then the stored rows of the batch's
- * issues that the batch no longer has are deleted. */
+ * issues whose part was read that the batch no longer has are deleted. */
 static void owned_replace(jl_buf *sql, const jl_part_desc *d, const char *t, const char *i)
 {
 	jl_buf_printf(sql, "DELETE FROM jl_t_%s x WHERE NOT EXISTS (SELECT 1 FROM jl_t_work_items w "
 		"WHERE w.external_id = x.%s);", d->table, d->cols[0]);
 	jl_buf_printf(sql, "DELETE FROM %s f WHERE f.tenant_id = %s AND f.integration_id = %s "
-		"AND f.%s IN (SELECT external_id FROM jl_t_work_items) AND NOT EXISTS (SELECT 1 FROM jl_t_%s x WHERE ",
-		d->table, t, i, d->cols[0], d->table);
+		"AND f.%s IN (SELECT external_id FROM jl_t_work_items) "
+		"AND f.%s IN (SELECT external_id FROM jl_t_parts_read WHERE part = '%s') "
+		"AND NOT EXISTS (SELECT 1 FROM jl_t_%s x WHERE ",
+		d->table, t, i, d->cols[0], d->cols[0], d->name, d->table);
 	key_match(sql, d, "x.", "f.");
 	jl_buf_puts(sql, ");");
 }
@@ -68,11 +70,18 @@ static void upsert(jl_buf *sql, const jl_part_desc *d)
 }
 
 int jl_parts_sql(jl_buf *sql, jl_stmt *st, int first, const jl_rowset *sets[JL_PART_N][JL_PARTS_GROUP_MAX], int n,
-	int upsert_path, const char *t, const char *i, const char *prefix, jl_parts_plan *plan)
+	int upsert_path, const jl_rowset *read, const char *t, const char *i, const char *prefix, jl_parts_plan *plan)
 {
 	int ns = 0;
 
 	plan->first = first;
+	if (upsert_path) {
+		jl_buf_puts(sql, "CREATE TEMP TABLE IF NOT EXISTS jl_t_parts_read (part text NOT NULL, external_id text NOT NULL) "
+			"ON COMMIT DELETE ROWS;DELETE FROM jl_t_parts_read;COPY jl_t_parts_read (part, external_id) FROM STDIN;");
+		st[ns++] = (jl_stmt){ "create temp tables", NULL, 0, NULL, NULL, NULL, 0 };
+		st[ns++] = (jl_stmt){ "create temp tables", NULL, 0, NULL, NULL, NULL, 0 };
+		st[ns++] = (jl_stmt){ "COPY jl_t_parts_read", read, 0, NULL, NULL, NULL, 0 };
+	}
 	for (int p = 0; p < JL_PART_N; p++) {
 		const jl_part_desc *d = &jl_parts[p];
 		int owned = d->scope == JL_PART_OWNED;

@@ -15,7 +15,7 @@
 /* Raw rows written together at most (load.h JL_LOAD_GROUP_MAX). */
 #define JL_PARTS_GROUP_MAX 4
 #define JL_PARTS_STMTS_PER 6
-#define JL_PARTS_MAX_STMTS (JL_PARTS_STMTS_PER * JL_PART_N)
+#define JL_PARTS_MAX_STMTS (3 + JL_PARTS_STMTS_PER * JL_PART_N)
 
 /* Where the counts of a sent plan are read (indexes into its stmts). */
 typedef struct jl_parts_plan {
@@ -32,13 +32,15 @@ typedef struct jl_parts_plan {
  * its stale issues left jl_t_work_items): an owned type's rows of stale
  * issues are dropped, its stored rows of the batch's issues no longer in
  * the batch are deleted, the rest upserted (unchanged rows not rewritten).
+ * Only the issues of read (jl_transform_out.parts_read: which issue's part
+ * was read) lose their stored rows; read is used on the upsert path only.
  * Otherwise (a first load) an owned type is COPied straight into its table.
  * A shared type (accounts) is always upserted through a temp table.
  * t, i: tenant and integration as SQL text; prefix: "t\ti\t" for COPY.
  * Returns how many stmts, or -1 on OOM.
  */
 int jl_parts_sql(jl_buf *sql, jl_stmt *st, int first, const jl_rowset *sets[JL_PART_N][JL_PARTS_GROUP_MAX], int n,
-	int upsert, const char *t, const char *i, const char *prefix, jl_parts_plan *plan);
+	int upsert, const jl_rowset *read, const char *t, const char *i, const char *prefix, jl_parts_plan *plan);
 
 /* The count of type p after the plan ran (results kept in st): owned,
  * the rows of the batch's issues written; shared, the rows added or

@@ -223,6 +223,7 @@ static const char m5_issue_errors[] =
 /* schema_integrations.c */
 extern const char jl_schema_integrations[];
 extern const char jl_schema_issue_parts[];
+extern const char jl_schema_issue_items[];
 
 /* The job's totals as the run goes (issues, histories, changelog items,
  * dev-status rows, raw rows, requests, retries, 429s, deleted): one jsonb
@@ -262,6 +263,7 @@ const struct jl_migration jl_migrations[] = {
 	{ 7, "etl_job_queue.totals", m7_job_totals },
 	{ 8, "issue_links, issue_versions, issue_components, accounts", jl_schema_issue_parts },
 	{ 9, "etl_project_claims", m9_project_claims },
+	{ 10, "comments, worklogs", jl_schema_issue_items },
 };
 
 const int jl_migration_count = (int)(sizeof(jl_migrations) / sizeof(jl_migrations[0]));

@@ -35,3 +35,23 @@ const char jl_schema_issue_parts[] =
 "  time_zone text, account_type text,"
 "  synced_at timestamptz NOT NULL DEFAULT now(),"
 "  PRIMARY KEY (tenant_id, integration_id, account_id));";
+
+/* Migration 10: comments and worklogs, complete (the embedded page and the
+ * rest, fetched per issue). body/comment: ADF flattened to text (Server's
+ * text as is); *_raw: the value as Jira sent it. */
+const char jl_schema_issue_items[] =
+"CREATE TABLE comments ("
+"  tenant_id integer NOT NULL, integration_id integer NOT NULL,"
+"  work_item_external_id text NOT NULL, comment_id text NOT NULL,"
+"  author_account_id text, author_name text, update_author_account_id text,"
+"  created_at timestamptz, updated_at timestamptz, body text, body_raw jsonb,"
+"  synced_at timestamptz NOT NULL DEFAULT now(),"
+"  PRIMARY KEY (tenant_id, integration_id, work_item_external_id, comment_id));"
+"CREATE TABLE worklogs ("
+"  tenant_id integer NOT NULL, integration_id integer NOT NULL,"
+"  work_item_external_id text NOT NULL, worklog_id text NOT NULL,"
+"  author_account_id text, author_name text, started_at timestamptz, time_spent_seconds bigint,"
+"  created_at timestamptz, updated_at timestamptz, comment text, comment_raw jsonb,"
+"  synced_at timestamptz NOT NULL DEFAULT now(),"
+"  PRIMARY KEY (tenant_id, integration_id, work_item_external_id, worklog_id));"
+"CREATE INDEX worklogs_author ON worklogs (tenant_id, integration_id, author_account_id, started_at);";

@@ -10,10 +10,11 @@
 #include <string.h>
 
 #include "../model/issue_types.h"
+#include "jetl/common.h"
 #include "time.h"
 #include "xf.h"
 
-_Static_assert(JL_PART_N == 4, "issue_parts.c maps every type of issue_types.h");
+_Static_assert(JL_PART_N == 6, "issue_parts.c maps every type of issue_types.h");
 
 /* A string member, or an integer member as decimal text in buf; NULL when
  * neither (an empty string is NULL too: ids are never empty). */
@@ -33,6 +34,17 @@ static const char *id_text(const json_t *o, const char *k, char buf[32])
 static const char *str(const json_t *o, const char *k)
 {
 	return json_string_value(json_object_get(o, k));
+}
+
+int jl_part_read(jl_xf *xf, enum jl_part p)
+{
+	jl_rowset *rs = &xf->out->parts_read;
+	long r = jl_rowset_add_row(rs);
+
+	if (r < 0 || jl_rowset_sets(rs, (size_t)r, 0, jl_parts[p].name) < 0 ||
+	    jl_rowset_sets(rs, (size_t)r, 1, xf->issue_id) < 0)
+		return jl_xf_oom(xf);
+	return 0;
 }
 
 /* A new row of part p starting with the issue's id (owned types). */
@@ -67,6 +79,8 @@ static int links(jl_xf *xf, const json_t *fields)
 	jl_rowset *rs = &xf->out->parts[JL_PART_LINKS];
 	size_t i;
 
+	if (json_object_get(fields, "issuelinks") && jl_part_read(xf, JL_PART_LINKS))
+		return JETL_ENOMEM;
 	json_array_foreach(arr, i, l) {
 		const json_t *type = json_object_get(l, "type");
 		const json_t *out = json_object_get(l, "outwardIssue"), *in = json_object_get(l, "inwardIssue");
@@ -132,6 +146,8 @@ static int components(jl_xf *xf, const json_t *fields)
 	jl_rowset *rs = &xf->out->parts[JL_PART_COMPONENTS];
 	size_t i;
 
+	if (json_object_get(fields, "components") && jl_part_read(xf, JL_PART_COMPONENTS))
+		return JETL_ENOMEM;
 	json_array_foreach(arr, i, c) {
 		char b[32];
 		const char *id = id_text(c, "id", b);
@@ -150,8 +166,12 @@ static int components(jl_xf *xf, const json_t *fields)
 
 static int versions(jl_xf *xf, const json_t *fields)
 {
-	int rc = versions_of(xf, fields, "fixVersions", "fix");
+	int rc;
 
+	if ((json_object_get(fields, "fixVersions") || json_object_get(fields, "versions")) &&
+	    jl_part_read(xf, JL_PART_VERSIONS))
+		return JETL_ENOMEM;
+	rc = versions_of(xf, fields, "fixVersions", "fix");
 	return rc ? rc : versions_of(xf, fields, "versions", "affects");
 }
 
@@ -176,6 +196,8 @@ static const part_map_fn part_maps[JL_PART_N] = {
 	[JL_PART_VERSIONS] = versions,
 	[JL_PART_COMPONENTS] = components,
 	[JL_PART_ACCOUNTS] = people,
+	[JL_PART_COMMENTS] = jl_comments_map,
+	[JL_PART_WORKLOGS] = jl_worklogs_map,
 };
 
 int jl_issue_parts_map(jl_xf *xf, const json_t *issue)

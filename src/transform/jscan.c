@@ -3,12 +3,28 @@
 
 #include "jscan.h"
 
+/* The raw row's keys, in the order of jl_jscan_raw_items' spans. */
+static const char *const raw_keys[JL_RAW_NPARTS] = { "issues", "changelogs", "dev_status", "comments", "worklogs" };
+
 int jl_jscan_raw_row(const char *raw, size_t len, jl_jspan *issues, jl_jspan *logs, jl_jspan *devs)
 {
-	const char *p = raw, *e = raw + len;
+	jl_jspan sp[JL_RAW_NPARTS];
 
-	issues->p = logs->p = devs->p = NULL;
-	issues->n = logs->n = devs->n = 0;
+	if (jl_jscan_raw_items(raw, len, sp) < 0 || sp[3].p || sp[4].p)
+		return -1;
+	*issues = sp[0];
+	*logs = sp[1];
+	*devs = sp[2];
+	return 0;
+}
+
+int jl_jscan_raw_items(const char *raw, size_t len, jl_jspan sp[JL_RAW_NPARTS])
+{
+	const char *p = raw, *e = raw + len;
+	jl_jspan *issues = &sp[0];
+
+	for (int k = 0; k < JL_RAW_NPARTS; k++)
+		sp[k] = (jl_jspan){ NULL, 0 };
 	if (!raw)
 		return -1;
 	p = jl_jscan_ws(p, e);
@@ -38,13 +54,11 @@ int jl_jscan_raw_row(const char *raw, size_t len, jl_jspan *issues, jl_jspan *lo
 		kend--;   /* the closing quote */
 		if (memchr(k, '\\', (size_t)(kend - k)))
 			return -1;
-		if (kend - k == 6 && memcmp(k, "issues", 6) == 0)
-			dst = issues;
-		else if (kend - k == 10 && memcmp(k, "changelogs", 10) == 0)
-			dst = logs;
-		else if (kend - k == 10 && memcmp(k, "dev_status", 10) == 0)
-			dst = devs;
-		else
+		dst = NULL;
+		for (int x = 0; x < JL_RAW_NPARTS && !dst; x++)
+			if ((size_t)(kend - k) == strlen(raw_keys[x]) && memcmp(k, raw_keys[x], (size_t)(kend - k)) == 0)
+				dst = &sp[x];
+		if (!dst)
 			return -1;
 		p = jl_jscan_ws(kend + 1, e);
 		if (p >= e || *p != ':')

@@ -19,4 +19,9 @@
  */
 int jl_jscan_raw_row(const char *raw, size_t len, jl_jspan *issues, jl_jspan *logs, jl_jspan *devs);
 
+/* The same with the keys "comments" and "worklogs" too: sp[0..4] = issues,
+ * changelogs, dev_status, comments, worklogs (p NULL when absent). */
+#define JL_RAW_NPARTS 5
+int jl_jscan_raw_items(const char *raw, size_t len, jl_jspan sp[JL_RAW_NPARTS]);
+
 #endif

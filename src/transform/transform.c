@@ -38,6 +38,7 @@ void jl_transform_out_init(jl_transform_out *out)
 	jl_rowset_init(&out->issue_errors, "issue_errors", jl_issue_errors_cols, jl_issue_errors_ncols);
 	for (int p = 0; p < JL_PART_N; p++)
 		jl_rowset_init(&out->parts[p], jl_parts[p].table, jl_parts[p].cols, jl_parts[p].ncols);
+	jl_rowset_init(&out->parts_read, "parts_read", jl_parts_read_cols, 2);
 }
 
 void jl_transform_out_free(jl_transform_out *out)
@@ -51,6 +52,7 @@ void jl_transform_out_free(jl_transform_out *out)
 	jl_rowset_free(&out->issue_errors);
 	for (int p = 0; p < JL_PART_N; p++)
 		jl_rowset_free(&out->parts[p]);
+	jl_rowset_free(&out->parts_read);
 }
 
 const char *jl_json_type_name(const json_t *v)
@@ -431,7 +433,7 @@ out:
 /* Row counts of the output before an issue, to undo it if it fails. */
 typedef struct mark {
 	size_t wi, cl, ds, hr;
-	size_t parts[JL_PART_N];
+	size_t parts[JL_PART_N], parts_read;
 } mark;
 
 static mark mark_now(const jl_transform_out *out)
@@ -441,6 +443,7 @@ static mark mark_now(const jl_transform_out *out)
 
 	for (int p = 0; p < JL_PART_N; p++)
 		m.parts[p] = out->parts[p].nrows;
+	m.parts_read = out->parts_read.nrows;
 	return m;
 }
 
@@ -463,6 +466,7 @@ static int isolate(jl_xf *xf, const mark *m, size_t idx, const char *id, const c
 	jl_rowset_truncate(&out->history_read, m->hr);
 	for (int p = 0; p < JL_PART_N; p++)
 		jl_rowset_truncate(&out->parts[p], m->parts[p]);
+	jl_rowset_truncate(&out->parts_read, m->parts_read);
 	jl_accounts_forget(xf);
 	if ((r = jl_rowset_add_row(rs)) < 0)
 		return jl_xf_oom(xf);
@@ -517,6 +521,19 @@ static json_t *parse_span(const jl_transform_in *in, jl_transform_out *out, cons
 	if (!v)
 		bad_json_at(in, out, (size_t)(sp->p - in->raw) + at, why);
 	return v;
+}
+
+/* "comments" and "worklogs", when there, are objects keyed by issue id. */
+static int check_items(jl_xf *xf, json_t *const items[2])
+{
+	for (int k = 0; k < 2; k++)
+		if (items[k] && !json_is_object(items[k]) && !json_is_null(items[k])) {
+			snprintf(xf->out->err, sizeof(xf->out->err),
+				"raw row %lld: \"comments\"/\"worklogs\" must be objects keyed by issue id",
+				(long long)xf->in->raw_id);
+			return JETL_EDATA;
+		}
+	return 0;
 }
 
 static int check_parts(jl_xf *xf, const json_t *logs, const json_t *devs)
@@ -586,15 +603,23 @@ static int parse_devs(jl_xf *xf, const jl_jspan *ds, int nul, jl_dev_spans *span
  * walk: the ones whose own tree holds one (the parser says so: no pass over
  * the text, which cost 3 % of the worker's CPU), or all when these parts
  * (mapped with any issue) hold one. Returns 0 or a status. */
-static int parse_parts(jl_xf *xf, const jl_jspan *ls, const jl_jspan *ds, jl_dev_spans *spans, json_t **logs,
-	json_t **devs, int *nul)
+static int parse_parts(jl_xf *xf, const jl_jspan *sp, jl_dev_spans *spans, json_t **logs, json_t **devs, int *nul)
 {
+	const jl_jspan *ls = &sp[1], *ds = &sp[2];
 	int rc = 0;
 
-	*nul = (ls->p && memmem(ls->p, ls->n, "\\u0000", 6)) || (ds->p && memmem(ds->p, ds->n, "\\u0000", 6));
+	*nul = 0;
+	for (int k = 1; k < JL_RAW_NPARTS; k++)
+		*nul |= sp[k].p && memmem(sp[k].p, sp[k].n, "\\u0000", 6) != NULL;
 	if (ls->p && !(*logs = parse_span(xf->in, xf->out, ls)))
 		return JETL_EDATA;
 	if (ds->p && (rc = parse_devs(xf, ds, *nul, spans, devs)) != 0)
+		return rc;
+	/* comments, worklogs: owned by the xf (released in jl_transform_raw) */
+	for (int k = 0; k < 2; k++)
+		if (sp[3 + k].p && !(xf->items_done[k] = parse_span(xf->in, xf->out, &sp[3 + k])))
+			return JETL_EDATA;
+	if ((rc = check_items(xf, xf->items_done)) != 0)
 		return rc;
 	return check_parts(xf, *logs, *devs);
 }
@@ -605,8 +630,9 @@ static int parse_parts(jl_xf *xf, const jl_jspan *ls, const jl_jspan *ds, jl_dev
  * both the Sprint and the Development field: otherwise detect() needs every
  * issue at once.
  */
-static int per_issue(jl_xf *xf, const jl_jspan *is, const jl_jspan *ls, const jl_jspan *ds)
+static int per_issue(jl_xf *xf, const jl_jspan *sp)
 {
+	const jl_jspan *is = &sp[0];
 	const jl_transform_in *in = xf->in;
 	const char *p, *e;
 	json_t *logs = NULL, *devs = NULL;
@@ -619,7 +645,7 @@ static int per_issue(jl_xf *xf, const jl_jspan *is, const jl_jspan *ls, const jl
 		snprintf(xf->out->err, sizeof(xf->out->err), "raw row %lld: no \"issues\" array", (long long)in->raw_id);
 		return JETL_EDATA;
 	}
-	if ((rc = parse_parts(xf, ls, ds, &spans, &logs, &devs, &nul_in_parts)) != 0)
+	if ((rc = parse_parts(xf, sp, &spans, &logs, &devs, &nul_in_parts)) != 0)
 		goto out;
 	p = jl_jscan_ws(is->p + 1, e = is->p + is->n);
 	if (p < e && *p == ']')
@@ -699,11 +725,11 @@ int jl_transform_raw(const jl_transform_in *in, jl_transform_out *out)
 	/* A NUL can only come from the escape \u0000: without one in the text,
 	 * no string needs the (whole-tree) strip walk. */
 	if (in->catalog && in->catalog->sprint && in->catalog->development) {
-		jl_jspan is, ls, ds;
+		jl_jspan sp[JL_RAW_NPARTS];
 
-		if (jl_jscan_raw_row(in->raw, in->raw_len, &is, &ls, &ds) == 0) {
+		if (jl_jscan_raw_items(in->raw, in->raw_len, sp) == 0) {
 			xf.cat = *in->catalog;
-			rc = per_issue(&xf, &is, &ls, &ds);
+			rc = per_issue(&xf, sp);
 			goto out;
 		}
 	}
@@ -729,6 +755,11 @@ int jl_transform_raw(const jl_transform_in *in, jl_transform_out *out)
 	}
 	if ((rc = check_parts(&xf, logs, devs)) != 0)
 		goto out;
+	/* borrowed from doc: taken a reference of, as the per-issue path owns its own */
+	xf.items_done[0] = json_incref(json_object_get(doc, "comments"));
+	xf.items_done[1] = json_incref(json_object_get(doc, "worklogs"));
+	if ((rc = check_items(&xf, xf.items_done)) != 0)
+		goto out;
 	if (in->catalog)
 		xf.cat = *in->catalog;   /* shallow: strings stay the caller's */
 	detect(&xf, issues);
@@ -749,6 +780,8 @@ out:
 	jl_buf_free(&xf.hidesc);
 	jl_xf_spans_free(&xf);
 	jl_accounts_free(&xf);
+	json_decref(xf.items_done[0]);
+	json_decref(xf.items_done[1]);
 	json_decref(doc);
 	return rc;
 }

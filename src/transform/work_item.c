@@ -240,7 +240,9 @@ int jl_work_item_reads(const char *key, size_t klen)
 		"priority", "resolution", "assignee", "reporter", "parent", "labels", "components", "fixVersions",
 		"sprint", "closedSprints", "created", "updated", "resolutiondate", "duedate",
 		/* issue_parts.c */
-		"issuelinks", "versions", "creator" };
+		"issuelinks", "versions", "creator",
+		/* issue_items.c */
+		"comment", "worklog" };
 
 	for (size_t i = 0; i < sizeof(reads) / sizeof(reads[0]); i++)
 		if (klen && reads[i][0] == key[0] && strncmp(reads[i], key, klen) == 0 && reads[i][klen] == '\0')

@@ -8,6 +8,7 @@
 
 #include "../core/buf.h"
 #include "../model/catalog.h"
+#include "../model/issue_types.h"
 #include "../model/rowset.h"
 #include "transform.h"
 
@@ -51,6 +52,9 @@ typedef struct jl_xf {
 	size_t nspans, spans_cap;
 	json_t **marks;            /* owned, one reference each; nmarks made */
 	size_t nmarks;
+	/* The raw row's "comments" and "worklogs": issue id → every item, for
+	 * the issues whose embedded page was cut (borrowed; NULL: none). */
+	json_t *items_done[2];
 	/* accounts.c: rows of out->parts[JL_PART_ACCOUNTS] by id (row + 1; 0 empty) */
 	size_t *acct_slots;
 	size_t acct_cap, acct_used;
@@ -98,6 +102,15 @@ int jl_changelog_map(jl_xf *xf, const json_t *histories, int newest_first);
  * its fields name → out->parts. Malformed elements warn and are left out.
  * Returns 0 or JETL_ENOMEM. */
 int jl_issue_parts_map(jl_xf *xf, const json_t *issue);
+
+/* issue_parts.c: issue xf->issue_id's part p was read (its stored rows
+ * not in this batch are deleted). 0 or JETL_ENOMEM. */
+int jl_part_read(jl_xf *xf, enum jl_part p);
+
+/* issue_items.c: the issue's comments / worklogs (the completed list of
+ * xf->items_done, else the embedded page) → out->parts. 0 or a status. */
+int jl_comments_map(jl_xf *xf, const json_t *fields);
+int jl_worklogs_map(jl_xf *xf, const json_t *fields);
 
 /* accounts.c: a user object (Cloud or Server) → one accounts row per id
  * and raw row; anything without an id is ignored. 0 or JETL_ENOMEM. */

@@ -41,7 +41,9 @@ class IssueParts(unittest.TestCase):
                 " AND a.direction <> b.direction WHERE a.other_issue_key LIKE 'PRT-%'"),
                 db.scalar("SELECT count(*) FROM issue_links WHERE other_issue_key LIKE 'PRT-%'"))
             totals = db.scalar("SELECT totals FROM etl_job_queue")
-            for table in ("issue_links", "issue_versions", "issue_components", "accounts"):
+            self.assertGreater(truth["worklogs"], 1005 + 20 * 20)
+            self.assertGreater(truth["comments"], 130 + 17 * 25)
+            for table in ("issue_links", "issue_versions", "issue_components", "accounts", "comments", "worklogs"):
                 self.assertEqual(totals.get(table), truth[table], table)
             out = jetl(env, "status", "--job", "1").stdout
             self.assertIn("issue_links %d" % truth["issue_links"], out)
@@ -52,6 +54,60 @@ class IssueParts(unittest.TestCase):
             jetl(env, "extract", "--project", "PRT", "--full", "--progress", "none")
             self.assertEqual(db.scalar("SELECT count(*) FROM issue_links"), truth["issue_links"])
             self.assertEqual(db.scalar("SELECT max(synced_at) FROM issue_links"), before)
+        finally:
+            sim.stop()
+            db.drop()
+            shutil.rmtree(data, ignore_errors=True)
+
+    def test_incremental_run_picks_up_edited_and_deleted_items(self):
+        data = make_dataset("INC:60", seed=4)
+        sim = Simulator(data)
+        db = Database()
+        try:
+            env = jetl_env(db, sim)
+            jetl(env, "migrate")
+            jetl(env, "extract", "--project", "INC", "--progress", "none")
+            recs = {r["key"]: r for r in records(data, ["INC"])}
+
+            def ids(key, kind):
+                return [x["id"] for x in recs[key][kind]]
+
+            def count(table, key):
+                return db.scalar("SELECT count(*) FROM %s t JOIN work_items w ON w.external_id ="
+                                 " t.work_item_external_id WHERE w.key = %%s" % table, (key,))
+            # INC-22: 1,005 worklogs (past a page); INC-26: 130 comments;
+            # INC-44: worklogs past the embedded page; a small issue with
+            # its comments embedded only.
+            small = next(k for k, r in sorted(recs.items()) if 1 <= len(r["comments"]) <= 3)
+            self.assertEqual(count("worklogs", "INC-22"), 1005)
+            self.assertEqual(count("comments", "INC-26"), 130)
+            w22, c26, w44, cs = ids("INC-22", "worklogs"), ids("INC-26", "comments"), \
+                ids("INC-44", "worklogs"), ids(small, "comments")
+            sim.control("items", {"key": "INC-22", "kind": "worklogs", "delete": w22[:3] + w22[-1:],
+                                  "edit": {w22[500]: "more work"}})
+            sim.control("items", {"key": "INC-26", "kind": "comments", "delete": c26[5:7],
+                                  "edit": {c26[120]: "edited 已编辑"}})
+            sim.control("items", {"key": "INC-44", "kind": "worklogs", "delete": w44[-2:]})
+            sim.control("items", {"key": small, "kind": "comments", "delete": cs[:1],
+                                  "edit": {cs[-1]: "fixed typo"} if len(cs) > 1 else {}})
+            before_w = db.scalar("SELECT count(*) FROM worklogs")
+            before_c = db.scalar("SELECT count(*) FROM comments")
+            second = jetl(env, "extract", "--project", "INC", "--progress", "none")
+            self.assertRegex(second.stdout, r": 4 issues")
+            self.assertEqual(count("worklogs", "INC-22"), 1001)
+            self.assertEqual(count("comments", "INC-26"), 128)
+            self.assertEqual(count("worklogs", "INC-44"), len(w44) - 2)
+            self.assertEqual(count("comments", small), len(cs) - 1)
+            self.assertEqual(db.scalar("SELECT count(*) FROM worklogs"), before_w - 6)
+            self.assertEqual(db.scalar("SELECT count(*) FROM comments"), before_c - 3)
+            self.assertEqual(db.scalar("SELECT comment FROM worklogs WHERE worklog_id = %s", (w22[500],)),
+                             "more work")
+            self.assertEqual(db.scalar("SELECT body FROM comments WHERE comment_id = %s", (c26[120],)),
+                             "edited 已编辑")
+            self.assertEqual(db.scalar("SELECT body_raw->>'type' FROM comments WHERE comment_id = %s",
+                                       (c26[120],)), "doc")
+            self.assertEqual(db.scalar("SELECT count(*) FROM worklogs WHERE worklog_id = ANY(%s)",
+                                       (w22[:3] + w22[-1:] + w44[-2:],)), 0)
         finally:
             sim.stop()
             db.drop()

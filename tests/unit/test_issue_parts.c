@@ -201,3 +201,71 @@ Test(parts, bad_elements_cost_only_themselves)
 	cr_assert_geq(nwarn, 3);
 	jl_transform_out_free(&out);
 }
+
+/* The recorded issues' embedded comments (API 2: text bodies) and worklogs,
+ * on both paths; a completed list in the raw row's "comments" wins over the
+ * embedded page, on both paths too (the per-issue one finds the key). */
+Test(items, embedded_and_completed)
+{
+	csv_row *rows;
+	long n = csv_read("devlake_raw_jira_api_issues.csv", &rows);
+	size_t ncom = 0, nwl = 0;
+	jl_buf all = JL_BUF_INIT;
+
+	for (long r = 0; r < n; r++) {
+		json_t *issue = json_loads(rows[r].f[2], JSON_ALLOW_NUL, NULL);
+		json_t *f = json_object_get(issue, "fields");
+
+		ncom += json_array_size(json_object_get(json_object_get(f, "comment"), "comments"));
+		nwl += json_array_size(json_object_get(json_object_get(f, "worklog"), "worklogs"));
+		jl_buf_puts(&all, r ? "," : "");
+		jl_buf_puts(&all, rows[r].f[2]);
+		json_decref(issue);
+	}
+	cr_assert_gt(ncom, 5);
+	cr_assert_gt(nwl, 5);
+	for (int path = 0; path < 2; path++) {
+		char *raw = wrap(all.data);
+		jl_transform_out out;
+		const jl_rowset *c, *w;
+
+		cr_assert_eq(run(raw, path ? &per_issue_cat : NULL, &out), JETL_OK, "%s", out.err);
+		c = &out.parts[JL_PART_COMMENTS];
+		w = &out.parts[JL_PART_WORKLOGS];
+		cr_assert_eq(c->nrows, ncom, "path %d: %zu comments", path, c->nrows);
+		cr_assert_eq(w->nrows, nwl, "path %d: %zu worklogs", path, w->nrows);
+		cr_assert_not_null(cell(c, 0, "body"));
+		cr_assert_eq(cell(c, 0, "body_raw")[0], '"', "a text body is kept as a JSON string");
+		cr_assert_not_null(cell(w, 0, "time_spent_seconds"));
+		cr_assert_not_null(cell(w, 0, "started_at"));
+		/* every issue read: each one's stored items can be replaced */
+		cr_assert_eq(out.parts_read.nrows, 33 * 5, "%zu", out.parts_read.nrows);
+		jl_transform_out_free(&out);
+		free(raw);
+	}
+	for (int path = 0; path < 2; path++) {
+		const char *raw = "{\"issues\":[{\"id\":\"5\",\"key\":\"C-5\",\"fields\":{"
+			"\"comment\":{\"total\":3,\"startAt\":0,\"comments\":[{\"id\":\"1\",\"body\":\"x\"}]},"
+			"\"worklog\":{\"total\":1,\"startAt\":0,\"worklogs\":[{\"id\":\"9\",\"timeSpentSeconds\":60}]}}}],"
+			"\"changelogs\":{},\"dev_status\":{},\"comments\":{\"5\":[{\"id\":\"1\",\"body\":\"x\"},"
+			"{\"id\":\"2\",\"body\":{\"type\":\"doc\",\"version\":1,\"content\":[{\"type\":\"paragraph\","
+			"\"content\":[{\"type\":\"text\",\"text\":\"in ADF\"}]}]},\"author\":{\"accountId\":\"u7\"},"
+			"\"created\":\"2024-01-02T03:04:05.000+0800\"},{\"id\":3}]}}";
+		jl_transform_out out;
+		const jl_rowset *c;
+
+		cr_assert_eq(run(raw, path ? &per_issue_cat : NULL, &out), JETL_OK, "%s", out.err);
+		c = &out.parts[JL_PART_COMMENTS];
+		cr_assert_eq(c->nrows, 3, "path %d: %zu", path, c->nrows);
+		cr_assert_str_eq(cell(c, 1, "body"), "in ADF");
+		cr_assert_str_eq(cell(c, 1, "author_account_id"), "u7");
+		cr_assert_str_eq(cell(c, 1, "created_at"), "2024-01-02T03:04:05.000+08:00");
+		cr_assert_str_eq(cell(c, 2, "comment_id"), "3");
+		cr_assert_eq(out.parts[JL_PART_WORKLOGS].nrows, 1);
+		cr_assert_str_eq(cell(&out.parts[JL_PART_WORKLOGS], 0, "time_spent_seconds"), "60");
+		cr_assert_eq(out.parts[JL_PART_ACCOUNTS].nrows, 1);
+		jl_transform_out_free(&out);
+	}
+	jl_buf_free(&all);
+	csv_free(rows, n);
+}
