@@ -76,6 +76,12 @@ def main(out):
         if isinstance(doc, dict) and "fields" in doc and "key" in doc:
             # one issue (links, versions, comments, worklogs): as a raw row
             add("transform", dump({"issues": [doc]}))
+            # with completed comment and worklog lists, as items.c stores them
+            lists = {}
+            for name in ("comment", "worklog"):
+                with open(os.path.join(FIX, "openapi_example_issue_%s_page.json" % name), encoding="utf-8") as f:
+                    lists[name + "s"] = {str(doc.get("id")): json.load(f)[name + "s"]}
+            add("transform", dump({"issues": [doc], "changelogs": {}, "dev_status": {}, **lists}))
         if isinstance(doc, dict):
             for key in ("histories", "values"):
                 if isinstance(doc.get(key), list):
