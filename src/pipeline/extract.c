@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -371,12 +372,25 @@ static int create_job(struct job_run *jr, const char *params, int total_steps)
 	return JETL_OK;
 }
 
+/* Whether keys[i] repeats an earlier key (claims are per project, case
+ * blind: a distributed job publishes and counts each project once, or its
+ * repeat would wait for a step nobody counts). */
+static int is_repeat(const char *const *keys, size_t i)
+{
+	for (size_t k = 0; k < i; k++)
+		if (strcasecmp(keys[k], keys[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static int begin_job(struct job_run *jr, const char *const *keys, size_t n, int total_steps)
 {
 	jetl_ctx *ctx = jr->ctx;
 	char err[512], *params = job_params(keys, n, jr->opts);
 	int rc;
 
+	for (size_t i = 0; jr->opts->distribute && i < n; i++)
+		total_steps -= is_repeat(keys, i);
 	if (!params)
 		return jl_fail(ctx, JETL_ENOMEM, "extract: out of memory");
 	rc = create_job(jr, params, total_steps);
@@ -523,7 +537,11 @@ static int distribute(struct job_run *jr, const char *const *keys, size_t n)
 	if (rc != JETL_OK)
 		return jl_fail(ctx, rc, "%s", err);
 	for (size_t i = 0; i < n; i++) {
-		char *msg = jl_msg_extract(ctx->opts.tenant_id, ctx->opts.integration_id, jr->job_id, keys[i],
+		char *msg;
+
+		if (is_repeat(keys, i))
+			continue;
+		msg = jl_msg_extract(ctx->opts.tenant_id, ctx->opts.integration_id, jr->job_id, keys[i],
 			jr->opts->full, jr->opts->jql, jr->opts->dev_status);
 		if (!msg)
 			return jl_fail(ctx, JETL_ENOMEM, "extract: out of memory");

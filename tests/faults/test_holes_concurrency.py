@@ -197,8 +197,9 @@ class DistributedKill(Base):
         env = self.env(vh.url)
         env["JETL_LEASE_SECONDS"] = str(LEASE)
         t0 = time.monotonic()
-        ext = self.popen(env, "extract", "--project", "HA", "--project", "HB", "--distribute", "--queue", vh.url,
-                         "--wait", "--progress", "none")
+        # HB twice (case aside): one project, one message, one step
+        ext = self.popen(env, "extract", "--project", "HA", "--project", "HB", "--project", "hb", "--distribute",
+                         "--queue", vh.url, "--wait", "--progress", "none")
         w1 = start_worker(env, "--queue", vh.url, "--distribute", "--threads", "1")
         self.procs.append(w1)
         # killed once its project has stored a few batches, well before its end
@@ -230,7 +231,7 @@ class DistributedKill(Base):
         self.assertEqual(issues, 360)
         self.assertEqual(pending, 0)
         self.assertEqual(status, "finished")
-        self.assertEqual(self.scalar("SELECT step FROM etl_job_queue"), 2)
+        self.assertEqual(self.scalar("SELECT step::text || '/' || total_steps FROM etl_job_queue"), "2/2")
 
 
 
