@@ -109,6 +109,14 @@ typedef struct jetl_pycb {
 	PyObject *exc_type, *exc_value, *exc_tb;
 } jetl_pycb;
 
+/*
+ * Set where the wrapper declares it, not in the typemap's body: when an
+ * argument before the options fails to convert, the wrapper jumps to its
+ * cleanup, which clears this struct although the options typemap never ran
+ * (a memset there left it as stack garbage, and the clear decref'd it).
+ */
+#define JETL_PYCB_INIT { NULL, NULL, NULL, NULL }
+
 static int jetl_py_set_int(PyObject *dict, const char *key, int64_t v)
 {
 	PyObject *o = PyLong_FromLongLong((long long)v);
@@ -505,8 +513,7 @@ static int jetl_py_field(const jetl_field_info *f, void *userdata)
 }
 
 /* Extraction options: a dict (full, jql, distribute, wait, dev_status, progress). */
-%typemap(in) const jetl_extract_options *opts (jetl_extract_options o, jetl_pycb cb) {
-	memset(&cb, 0, sizeof(cb));
+%typemap(in) const jetl_extract_options *opts (jetl_extract_options o, jetl_pycb cb = JETL_PYCB_INIT) {
 	jetl_extract_options_init(&o, JETL_EXTRACT_OPTIONS_VERSION);
 	if (jetl_py_check_dict($input, "extract options") < 0)
 		SWIG_fail;
@@ -526,8 +533,7 @@ static int jetl_py_field(const jetl_field_info *f, void *userdata)
 %typemap(freearg) const jetl_extract_options *opts { jetl_pycb_clear(&cb$argnum); }
 
 /* Worker options: a dict (threads, until_idle, idle_ms, distribute, prefetch, max_deliveries, progress). */
-%typemap(in) const jetl_worker_options *opts (jetl_worker_options o, jetl_pycb cb) {
-	memset(&cb, 0, sizeof(cb));
+%typemap(in) const jetl_worker_options *opts (jetl_worker_options o, jetl_pycb cb = JETL_PYCB_INIT) {
 	jetl_worker_options_init(&o, JETL_WORKER_OPTIONS_VERSION);
 	if (jetl_py_check_dict($input, "worker options") < 0)
 		SWIG_fail;

@@ -12,6 +12,7 @@ from . import jetl_c as _swig
 from ._enums import Auth, Flavor, LogLevel, Status
 from ._errors import Error, StateError, make_error
 from . import _integration
+from ._args import _callback, _flag, _int, _keys, _opt_int, _opt_str, _str
 from ._records import ExtractResult, Field, Job, Progress, TransformResult, _build, _job, _progress
 
 _c: Any = _swig
@@ -36,7 +37,7 @@ def _enum(value: Union[str, int], table: Mapping[str, int], what: str) -> int:
             return table[value]
         except KeyError:
             raise ValueError("%s must be one of %s" % (what, ", ".join(table))) from None
-    return int(value)
+    return _int(value, what)
 
 
 def open(db: Optional[str] = None, *, tenant: Optional[int] = None,
@@ -68,7 +69,7 @@ def open(db: Optional[str] = None, *, tenant: Optional[int] = None,
                         ("max_attempts", max_attempts), ("batch_size", batch_size),
                         ("log_level", log_level)):
         if value is not None:
-            d[name] = int(value)
+            d[name] = _int(value, name)
     if jira_auth is not None:
         d["jira_auth"] = _enum(jira_auth, _AUTH, "jira_auth")
     if jira_flavor is not None:
@@ -245,9 +246,10 @@ class Client:
         raises cancels the call and is re-raised from it. Blocks: from
         asyncio code use :meth:`aextract_project`.
         """
-        opts = {"full": bool(full), "jql": jql, "dev_status": bool(dev_status),
-                "progress": progress}
-        return _build(ExtractResult, self._call(_c.extract_project, key, opts))
+        opts = {"full": _flag(full, "full"), "jql": _opt_str(jql, "jql"),
+                "dev_status": _flag(dev_status, "dev_status"),
+                "progress": _callback(progress, "progress")}
+        return _build(ExtractResult, self._call(_c.extract_project, _str(key, "key"), opts))
 
     def extract(self, keys: Union[str, Iterable[str]] = (),
                 progress: Optional[ProgressCallback] = None, wait: bool = False,
@@ -256,24 +258,27 @@ class Client:
         """A job over several projects (every visible one when ``keys`` is
         empty); returns its id. ``wait`` returns once every raw row is
         transformed; ``distribute`` publishes the projects to the workers."""
-        keylist = [keys] if isinstance(keys, str) else list(keys)
-        opts = {"full": bool(full), "jql": jql, "dev_status": bool(dev_status),
-                "wait": bool(wait), "distribute": bool(distribute), "progress": progress}
+        keylist = _keys(keys)
+        opts = {"full": _flag(full, "full"), "jql": _opt_str(jql, "jql"),
+                "dev_status": _flag(dev_status, "dev_status"), "wait": _flag(wait, "wait"),
+                "distribute": _flag(distribute, "distribute"),
+                "progress": _callback(progress, "progress")}
         return int(self._call(_c.extract, keylist, opts))
 
     def transform_batch(self, raw_id: int) -> TransformResult:
         """Transform one raw row."""
-        return _build(TransformResult, self._call(_c.transform_batch, int(raw_id)))
+        return _build(TransformResult, self._call(_c.transform_batch, _int(raw_id, "raw_id")))
 
     def worker_run(self, until_idle: bool = False, threads: int = 1, distribute: bool = False,
                    progress: Optional[ProgressCallback] = None, idle_ms: Optional[int] = None,
                    prefetch: Optional[int] = None, max_deliveries: Optional[int] = None) -> None:
         """Consume queue messages until :meth:`worker_stop` or :meth:`close`
         (or idle, if asked). From asyncio code use :meth:`aworker_run`."""
-        opts = {"until_idle": bool(until_idle), "threads": int(threads),
-                "distribute": bool(distribute), "progress": progress,
-                "idle_ms": idle_ms, "prefetch": prefetch,
-                "max_deliveries": max_deliveries}
+        opts = {"until_idle": _flag(until_idle, "until_idle"), "threads": _int(threads, "threads"),
+                "distribute": _flag(distribute, "distribute"),
+                "progress": _callback(progress, "progress"),
+                "idle_ms": _opt_int(idle_ms, "idle_ms"), "prefetch": _opt_int(prefetch, "prefetch"),
+                "max_deliveries": _opt_int(max_deliveries, "max_deliveries")}
         self._call(_c.worker_run, opts)
 
     def worker_stop(self) -> None:
@@ -284,16 +289,16 @@ class Client:
 
     def job(self, job_id: int) -> Job:
         """Status, progress and totals of a job (:class:`NoEntryError` if none)."""
-        return _job(self._call(_c.job_get, int(job_id)))
+        return _job(self._call(_c.job_get, _int(job_id, "job_id")))
 
     def job_cancel(self, job_id: int) -> None:
         """Cancel a queued or running job: whichever process runs it stops at
         its next batch. Use another client than the one running the job."""
-        self._call(_c.job_cancel, int(job_id))
+        self._call(_c.job_cancel, _int(job_id, "job_id"))
 
     def jobs(self, limit: int = 20) -> List[int]:
         """Ids of the most recent jobs of this tenant/integration, newest first."""
-        return [int(i) for i in self._call(_c.job_list, int(limit))]
+        return [int(i) for i in self._call(_c.job_list, _int(limit, "limit"))]
 
     def job_sweep(self) -> int:
         """End the jobs whose process stopped and recover what they left
@@ -310,7 +315,7 @@ class Client:
 
     def field_map(self, field_id: str, slot: int) -> None:
         """Put a custom field in slot 1..20 (0 unmaps it)."""
-        self._call(_c.field_map, field_id, int(slot))
+        self._call(_c.field_map, _str(field_id, "field_id"), _int(slot, "slot"))
 
     # -- integrations (jetl/integration.h): the client's tenant only
     def integration_add(self, name: str, base_url: str, secret: Optional[str] = None,
@@ -319,18 +324,20 @@ class Client:
         JETL_SECRET_KEY before it is stored) or an ``env:NAME``/``file:/path``
         reference. Other fields: id, flavor, auth, user, active, projects, jql,
         concurrency, dev_status (as :class:`Integration`)."""
-        d = _integration.fields(name=name, base_url=base_url, **fields)
-        return int(self._call(_c.py_integration_add, d, secret))
+        d = _integration.fields(name=_str(name, "name"), base_url=_str(base_url, "base_url"),
+                                **fields)
+        return int(self._call(_c.py_integration_add, d, _opt_str(secret, "secret")))
 
     def integration_update(self, id: int, secret: Optional[str] = None, **fields: Any) -> None:
         """Change the given fields (and the secret when given) of an integration."""
-        self._call(_c.py_integration_update, int(id), _integration.fields(**fields), secret)
+        self._call(_c.py_integration_update, _int(id, "id"), _integration.fields(**fields),
+                   _opt_str(secret, "secret"))
 
     def integration_get(self, id: int = 0) -> "_integration.Integration":
         """One integration of this tenant (0: the client's); :class:`NoEntryError`
         ("integration 7 of tenant 3 not found") for an unknown one or another
         tenant's."""
-        return _integration.integration(self._call(_c.py_integration_get, int(id)))
+        return _integration.integration(self._call(_c.py_integration_get, _int(id, "id")))
 
     def integrations(self) -> List["_integration.Integration"]:
         """Every integration of this tenant, by id."""
@@ -338,21 +345,21 @@ class Client:
 
     def integration_set_secret(self, id: int, secret: Optional[str]) -> None:
         """Replace the secret (None removes it)."""
-        self._call(_c.py_integration_set_secret, int(id), secret)
+        self._call(_c.py_integration_set_secret, _int(id, "id"), _opt_str(secret, "secret"))
 
     def integration_remove(self, id: int) -> None:
         """Remove an integration (its data stays)."""
-        self._call(_c.py_integration_remove, int(id))
+        self._call(_c.py_integration_remove, _int(id, "id"))
 
     def integration_test(self, id: int = 0) -> "_integration.IntegrationTest":
         """serverInfo + myself, once each: the flavor, version, user and time
         zone, or the failure class. Raises only when the lookup fails."""
-        return _integration.integration_test(self._call(_c.py_integration_test, int(id)))
+        return _integration.integration_test(self._call(_c.py_integration_test, _int(id, "id")))
 
     def secret_rotate(self, old_key: str) -> int:
         """Re-seal every tenant's secrets from old_key to the current
         JETL_SECRET_KEY, in one transaction; returns how many."""
-        return int(self._call(_c.py_secret_rotate, old_key))
+        return int(self._call(_c.py_secret_rotate, _str(old_key, "old_key")))
 
     def projects_sync(self) -> int:
         """Read the integration's projects, issue types and statuses from Jira."""
@@ -364,7 +371,7 @@ class Client:
 
     def projects_select(self, keys: Iterable[str]) -> None:
         """The projects an extraction without keys takes (empty: every active one)."""
-        self._call(_c.py_projects_select, list(keys))
+        self._call(_c.py_projects_select, _keys(keys))
 
     # -- asyncio
     async def _run_cancellable(self, fn: Callable[[Optional[ProgressCallback]], _T],
@@ -375,7 +382,8 @@ class Client:
         progress callback, or ``stop``), waited for, and the task's
         CancelledError goes on."""
         loop = asyncio.get_running_loop()
-        cancel = _Cancel(loop, progress)
+        # Checked here: the wrapper below is callable whatever the user gave.
+        cancel = _Cancel(loop, _callback(progress, "progress"))
         fut = loop.run_in_executor(None, fn, cancel)
         try:
             result = await asyncio.shield(fut)
@@ -422,7 +430,7 @@ class Client:
                        jql: Optional[str] = None, dev_status: bool = True) -> int:
         """:meth:`extract` without blocking the event loop; cancellation and
         ``progress`` as in :meth:`aextract_project`."""
-        keylist = [keys] if isinstance(keys, str) else list(keys)
+        keylist = _keys(keys)
         return await self._run_cancellable(
             lambda cb: self.extract(keylist, progress=cb, wait=wait, distribute=distribute,
                                     full=full, jql=jql, dev_status=dev_status),

@@ -7,6 +7,7 @@ import enum
 from typing import Any, Tuple, Type, TypeVar
 
 from . import jetl_c as _swig
+from ._args import _int
 
 # The SWIG module is untyped; every value taken from it is converted below.
 _c: Any = _swig
@@ -171,14 +172,14 @@ def schema_version() -> int:
 
 def strerror(status: int) -> str:
     """Static one-line English message for a status (``jetl_strerror``)."""
-    return str(_c.strerror(int(status)))
+    return str(_c.strerror(_int(status, "status")))
 
 
 def status_name(status: int) -> str:
     """Symbolic C name of a status (``"JETL_EAUTH"``)."""
-    return str(_c.status_name(int(status)))
+    return str(_c.status_name(_int(status, "status")))
 
 
 def phase_name(phase: int) -> str:
     """Lower-case name of a phase (``"census"``)."""
-    return str(_c.phase_name(int(phase)))
+    return str(_c.phase_name(_int(phase, "phase")))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Dict, Iterable, Mapping, Optional, Union
 
+from ._args import _flag, _int, _keys, _str
 from ._enums import Auth, Flavor
 from ._records import _build
 
@@ -91,25 +92,33 @@ def fields(name: Optional[str] = None, base_url: Optional[str] = None,
     the stored value)."""
     out: Dict[str, Any] = {}
     if id is not None:
-        out["id"] = int(id)
+        out["id"] = _int(id, "id")
     if name is not None:
-        out["name"] = name
+        out["name"] = _str(name, "name")
     if base_url is not None:
-        out["base_url"] = base_url
+        out["base_url"] = _str(base_url, "base_url")
     if flavor is not None:
-        out["flavor"] = int(_FLAVOR[flavor] if isinstance(flavor, str) else flavor)
+        out["flavor"] = _choice(flavor, _FLAVOR, "flavor")
     if auth is not None:
-        out["auth"] = int(_AUTH[auth] if isinstance(auth, str) else auth)
+        out["auth"] = _choice(auth, _AUTH, "auth")
     if user is not None:
-        out["user"] = user
+        out["user"] = _str(user, "user")
     if active is not None:
-        out["active"] = int(bool(active))
+        out["active"] = int(_flag(active, "active"))
     if projects is not None:
-        out["projects"] = projects if isinstance(projects, str) else ",".join(projects)
+        out["projects"] = ",".join(_keys(projects, "projects"))
     if jql is not None:
-        out["jql"] = jql
+        out["jql"] = _str(jql, "jql")
     if concurrency is not None:
-        out["concurrency"] = int(concurrency)
+        out["concurrency"] = _int(concurrency, "concurrency")
     if dev_status is not None:
-        out["dev_status"] = int(bool(dev_status))
+        out["dev_status"] = int(_flag(dev_status, "dev_status"))
     return out
+
+
+def _choice(value: Any, table: Mapping[str, int], what: str) -> int:
+    if isinstance(value, str):
+        if value not in table:
+            raise ValueError("%s must be one of %s" % (what, ", ".join(table)))
+        return int(table[value])
+    return _int(value, what)
