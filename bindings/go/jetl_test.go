@@ -491,7 +491,8 @@ func TestExample(t *testing.T) {
 
 func TestFieldMap(t *testing.T) {
 	db := freshDB(t)
-	client := open(t, jetl.Options{DB: db})
+	// No implicit integration: without a row, the site is named by its URL.
+	client := open(t, jetl.Options{DB: db, JiraURL: "http://127.0.0.1:9"})
 	must(t, client.FieldMap("customfield_10016", 1), "FieldMap")
 	if got := psql(t, db, "SELECT jira_field_id FROM custom_field_mappings WHERE slot = 1"); got != "customfield_10016" {
 		t.Fatalf("slot 1 holds %q", got)

@@ -131,7 +131,7 @@ static void sweep_first(jetl_ctx *ctx)
 	}
 }
 
-static char *job_params(const char *const *keys, size_t n, const jetl_extract_options *o)
+static char *job_params(const jetl_ctx *ctx, const char *const *keys, size_t n, const jetl_extract_options *o)
 {
 	json_t *p = json_object(), *a = json_array();
 	char *s;
@@ -147,6 +147,9 @@ static char *job_params(const char *const *keys, size_t n, const jetl_extract_op
 	 * job's projects are claimed (claims.h) */
 	json_object_set_new(p, "dev_status", json_boolean(o->dev_status));
 	json_object_set_new(p, "claims", json_true());
+	/* Where the Jira came from: the caller's URL (option, configuration,
+	 * JETL_JIRA_URL), whatever integration row exists or not, or the row. */
+	json_object_set_new(p, "connection", json_string(ctx->jira_explicit ? "jira_url" : "integration"));
 	s = json_dumps(p, JSON_COMPACT);
 	json_decref(p);
 	return s;
@@ -386,7 +389,7 @@ static int is_repeat(const char *const *keys, size_t i)
 static int begin_job(struct job_run *jr, const char *const *keys, size_t n, int total_steps)
 {
 	jetl_ctx *ctx = jr->ctx;
-	char err[512], *params = job_params(keys, n, jr->opts);
+	char err[512], *params = job_params(ctx, keys, n, jr->opts);
 	int rc;
 
 	for (size_t i = 0; jr->opts->distribute && i < n; i++)

@@ -93,7 +93,8 @@ static int load_conn(jetl_ctx *ctx, int tenant, int id, int with_secret, struct 
 		return jl_fail(ctx, rc, "%s", err);
 	if (PQntuples(r) == 0) {
 		PQclear(r);
-		return jl_fail(ctx, JETL_ENOENT, "integration %d of tenant %d not found", id, tenant);
+		return jl_fail(ctx, JETL_ENOENT, "integration %d of tenant %d not found: add it (jetl integration "
+			       "add) or give the Jira URL (--jira-url, JETL_JIRA_URL)", id, tenant);
 	}
 	if (PQgetvalue(r, 0, JL_INT_ACTIVE)[0] != 't') {
 		PQclear(r);
@@ -166,6 +167,23 @@ int jl_integration_resolve(jetl_ctx *ctx)
 	ctx->conn_tenant = tenant;
 	ctx->conn_integration = id;
 	return JETL_OK;
+}
+
+int jl_integration_require(jetl_ctx *ctx)
+{
+	struct conn c;
+	int rc;
+
+	if (ctx->jira_explicit)
+		return JETL_OK;
+	rc = load_conn(ctx, ctx->opts.tenant_id, ctx->opts.integration_id, 0, &c);
+	if (rc == JETL_ESCHEMA)
+		return jl_fail(ctx, JETL_ENOENT, "integration %d of tenant %d not found: migrate, then add it "
+			       "(jetl integration add) or give the Jira URL (--jira-url, JETL_JIRA_URL)",
+			       ctx->opts.integration_id, ctx->opts.tenant_id);
+	if (rc == JETL_OK)
+		conn_free(&c);
+	return rc;
 }
 
 void jl_integration_extract_defaults(jetl_ctx *ctx, char *jql, size_t jql_size, int *dev_status)
@@ -401,10 +419,40 @@ static int secret_stored(jetl_ctx *ctx, int tenant, int id, const char *secret, 
 	return *stored ? JETL_OK : jl_fail(ctx, JETL_ENOMEM, "integration: cannot seal the secret (out of memory)");
 }
 
+/* Seal the secret and insert the row, in the caller's transaction; an id
+ * peeked (auto) is taken only once the row is in. */
+static int add_row(jetl_ctx *ctx, const jetl_integration *in, const char *secret, const char *settings,
+	int nid, int auto_id)
+{
+	char err[512], *stored = NULL;
+	int tenant = ctx->opts.tenant_id, rc;
+
+	rc = secret_stored(ctx, tenant, nid, secret, &stored);
+	if (rc != JETL_OK)
+		return rc;
+	rc = jl_integrations_insert(ctx->pg, tenant, nid, in->name, in->base_url, flavor_names[in->flavor],
+		auth_names[in->auth], in->user, stored, in->active != 0, settings, err, sizeof(err));
+	if (rc == JETL_OK && auto_id)
+		rc = jl_integrations_take_id(ctx->pg, nid, err, sizeof(err));
+	if (rc == JETL_EDATA)
+		rc = jl_fail(ctx, rc, "integration %d of tenant %d exists already (or a value is refused): %s",
+			     nid, tenant, err);
+	else if (rc != JETL_OK)
+		rc = jl_fail(ctx, rc, "%s", err);
+	jl_secret_free(stored);
+	return rc;
+}
+
+/*
+ * One transaction: a failed add (no secret key, a refused value) leaves no
+ * row and uses up no id, so the next add gets the id this one would have
+ * had (issue 25: a failed first add made every later one integration 2,
+ * while commands defaulted to an integration 1 that never existed).
+ */
 int jetl_integration_add(jetl_ctx *ctx, const jetl_integration *in, const char *secret, int *id)
 {
-	char err[512], *settings = NULL, *stored = NULL;
-	int rc, tenant, nid;
+	char err[512], *settings = NULL;
+	int rc, nid;
 
 	if (!ctx)
 		return JETL_EINVAL;
@@ -413,28 +461,23 @@ int jetl_integration_add(jetl_ctx *ctx, const jetl_integration *in, const char *
 		*id = 0;
 	if ((rc = check_in(ctx, in, &settings)) != JETL_OK)
 		return rc;
-	tenant = ctx->opts.tenant_id;
 	nid = in->id;
 	if (nid < 0) {
 		free(settings);
 		return jl_fail(ctx, JETL_EINVAL, "integration '%s': id must be positive (0 picks one)", in->name);
 	}
-	if (nid == 0 && (rc = jl_integrations_next_id(ctx->pg, &nid, err, sizeof(err))) != 0) {
-		free(settings);
-		return jl_fail(ctx, rc, "%s", err);
-	}
-	rc = secret_stored(ctx, tenant, nid, secret, &stored);
-	if (rc == JETL_OK) {
-		rc = jl_integrations_insert(ctx->pg, tenant, nid, in->name, in->base_url, flavor_names[in->flavor],
-			auth_names[in->auth], in->user, stored, in->active != 0, settings, err, sizeof(err));
-		if (rc == JETL_EDATA)
-			rc = jl_fail(ctx, rc, "integration %d of tenant %d exists already (or a value is refused): %s",
-				     nid, tenant, err);
-		else if (rc != JETL_OK)
-			rc = jl_fail(ctx, rc, "%s", err);
-	}
+	rc = jl_store_begin(ctx->pg, "adding the integration", err, sizeof(err));
+	if (rc == JETL_OK && nid == 0)
+		rc = jl_integrations_peek_id(ctx->pg, &nid, err, sizeof(err));
+	if (rc != JETL_OK)
+		rc = jl_fail(ctx, rc, "%s", err);
+	else
+		rc = add_row(ctx, in, secret, settings, nid, in->id == 0);
+	if (rc == JETL_OK && (rc = jl_store_commit(ctx->pg, "adding the integration", err, sizeof(err))) != JETL_OK)
+		rc = jl_fail(ctx, rc, "%s", err);
+	if (rc != JETL_OK)
+		jl_store_rollback(ctx->pg);
 	free(settings);
-	jl_secret_free(stored);
 	if (rc == JETL_OK && id)
 		*id = nid;
 	return rc;
@@ -947,6 +990,11 @@ int jetl_projects_select(jetl_ctx *ctx, const char *const *keys, size_t n)
 	json_decref(arr);
 	if (!text)
 		return jl_fail(ctx, JETL_ENOMEM, "projects: out of memory");
+	rc = jl_integration_require(ctx);
+	if (rc != JETL_OK) {
+		free(text);
+		return rc;
+	}
 	rc = jl_store_begin(ctx->pg, "selecting projects", err, sizeof(err));
 	/* the row's settings (when there is a row: none without) */
 	if (rc == JETL_OK)

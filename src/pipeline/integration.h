@@ -15,6 +15,13 @@
  * secret cannot be read (no key, wrong key), naming it. Message on ctx. */
 int jl_integration_resolve(jetl_ctx *ctx);
 
+/* For calls that write under the context's (tenant, integration) without
+ * reading Jira (a slot mapping, a project selection): JETL_OK when the Jira
+ * was given (options, environment: the caller names the site), else the
+ * row must exist and be active: JETL_ENOENT naming it and how to add it.
+ * There is no implicit integration (issue 25). Message on ctx. */
+int jl_integration_require(jetl_ctx *ctx);
+
 /* Discovery of the site's catalogue through j: projects, issue types and
  * statuses into their tables. strict: a failure to list projects is the
  * call's failure (else a warning, as issue types and statuses always are).

@@ -7,6 +7,7 @@
 #include "jetl.h"
 #include "../core/ctx.h"
 #include "../core/util.h"
+#include "integration.h"
 #include "../store/db.h"
 #include "../store/catalog.h"
 #include "../store/load.h"
@@ -236,6 +237,8 @@ int jetl_field_map(jetl_ctx *ctx, const char *jira_field_id, int slot)
 			jira_field_id ? jira_field_id : "(null)");
 	if (!ctx->pg)
 		return jl_fail(ctx, JETL_EDBCONN, "jetl_field_map: no database connection");
+	if ((rc = jl_integration_require(ctx)) != JETL_OK)
+		return rc;
 	if ((rc = jl_field_mapping_set(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, jira_field_id, slot,
 			err, sizeof(err))) < 0)
 		return jl_fail(ctx, rc, "%s", err);

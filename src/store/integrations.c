@@ -44,17 +44,36 @@ PGresult *jl_integrations_select(PGconn *pg, int tenant, int id, int *rc, char *
 	return r;
 }
 
-int jl_integrations_next_id(PGconn *pg, int *id, char *err, size_t errlen)
+int jl_integrations_peek_id(PGconn *pg, int *id, char *err, size_t errlen)
 {
 	int64_t v = 0;
 	int rc;
 
-	/* Past every id chosen by hand too, so an automatic id never collides. */
-	rc = jl_store_int64(pg, "picking an integration id",
-		"SELECT setval('integrations_id_seq', greatest(nextval('integrations_id_seq'),"
-		" (SELECT coalesce(max(id), 0) + 1 FROM integrations)))", 0, NULL, &v, err, errlen);
+	/* Adders take turns until their commit, so the id read here stays
+	 * theirs; the lock comes first, in its own statement, so that the
+	 * read below sees the rows and the sequence of the adder before. */
+	rc = jl_store_cmd(pg, "picking an integration id",
+		"SELECT pg_advisory_xact_lock(hashtext('jetl.integrations_id'))", 0, NULL, err, errlen);
+	/* Past every id chosen by hand too, so an automatic id never collides;
+	 * past every id handed out before (a removed integration's data stays:
+	 * its id is never given again). */
+	if (rc == 0)
+		rc = jl_store_int64(pg, "picking an integration id",
+			"SELECT greatest(CASE WHEN is_called THEN last_value + 1 ELSE last_value END,"
+			" (SELECT coalesce(max(id), 0) + 1 FROM integrations)) FROM integrations_id_seq",
+			0, NULL, &v, err, errlen);
 	*id = (int)v;
 	return rc;
+}
+
+int jl_integrations_take_id(PGconn *pg, int id, char *err, size_t errlen)
+{
+	char i[16];
+	const char *p[1] = { i };
+
+	snprintf(i, sizeof(i), "%d", id);
+	return jl_store_cmd(pg, "picking an integration id",
+		"SELECT setval('integrations_id_seq', $1::bigint)", 1, p, err, errlen);
 }
 
 int jl_integrations_insert(PGconn *pg, int tenant, int id, const char *name, const char *base_url,

@@ -20,8 +20,12 @@ enum {
  * the table does not exist yet: not migrated). */
 PGresult *jl_integrations_select(PGconn *pg, int tenant, int id, int *rc, char *err, size_t errlen);
 
-/* A fresh id (never used by any tenant, above every id picked by hand). */
-int jl_integrations_next_id(PGconn *pg, int *id, char *err, size_t errlen);
+/* Inside a transaction: a fresh id (never handed out to any tenant, above
+ * every id picked by hand), held for this transaction by a lock until its
+ * end. Nothing is used up: jl_integrations_take_id() after the row's insert
+ * moves the sequence past it, and a rollback leaves it free. */
+int jl_integrations_peek_id(PGconn *pg, int *id, char *err, size_t errlen);
+int jl_integrations_take_id(PGconn *pg, int id, char *err, size_t errlen);
 
 /* Insert one row; settings is JSON text. 0, or a status (JETL_EDATA for a
  * duplicate (tenant, id) or a value the table refuses). */

@@ -301,5 +301,75 @@ class Integrations(unittest.TestCase):
         self.assert_no_secret(out + err, "the worker's log")
 
 
+class NoImplicitIntegration(unittest.TestCase):
+    """Issue 25, item 7: a failed `integration add` uses up no id and leaves no
+    row; without a registered integration a command that writes under one
+    says so (exit 1) unless the Jira is given by its URL, and a job records
+    which of the two it used."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="jetl-e2e-noint-")
+        cls.token = os.path.join(cls.tmp, "token")
+        with open(cls.token, "w") as f:
+            f.write("a-token\n")
+        cls.db = Database()
+        cls.env = jetl_env(cls.db)
+        for k in ("JETL_JIRA_URL", "JETL_JIRA_USER", "JETL_JIRA_TOKEN", "JETL_SECRET_KEY",
+                  "JETL_SECRET_KEY_FILE", "JETL_INTEGRATION", "JETL_TENANT"):
+            cls.env.pop(k, None)
+        jetl(cls.env, "migrate")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.db.drop()
+        subprocess.run(["rm", "-rf", cls.tmp])
+
+    def add(self, env, name):
+        return jetl(env, "integration", "add", "--name", name, "--url", "http://127.0.0.1:9",
+                    "--secret-file", self.token, check=False)
+
+    def test_1_nothing_written_under_an_unregistered_integration(self):
+        p = jetl(self.env, "fields", "--map", "customfield_10016=3", check=False)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("integration 1 of tenant 1 not found", p.stderr)
+        self.assertIn("jetl integration add", p.stderr)
+        p = jetl(self.env, "projects", "--select", "K5", check=False)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("integration 1 of tenant 1 not found", p.stderr)
+        p = jetl(self.env, "extract", "--project", "K5", "--progress", "none", check=False)
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("integration 1 of tenant 1 not found", p.stderr)
+        for t in ("custom_field_mappings", "projects", "etl_job_queue", "raw_extraction_data"):
+            self.assertEqual(self.db.scalar("SELECT count(*) FROM %s" % t), 0, t)
+        # Given by its URL, the Jira needs no row, and the job says where it came from.
+        data = make_dataset("NI:3", seed=5)
+        sim = SimProcess(data, "--user", USER, "--token-file", self.token)
+        try:
+            env = dict(self.env, JETL_JIRA_URL=sim.url, JETL_JIRA_USER=USER, JETL_JIRA_TOKEN="a-token")
+            jetl(env, "fields", "--map", "customfield_10016=3")
+            jetl(env, "extract", "--project", "NI", "--progress", "none")
+        finally:
+            sim.stop()
+            subprocess.run(["rm", "-rf", data])
+        self.assertEqual(self.db.scalar("SELECT params->>'connection' FROM etl_job_queue"), "jira_url")
+        self.assertEqual(self.db.scalar("SELECT count(*) FROM work_items WHERE project_key = 'NI'"), 3)
+
+    def test_2_a_failed_add_uses_up_no_id(self):
+        p = self.add(self.env, "no key yet")            # no JETL_SECRET_KEY: the secret cannot be sealed
+        self.assertEqual(p.returncode, 1, p.stdout + p.stderr)
+        self.assertIn("no secret key", p.stderr)
+        self.assertEqual(self.db.scalar("SELECT count(*) FROM integrations"), 0)
+        env = dict(self.env, JETL_SECRET_KEY=sealed_key())
+        p = self.add(env, "first")
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        self.assertIn("integration 1 of tenant 1 added", p.stdout + p.stderr)
+        # A removed integration's id is not given again (its data stays).
+        jetl(env, "integration", "remove", "1")
+        p = self.add(env, "second")
+        self.assertIn("integration 2 of tenant 1 added", p.stdout + p.stderr)
+        jetl(env, "fields", "--map", "customfield_10016=3", "--integration", "2")
+
+
 if __name__ == "__main__":
     unittest.main()

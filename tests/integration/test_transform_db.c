@@ -150,6 +150,19 @@ Test(transform_db, an_issue_twice_in_a_first_load_keeps_its_later_version, .init
 	free(k52);
 }
 
+/* Integration 1 of tenant 1, its secret a reference (no key needed). */
+static void add_integration_1(void)
+{
+	jetl_integration in = JETL_INTEGRATION_INIT;
+	int id = 0;
+
+	snprintf(in.name, sizeof(in.name), "site");
+	snprintf(in.base_url, sizeof(in.base_url), "http://127.0.0.1:9");
+	cr_assert_eq(jetl_integration_add(ctx, &in, "env:JETL_TEST_NO_SUCH_TOKEN", &id), JETL_OK, "%s",
+		jetl_last_error(ctx));
+	cr_assert_eq(id, 1);
+}
+
 Test(transform_db, a_mapping_moves_a_field_from_overflow_to_its_slot, .init = setup, .fini = teardown)
 {
 	char *ee17 = fixture("cloud_agile_board_issue_EE-17_with_changelog_devlake.json");
@@ -161,6 +174,12 @@ Test(transform_db, a_mapping_moves_a_field_from_overflow_to_its_slot, .init = se
 	cr_assert_eq(jetl_transform_batch(ctx, id, NULL), JETL_OK, "%s", jetl_last_error(ctx));
 	SCALAR_IS("t", "SELECT custom_fields_overflow ? 'customfield_10019' FROM work_items");
 	SCALAR_IS("(null)", "SELECT custom_field_05 FROM work_items");
+	/* No implicit integration: without a row (and no Jira URL) the mapping
+	 * is refused and nothing is written under integration 1. */
+	cr_assert_eq(jetl_field_map(ctx, "customfield_10019", 5), JETL_ENOENT);
+	cr_assert(strstr(jetl_last_error(ctx), "integration 1 of tenant 1 not found"), "%s", jetl_last_error(ctx));
+	SCALAR_IS("0", "SELECT count(*) FROM custom_field_mappings");
+	add_integration_1();
 	cr_assert_eq(jetl_field_map(ctx, "customfield_10019", 5), JETL_OK, "%s", jetl_last_error(ctx));
 	SCALAR_IS("Rank any", "SELECT name || ' ' || field_type FROM custom_field_mappings WHERE slot = 5");
 	cr_assert_eq(jetl_transform_batch(ctx, id, NULL), JETL_OK, "%s", jetl_last_error(ctx));
