@@ -25,7 +25,9 @@ import threading
 import time
 
 import anyio
+import h11
 import uvicorn
+from uvicorn.protocols.http.h11_impl import H11Protocol
 from fastapi import FastAPI
 from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
 
@@ -36,6 +38,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import apidocs  # noqa: E402
 
 PREFIX = "/api/v1/etl"
+# A request's head (request line and headers) must arrive within this many
+# seconds of the connection, or of the first byte of a next request on a
+# kept-alive one; at most this many connections are open at once.
+HEADER_TIMEOUT = 5.0
+MAX_CONNECTIONS = 500
 
 
 def log(msg):
@@ -122,6 +129,91 @@ class _NoTraceback(logging.Filter):
         return True
 
 
+class _AccessLogWithoutQuery(logging.Filter):
+    """The access log line without its query string. The event stream takes
+    its bearer token as ?access_token= (a browser's EventSource cannot send
+    headers), and uvicorn would write it to the log, so to the journal of
+    the systemd unit. The path stays; "?..." says that a query was there."""
+
+    def filter(self, record):
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = args[:2] + (args[2].split("?", 1)[0] + "?...",) + args[3:]
+        return True
+
+
+class _GuardedH11(H11Protocol):
+    """uvicorn's h11 protocol with a deadline on each request's head and a
+    bound on open connections. uvicorn has neither: a client that sends half
+    a request and waits holds its connection (and a file descriptor) for
+    ever, and 1,100 such clients were all still open after 60 s (issue 25).
+
+    The deadline runs from the connection's start, and again from the first
+    byte of each next request on a kept-alive connection (idle time between
+    requests is uvicorn's keep-alive timeout); when it passes before the
+    head is complete, the answer is 408 and the connection is closed. At the
+    bound, a new connection takes the place of the one that has waited
+    longest for its head (408), so that a flood of half-sent requests never
+    locks out a client that sends whole ones (/healthz stays quick); only
+    when every open connection has a request in progress is the new one
+    refused (503)."""
+    header_timeout = HEADER_TIMEOUT
+    max_connections = MAX_CONNECTIONS
+    _waiting = {}      # per server: connections waiting for a head, oldest first
+    _timer = None
+
+    def connection_made(self, transport):
+        super().connection_made(transport)
+        if len(self.connections) > self.max_connections:
+            oldest = next(iter(self._waiting), None)
+            if oldest is None:
+                self._close(b"503 Service Unavailable")
+                return
+            oldest._close(b"408 Request Timeout")
+        self._arm()
+
+    def data_received(self, data):
+        super().data_received(data)
+        # h11 stays IDLE on our side of a request until its head is whole.
+        if self.conn.their_state is h11.IDLE and not self.transport.is_closing():
+            self._arm()
+        else:
+            self._disarm()
+
+    def on_response_complete(self):
+        super().on_response_complete()
+        # the next request's head is timed from its first byte (data_received)
+        self._disarm()
+
+    def connection_lost(self, exc):
+        self._disarm()
+        super().connection_lost(exc)
+
+    def _arm(self):
+        if self._timer is None:
+            self._timer = self.loop.call_later(self.header_timeout, self._late)
+            self._waiting[self] = None
+
+    def _disarm(self):
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._waiting.pop(self, None)
+
+    def _late(self):
+        self._timer = None
+        if self.conn.their_state is h11.IDLE:
+            self._close(b"408 Request Timeout")
+        else:
+            self._waiting.pop(self, None)
+
+    def _close(self, status):
+        self._disarm()
+        if not self.transport.is_closing():
+            self.transport.write(b"HTTP/1.1 " + status + b"\r\ncontent-length: 0\r\nconnection: close\r\n\r\n")
+            self.transport.close()
+
+
 class _Server(uvicorn.Server):
     """SIGTERM/SIGINT also end the open event streams (uvicorn waits for every
     connection before the app's shutdown handlers run) and make the running
@@ -148,6 +240,10 @@ def main(argv=None):
                     help="give every token's tenant without an integration one for $JETL_JIRA_URL "
                          "(token by reference: env:JETL_JIRA_TOKEN)")
     ap.add_argument("--quiet", action="store_true", help="do not log requests")
+    ap.add_argument("--header-timeout", type=float, default=HEADER_TIMEOUT,
+                    help="seconds a request's head may take to arrive (default %(default)s)")
+    ap.add_argument("--max-connections", type=int, default=MAX_CONNECTIONS,
+                    help="open connections at most (default %(default)s)")
     args = ap.parse_args(argv)
 
     if args.tokens_file:
@@ -184,10 +280,15 @@ def main(argv=None):
             for t, c in workers:
                 t.join(10)
 
+    protocol = type("GuardedH11", (_GuardedH11,), {"header_timeout": args.header_timeout,
+                                                  "max_connections": max(1, args.max_connections),
+                                                  "_waiting": {}})
     config = uvicorn.Config(app, host=args.host, port=args.port, access_log=not args.quiet,
-                            log_level="warning" if args.quiet else "info", timeout_keep_alive=60)
+                            log_level="warning" if args.quiet else "info", timeout_keep_alive=60,
+                            http=protocol)
     server = _Server(config)
     logging.getLogger("uvicorn.error").addFilter(_NoTraceback())
+    logging.getLogger("uvicorn.access").addFilter(_AccessLogWithoutQuery())
     server.svc = app.state.jetl
 
     if args.port_file:

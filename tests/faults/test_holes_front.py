@@ -5,10 +5,14 @@ web service's access log.
 They need the checkout's private PostgreSQL (JETL_DB, a database of their
 own each) but never restart it, so they do not use the fault suite's own pair.
 """
+import json
 import os
 import signal
+import socket
 import subprocess
 import sys
+import tempfile
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -45,6 +49,52 @@ class TestWrongTypes(unittest.TestCase):
         # The issue's three crashing calls are among them.
         for v in ("123", "b'K5'", "['K5']"):
             self.assertIn("call Client.extract_project(key=%s)" % v, calls)
+
+
+class TestTokenNotInAccessLog(unittest.TestCase):
+    """The event stream's ?access_token= (EventSource sends no headers) was
+    written to uvicorn's access log, so to the journal of the shipped systemd
+    unit (which runs examples/service/server.py with its access log on)."""
+
+    SECRET = "SECRET-bearer-token-5f1e9a"
+
+    def test_the_query_string_stays_out_of_the_access_log(self):
+        db = Database()
+        tmp = tempfile.mkdtemp(prefix="jetl-tokenlog-")
+        port_file, log_path = os.path.join(tmp, "port"), os.path.join(tmp, "service.log")
+        env = dict(python_env(), JETL_DB=db.dsn, JETL_QUEUE="", JETL_SERVICE_TOKENS=json.dumps({self.SECRET: 1}))
+        log = open(log_path, "w")
+        proc = subprocess.Popen([PY, os.path.join(ROOT, "examples", "service", "server.py"), "--port", "0",
+                                 "--port-file", port_file, "--migrate"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 30
+            while not os.path.exists(port_file):
+                self.assertIsNone(proc.poll(), "the service exited")
+                self.assertLess(time.monotonic(), deadline, "the service did not start")
+                time.sleep(0.05)
+            with open(port_file) as f:
+                port = int(f.read())
+            for path in ("/api/v1/etl/jobs/54/events?access_token=" + self.SECRET,
+                         "/api/v1/etl/jobs?limit=5&access_token=" + self.SECRET):
+                with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+                    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path).encode())
+                    answer = s.recv(4096)
+                # taken on the event stream (no such job), refused elsewhere
+                self.assertRegex(answer, rb"^HTTP/1.1 (404|401)")
+            time.sleep(0.3)
+        finally:
+            proc.terminate()
+            proc.wait(30)
+            log.close()
+            db.drop()
+        with open(log_path) as f:
+            text = f.read()
+        subprocess.run(["rm", "-rf", tmp])
+        # the requests were logged, without their query
+        self.assertIn('"GET /api/v1/etl/jobs/54/events?... HTTP/1.1" 404', text)
+        self.assertIn('"GET /api/v1/etl/jobs?... HTTP/1.1" 401', text)
+        self.assertNotIn(self.SECRET, text)
+        self.assertNotIn("access_token", text)
 
 
 if __name__ == "__main__":
