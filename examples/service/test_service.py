@@ -289,10 +289,19 @@ class RouterTest(unittest.TestCase):
         self.assertEqual(self.call("GET", PREFIX + "/jobs", "not-a-token-at-all")[0], 401)
         s, body, _ = self.start(tenant_id=2)
         self.assertEqual(s, 403, body)
+        # another tenant's integration is answered as a missing one: ids are not revealed
         s, body, _ = self.start(integration=self.env.i_other)
-        self.assertEqual((s, body["detail"]), (403, "integration %d belongs to another tenant" % self.env.i_other))
+        self.assertEqual((s, body), (404, {"detail": "integration %d not found" % self.env.i_other}))
         s, body, _ = self.start(integration=777)
         self.assertEqual((s, body), (404, {"detail": "integration 777 not found"}))
+        # an id no integer column holds is the caller's mistake, not "database unavailable"
+        for bad in (2**31, 2**63, 10**30):
+            s, body, _ = self.start(integration=bad)
+            self.assertEqual((s, body), (400, {"detail": "integration_id must be in 1..2147483647"}), bad)
+            s, body, _ = self.call("GET", "%s/integrations/%d/fields" % (PREFIX, bad))
+            self.assertEqual(s, 400, body)
+            s, body, _ = self.call("GET", "%s/jobs?integration_id=%d" % (PREFIX, bad))
+            self.assertEqual(s, 400, body)
         s, body, _ = self.start(integration=self.env.i_off)
         self.assertEqual(s, 409, body)
         s, body, _ = self.call("GET", "%s/integrations/777/fields" % PREFIX)

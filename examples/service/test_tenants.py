@@ -204,8 +204,8 @@ class TwoTenantsOneService(unittest.TestCase):
         for tenant, path, code, detail in (
                 (1, extract_path(UNKNOWN, project_keys="TNA", incremental="false"), 404,
                  "integration %d not found" % UNKNOWN),
-                (1, extract_path(ONLY_B, project_keys="TNA", incremental="false"), 403,
-                 "integration %d belongs to another tenant" % ONLY_B),
+                (1, extract_path(ONLY_B, project_keys="TNA", incremental="false"), 404,
+                 "integration %d not found" % ONLY_B),
                 (1, extract_path(IID, tenant_id=2, project_keys="TNA", incremental="false"), 403,
                  "tenant_id is not this token's tenant"),
                 (2, extract_path(IID, tenant_id=1, project_keys="TNA", incremental="false"), 403,
@@ -213,7 +213,7 @@ class TwoTenantsOneService(unittest.TestCase):
             s, body = self.call("POST", path, tenant)
             self.assertEqual((s, body), (code, {"detail": detail}), path)
         s, body = self.call("GET", "%s/integrations/%d/projects" % (PREFIX, ONLY_B), 1)
-        self.assertEqual(s, 403, body)
+        self.assertEqual(s, 404, body)
         self.assertEqual(self.written(), (0, 0, 0))
 
         # -- both extractions at once, one per tenant, the same integration id

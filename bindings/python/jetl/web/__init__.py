@@ -65,6 +65,7 @@ FIELD_RE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 STATIC_RE = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9_.-]*$")
 MAX_BODY = 64 * 1024        # no endpoint needs more; checked before the token
 LENGTH_RE = re.compile(r"^[0-9]{1,18}$")
+INT_MAX = 2**31 - 1          # integration ids are PostgreSQL integers
 KEEPALIVE_S = 15.0          # an SSE comment this often keeps proxies from closing the stream
 RECHECK_S = 5.0             # without news, read the row again (a process that died sends nothing)
 START_TIMEOUT_S = 60.0      # how long the trigger waits for the library to create the job
@@ -418,8 +419,9 @@ def router(db=None, *, queue=None, tokens=None, jira=None, tags=("etl",)):
     $JETL_SERVICE_TOKENS); jira: keyword arguments of jetl.open for the Jira
     connection of every integration (None: each integration's row in the
     integrations table, unless $JETL_JIRA_URL is set, which wins as in C).
-    An integration id must be one of the tenant's integrations: 404 when no
-    tenant has it, 403 when another tenant does, 409 when it is inactive.
+    An integration id must be one of the tenant's integrations: 400 outside
+    1..2147483647, 404 when the tenant has none of that id (another tenant's
+    too: the answer does not say that the id exists), 409 when it is inactive.
     Errors raised by this router are
     ``{"detail": …}``; install :func:`install_error_handlers` on the app for the
     same shape on 405/422 and a JSON 500 without a traceback."""
@@ -462,19 +464,21 @@ def router(db=None, *, queue=None, tokens=None, jira=None, tags=("etl",)):
         if asked is not None and asked != tenant:
             raise _err(403, "tenant_id is not this token's tenant")
 
-    INTEGRATION_SQL = ("SELECT tenant_id, active FROM integrations WHERE id = %s"
-                       " ORDER BY (tenant_id = %s) DESC LIMIT 1")
+    INTEGRATION_SQL = "SELECT active FROM integrations WHERE id = %s AND tenant_id = %s"
+
+    def integration_id_ok(integration):
+        # An id the column cannot hold is the caller's mistake (400), not a
+        # failed query (503, "database unavailable").
+        if integration is not None and not 0 < integration <= INT_MAX:
+            raise _err(400, "integration_id must be in 1..%d" % INT_MAX)
 
     async def check_integration(tenant, integration):
-        """The tenant's integration (include/jetl/integration.h): 404 when no
-        tenant has that id, 403 when only another tenant does."""
-        if integration <= 0:
-            raise _err(400, "integration_id must be positive")
+        """The tenant's integration (include/jetl/integration.h): 404 when the
+        tenant has none of that id, whether another tenant has one or not."""
+        integration_id_ok(integration)
         row = await blocking(svc.query, INTEGRATION_SQL, (integration, tenant), True)
         if row is None:
             raise _err(404, "integration %d not found" % integration)
-        if row["tenant_id"] != tenant:
-            raise _err(403, "integration %d belongs to another tenant" % integration)
         if not row["active"]:
             raise _err(409, "integration %d is inactive" % integration)
 
@@ -547,6 +551,7 @@ def router(db=None, *, queue=None, tokens=None, jira=None, tags=("etl",)):
     @r.get("/jobs", summary="The tenant's recent jobs, newest first")
     async def jobs(tenant: int = Depends(tenant_dep), integration_id: Optional[int] = Query(None),
                    limit: int = Query(20, ge=1, le=200)):
+        integration_id_ok(integration_id)
         rows = await blocking(svc.query, LIST_SQL, (tenant, integration_id, integration_id, limit))
         return _Json({"jobs": rows})
 
