@@ -220,6 +220,21 @@ class RouterTest(unittest.TestCase):
                   PREFIX + "/jobs", PREFIX + "/jobs/{job_id}/events",
                   PREFIX + "/integrations/{integration_id}/fields/sync", PREFIX + "/healthz"):
             self.assertIn(p, spec["paths"])
+        # bearer auth and every error status a route answers (issue 29)
+        self.assertEqual(spec["components"]["securitySchemes"]["bearer"], {
+            "type": "http", "scheme": "bearer",
+            "description": "A token of the service's token list: one tenant per token."})
+        trigger = spec["paths"][PREFIX + "/jira/extract/issues-changelogs-dev-status/{integration_id}"]["post"]
+        self.assertEqual(trigger["security"], [{"bearer": []}])
+        for code in ("400", "401", "403", "404", "409", "411", "413", "503"):
+            self.assertEqual(trigger["responses"][code]["content"]["application/json"]["schema"]["required"],
+                             ["detail"], code)
+        events = spec["paths"][PREFIX + "/jobs/{job_id}/events"]["get"]
+        self.assertEqual(events["security"], [{"bearer": []}, {"access_token": []}])
+        self.assertIn("404", events["responses"])
+        cancel = spec["paths"][PREFIX + "/jobs/{job_id}/cancel"]["post"]
+        self.assertTrue({"401", "404", "409"} <= set(cancel["responses"]))
+        self.assertNotIn("security", spec["paths"][PREFIX + "/healthz"]["get"])
         s, html, _ = self.call("GET", "/docs", None)
         self.assertEqual(s, 200)
         self.assertIn("swagger", html.lower())
@@ -569,8 +584,9 @@ class ServiceProcessTest(unittest.TestCase):
 
     def test_2_body_caps_before_the_token(self):
         path = extract_path(self.env.i_quick, project_keys="SVA")
-        code, _, body = self.raw(self.post_head(path, ""))
-        self.assertEqual(code, 411, body)
+        # no Content-Length (a plain `curl -X POST`): an empty body, on to the token check
+        code, _, body = self.raw(self.post_head(path, "").replace(TOKEN_A.encode(), b"wrong-token-000000"))
+        self.assertEqual(code, 401, body)
         code, _, body = self.raw(self.post_head(path, "Content-Length: abc\r\n"))
         self.assertEqual(code, 400, body)
         code, _, body = self.raw(self.post_head(path, "Content-Length: 400000000\r\n"))

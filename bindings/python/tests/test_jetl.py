@@ -136,6 +136,20 @@ class TestLibrary(unittest.TestCase):
             jetl.open(db="x", log="not callable")
 
 
+class TestPackageMetadata(unittest.TestCase):
+    def test_web_extra_declares_what_jetl_web_imports(self):
+        """`pip install .[web]` brings what `import jetl.web` needs (issue 29)."""
+        import importlib.metadata
+        try:
+            requires = importlib.metadata.requires("jetl") or []
+        except importlib.metadata.PackageNotFoundError:
+            self.skipTest("jetl is not installed here (the build dir): the virtualenv run checks it")
+        web = {r.split(";")[0].split(">")[0].split("=")[0].strip().lower()
+               for r in requires if 'extra == "web"' in r}
+        self.assertEqual(web, {"fastapi", "anyio", "psycopg2", "uvicorn"}, requires)
+        self.assertIn("web", importlib.metadata.metadata("jetl").get_all("Provides-Extra") or [])
+
+
 class TestContext(unittest.TestCase):
     @classmethod
     def setUpClass(cls):

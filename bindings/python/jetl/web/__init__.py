@@ -25,7 +25,7 @@ the page, every error is ``{"detail": "…"}`` with its status):
 Auth: ``Authorization: Bearer <token>``, one tenant per token (``tokens``);
 the event stream also takes ``?access_token=`` for EventSource clients.
 Request bodies are capped at 64 KiB, checked before the token (400 for a bad
-Content-Length, 411 without one on POST/PUT or when chunked, 413 over the cap).
+Content-Length, 411 when chunked, 413 over the cap; none is an empty body).
 
 Threads: every blocking call (libjetl, PostgreSQL) runs in a worker thread,
 never on the event loop; each extraction runs in a thread of its own with its
@@ -47,8 +47,10 @@ from typing import List, Optional, Tuple
 
 import anyio
 import psycopg2
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Security
 from fastapi.responses import FileResponse, JSONResponse, StreamingResponse
+from fastapi.routing import APIRoute
+from fastapi.security import APIKeyQuery, HTTPBearer
 
 import jetl
 
@@ -432,9 +434,7 @@ def router(db=None, *, queue=None, tokens=None, jira=None, tags=("etl",)):
         if request.headers.getlist("transfer-encoding"):
             raise _err(411, "send a Content-Length (chunked bodies are not accepted)")
         lengths = {v.strip() for v in request.headers.getlist("content-length")}
-        if not lengths:
-            if request.method in ("POST", "PUT"):
-                raise _err(411, "Content-Length required (0 for an empty body)")
+        if not lengths:   # no body (RFC 9112 6.3): a plain `curl -X POST`
             return
         n = lengths.pop()
         if lengths or not LENGTH_RE.match(n):
@@ -454,10 +454,11 @@ def router(db=None, *, queue=None, tokens=None, jira=None, tags=("etl",)):
             raise _err(401, "missing or invalid bearer token")
         return tenant
 
-    async def tenant_dep(request: Request):
+    # Security(...) only puts the schemes in /openapi.json (auth() decides).
+    async def tenant_dep(request: Request, _b=Security(_BEARER)):
         return auth(request)
 
-    async def tenant_sse(request: Request):
+    async def tenant_sse(request: Request, _b=Security(_BEARER), _q=Security(_QUERY_TOKEN)):
         return auth(request, allow_query=True)
 
     def check_tenant(tenant, asked):
@@ -718,7 +719,43 @@ def router(db=None, *, queue=None, tokens=None, jira=None, tags=("etl",)):
         return _static(name)
 
     r.add_event_handler("shutdown", svc.shutdown)
+    _document_errors(r, (tenant_dep, tenant_sse))
     return r
+
+
+_BEARER = HTTPBearer(auto_error=False, scheme_name="bearer",
+                     description="A token of the service's token list: one tenant per token.")
+_QUERY_TOKEN = APIKeyQuery(name="access_token", auto_error=False, scheme_name="access_token",
+                           description="The same token, for the event stream only (EventSource sends no headers).")
+_ERROR_JSON = {"application/json": {"schema": {
+    "type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}}}
+
+
+def _document_errors(r, auth_deps):
+    """Every error status a route can answer, in /openapi.json: what each
+    route raises by what it takes (a token, an integration, a job), so a
+    route added later is documented without a list to keep up."""
+    for route in r.routes:
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        codes = {400: "a bad id, key, boolean, query or Content-Length",
+                 411: "a chunked body (send a Content-Length; none is an empty body)",
+                 413: "a body over %d bytes (checked before the token)" % MAX_BODY,
+                 503: "database unavailable, or shutting down"}
+        if any(d.call in auth_deps for d in route.dependant.dependencies):
+            codes[401] = "no token, or an unknown one"
+        if any(q.name == "tenant_id" for q in route.dependant.query_params):
+            codes[403] = "a tenant_id that is not the token's tenant"
+        if "{integration_id}" in route.path:
+            codes[404] = "no integration of that id for the token's tenant"
+            codes[409] = "the integration is inactive"
+        if "{job_id}" in route.path:
+            codes[404] = "no job of that id for the token's tenant"
+        if "POST" in route.methods and ("{job_id}" in route.path or "{integration_id}" in route.path):
+            codes[409] = "an extraction of those projects is running, the integration is inactive, " \
+                         "or the job has ended"
+        for code, why in codes.items():
+            route.responses.setdefault(code, {"description": why, "content": _ERROR_JSON})
 
 
 _CSP = "default-src 'self'; style-src 'self'; script-src 'self'; connect-src 'self'; img-src 'self' data:"
