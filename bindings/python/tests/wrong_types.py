@@ -164,6 +164,10 @@ def sweep(client):
     failures = []
     counter = [0]
     for name, f, hints, required in targets(client):
+        unknown = [p for p in required if p not in GOOD]
+        if unknown:   # a new method: say what the sweep needs, do not skip it
+            failures.append("%s: no right value for %s: add it to GOOD" % (name, ", ".join(unknown)))
+            continue
         for param, hint in hints.items():
             base = {p: GOOD[p] for p in required if p != param}
             check(name, f, param, hint, base, failures, counter)
