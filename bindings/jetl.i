@@ -696,6 +696,8 @@ int jetl_py_open(jetl_ctx **out, const char *db, int tenant, int integration,
 %nothread jetl_py_projects_sync;
 %nothread jetl_py_projects_list;
 %nothread jetl_py_projects_select;
+%nothread jetl_py_webhook_secret;
+%nothread jetl_py_webhook_secret_remove;
 %{
 static PyObject *jetl_py_integration_dict(const jetl_integration *in)
 {
@@ -878,6 +880,35 @@ PyObject *jetl_py_integration_update(jetl_ctx *ctx, int id, PyObject *fields, co
 PyObject *jetl_py_integration_set_secret(jetl_ctx *ctx, int id, const char *secret)
 {
 	int rc = jetl_integration_set_secret(ctx, id, secret);
+
+	if (rc < 0) {
+		jetl_py_raise(rc, jetl_last_error(ctx));
+		return NULL;
+	}
+	Py_RETURN_NONE;
+}
+
+/* jetl/webhook.h: (secret, path token) of a new secret (fresh != 0) or of
+ * the stored one; the C buffers are wiped once Python has its copies. */
+PyObject *jetl_py_webhook_secret(jetl_ctx *ctx, int id, int fresh)
+{
+	char secret[JETL_WEBHOOK_SECRET_SIZE], path[JETL_WEBHOOK_PATH_SIZE];
+	PyObject *t;
+	int rc = fresh ? jetl_webhook_secret_new(ctx, id, secret, sizeof(secret), path, sizeof(path)) :
+			 jetl_webhook_secret_get(ctx, id, secret, sizeof(secret), path, sizeof(path));
+
+	if (rc < 0) {
+		jetl_py_raise(rc, jetl_last_error(ctx));
+		return NULL;
+	}
+	t = Py_BuildValue("(ss)", secret, path);
+	memset(secret, 0, sizeof(secret));
+	return t;
+}
+
+PyObject *jetl_py_webhook_secret_remove(jetl_ctx *ctx, int id)
+{
+	int rc = jetl_webhook_secret_remove(ctx, id);
 
 	if (rc < 0) {
 		jetl_py_raise(rc, jetl_last_error(ctx));

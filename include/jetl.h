@@ -16,5 +16,6 @@
 #include "jetl/job.h"
 #include "jetl/fields.h"
 #include "jetl/integration.h"
+#include "jetl/webhook.h"
 
 #endif

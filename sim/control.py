@@ -24,7 +24,7 @@ _STATUSES = [
 ]
 
 
-def touch(sim, keys, minutes_ago, at=None):
+def touch(sim, keys, minutes_ago, at=None, flow=None):
     ds = sim.dataset
     done = []
     for k in keys:
@@ -50,6 +50,8 @@ def touch(sim, keys, minutes_ago, at=None):
         rec['updated'] = when
         ds.replace(e, rec)
         done.append(e.key)
+        sim.webhooks.emit('jira:issue_updated', rec, {"id": hist[-1]["id"], "items": hist[-1]["items"]},
+                          flow=flow)
     return done
 
 
@@ -79,6 +81,37 @@ def edit_items(sim, body):
     sim.dataset.replace(e, rec)
     touch(sim, [e.key], 0)
     return {"kept": len(out)}
+def burst(sim, body):
+    """`times` edits of each of `keys`, round robin (one webhook each), as a
+    bulk change or a busy board makes them."""
+    keys, done = body.get('keys') or [], 0
+    for _ in range(int(body.get('times', 1))):
+        done += len(touch(sim, keys, 0, flow=body.get('flow')))
+    return done
+
+
+def webhooks(sim, method, path, body):
+    """/__sim/webhooks: GET the registrations and delivery counts, POST one
+    (as an admin pasting it into Jira's page); /__sim/webhooks/config: the
+    deliveries' behaviour (duplicates, shuffle, flow)."""
+    hooks = sim.webhooks
+    if path == '/__sim/webhooks' and method == 'POST':
+        return 200, hooks.register(body)
+    if path == '/__sim/webhooks' and method == 'GET':
+        return 200, dict(hooks.snapshot(), webhooks=hooks.listing())
+    if path == '/__sim/webhooks/config' and method == 'POST':
+        for k in ('duplicates', 'shuffle', 'flow'):
+            if k in body:
+                hooks.config[k] = body[k]
+        return 200, hooks.snapshot()
+    return 404, {"error": "unknown control endpoint %s %s" % (method, path)}
+
+
+def delete(sim, e):
+    """Delete an issue; its webhook (the issue as it was) goes out after."""
+    rec = sim.dataset.record(e)
+    sim.dataset.delete(e)
+    sim.webhooks.emit('jira:issue_deleted', rec)
 
 
 def each_issue(sim, body, action):
@@ -131,7 +164,11 @@ def handle(sim, method, path, body):
     if path == '/__sim/items' and method == 'POST':
         return 200, edit_items(sim, body)
     if path == '/__sim/delete' and method == 'POST':
-        return 200, {"deleted": each_issue(sim, body, sim.dataset.delete)}
+        return 200, {"deleted": each_issue(sim, body, lambda e: delete(sim, e))}
+    if path == '/__sim/burst' and method == 'POST':
+        return 200, {"edits": burst(sim, body)}
+    if path.startswith('/__sim/webhooks'):
+        return webhooks(sim, method, path, body)
     if path == '/__sim/hold' and method == 'POST':
         # Issues taken out of every answer, as if not created yet, until
         # /__sim/release brings them back (a creation in the middle of a run).

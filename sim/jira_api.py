@@ -80,6 +80,8 @@ class JiraApi:
             ('POST', r'/rest/api/(2|3|latest)/changelog/bulkfetch', self.changelog_bulkfetch),
             ('GET', r'/rest/dev-status/(latest|1\.0)/issue/summary', self.dev_summary),
             ('GET', r'/rest/dev-status/(latest|1\.0)/issue/detail', self.dev_detail),
+            ('GET|POST', r'/rest/webhooks/1\.0/webhook', self.webhooks),
+            ('GET|DELETE', r'/rest/webhooks/1\.0/webhook/([0-9]+)', self.webhook_one),
         ]
         self.routes = [(m.split('|'), re.compile(p + '/?$'), p, fn) for m, p, fn in self.routes]
 
@@ -467,5 +469,22 @@ class JiraApi:
             raise ApiError(400, "applicationType and dataType are required.")
         return 200, devstatus.detail_response(dev, at, dt), 0
 
+    # -- webhooks (Server/DC's admin API; sim/webhooks.py sends them) --------
+    def webhooks(self, req):
+        if req.method == 'POST':
+            try:
+                return 201, self.sim.webhooks.register(req.body), 0
+            except ValueError as e:
+                raise ApiError(400, str(e))
+        return 200, self.sim.webhooks.listing(), 0
 
-
+    def webhook_one(self, req):
+        hid = int(req.match.group(1))
+        if req.method == 'DELETE':
+            if not self.sim.webhooks.remove(hid):
+                raise ApiError(404, "Webhook with id %d not found" % hid)
+            return 204, None, 0
+        found = [h for h in self.sim.webhooks.listing() if h['self'].endswith('/%d' % hid)]
+        if not found:
+            raise ApiError(404, "Webhook with id %d not found" % hid)
+        return 200, found[0], 0

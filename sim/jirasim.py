@@ -25,6 +25,7 @@ import control            # noqa: E402
 from dataset import Dataset      # noqa: E402
 from faults import Faults        # noqa: E402
 from jira_api import JiraApi, ApiError, Request  # noqa: E402
+from webhooks import Webhooks    # noqa: E402
 
 JSON_CT = 'application/json;charset=UTF-8'
 
@@ -171,6 +172,7 @@ class Sim:
         self.port = 0
         self.host = args.host
         self.api = JiraApi(self)
+        self.webhooks = Webhooks(self, seed=args.seed)
 
     def base_url(self):
         return 'http://%s:%d' % (self.host, self.port)
@@ -238,6 +240,8 @@ class Handler(BaseHTTPRequestHandler):
         return body, headers
 
     def send_body(self, status, body, ctype, headers=None, truncate=False, encoded=False):
+        if status == 204:
+            body = b''   # No Content (a webhook removed)
         if not encoded:
             body, headers = self.encode(body, headers)
         self.send_response(status)
@@ -326,7 +330,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.send_json(403, {"errorMessages": [
                 "You do not have permission to perform this operation."], "errors": {}})
         try:
-            body = json.loads(raw) if raw and method == 'POST' else {}
+            body = json.loads(raw) if raw and method in ('POST', 'PUT') else {}
         except ValueError:
             sim.stats.add(name, 400)
             return self.send_json(400, {"errorMessages": ["Invalid request payload. Refer to "

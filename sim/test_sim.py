@@ -13,6 +13,7 @@ import shutil
 import sys
 import tempfile
 import threading
+import time
 import unittest
 from zoneinfo import ZoneInfo
 
@@ -781,3 +782,69 @@ class FixtureTest(unittest.TestCase):
 
 if __name__ == '__main__':
     unittest.main()
+
+
+class WebhookShape(Base):
+    """The simulator's webhooks: registered through Server/DC's admin API,
+    sent for each edit and delete in the documented shape
+    (tests/fixtures/jira-webhooks), signed, and retried with the same
+    identifier when the receiver fails."""
+    FLAVOR = 'server'
+    PROJECTS = 'WH:5'
+
+    def test_register_send_sign_retry(self):
+        import hashlib
+        import hmac
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        got, fail_first = [], [1]
+
+        class Recv(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers['Content-Length']))
+                if fail_first[0]:
+                    fail_first[0] -= 1
+                    self.send_response(503)
+                else:
+                    got.append((dict(self.headers), body))
+                    self.send_response(202)
+                self.send_header('Content-Length', '0')
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+        recv = ThreadingHTTPServer(('127.0.0.1', 0), Recv)
+        threading.Thread(target=recv.serve_forever, daemon=True).start()
+        self.addCleanup(recv.shutdown)
+        url = 'http://127.0.0.1:%d/hook' % recv.server_address[1]
+        st, hook, _ = self.call('POST', '/rest/webhooks/1.0/webhook',
+                                {'name': 't', 'url': url, 'secret': 's3cret',
+                                 'events': ['jira:issue_updated', 'jira:issue_deleted']})
+        self.assertEqual(st, 201, hook)
+        self.assertNotIn('secret', json.dumps(hook))
+        st, hooks, _ = self.call('GET', '/rest/webhooks/1.0/webhook')
+        self.assertEqual([h['url'] for h in hooks], [url])
+        self.call('POST', '/__sim/touch', {'keys': ['WH-1']})
+        self.call('POST', '/__sim/delete', {'keys': ['WH-2']})
+        deadline = time.monotonic() + 10
+        while len(got) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        self.assertEqual(len(got), 2)
+        fixtures = os.path.join(HERE, '..', 'tests', 'fixtures', 'jira-webhooks')
+        ids = set()
+        for headers, body in got:
+            doc = json.loads(body)
+            name = doc['webhookEvent'].split(':')[1]
+            with open(os.path.join(fixtures, 'docs_example_%s.json' % name)) as f:
+                want = json.load(f)
+            self.assertLessEqual(set(want) - {'id'}, set(doc), name)       # the documented members
+            self.assertLessEqual({'id', 'self', 'key', 'fields'}, set(doc['issue']))
+            self.assertIsInstance(doc['timestamp'], int)
+            sig = 'sha256=' + hmac.new(b's3cret', body, hashlib.sha256).hexdigest()
+            self.assertEqual(headers['X-Hub-Signature'], sig)
+            self.assertEqual(headers['X-Atlassian-Webhook-Flow'], 'Primary')
+            ids.add(headers['X-Atlassian-Webhook-Identifier'])
+        self.assertEqual(len(ids), 2)
+        retried = [h for h, _ in got if 'X-Atlassian-Webhook-Retry' in h]
+        self.assertEqual(len(retried), 1, "the delivery answered 503 came again, marked as a retry")
+        self.assertEqual(self.call('DELETE', hook['self'][hook['self'].index('/rest'):])[0], 204)
+        self.assertEqual(self.call('GET', '/rest/webhooks/1.0/webhook')[1], [])

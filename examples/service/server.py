@@ -56,6 +56,10 @@ class BodyCap:
     def __init__(self, app, limit=jetl.web.MAX_BODY):
         self.app, self.limit = app, limit
 
+    def cap(self, scope):
+        # Jira's webhook deliveries carry the whole issue (jetl/web/webhook.py)
+        return jetl.web.webhook.MAX_BODY if "/jira/webhook/" in scope.get("path", "") else self.limit
+
     async def __call__(self, scope, receive, send):
         if scope["type"] == "http":
             h = [(k.lower(), v) for k, v in scope["headers"]]
@@ -68,8 +72,8 @@ class BodyCap:
                 n = lengths.pop()
                 if lengths or not n.isdigit() or len(n) > 18:
                     code, msg = 400, "bad Content-Length"
-                elif int(n) > self.limit:
-                    code, msg = 413, "request body over %d bytes" % self.limit
+                elif int(n) > self.cap(scope):
+                    code, msg = 413, "request body over %d bytes" % self.cap(scope)
             if code:
                 resp = JSONResponse({"detail": msg}, status_code=code, headers={"Connection": "close"})
                 return await resp(scope, receive, send)

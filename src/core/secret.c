@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include "jetl/common.h"
@@ -315,4 +316,38 @@ int jl_secret_deref(const char *ref, char **plain, char *err, size_t errlen)
 	}
 	say(err, errlen, "not a secret reference (env:NAME or file:/path)");
 	return JETL_EINVAL;
+}
+
+static void to_hex(const unsigned char *b, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t k = 0; k < n; k++) {
+		out[2 * k] = digits[b[k] >> 4];
+		out[2 * k + 1] = digits[b[k] & 15];
+	}
+	out[2 * n] = 0;
+}
+
+int jl_secret_random_hex(char *out, size_t n)
+{
+	unsigned char b[64];
+
+	if (n > sizeof(b) || RAND_bytes(b, (int)n) != 1)
+		return -1;
+	to_hex(b, n, out);
+	jl_secret_wipe(b, sizeof(b));
+	return 0;
+}
+
+int jl_secret_hmac_hex(const char *key, const char *msg, char out[65])
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+
+	if (!HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)msg, strlen(msg), md, &len) ||
+	    len != 32)
+		return -1;
+	to_hex(md, 32, out);
+	return 0;
 }

@@ -54,4 +54,12 @@ void jl_secret_sealed_key_id(const char *sealed, char out[9]);
  * the value. */
 int jl_secret_deref(const char *ref, char **plain, char *err, size_t errlen);
 
+/* n random bytes written as 2n lowercase hex digits into out (2n+1 bytes).
+ * 0, or -1 when the system has no randomness to give. */
+int jl_secret_random_hex(char *out, size_t n);
+
+/* HMAC-SHA256 of msg under key, as 64 lowercase hex digits (out: 65 bytes).
+ * 0, or -1 on an OpenSSL failure. */
+int jl_secret_hmac_hex(const char *key, const char *msg, char out[65]);
+
 #endif

@@ -13,6 +13,7 @@
 
 #include "internal.h"
 #include "integration.h"
+#include "webhook_int.h"
 #include "../core/secret.h"
 #include "../store/db.h"
 #include "../store/integrations.h"
@@ -906,6 +907,8 @@ int jetl_secret_rotate(jetl_ctx *ctx, const char *old_key, int64_t *count)
 			n++;
 	}
 	PQclear(r);
+	if (rc == JETL_OK)
+		rc = jl_webhook_reseal(ctx, &oldk, &newk, &n);
 	if (rc == JETL_OK && (rc = jl_store_commit(ctx->pg, "rotating the key", err, sizeof(err))))
 		rc = jl_fail(ctx, rc, "%s", err);
 	if (rc != JETL_OK)

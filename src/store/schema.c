@@ -252,6 +252,34 @@ static const char m9_project_claims[] =
 ");"
 "CREATE INDEX etl_project_claims_job ON etl_project_claims (job_id);"
 "CREATE INDEX etl_project_claims_lease ON etl_project_claims (lease_until) WHERE lease_until IS NOT NULL;";
+/* Jira webhooks (docs/webhooks.md): each integration's webhook secret, sealed
+ * as its Jira secret is (never a reference: jetl generates it), and the
+ * deliveries accepted, one row per X-Atlassian-Webhook-Identifier, so a
+ * replay finds its row and changes nothing, and an accepted event outlives
+ * a restart until the issue is refreshed (status 'done'). */
+static const char m11_webhooks[] =
+"ALTER TABLE integrations ADD COLUMN webhook_secret text"
+"  CHECK (webhook_secret IS NULL OR webhook_secret ~ '^enc:v1:[0-9a-f]{8}:');"
+"CREATE TABLE webhook_events ("
+"  tenant_id integer NOT NULL,"
+"  integration_id integer NOT NULL,"
+"  delivery_id text NOT NULL,"
+"  event text NOT NULL,"
+"  issue_id text,"
+"  issue_key text,"
+"  project_key text,"
+"  secondary boolean NOT NULL DEFAULT false,"
+"  event_at timestamptz,"
+"  received_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
+"  status text NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','done','failed','ignored')),"
+"  attempts integer NOT NULL DEFAULT 0,"
+"  job_id bigint,"
+"  error text,"
+"  processed_at timestamptz,"
+"  PRIMARY KEY (tenant_id, integration_id, delivery_id)"
+");"
+"CREATE INDEX webhook_events_pending ON webhook_events (received_at) WHERE status = 'pending';"
+"CREATE INDEX webhook_events_issue ON webhook_events (tenant_id, integration_id, issue_id);";
 
 const struct jl_migration jl_migrations[] = {
 	{ 1, "core tables", m1_core },
@@ -264,6 +292,7 @@ const struct jl_migration jl_migrations[] = {
 	{ 8, "issue_links, issue_versions, issue_components, accounts", jl_schema_issue_parts },
 	{ 9, "etl_project_claims", m9_project_claims },
 	{ 10, "comments, worklogs", jl_schema_issue_items },
+	{ 11, "webhooks", m11_webhooks },
 };
 
 const int jl_migration_count = (int)(sizeof(jl_migrations) / sizeof(jl_migrations[0]));

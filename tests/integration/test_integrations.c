@@ -4,7 +4,8 @@
  * its connection from the row, unknown/inactive/other tenant's integrations
  * refused with nothing written, discovery of projects, issue types and
  * statuses, extraction of the selected projects, wrong and missing keys,
- * key rotation, and jetl_integration_test's failure classes. */
+ * key rotation, jetl_integration_test's failure classes, and the webhook
+ * secret (issue 30). */
 #include <criterion/criterion.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -364,4 +365,59 @@ Test(integrations, test_reports_a_timeout)
 	cr_assert_lt(r.seconds, 2.5);
 	jetl_close(ctx);
 	jirasim_stop(&slow);
+}
+
+/* Issue 30: the webhook secret is generated, sealed (never clear in the
+ * table), bound to its row, given back with its path token, re-sealed by
+ * key rotation and removable. */
+Test(integrations, webhook_secret_sealed_bound_rotated)
+{
+	jetl_ctx *ctx = open_ctx(6, 1), *other = open_ctx(7, 1);
+	char s1[JETL_WEBHOOK_SECRET_SIZE], p1[JETL_WEBHOOK_PATH_SIZE], s2[JETL_WEBHOOK_SECRET_SIZE],
+		p2[JETL_WEBHOOK_PATH_SIZE], small[10];
+	int64_t n = 0;
+	int id1, id2;
+
+	cr_assert_eq(jetl_migrate(ctx), JETL_OK);
+	id1 = add(ctx, "hooked", g_sim.url, TOKEN);
+	id2 = add(ctx, "plain", g_sim.url, TOKEN);
+	cr_assert_eq(jetl_webhook_secret_new(ctx, id1, small, sizeof(small), NULL, 0), JETL_EINVAL);
+	cr_assert_eq(jetl_webhook_secret_new(ctx, 999, s1, sizeof(s1), p1, sizeof(p1)), JETL_ENOENT);
+	cr_assert_eq(jetl_webhook_secret_new(ctx, id1, s1, sizeof(s1), p1, sizeof(p1)), JETL_OK, "%s",
+		     jetl_last_error(ctx));
+	cr_assert_eq(strlen(s1), 64);
+	cr_assert_eq(strlen(p1), 32);
+	cr_assert_eq(strspn(s1, "0123456789abcdef"), 64);
+	cr_assert_eq(testdb_countf("SELECT count(*) FROM integrations WHERE tenant_id = 6 AND id = %d"
+				   " AND webhook_secret LIKE 'enc:v1:%%' AND strpos(webhook_secret, '%s') = 0", id1, s1), 1);
+	cr_assert_eq(jetl_webhook_secret_get(ctx, id1, s2, sizeof(s2), p2, sizeof(p2)), JETL_OK);
+	cr_assert_str_eq(s2, s1);
+	cr_assert_str_eq(p2, p1);
+	cr_assert_eq(jetl_webhook_secret_get(ctx, id2, s2, sizeof(s2), NULL, 0), JETL_ENOENT);
+	cr_assert(strstr(jetl_last_error(ctx), "has no webhook secret"), "%s", jetl_last_error(ctx));
+	/* another tenant's integration of the same id is not this one */
+	cr_assert_eq(jetl_webhook_secret_get(other, id1, s2, sizeof(s2), NULL, 0), JETL_ENOENT);
+	jetl_close(other);
+	/* the envelope copied onto another row does not open there */
+	testdb_exec("UPDATE integrations SET webhook_secret = (SELECT webhook_secret FROM integrations"
+		    " WHERE tenant_id = 6 AND name = 'hooked') WHERE tenant_id = 6 AND name = 'plain'");
+	cr_assert_eq(jetl_webhook_secret_get(ctx, id2, s2, sizeof(s2), NULL, 0), JETL_EDATA);
+	cr_assert_eq(jetl_webhook_secret_remove(ctx, id2), JETL_OK);
+	/* a new secret replaces the old one, and a new path token with it */
+	cr_assert_eq(jetl_webhook_secret_new(ctx, id1, s2, sizeof(s2), p2, sizeof(p2)), JETL_OK);
+	cr_assert_str_neq(s2, s1);
+	cr_assert_str_neq(p2, p1);
+	/* key rotation re-seals it */
+	setenv("JETL_SECRET_KEY", KEY_B, 1);
+	cr_assert_eq(jetl_webhook_secret_get(ctx, id1, s1, sizeof(s1), NULL, 0), JETL_ECONFIG);
+	cr_assert_eq(jetl_secret_rotate(ctx, KEY_A, &n), JETL_OK, "%s", jetl_last_error(ctx));
+	cr_assert_geq(n, 3, "two Jira secrets and the webhook secret (and earlier tests' rows)");
+	cr_assert_eq(jetl_webhook_secret_get(ctx, id1, s1, sizeof(s1), p1, sizeof(p1)), JETL_OK, "%s",
+		     jetl_last_error(ctx));
+	cr_assert_str_eq(s1, s2);
+	cr_assert_str_eq(p1, p2);
+	setenv("JETL_SECRET_KEY", KEY_A, 1);
+	cr_assert_eq(jetl_webhook_secret_remove(ctx, id1), JETL_OK);
+	cr_assert_eq(jetl_webhook_secret_get(ctx, id1, s1, sizeof(s1), NULL, 0), JETL_ENOENT);
+	jetl_close(ctx);
 }

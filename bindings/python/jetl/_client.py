@@ -347,6 +347,18 @@ class Client:
         """Replace the secret (None removes it)."""
         self._call(_c.py_integration_set_secret, _int(id, "id"), _opt_str(secret, "secret"))
 
+    def webhook_secret(self, id: int = 0, new: bool = False) -> Tuple[str, str]:
+        """(secret, path token) of integration ``id``'s webhook secret (0: the
+        client's): the stored one, or with ``new`` a fresh one generated,
+        sealed and stored in its place (jetl/webhook.h). :class:`NoEntryError`
+        when the integration has none (or does not exist)."""
+        secret, path = self._call(_c.py_webhook_secret, int(id), 1 if new else 0)
+        return secret, path
+
+    def webhook_secret_remove(self, id: int = 0) -> None:
+        """Remove the webhook secret: every delivery is refused from then on."""
+        self._call(_c.py_webhook_secret_remove, int(id))
+
     def integration_remove(self, id: int) -> None:
         """Remove an integration (its data stays)."""
         self._call(_c.py_integration_remove, _int(id, "id"))

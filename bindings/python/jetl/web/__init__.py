@@ -55,6 +55,7 @@ from fastapi.security import APIKeyQuery, HTTPBearer
 import jetl
 
 from . import metrics as _metrics
+from . import webhook
 
 __all__ = ["router", "Service", "MAX_BODY"]
 
@@ -439,8 +440,9 @@ def router(db=None, *, queue=None, tokens=None, jira=None, tags=("etl",)):
         n = lengths.pop()
         if lengths or not LENGTH_RE.match(n):
             raise _err(400, "bad Content-Length")
-        if int(n) > MAX_BODY:
-            raise _err(413, "request body over %d bytes" % MAX_BODY)
+        cap = webhook.MAX_BODY if request.url.path.find("/jira/webhook/") >= 0 else MAX_BODY
+        if int(n) > cap:
+            raise _err(413, "request body over %d bytes" % cap)
 
     def auth(request: Request, allow_query=False):
         token = None
@@ -493,6 +495,7 @@ def router(db=None, *, queue=None, tokens=None, jira=None, tags=("etl",)):
     r.jetl = svc
     # GET /metrics (Prometheus), in a module of its own: jetl/web/metrics.py
     r.include_router(_metrics.router(svc, tenant_dep, blocking))
+    webhook.install(r, svc, blocking)     # POST /jira/webhook/{integration_id}: jetl/web/webhook.py
 
     @r.post("/jira/extract/issues-changelogs-dev-status/{integration_id}",
             summary="Start an extraction of issues, changelogs and dev status")
