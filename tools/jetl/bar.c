@@ -35,6 +35,7 @@ struct bar {
 	double last_draw;
 	int last_phase;
 	int drawn;               /* a bar line is on screen */
+	int64_t last_line_done;  /* PROGRESS_LINES: the issues count of the last "done" line */
 };
 
 struct bar *bar_new(enum progress_mode mode)
@@ -43,8 +44,10 @@ struct bar *bar_new(enum progress_mode mode)
 
 	if (!b)
 		return NULL;
+	/* Off a terminal (a CI log, a pipe, journald) a redrawn bar is noise and
+	 * silence until the end looks like a hang: a plain line every few seconds. */
 	if (mode == PROGRESS_AUTO)
-		mode = isatty(STDERR_FILENO) ? PROGRESS_BAR : PROGRESS_NONE;
+		mode = isatty(STDERR_FILENO) ? PROGRESS_BAR : PROGRESS_LINES;
 	b->mode = mode;
 	b->last_phase = -1;
 	b->t_issues = -1;
@@ -78,9 +81,9 @@ static void count_of(char *out, size_t n, int64_t done, int64_t total)
 /* One line per project: the phases of an extraction overlap (bodies,
  * changelogs and dev status of different batches are in flight at once), so
  * the bar follows the issues and the other phases ride along as counters. */
-static void draw(struct bar *b, const jetl_progress *p)
+static void compose(struct bar *b, const jetl_progress *p, char *line, size_t n)
 {
-	char eta[32] = "", line[320], cells[32], extra[160] = "";
+	char eta[32] = "", cells[32], extra[160] = "";
 	int main_phase = p->phase == JETL_PHASE_TRANSFORM ? JETL_PHASE_TRANSFORM :
 		p->phase <= JETL_PHASE_CENSUS ? p->phase : JETL_PHASE_ISSUES;
 	int64_t done = b->done[main_phase], total = b->total[main_phase];
@@ -108,16 +111,49 @@ static void draw(struct bar *b, const jetl_progress *p)
 			(long long)b->done[JETL_PHASE_STORE]);
 	}
 	if (total > 0)
-		snprintf(line, sizeof(line), "%-6s [%s] %lld/%lld %s %3d%% %5.0f/s%s%s", b->project, cells,
+		snprintf(line, n, "%-6s [%s] %lld/%lld %s %3d%% %5.0f/s%s%s", b->project, cells,
 			(long long)done, (long long)total, what, (int)(100.0 * (double)done / (double)total), rate, eta, extra);
 	else
-		snprintf(line, sizeof(line), "%-6s [%s] %s %lld%s", b->project, cells, what, (long long)done, extra);
+		snprintf(line, n, "%-6s [%s] %s %lld%s", b->project, cells, what, (long long)done, extra);
+}
+
+static void draw(struct bar *b, const jetl_progress *p)
+{
+	char line[320];
+
+	compose(b, p, line, sizeof(line));
 	pthread_mutex_lock(&term_lock);
 	fprintf(stderr, "\r%-110.110s", line);
 	fflush(stderr);
 	bar_on_screen = 1;
 	pthread_mutex_unlock(&term_lock);
 	b->drawn = 1;
+}
+
+/* PROGRESS_LINES: the bar's line, without the redraws, every
+ * $JETL_PROGRESS_SECONDS (default 5; tests shorten it), and the last one of
+ * each project when it is done. */
+static double lines_period(void)
+{
+	const char *e = getenv("JETL_PROGRESS_SECONDS");
+
+	return e && atof(e) > 0 ? atof(e) : 5.0;
+}
+
+static void print_line(struct bar *b, const jetl_progress *p)
+{
+	char line[320], out[360];
+	int due = p->elapsed - b->last_draw >= lines_period();
+
+	if (p->phase == JETL_PHASE_DONE || !(due || (p->phase == JETL_PHASE_ISSUES && p->total > 0 &&
+			p->done == p->total && b->last_line_done != p->done)))
+		return;
+	if (p->phase == JETL_PHASE_ISSUES)
+		b->last_line_done = p->done;
+	compose(b, p, line, sizeof(line));
+	snprintf(out, sizeof(out), "progress: %s (%.0f s)\n", line, p->elapsed);
+	cli_log_line(out);
+	b->last_draw = p->elapsed;
 }
 
 /* Keep the finished line on screen and start a new one. */
@@ -143,6 +179,7 @@ int bar_callback(const jetl_progress *p, void *userdata)
 		memset(b->done, 0, sizeof(b->done));
 		memset(b->total, 0, sizeof(b->total));
 		b->t_issues = -1;
+		b->last_line_done = -1;
 	}
 	if (p->phase >= 0 && p->phase <= JETL_PHASE_DONE) {
 		b->done[p->phase] = p->done;
@@ -163,6 +200,8 @@ int bar_callback(const jetl_progress *p, void *userdata)
 			fflush(stdout);
 			json_decref(o);
 		}
+	} else if (b->mode == PROGRESS_LINES) {
+		print_line(b, p);
 	} else if (b->mode == PROGRESS_BAR) {
 		int phase_line_ends = b->last_phase != p->phase &&
 			(p->phase == JETL_PHASE_TRANSFORM || p->phase == JETL_PHASE_DONE);

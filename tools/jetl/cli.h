@@ -11,7 +11,8 @@
  * scheduler can tell "try later" from a failure without reading stderr. */
 enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_CANCELLED = 3, EXIT_BUSY = 4 };
 
-enum progress_mode { PROGRESS_AUTO, PROGRESS_BAR, PROGRESS_JSON, PROGRESS_NONE };
+/* PROGRESS_LINES: what auto means off a terminal, a plain line every few seconds (bar.c). */
+enum progress_mode { PROGRESS_AUTO, PROGRESS_BAR, PROGRESS_JSON, PROGRESS_NONE, PROGRESS_LINES };
 
 struct cli {
 	jetl_options opts;            /* defaults < config file < environment < flags */

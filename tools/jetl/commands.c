@@ -290,6 +290,27 @@ static void print_summary(jetl_ctx *ctx, int64_t job_id, const jetl_extract_resu
 			(long long)job.raw_failed, (long long)job_id);
 }
 
+static json_t *job_json(const jetl_job *j, int tenant, int integration);
+
+/* --progress json: the last object, the job as `jetl status --job N --json`
+ * shows it (its totals, RFC 3339 UTC times) with "final": true, so a program
+ * reading the stream needs no second command for the outcome. */
+static void print_final_json(jetl_ctx *ctx, int64_t job_id)
+{
+	jetl_job job = JETL_JOB_INIT;
+	json_t *o;
+
+	if (jetl_job_get(ctx, job_id, &job) != JETL_OK ||
+			!(o = job_json(&job, jetl_tenant_id(ctx), jetl_integration_id(ctx))))
+		return;
+	json_object_set_new(o, "final", json_true());
+	json_object_set_new(o, "job_id", json_integer(job_id));
+	json_dumpf(o, stdout, JSON_COMPACT);
+	fputc('\n', stdout);
+	fflush(stdout);
+	json_decref(o);
+}
+
 enum { OPT_PROJECT = 1, OPT_FULL, OPT_JQL, OPT_QUEUE, OPT_DISTRIBUTE, OPT_WAIT, OPT_NO_DEV_STATUS,
 	OPT_PROGRESS, OPT_UNTIL_IDLE, OPT_IDLE_MS, OPT_THREADS, OPT_RAW_ID, OPT_JOB, OPT_JSON,
 	OPT_SYNC, OPT_LIST, OPT_MAP, OPT_METRICS_LISTEN };
@@ -371,6 +392,8 @@ int cmd_extract(struct cli *c, int argc, char **argv)
 		jetl_close(st->peek);
 		if (job_id > 0 && mode != PROGRESS_JSON && CLI_SAYS(c))
 			print_summary(ctx, job_id, &res, st, n == 1 && !eo.distribute);
+		else if (job_id > 0 && mode == PROGRESS_JSON)
+			print_final_json(ctx, job_id);
 		rc = cli_fail(ctx, rc, "extract");
 		jetl_close(ctx);
 	}
