@@ -53,7 +53,7 @@ class MachineOutput(unittest.TestCase):
         env = dict(self.env, JETL_PROGRESS_SECONDS="0.2")
         p = subprocess.run([JETL, "extract", "MOA"], env=env, capture_output=True, text=True, timeout=300)
         self.assertEqual(p.returncode, 0, p.stderr)
-        lines = [l for l in p.stderr.splitlines() if l.startswith("progress: ")]
+        lines = [l for l in p.stderr.splitlines() if " info: progress: " in l]
         self.assertGreaterEqual(len(lines), 2, p.stderr)
         self.assertNotIn("\r", p.stderr)
         # the project's line once its issues are all in, whenever it falls
@@ -62,6 +62,11 @@ class MachineOutput(unittest.TestCase):
         quiet = subprocess.run([JETL, "extract", "MOA", "--progress", "none"], env=env,
                                capture_output=True, text=True, timeout=300)
         self.assertNotIn("progress: ", quiet.stderr)
+        # --log-format json: every line on stderr stays a JSON object
+        p = subprocess.run([JETL, "--log-format", "json", "extract", "MOA", "--full"], env=env,
+                           capture_output=True, text=True, timeout=300)
+        events = [json.loads(l) for l in p.stderr.splitlines()]
+        self.assertTrue(any(e["message"].startswith("progress: ") for e in events), p.stderr)
 
 
 if __name__ == "__main__":

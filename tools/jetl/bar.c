@@ -151,8 +151,8 @@ static void print_line(struct bar *b, const jetl_progress *p)
 	if (p->phase == JETL_PHASE_ISSUES)
 		b->last_line_done = p->done;
 	compose(b, p, line, sizeof(line));
-	snprintf(out, sizeof(out), "progress: %s (%.0f s)\n", line, p->elapsed);
-	cli_log_line(out);
+	snprintf(out, sizeof(out), "progress: %s (%.0f s)", line, p->elapsed);
+	cli_log_progress(out);
 	b->last_draw = p->elapsed;
 }
 

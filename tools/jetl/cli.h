@@ -90,6 +90,8 @@ void cli_log(int level, const char *message);
 void cli_logf(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void cli_log_cb(int level, const char *message, void *userdata);
 void cli_log_summary(void);
+/* One progress line (bar.c, off a terminal), shown at any level. */
+void cli_log_progress(const char *message);
 int cli_error_said(const char *message);
 
 /* Progress rendering (bar.c). */

@@ -169,6 +169,16 @@ static void error_remember(const char *message)
 		nerrors = MAX_ERRORS;
 }
 
+/* --progress auto off a terminal (bar.c): an info line whatever the level,
+ * since it is the progress the user asked for, not a log message; as JSON
+ * under --log-format json like every other line on stderr. */
+void cli_log_progress(const char *message)
+{
+	pthread_mutex_lock(&log_lock);
+	emit(JETL_LOG_INFO, message, 0);
+	pthread_mutex_unlock(&log_lock);
+}
+
 void cli_log(int level, const char *message)
 {
 	if (level > log_level)
