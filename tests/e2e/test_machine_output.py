@@ -4,6 +4,7 @@ holding the job's totals, every time in JSON output is RFC 3339 UTC with a
 seconds instead of silence until the end."""
 import json
 import re
+import signal
 import subprocess
 import unittest
 
@@ -67,6 +68,17 @@ class MachineOutput(unittest.TestCase):
                            capture_output=True, text=True, timeout=300)
         events = [json.loads(l) for l in p.stderr.splitlines()]
         self.assertTrue(any(e["message"].startswith("progress: ") for e in events), p.stderr)
+
+    def test_ctrl_c_is_said_once_and_exits_3(self):
+        p = subprocess.Popen([JETL, "extract", "MOA", "--progress", "json", "--concurrency", "1"], env=self.env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        p.stdout.readline()          # the first progress event: it runs
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=120)
+        self.assertEqual(p.returncode, 3, err)
+        self.assertEqual([l for l in err.splitlines() if "cancel" in l], ["jetl: extract: cancelled"], err)
+        final = json.loads(out.splitlines()[-1])
+        self.assertEqual((final.get("final"), final["status"]), (True, "cancelled"))
 
 
 if __name__ == "__main__":

@@ -179,9 +179,19 @@ void cli_log_progress(const char *message)
 	pthread_mutex_unlock(&log_lock);
 }
 
+/* After Ctrl-C (or SIGTERM) the library logs the cancellation as an error
+ * of each layer it stops ("ABC: cancelled"); the command says it once, as
+ * "jetl: extract: cancelled" (cli_fail), so those lines are not shown. */
+static int cancel_said_later(int level, const char *message)
+{
+	size_t n = strlen(message);
+
+	return level <= JETL_LOG_ERROR && cli_interrupted && n >= 9 && strcmp(message + n - 9, "cancelled") == 0;
+}
+
 void cli_log(int level, const char *message)
 {
-	if (level > log_level)
+	if (level > log_level || cancel_said_later(level, message))
 		return;
 	pthread_mutex_lock(&log_lock);
 	if (level <= JETL_LOG_ERROR) {
