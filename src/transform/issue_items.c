@@ -14,12 +14,17 @@
 #include "time.h"
 #include "xf.h"
 
-/* The issue's items and whether any list was there at all. */
-static const json_t *items_of(jl_xf *xf, const json_t *fields, int k, const char *field, const char *member)
+/* The issue's items (NULL: no list at all); *whole: they are every item
+ * of the issue (a completed list, or a page holding its total), so the
+ * stored ones not among them may go. A cut page without its completion (the
+ * extraction did not read the rest) is written but deletes nothing. */
+static const json_t *items_of(jl_xf *xf, const json_t *fields, int k, const char *field, const char *member,
+	int *whole)
 {
 	const json_t *done = xf->items_done[k] ? json_object_get(xf->items_done[k], xf->issue_id) : NULL;
 	const json_t *v = json_object_get(fields, field);
 
+	*whole = 1;
 	if (json_is_array(done)) {
 		if (xf->may_have_nul && jl_json_strip_nul((json_t *)done) > 0)
 			jl_xf_warn(xf, "%s: \\u0000 removed (PostgreSQL text cannot hold it)", member);
@@ -27,8 +32,13 @@ static const json_t *items_of(jl_xf *xf, const json_t *fields, int k, const char
 	}
 	if (json_is_array(v))
 		return v;
-	if (json_is_object(v) && json_is_array(json_object_get(v, member)))
+	if (json_is_object(v) && json_is_array(json_object_get(v, member))) {
+		const json_t *total = json_object_get(v, "total");
+
+		*whole = !json_is_integer(total) ||
+			 json_integer_value(total) <= (json_int_t)json_array_size(json_object_get(v, member));
 		return json_object_get(v, member);
+	}
 	if (v && !json_is_null(v))
 		jl_xf_warn(xf, "field '%s': expected a page of %s, got a %s: not stored", field, member,
 			jl_json_type_name(v));
@@ -121,11 +131,12 @@ static int item_row(jl_xf *xf, enum jl_part p, const json_t *it, size_t i, size_
 
 int jl_comments_map(jl_xf *xf, const json_t *fields)
 {
-	const json_t *arr = items_of(xf, fields, 0, "comment", "comments"), *c;
+	int whole = 0;
+	const json_t *arr = items_of(xf, fields, 0, "comment", "comments", &whole), *c;
 	jl_rowset *rs = &xf->out->parts[JL_PART_COMMENTS];
 	size_t i, r;
 
-	if (arr && jl_part_read(xf, JL_PART_COMMENTS))
+	if (arr && whole && jl_part_read(xf, JL_PART_COMMENTS))
 		return JETL_ENOMEM;
 	json_array_foreach(arr, i, c) {
 		int rc = item_row(xf, JL_PART_COMMENTS, c, i, &r);
@@ -142,11 +153,12 @@ int jl_comments_map(jl_xf *xf, const json_t *fields)
 
 int jl_worklogs_map(jl_xf *xf, const json_t *fields)
 {
-	const json_t *arr = items_of(xf, fields, 1, "worklog", "worklogs"), *w;
+	int whole = 0;
+	const json_t *arr = items_of(xf, fields, 1, "worklog", "worklogs", &whole), *w;
 	jl_rowset *rs = &xf->out->parts[JL_PART_WORKLOGS];
 	size_t i, r;
 
-	if (arr && jl_part_read(xf, JL_PART_WORKLOGS))
+	if (arr && whole && jl_part_read(xf, JL_PART_WORKLOGS))
 		return JETL_ENOMEM;
 	json_array_foreach(arr, i, w) {
 		const json_t *sec = json_object_get(w, "timeSpentSeconds");

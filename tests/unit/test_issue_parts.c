@@ -269,3 +269,19 @@ Test(items, embedded_and_completed)
 	jl_buf_free(&all);
 	csv_free(rows, n);
 }
+
+/* A cut page whose rest was not read (no completed list) is written but
+ * not marked read: the stored items past it are not deleted. */
+Test(items, cut_page_without_completion_deletes_nothing)
+{
+	const char *raw = "{\"issues\":[{\"id\":\"5\",\"key\":\"C-5\",\"fields\":{"
+		"\"comment\":{\"total\":3,\"startAt\":0,\"comments\":[{\"id\":\"1\",\"body\":\"x\"}]},"
+		"\"worklog\":{\"total\":1,\"startAt\":0,\"worklogs\":[{\"id\":\"9\"}]}}}]}";
+	jl_transform_out out;
+
+	cr_assert_eq(run(raw, NULL, &out), JETL_OK, "%s", out.err);
+	cr_assert_eq(out.parts[JL_PART_COMMENTS].nrows, 1);
+	cr_assert_eq(out.parts_read.nrows, 1, "only the whole worklog page is read");
+	cr_assert_str_eq(cell(&out.parts_read, 0, "part"), "worklogs");
+	jl_transform_out_free(&out);
+}
