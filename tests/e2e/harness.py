@@ -81,6 +81,14 @@ class Database:
         out["counts"] = self.query(
             "SELECT (SELECT count(*) FROM work_items), (SELECT count(*) FROM changelogs),"
             " (SELECT count(*) FROM dev_status)")[0]
+        # what the issues carry (issue 28): every comment and worklog read
+        # past its page, links, versions, components, accounts
+        out["parts"] = self.scalar(
+            "SELECT md5(concat_ws('|', (SELECT string_agg(work_item_external_id || ':' || comment_id || ':' ||"
+            " coalesce(body, ''), ',' ORDER BY 1) FROM comments), (SELECT string_agg(work_item_external_id"
+            " || ':' || worklog_id || ':' || coalesce(time_spent_seconds, 0), ',' ORDER BY 1) FROM worklogs),"
+            " (SELECT count(*) FROM issue_links), (SELECT count(*) FROM issue_versions),"
+            " (SELECT count(*) FROM issue_components), (SELECT count(*) FROM accounts)))")
         return out
 
     def drop(self):
