@@ -352,12 +352,13 @@ class Client:
         client's): the stored one, or with ``new`` a fresh one generated,
         sealed and stored in its place (jetl/webhook.h). :class:`NoEntryError`
         when the integration has none (or does not exist)."""
-        secret, path = self._call(_c.py_webhook_secret, int(id), 1 if new else 0)
+        secret, path = self._call(_c.py_webhook_secret, _int(id, "id"),
+                                  1 if _flag(new, "new") else 0)
         return secret, path
 
     def webhook_secret_remove(self, id: int = 0) -> None:
         """Remove the webhook secret: every delivery is refused from then on."""
-        self._call(_c.py_webhook_secret_remove, int(id))
+        self._call(_c.py_webhook_secret_remove, _int(id, "id"))
 
     def integration_remove(self, id: int) -> None:
         """Remove an integration (its data stays)."""
