@@ -95,11 +95,16 @@ class Webhooks(unittest.TestCase):
         self.port_file = os.path.join(self.tmp, "svc.port")
         self.start_service()
         self.spawn("worker", [JETL, "worker", "--progress", "none"], self.env)
-        # the secret made and sealed by jetl, given to Jira (here: the simulator's admin page)
+        # the secret made and sealed by jetl and registered in Jira (Server/DC's admin API)
+        base = "http://127.0.0.1:%d%s/" % (self.port, PREFIX)
+        out = self.jetl("--integration", str(IID), "integration", "webhook", "register", "--service-url", base).stdout
+        self.assertIn("webhook registered in Jira", out)
         self.secret, self.path_token = self.py("import jetl,sys\nwith jetl.open(queue='') as c:\n"
-                                               "    print(*c.webhook_secret(%d, new=True))" % IID).split()
+                                               "    print(*c.webhook_secret(%d))" % IID).split()
+        self.assertNotIn(self.secret, out)
         self.hook_url = "http://127.0.0.1:%d%s/jira/webhook/%d" % (self.port, PREFIX, IID)
-        self.sim.control("webhooks", {"url": self.hook_url, "secret": self.secret, "name": "jetl"})
+        hooks = self.sim.control("webhooks")["webhooks"]
+        self.assertEqual([h["url"] for h in hooks], [self.hook_url])
 
     # -- plumbing
     def new_db(self):
@@ -241,11 +246,31 @@ class Webhooks(unittest.TestCase):
         if os.environ.get("JETL_TEST_DEBUG"):
             print("phases: setup %.1f forged %.1f latency %.1f burst %.1f restart %.1f secondary %.1f" % (
                 t0 - self.t_setup, t1 - t0, t2 - t1, t3 - t2, t4 - t3, time.monotonic() - t4))
+        self.check_cli()
         self.assertNotIn(self.path_token, self.log("service"), "the path token is in the service's log")
         self.assertNotIn(self.secret, self.log("service"))
         print("\nwebhooks: p95 edit->row %.0f ms; burst of 1000 events on 100 issues: %d refreshes; "
               "%d events pending at the kill, all done after the restart" % (p95 * 1000, refreshes,
                                                                              self.killed_pending))
+
+    def check_cli(self):
+        out = self.jetl("--integration", str(IID), "integration", "webhook", "list").stdout
+        self.assertIn("webhook secret set", out)
+        self.assertIn("* jetl %s enabled" % self.hook_url, out)
+        base = "http://127.0.0.1:%d%s" % (self.port, PREFIX)
+        # what a Cloud admin pastes: a new secret, printed once
+        out = self.jetl("--integration", str(IID), "integration", "webhook", "register", "--service-url", base,
+                        "--print").stdout
+        new = [w for w in out.split() if len(w) == 64 and all(ch in "0123456789abcdef" for ch in w)]
+        self.assertEqual(len(new), 1, out)
+        self.assertIn("URL:     " + self.hook_url, out)
+        self.assertNotEqual(new[0], self.secret)
+        out = self.jetl("--integration", str(IID), "integration", "webhook", "remove", "--service-url", base).stdout
+        self.assertIn("1 webhook(s) removed from Jira", out)
+        self.assertEqual(self.sim.control("webhooks")["webhooks"], [])
+        body = b'{"webhookEvent": "jira:issue_updated"}'
+        r = self.post(body, {"X-Hub-Signature": self.signed(body, new[0])})
+        self.assertEqual(r.status_code, 401, "no secret any more: refused")
 
     def check_forged_and_replayed(self, keys):
         before = self.state()

@@ -60,6 +60,46 @@ JETL_API int jetl_webhook_secret_get(jetl_ctx *ctx, int id, char *secret, size_t
  */
 JETL_API int jetl_webhook_secret_remove(jetl_ctx *ctx, int id);
 
+/** One webhook Jira has registered (borrowed for the callback). */
+typedef struct jetl_webhook_info {
+	const char *name;
+	const char *url;            /**< where Jira sends it */
+	const char *self;           /**< the webhook's own URL in Jira */
+	int enabled;
+} jetl_webhook_info;
+
+typedef int (*jetl_webhook_cb)(const jetl_webhook_info *webhook, void *userdata);
+
+/**
+ * Register a webhook in the Jira of the context's connection (its
+ * integration, or the jira_* options), through Server/Data Center's admin
+ * API (POST /rest/webhooks/1.0/webhook): name, url, the events
+ * jira:issue_created, jira:issue_updated, jira:issue_deleted, and secret
+ * (NULL: none), with which Jira then signs its deliveries. self (may be
+ * NULL) gets the webhook's URL in Jira. Needs an administrator's
+ * credentials; Cloud sites answer 401/403/404 for most credentials, and the
+ * webhook is then created on Jira's admin page instead (docs/webhooks.md).
+ * Errors: JETL_EINVAL (no url), the Jira failures (JETL_EAUTH,
+ * JETL_EFORBIDDEN, JETL_ENOTFOUND, JETL_EHTTP, JETL_ENETWORK, ...), and the
+ * integration's (JETL_ENOENT, JETL_ECONFIG). The secret is never in a message.
+ */
+JETL_API int jetl_webhook_register(jetl_ctx *ctx, const char *name, const char *url, const char *secret,
+	char *self, size_t self_size);
+
+/**
+ * The webhooks Jira has registered (GET /rest/webhooks/1.0/webhook), one
+ * callback each, in Jira's order; a non-zero return stops the listing (and
+ * is returned). Errors as for jetl_webhook_register.
+ */
+JETL_API int jetl_webhook_list(jetl_ctx *ctx, jetl_webhook_cb cb, void *userdata);
+
+/**
+ * Remove from Jira every registered webhook whose url is url or starts with
+ * url followed by "/" (its path-token form); *removed (may be NULL) gets
+ * how many. Errors as for jetl_webhook_register.
+ */
+JETL_API int jetl_webhook_unregister(jetl_ctx *ctx, const char *url, int *removed);
+
 JETL_END_DECL
 
 #endif

@@ -284,6 +284,8 @@ static int start(jl_jira *j, jl_req *r)
 #if LIBCURL_VERSION_NUM >= 0x075500
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 #endif
+	/* a handle from the pool may have run a DELETE: every request says its own */
+	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, !strcmp(r->method, "DELETE") ? "DELETE" : NULL);
 	if (!strcmp(r->method, "POST")) {
 		curl_easy_setopt(e, CURLOPT_POST, 1L);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDS, r->body ? r->body : "");
@@ -771,6 +773,11 @@ static int text_scans(const jl_req *r)
 static int check_body(jl_jira *j, jl_req *r, const char *path, long code, double now)
 {
 	json_error_t jerr;
+
+	if (code == 204) {      /* No Content (a webhook removed): nothing to parse, *out stays NULL */
+		pace_success(j, now);
+		return 0;
+	}
 
 	if (!is_json_answer(r)) {
 		fail_now(j, r, JETL_EPROTOCOL, "jira: %s %s answered %s (%s, HTTP %ld), not JSON",

@@ -30,7 +30,7 @@ typedef void (*jl_req_done)(jl_jira *j, jl_req *r);
 
 struct jl_req {
 	/* set by the submitter (jl_req_new) */
-	const char *method;     /* "GET" or "POST" (static string) */
+	const char *method;     /* "GET", "POST" or "DELETE" (static string) */
 	char *path;             /* owned: path + query, relative to the base URL */
 	char *body;             /* owned JSON text for POST, or NULL */
 	int64_t prio;           /* lower starts first (the batch sequence number) */

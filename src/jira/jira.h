@@ -72,6 +72,10 @@ int jl_jira_server_info(jl_jira *j, json_t **out);
 int jl_jira_myself(jl_jira *j, json_t **out);
 
 /* GET /issuetype and GET /status → arrays as Jira answers them (caller decrefs). */
+/* Server/DC's admin webhooks, /rest/webhooks/1.0/webhook[suffix]: method
+ * "GET" (the list: an array), "POST" (body: the registration; the answer
+ * is the webhook) or "DELETE" (suffix "/<id>"; *out NULL on 204). */
+int jl_jira_webhooks(jl_jira *j, const char *method, const char *suffix, const char *body, json_t **out);
 int jl_jira_issue_types(jl_jira *j, json_t **out);
 int jl_jira_statuses(jl_jira *j, json_t **out);
 

@@ -61,6 +61,13 @@ int jl_jira_myself(jl_jira *j, json_t **out)
 	return 0;
 }
 
+int jl_jira_webhooks(jl_jira *j, const char *method, const char *suffix, const char *body, json_t **out)
+{
+	*out = NULL;
+	return jl_http_call(j, method, jl_strdupf("/rest/webhooks/1.0/webhook%s", suffix ? suffix : ""),
+		body ? strdup(body) : NULL, out);
+}
+
 int jl_jira_issue_types(jl_jira *j, json_t **out)
 {
 	return get_array(j, "issuetype", out);

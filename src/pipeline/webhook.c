@@ -14,6 +14,7 @@
 #include "../core/secret.h"
 #include "../store/db.h"
 #include "../store/webhooks.h"
+#include "../jira/jira.h"
 
 #define PATH_LABEL "jetl webhook path"
 
@@ -192,5 +193,133 @@ int jl_webhook_reseal(jetl_ctx *ctx, const jl_secret_key *oldk, const jl_secret_
 		jl_secret_free(fresh);
 	}
 	PQclear(r);
+	return rc;
+}
+
+/* ---- registration in Jira (Server/DC's admin API) ---- */
+
+int jetl_webhook_register(jetl_ctx *ctx, const char *name, const char *url, const char *secret,
+	char *self, size_t self_size)
+{
+	json_t *body, *out = NULL;
+	jl_jira *j = NULL;
+	char *text;
+	int rc;
+
+	if (!ctx)
+		return JETL_EINVAL;
+	jl_clear_error(ctx);
+	if (self && self_size)
+		self[0] = 0;
+	if (!url || !*url)
+		return jl_fail(ctx, JETL_EINVAL, "webhook register: no url");
+	body = json_pack("{s:s, s:s, s:[sss], s:b}", "name", name && *name ? name : "jetl", "url", url, "events",
+			 "jira:issue_created", "jira:issue_updated", "jira:issue_deleted", "excludeBody", 0);
+	if (body && secret)
+		json_object_set_new(body, "secret", json_string(secret));
+	text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+	json_decref(body);
+	if (!text)
+		return jl_fail(ctx, JETL_ENOMEM, "webhook register: out of memory");
+	rc = jl_pipeline_jira(ctx, &j);
+	if (rc == JETL_OK && (rc = jl_jira_webhooks(j, "POST", NULL, text, &out)) != JETL_OK)
+		rc = jl_pipeline_jira_fail(ctx, j, rc);
+	jl_secret_free(text);
+	if (rc == JETL_OK && self && self_size) {
+		const char *s = json_string_value(json_object_get(out, "self"));
+
+		snprintf(self, self_size, "%s", s ? s : "");
+	}
+	json_decref(out);
+	jl_jira_free(j);
+	return rc;
+}
+
+/* Jira's list of webhooks into *out (an array). */
+static int webhooks_of(jetl_ctx *ctx, jl_jira **j, json_t **out)
+{
+	int rc = jl_pipeline_jira(ctx, j);
+
+	*out = NULL;
+	if (rc == JETL_OK && (rc = jl_jira_webhooks(*j, "GET", NULL, NULL, out)) != JETL_OK)
+		rc = jl_pipeline_jira_fail(ctx, *j, rc);
+	if (rc == JETL_OK && !json_is_array(*out)) {
+		json_decref(*out);
+		*out = NULL;
+		rc = jl_fail(ctx, JETL_EPROTOCOL, "jira: GET /rest/webhooks/1.0/webhook did not answer an array");
+	}
+	return rc;
+}
+
+int jetl_webhook_list(jetl_ctx *ctx, jetl_webhook_cb cb, void *userdata)
+{
+	jl_jira *j = NULL;
+	json_t *all = NULL, *w;
+	size_t k;
+	int rc;
+
+	if (!ctx)
+		return JETL_EINVAL;
+	jl_clear_error(ctx);
+	rc = webhooks_of(ctx, &j, &all);
+	json_array_foreach(all, k, w) {
+		jetl_webhook_info in;
+		const char *name = json_string_value(json_object_get(w, "name"));
+		const char *url = json_string_value(json_object_get(w, "url"));
+		const char *self = json_string_value(json_object_get(w, "self"));
+
+		in.name = name ? name : "";
+		in.url = url ? url : "";
+		in.self = self ? self : "";
+		in.enabled = json_is_true(json_object_get(w, "enabled"));
+		if (cb && (rc = cb(&in, userdata)) != 0)
+			break;
+	}
+	json_decref(all);
+	jl_jira_free(j);
+	return rc;
+}
+
+/* Whether a registered webhook's url is ours: url itself or url + "/...". */
+static int same_hook(const char *have, const char *url)
+{
+	size_t n = strlen(url);
+
+	return have && strncmp(have, url, n) == 0 && (have[n] == 0 || have[n] == '/');
+}
+
+int jetl_webhook_unregister(jetl_ctx *ctx, const char *url, int *removed)
+{
+	jl_jira *j = NULL;
+	json_t *all = NULL, *w, *gone;
+	size_t k;
+	int rc;
+
+	if (!ctx)
+		return JETL_EINVAL;
+	jl_clear_error(ctx);
+	if (removed)
+		*removed = 0;
+	if (!url || !*url)
+		return jl_fail(ctx, JETL_EINVAL, "webhook unregister: no url");
+	rc = webhooks_of(ctx, &j, &all);
+	json_array_foreach(all, k, w) {
+		const char *self = json_string_value(json_object_get(w, "self"));
+		const char *at = self ? strstr(self, "/rest/webhooks/1.0/webhook/") : NULL;
+
+		if (rc != JETL_OK)
+			break;
+		if (!same_hook(json_string_value(json_object_get(w, "url")), url) || !at)
+			continue;
+		gone = NULL;
+		rc = jl_jira_webhooks(j, "DELETE", at + strlen("/rest/webhooks/1.0/webhook"), NULL, &gone);
+		json_decref(gone);
+		if (rc != JETL_OK)
+			rc = jl_pipeline_jira_fail(ctx, j, rc);
+		else if (removed)
+			(*removed)++;
+	}
+	json_decref(all);
+	jl_jira_free(j);
 	return rc;
 }

@@ -79,6 +79,8 @@ int cli_parse_int(const char *s, long lo, long hi, long *out);
 int cli_open(struct cli *c, jetl_ctx **ctx);
 /* Map a status to an exit code, printing the context's message once. */
 int cli_fail(jetl_ctx *ctx, int rc, const char *what);
+/* `jetl integration webhook ...` (cmd_webhook.c): argv[0] is "webhook". */
+int cli_integration_webhook(struct cli *c, int argc, char **argv);
 /* Informational output on stdout is for people: not under -q. */
 #define CLI_SAYS(c) ((c)->verbosity >= 0)
 

@@ -23,13 +23,20 @@ const char cli_integration_help[] =
 "       jetl integration set-secret [ID] (--secret-file FILE | --secret-stdin | --secret-ref REF)\n"
 "       jetl integration remove ID\n"
 "       jetl integration rotate-key --old-key-file FILE\n"
+"       jetl integration webhook register --service-url URL [--name NAME] [--print]\n"
+"       jetl integration webhook list\n"
+"       jetl integration webhook remove [--service-url URL]\n"
 "  The Jira sites of the tenant (--tenant), used by id (--integration) by every command that\n"
 "  reads Jira when no --jira-url is given. The secret is read from a file or stdin, never from\n"
 "  the command line, and sealed with AES-256-GCM under JETL_SECRET_KEY (or JETL_SECRET_KEY_FILE)\n"
 "  before it is stored; --secret-ref stores a reference instead. ID defaults to --integration.\n"
 "  test prints the flavor, version, user and time zone, or the failure (auth, forbidden, tls,\n"
 "  dns, unreachable, timeout, ...) and exits 1. rotate-key re-seals every tenant's secrets\n"
-"  from the key in FILE to the current JETL_SECRET_KEY.\n";
+"  from the key in FILE to the current JETL_SECRET_KEY. webhook register makes and seals the\n"
+"  integration's (--integration) webhook secret and registers URL/jira/webhook/ID with it in\n"
+"  Jira (Server/DC's admin API); where Jira refuses (Cloud) or with --print it prints what to\n"
+"  paste into Jira's admin page. webhook list: the secret's state and Jira's webhooks; webhook\n"
+"  remove: the secret, and with --service-url the webhook in Jira.\n";
 
 const char cli_projects_help[] =
 "usage: jetl projects [--sync] [--select KEY]... [--select-none] [--json]\n"
@@ -443,6 +450,8 @@ int cmd_integration(struct cli *c, int argc, char **argv)
 		fputs(cli_integration_help, verb ? stdout : stderr);
 		return verb ? EXIT_DONE : EXIT_USAGE;
 	}
+	if (strcmp(verb, "webhook") == 0)
+		return cli_integration_webhook(c, argc - 1, argv + 1);
 	for (size_t k = 0; k < sizeof(verbs) / sizeof(verbs[0]); k++)
 		if (strcmp(verb, verbs[k]) == 0) {
 			if (k < 2)
@@ -450,7 +459,7 @@ int cmd_integration(struct cli *c, int argc, char **argv)
 			return other(c, argc - 1, argv + 1, verb);
 		}
 	fprintf(stderr, "jetl: integration: unknown action '%s' (add, update, list, show, test, set-secret, "
-		"remove, rotate-key)\n", verb);
+		"remove, rotate-key, webhook)\n", verb);
 	return EXIT_USAGE;
 }
 
