@@ -404,7 +404,10 @@ static void jetl_py_log(int level, const char *message, void *userdata)
 	    jetl_py_set_int(d, "requests", $1->requests) < 0 ||
 	    jetl_py_set_int(d, "retries", $1->retries) < 0 ||
 	    jetl_py_set_int(d, "rate_limited", $1->rate_limited) < 0 ||
-	    jetl_py_set_int(d, "deleted", $1->deleted) < 0) {
+	    jetl_py_set_int(d, "deleted", $1->deleted) < 0 ||
+	    jetl_py_set_int(d, "not_stored", $1->not_stored) < 0 ||
+	    jetl_py_set_int(d, "future_dated", $1->future_dated) < 0 ||
+	    jetl_py_set_int(d, "deleted_refused", $1->deleted_refused) < 0) {
 		Py_XDECREF(d);
 		SWIG_fail;
 	}

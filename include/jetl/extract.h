@@ -8,7 +8,7 @@
 
 JETL_BEGIN_DECL
 
-#define JETL_EXTRACT_OPTIONS_VERSION 1
+#define JETL_EXTRACT_OPTIONS_VERSION 2
 
 /** Options of one extraction. Strings are borrowed for the call. */
 typedef struct jetl_extract_options {
@@ -25,9 +25,14 @@ typedef struct jetl_extract_options {
 	int dev_status;              /**< fetch dev status: 1 (default) or 0 */
 	jetl_progress_cb progress;   /**< NULL: none */
 	void *progress_userdata;
+	/* version 2 */
+	int allow_mass_delete;       /**< let a project's census mark more than half of
+	                                  its stored issues deleted (more than 10); by
+	                                  default such a census marks none and says so
+	                                  (job totals' deleted_refused, a warning) */
 } jetl_extract_options;
 
-#define JETL_EXTRACT_OPTIONS_INIT { JETL_EXTRACT_OPTIONS_VERSION, 0, NULL, 0, 0, 1, NULL, NULL }
+#define JETL_EXTRACT_OPTIONS_INIT { JETL_EXTRACT_OPTIONS_VERSION, 0, NULL, 0, 0, 1, NULL, NULL, 0 }
 
 /** Fill defaults. JETL_EINVAL for NULL, JETL_EVERSION for an unknown version. */
 JETL_API int jetl_extract_options_init(jetl_extract_options *opts, unsigned int version);

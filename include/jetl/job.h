@@ -8,7 +8,7 @@
 
 JETL_BEGIN_DECL
 
-#define JETL_JOB_VERSION 3
+#define JETL_JOB_VERSION 4
 
 /**
  * A job's row. Text is copied in (truncated to fit), so the struct owns nothing.
@@ -21,6 +21,8 @@ JETL_BEGIN_DECL
  * them too. Version 3 added `totals`, the same counters and every later
  * one (a type of data added later, such as `issue_links`) as the totals'
  * JSON text, so a new counter needs no new field.
+ * Version 4 added what a user must not miss: issues read but not stored,
+ * issues dated in the future, deletions a census was refused.
  */
 typedef struct jetl_job {
 	unsigned int version;      /**< JETL_JOB_VERSION */
@@ -52,10 +54,16 @@ typedef struct jetl_job {
 	int64_t deleted;           /**< issues found gone from Jira and marked */
 	char totals[1024];         /**< version 3: every total as a JSON object (`{"issues": 12, "issue_links": 3, …}`);
 	                            *   "" when it would not fit */
+	int64_t not_stored;        /**< version 4: issues of the job's raw rows that could not
+	                                be stored and are still missing (issue_errors;
+	                                `jetl errors`); counted when read, not summed */
+	int64_t future_dated;      /**< issues whose `updated` was later than Jira's clock */
+	int64_t deleted_refused;   /**< issues a census would have marked deleted, refused
+	                                as too many (jetl_extract_options.allow_mass_delete) */
 } jetl_job;
 
 #define JETL_JOB_INIT { JETL_JOB_VERSION, 0, "", "", 0, 0, "", 0, 0, "", "", 0, 0, 0, 0, 0, 0, \
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "" }
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", 0, 0, 0 }
 
 /**
  * Read a job of the context's tenant/integration into *job (version set by

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/util.h"
 #include "extract.h"
 
 /* --- id set ------------------------------------------------------------------ */
@@ -330,7 +331,7 @@ static int emit(jl_run *run, jl_batch *b)
 
 	if (n && run->cb->batch) {
 		jl_jira_batch out = { n, b->n_histories, b->max_updated_ms, b->text.data, b->text.len,
-				      b->changelogs, b->dev, { b->items[0], b->items[1] } };
+				      b->changelogs, b->dev, { b->items[0], b->items[1] }, b->n_future };
 
 		if (b->text.oom)
 			return JETL_ENOMEM;
@@ -510,6 +511,7 @@ int jl_jira_extract(jl_jira *j, const jl_jira_extract_req *req, const jl_jira_ca
 	run.j = j;
 	run.req = req;
 	run.cb = cb;
+	run.t0 = jl_now();
 	run.cloud = j->flavor == JETL_FLAVOR_CLOUD;
 	run.batch_size = req->batch_size > 0 && req->batch_size <= 100 ? req->batch_size : 100;
 	/* Each batch alive holds ~100 issues with their embedded logs (~2.5 MB

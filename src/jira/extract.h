@@ -45,6 +45,7 @@ typedef struct jl_batch {
 	                           Development field (issues.c) */
 	jl_buf text;            /* the issues as compact JSON, ',' between them */
 	int64_t max_updated_ms; /* highest `updated` of the issues taken */
+	size_t n_future;        /* issues dated in the future (req->future_after_ms) */
 	json_t *changelogs;     /* id → every history, oldest first */
 	json_t *dev;            /* id → {summary, detail, detail_requests} */
 	json_t *items[2];       /* comments, worklogs: id → every item, where the page was cut (items.c) */
@@ -66,6 +67,7 @@ struct jl_run {
 	int batch_size;
 	int window;             /* batches alive at once (memory bound) */
 	int dev_disabled;       /* dev-status API absent (404): stop asking */
+	double t0;              /* jl_now() at the start: future_after_ms moves with it */
 
 	/* ids to fetch (Cloud, or Server reconciliation) */
 	int64_t *ids;

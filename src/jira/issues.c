@@ -19,6 +19,7 @@
 
 #include "../core/jspan.h"
 #include "../core/utf8fix.h"
+#include "../core/util.h"
 #include "extract.h"
 #include "tz.h"
 
@@ -124,8 +125,17 @@ static int take_one(take *t, json_t *issue)
 		t->failed = 1;
 		return -1;
 	}
-	if (upd && jl_jira_time_parse(upd, &ms, NULL) == 0 && ms > b->max_updated_ms)
-		b->max_updated_ms = ms;
+	if (upd && jl_jira_time_parse(upd, &ms, NULL) == 0) {
+		const jl_run *run = b->run;
+
+		if (ms > b->max_updated_ms)
+			b->max_updated_ms = ms;
+		/* later than Jira's clock at the start plus the run so far: an
+		 * edit made during the run is not in the future */
+		if (run->req->future_after_ms > 0 &&
+		    ms > run->req->future_after_ms + (int64_t)((jl_now() - run->t0) * 1000))
+			b->n_future++;
+	}
 	return 0;
 }
 

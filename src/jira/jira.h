@@ -99,6 +99,9 @@ typedef struct jl_jira_extract_req {
 	                               cb->known says is stored unchanged, even
 	                               without updated_since (a run after one that
 	                               stopped halfway: its issues are stored) */
+	int64_t future_after_ms;    /* epoch ms: issues whose `updated` is later, by
+	                               more than the run has lasted, are counted in
+	                               their batch's n_future (0: not checked) */
 } jl_jira_extract_req;
 
 /* 0 when jql (the request's jql_extra; NULL or "" = none) can only narrow the
@@ -122,6 +125,7 @@ typedef struct jl_jira_batch {
 	json_t *changelogs;         /* id → every history, oldest first */
 	json_t *dev;                /* id → dev-status entry */
 	json_t *items[2];           /* comments, worklogs: id → every item (issues whose page was cut) */
+	size_t n_future;            /* issues dated in the future (req future_after_ms) */
 } jl_jira_batch;
 
 /* Write the batch's raw-row text through put (jansson's dump callback; any

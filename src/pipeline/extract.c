@@ -2,6 +2,7 @@
  * jl_extract_one, transforms in-process or through the queue, waiting,
  * watermarks, cancellation. */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,7 +68,11 @@ static int integration_first(struct job_run *jr)
 	rc = jl_integration_resolve(jr->ctx);
 	if (rc != JETL_OK)
 		return rc;
-	jr->row_opts = *jr->opts;
+	/* a version-1 caller's struct ends before allow_mass_delete */
+	jetl_extract_options_init(&jr->row_opts, JETL_EXTRACT_OPTIONS_VERSION);
+	memcpy(&jr->row_opts, jr->opts, jr->opts->version >= 2 ? sizeof(jr->row_opts) :
+		offsetof(jetl_extract_options, allow_mass_delete));
+	jr->row_opts.version = JETL_EXTRACT_OPTIONS_VERSION;
 	jl_integration_extract_defaults(jr->ctx, jr->row_jql, sizeof(jr->row_jql), &dev);
 	if (!jr->row_opts.jql && jr->row_jql[0])
 		jr->row_opts.jql = jr->row_jql;
@@ -150,6 +155,8 @@ static char *job_params(const jetl_ctx *ctx, const char *const *keys, size_t n, 
 	/* Where the Jira came from: the caller's URL (option, configuration,
 	 * JETL_JIRA_URL), whatever integration row exists or not, or the row. */
 	json_object_set_new(p, "connection", json_string(ctx->jira_explicit ? "jira_url" : "integration"));
+	if (o->allow_mass_delete)
+		json_object_set_new(p, "allow_mass_delete", json_true());
 	s = json_dumps(p, JSON_COMPACT);
 	json_decref(p);
 	return s;
@@ -277,6 +284,7 @@ static int run_project(struct job_run *jr, const char *project, int step)
 	run.job_id = jr->job_id;
 	run.project = project;
 	run.full = jr->opts->full;
+	run.allow_mass_delete = jr->opts->allow_mass_delete;
 	run.jql = jr->opts->jql;
 	run.dev_status = jr->opts->dev_status;
 	run.tz = jr->tz;
@@ -295,7 +303,8 @@ static int run_project(struct job_run *jr, const char *project, int step)
 	/* The project's deletions and its last requests go to the job's
 	 * totals; the answer says whether the job was cancelled meanwhile, and
 	 * a cancelled job's watermark does not move. */
-	if (jl_job_totals_extract(&run, 0, 0, 0, run.deleted) == JETL_ECANCELLED && rc == JETL_OK)
+	if (jl_job_totals_extract(&run, 0, 0, 0, run.deleted, 0, run.deleted_refused) == JETL_ECANCELLED &&
+	    rc == JETL_OK)
 		rc = jl_fail(jr->ctx, JETL_ECANCELLED, "%s: job %lld cancelled", project, (long long)jr->job_id);
 	if (rc != JETL_OK)
 		return rc;
@@ -545,7 +554,7 @@ static int distribute(struct job_run *jr, const char *const *keys, size_t n)
 		if (is_repeat(keys, i))
 			continue;
 		msg = jl_msg_extract(ctx->opts.tenant_id, ctx->opts.integration_id, jr->job_id, keys[i],
-			jr->opts->full, jr->opts->jql, jr->opts->dev_status);
+			jr->opts->full, jr->opts->jql, jr->opts->dev_status, jr->opts->allow_mass_delete);
 		if (!msg)
 			return jl_fail(ctx, JETL_ENOMEM, "extract: out of memory");
 		rc = jl_queue_publish(jr->pub, JL_QUEUE_EXTRACT, msg, strlen(msg));
@@ -696,6 +705,7 @@ int jl_extract_from_message(jetl_ctx *ctx, json_t *body, int claimed)
 	o.jql = json_string_value(json_object_get(body, "jql"));
 	/* the job's choice (the caller's option or its integration's default) */
 	o.dev_status = !json_is_false(json_object_get(body, "dev_status"));
+	o.allow_mass_delete = json_is_true(json_object_get(body, "allow_mass_delete"));
 	jr.ctx = ctx;
 	jr.opts = &o;
 	jr.worker = claimed;

@@ -1,6 +1,7 @@
 /* extract_run.c - one project: Jira pages → raw rows → transform messages.
  * Runs on the calling thread; the Jira client calls back here for each
  * census page and each finished batch. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,15 +13,16 @@
 #include "../store/catalog.h"
 #include "../store/db.h"
 #include "../store/raw_insert.h"
+#include "../store/issue_errors.h"
 #include "../store/stored.h"
 #include "../transform/time.h"
-#include "../store/sync_state.h"
 
 /* Context of the callbacks; rc carries a failure out of a callback. */
 struct run_cb {
 	jl_extract_run *run;
 	int rc;
 	int census_lost;   /* the connection was reset: the census (a temp table) went with it */
+	int retrying;      /* the pass over issue_errors: its issues move no watermark */
 };
 
 
@@ -154,8 +156,14 @@ static int on_batch(void *ud, const jl_jira_batch *raw)
 	int rc;
 
 	/* highest `updated`, for the watermark */
-	if (raw->max_updated_ms > run->max_updated_ms)
+	if (!c->retrying && raw->max_updated_ms > run->max_updated_ms)
 		run->max_updated_ms = raw->max_updated_ms;
+	if (raw->n_future) {
+		run->future += (int64_t)raw->n_future;
+		jl_log(ctx, JETL_LOG_WARNING, "%s: %zu issue(s) dated after Jira's clock (the newest %" PRId64
+			" s after its start): stored, but the watermark stays at the run's start", run->project,
+			raw->n_future, (raw->max_updated_ms - run->server_start_ms) / 1000);
+	}
 	/* Never the whole text in memory (a few MB per batch, and libpq's copy
 	 * of it): serialised as it is sent. */
 	rc = store_batch(c, raw, n_issues, &raw_id, err, sizeof(err));
@@ -186,7 +194,8 @@ static int on_batch(void *ud, const jl_jira_batch *raw)
 	}
 	/* The job's totals as the run goes; a job cancelled through its row
 	 * (jetl_job_cancel) stops at this batch. */
-	if (jl_job_totals_extract(run, (int64_t)n_issues, (int64_t)n_histories, 1, 0) == JETL_ECANCELLED) {
+	if (jl_job_totals_extract(run, (int64_t)n_issues, (int64_t)n_histories, 1, 0, (int64_t)raw->n_future, 0) ==
+	    JETL_ECANCELLED) {
 		c->rc = JETL_ECANCELLED;
 		return 1;
 	}
@@ -276,34 +285,6 @@ static int on_progress(void *ud, int phase, int64_t done, int64_t total)
 	return 0;
 }
 
-/* The JQL literal for "updated since the watermark", in the user's zone. */
-static int since_literal(jl_extract_run *run, char out[32])
-{
-	char err[512];
-	int64_t wm;
-	int found, off = 0;
-
-	if (run->full)
-		return 0;
-	if (jl_sync_get(run->ctx->pg, run->ctx->opts.tenant_id, run->ctx->opts.integration_id,
-			run->project, &wm, &found, err, sizeof(err)) < 0)
-		return jl_fail(run->ctx, JETL_EDB, "%s", err);
-	if (!found)
-		return 0;
-	wm -= JL_SYNC_OVERLAP_SECONDS;
-	if (!run->tz || jl_tz_offset(run->tz, wm, &off) != 0) {
-		/* Unknown zone: JQL reads the literal in a zone we cannot convert
-		 * to, so widen the window by the largest offset on Earth instead
-		 * of risking a gap. */
-		jl_log(run->ctx, JETL_LOG_WARNING, "sync: unknown Jira user time zone '%s': widening the overlap by 14 h",
-			run->tz ? run->tz : "");
-		wm -= 14 * 3600;
-		off = 0;
-	}
-	jl_tz_jql_date(out, wm, off);
-	return 1;
-}
-
 /* Whether a run without a watermark resumes one that stopped halfway:
  * the project has live stored issues, so the census asks `updated` too and
  * skips those stored unchanged (on_known). The watermark moves only when a
@@ -318,15 +299,96 @@ static int resuming(jl_extract_run *run, int *resume)
 	return rc == 0 ? JETL_OK : jl_fail(run->ctx, rc, "%s", err);
 }
 
+/* Issues per request of the issue_errors pass. */
+#define RETRY_CHUNK 100
+
+/*
+ * The issues of the project that earlier runs could not store
+ * (issue_errors) are read again by id after an incremental listing, which
+ * would not see them unless they changed. A record is cleared when the
+ * issue is stored; one that fails again is recorded again. Chunks of 100
+ * ids, each its own narrowed listing (no census, no watermark).
+ */
+static int retry_errors(struct run_cb *c, const jl_jira_callbacks *cb, const jl_jira_extract_req *base)
+{
+	jl_extract_run *run = c->run;
+	PGresult *ids = NULL;
+	char err[512];
+	int rc, n;
+
+	if (jl_issue_errors_ids(run->ctx->pg, run->ctx->opts.tenant_id, run->ctx->opts.integration_id,
+			run->project, &ids, err, sizeof(err)) < 0) {
+		/* as a callback's failure: the caller returns c->rc */
+		c->rc = jl_fail(run->ctx, JETL_EDB, "%s", err);
+		return JETL_ECANCELLED;
+	}
+	n = PQntuples(ids);
+	if (n > 0)
+		jl_log(run->ctx, JETL_LOG_INFO, "%s: reading again %d issue(s) not stored before (issue_errors)",
+			run->project, n);
+	rc = JETL_OK;
+	c->retrying = 1;
+	for (int at = 0; rc == JETL_OK && at < n; at += RETRY_CHUNK) {
+		jl_jira_extract_req req = *base;
+		jl_buf jql = JL_BUF_INIT;
+
+		jl_buf_puts(&jql, "id in (");
+		for (int k = at; k < n && k < at + RETRY_CHUNK; k++)
+			jl_buf_printf(&jql, "%s%s", k > at ? "," : "", PQgetvalue(ids, k, 0));
+		jl_buf_putc(&jql, ')');
+		req.jql_extra = jql.data;
+		req.updated_since = NULL;
+		req.census_all = 0;
+		req.resume = 0;
+		if (jql.oom) {
+			c->rc = jl_fail(run->ctx, JETL_ENOMEM, "extract: out of memory");
+			rc = JETL_ECANCELLED;
+		} else {
+			rc = jl_jira_extract(run->jira, &req, cb);
+		}
+		jl_buf_free(&jql);
+	}
+	c->retrying = 0;
+	run->retried += n;
+	PQclear(ids);
+	return rc;
+}
+
+/* After a complete census: mark what it misses deleted (unless that is
+ * more than a sane share and not confirmed) and clear the mark of what it
+ * shows again. */
+static int census_end(jl_extract_run *run)
+{
+	char err[512];
+	int64_t healed = 0;
+
+	run->census_complete = 1;
+	if (jl_census_mark_deleted(run->ctx->pg, run->ctx->opts.tenant_id, run->ctx->opts.integration_id,
+			run->project, run->job_id, run->allow_mass_delete, &run->deleted, &run->deleted_refused, &healed,
+			err, sizeof(err)) < 0)
+		return jl_fail(run->ctx, JETL_EDB, "%s", err);
+	if (run->deleted)
+		jl_log(run->ctx, JETL_LOG_INFO, "%s: %lld issues no longer in Jira, marked deleted",
+			run->project, (long long)run->deleted);
+	if (healed)
+		jl_log(run->ctx, JETL_LOG_INFO, "%s: %lld issues marked deleted are in Jira again: mark cleared",
+			run->project, (long long)healed);
+	if (run->deleted_refused)
+		jl_log(run->ctx, JETL_LOG_WARNING, "%s: the census misses %lld stored issues, more than %d %% of the "
+			"project: none marked deleted (a Jira or permission hiccup?); if they were deleted, run again "
+			"with --allow-mass-delete", run->project, (long long)run->deleted_refused, JL_CENSUS_MAX_SHARE);
+	return JETL_OK;
+}
+
 int jl_extract_one(jl_extract_run *run)
 {
 	jl_jira_extract_req req;
 	jl_jira_callbacks cb;
-	struct run_cb c = { run, JETL_OK };
+	struct run_cb c = { run, JETL_OK, 0, 0 };
 	char since[32], err[512];
 	int rc;
 
-	rc = since_literal(run, since);
+	rc = jl_wm_plan(run, since);
 	if (rc < 0)
 		return rc;
 	memset(&req, 0, sizeof(req));
@@ -337,6 +399,7 @@ int jl_extract_one(jl_extract_run *run)
 	req.dev_status = run->dev_status;
 	req.census_all = 1;
 	req.batch_size = run->ctx->opts.batch_size;
+	req.future_after_ms = jl_wm_future_after(run);
 	if (!run->full && !req.updated_since && (rc = resuming(run, &req.resume)) != JETL_OK)
 		return rc;
 	if (req.resume)
@@ -353,6 +416,9 @@ int jl_extract_one(jl_extract_run *run)
 	cb.known = on_known;
 	cb.ud = &c;
 	rc = jl_jira_extract(run->jira, &req, &cb);
+	/* the listing was bounded: the issues not stored before are read by id */
+	if (rc == JETL_OK && req.updated_since && run->wm_set)
+		rc = retry_errors(&c, &cb, &req);
 	if (rc == JETL_ECANCELLED && c.rc != JETL_OK && c.rc != JETL_ECANCELLED)
 		return c.rc;  /* a callback failed: its message is on ctx */
 	if (rc == JETL_ECANCELLED)
@@ -364,24 +430,5 @@ int jl_extract_one(jl_extract_run *run)
 			"issues deleted in Jira are not looked for this time (the next run does)", run->project);
 		return JETL_OK;
 	}
-	run->census_complete = 1;
-	if (jl_census_mark_deleted(run->ctx->pg, run->ctx->opts.tenant_id, run->ctx->opts.integration_id,
-			run->project, run->job_id, &run->deleted, err, sizeof(err)) < 0)
-		return jl_fail(run->ctx, JETL_EDB, "%s", err);
-	if (run->deleted)
-		jl_log(run->ctx, JETL_LOG_INFO, "%s: %lld issues no longer in Jira, marked deleted",
-			run->project, (long long)run->deleted);
-	return JETL_OK;
-}
-
-int jl_extract_commit_watermark(jl_extract_run *run)
-{
-	char err[512];
-
-	if (run->max_updated_ms <= 0)
-		return JETL_OK;  /* nothing seen: keep the old watermark */
-	if (jl_sync_set(run->ctx->pg, run->ctx->opts.tenant_id, run->ctx->opts.integration_id,
-			run->project, run->max_updated_ms / 1000, run->job_id, err, sizeof(err)) < 0)
-		return jl_fail(run->ctx, JETL_EDB, "%s", err);
-	return JETL_OK;
+	return census_end(run);
 }

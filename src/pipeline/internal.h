@@ -47,9 +47,18 @@ typedef struct jl_extract_run {
 	jl_queue *pub;             /* where transform messages go */
 	const char *transform_queue;
 	jl_progress *progress;
+	int allow_mass_delete;     /* a census may mark more than JL_CENSUS_MAX_SHARE deleted */
+	/* the watermark (extract_run.c, watermark.c) */
+	int64_t server_start_ms;   /* Jira's clock at the project's start (serverTime) */
+	int wm_set;                /* this run may set the project's watermark (its scope) */
+	int wm_replace;            /* ... and replaces it instead of moving it forward */
+	int wm_incremental;        /* the listing was bounded by the watermark */
 	/* results */
 	int64_t issues, histories, raw_rows, deleted, max_updated_ms;
 	int64_t unchanged;        /* re-read by the overlap, already stored: skipped */
+	int64_t future;           /* issues dated after Jira's clock */
+	int64_t deleted_refused;  /* census marks refused (more than the share) */
+	int64_t retried;          /* issues of issue_errors read again */
 	int census_complete;
 	jl_jira_stats *stats_sent; /* Jira counters already in the job's totals (may be NULL) */
 } jl_extract_run;
@@ -61,14 +70,22 @@ typedef struct jl_extract_run {
  * transform: the rows one committed raw row wrote, and the job finished if
  * that was its last row (jl_jobs_add_totals_finish); a failure is logged. */
 int jl_job_totals_extract(jl_extract_run *run, int64_t issues, int64_t histories, int64_t raw_rows,
-	int64_t deleted);
+	int64_t deleted, int64_t future, int64_t deleted_refused);
 void jl_job_totals_transform(jetl_ctx *ctx, int64_t job_id, const jl_load_counts *c);
 
 /* Extract one project into raw rows + transform messages (no waiting for
  * transforms, no job status change, no watermark move). */
 int jl_extract_one(jl_extract_run *run);
 
-/* Move the watermark after a successful run (data committed). */
+/* watermark.c. Before the listing: read Jira's clock and the stored
+ * watermark, decide by its scope whether this run may set it (run->wm_set,
+ * wm_replace) and write the listing's bound to since (1), or 0 without a
+ * bound; a negative status on a database failure. */
+int jl_wm_plan(jl_extract_run *run, char since[32]);
+/* The `updated` after which an issue is dated in the future (epoch ms). */
+int64_t jl_wm_future_after(const jl_extract_run *run);
+/* After a successful run (data committed): set the watermark where the plan
+ * allows, never past the run's start by Jira's clock. */
 int jl_extract_commit_watermark(jl_extract_run *run);
 
 /* A running job's lease (lease.c): the heartbeat thread renews it every
@@ -149,6 +166,6 @@ void jl_wthread_wait_exit(sem_t *exited, int ms);
 /* Message bodies (docs/design.md, 'Queue messages'); malloc'd JSON text. */
 char *jl_msg_transform(int tenant, int integration, int64_t job_id, int64_t raw_id);
 char *jl_msg_extract(int tenant, int integration, int64_t job_id, const char *project, int full, const char *jql,
-	int dev_status);
+	int dev_status, int allow_mass_delete);
 
 #endif

@@ -26,11 +26,12 @@ static int add(jetl_ctx *ctx, int64_t job_id, const char *delta)
 }
 
 int jl_job_totals_extract(jl_extract_run *run, int64_t issues, int64_t histories, int64_t raw_rows,
-	int64_t deleted)
+	int64_t deleted, int64_t future, int64_t deleted_refused)
 {
 	jl_jira_stats st = { 0 }, zero = { 0 };
 	jl_jira_stats *sent = run->stats_sent ? run->stats_sent : &zero;
-	char delta[320];
+	char delta[400];
+	int n;
 
 	if (run->jira)
 		jl_jira_get_stats(run->jira, &st);
@@ -40,6 +41,13 @@ int jl_job_totals_extract(jl_extract_run *run, int64_t issues, int64_t histories
 		",\"deleted\":%" PRId64 ",\"requests\":%" PRId64 ",\"retries\":%" PRId64 ",\"rate_limited\":%" PRId64 "}",
 		issues, histories, raw_rows, deleted, st.requests - sent->requests, st.retries - sent->retries,
 		st.rate_limited - sent->rate_limited);
+	/* rare keys only when there is something to say (absent = 0) */
+	n = (int)strlen(delta) - 1;
+	if (future)
+		n += snprintf(delta + n, sizeof(delta) - (size_t)n, ",\"future_dated\":%" PRId64, future);
+	if (deleted_refused)
+		n += snprintf(delta + n, sizeof(delta) - (size_t)n, ",\"deleted_refused\":%" PRId64, deleted_refused);
+	snprintf(delta + n, sizeof(delta) - (size_t)n, "}");
 	if (run->stats_sent)
 		*run->stats_sent = st;
 	return add(run->ctx, run->job_id, delta);
@@ -53,8 +61,10 @@ void jl_job_totals_transform(jetl_ctx *ctx, int64_t job_id, const jl_load_counts
 	if (job_id <= 0 || !ctx || !ctx->pg)
 		return;
 	n = (size_t)snprintf(delta, sizeof(delta), "{\"work_items\":%" PRId64 ",\"changelog_items\":%" PRId64
-		",\"dev_status\":%" PRId64, c->work_items, c->changelog_items, c->dev_status);
-	/* Each type an issue carries under its descriptor's name. */
+		",\"dev_status\":%" PRId64 ",\"issue_errors\":%" PRId64, c->work_items, c->changelog_items, c->dev_status,
+		c->issue_errors);
+	/* issue_errors: issues of the row left out (issue_errors), not stored.
+	 * Each type an issue carries under its descriptor's name. */
 	for (int p = 0; p < JL_PART_N && n < sizeof(delta); p++)
 		n += (size_t)snprintf(delta + n, sizeof(delta) - n, ",\"%s\":%" PRId64, jl_parts[p].name, c->parts[p]);
 	if (n < sizeof(delta) - 1)

@@ -161,7 +161,7 @@ static int republish(jl_queue *pub, const jl_claim_lost *c)
 	json_t *p = json_loads(c->params, 0, NULL);
 	char *msg = jl_msg_extract(c->tenant, c->integration, c->job_id, c->project,
 		json_is_true(json_object_get(p, "full")), json_string_value(json_object_get(p, "jql")),
-		!json_is_false(json_object_get(p, "dev_status")));
+		!json_is_false(json_object_get(p, "dev_status")), json_is_true(json_object_get(p, "allow_mass_delete")));
 	int rc = msg ? jl_queue_publish(pub, JL_QUEUE_EXTRACT, msg, strlen(msg)) : JETL_ENOMEM;
 
 	free(msg);

@@ -15,7 +15,7 @@ char *jl_msg_transform(int tenant, int integration, int64_t job_id, int64_t raw_
 }
 
 char *jl_msg_extract(int tenant, int integration, int64_t job_id, const char *project, int full, const char *jql,
-	int dev_status)
+	int dev_status, int allow_mass_delete)
 {
 	json_t *o = json_pack("{s:s, s:i, s:i, s:I, s:s, s:b}", "type", JL_EXTRACT_TYPE,
 		"tenant_id", tenant, "integration_id", integration, "job_id", (json_int_t)job_id,
@@ -27,6 +27,8 @@ char *jl_msg_extract(int tenant, int integration, int64_t job_id, const char *pr
 	/* only when off: a message without it (an older jetl's) means on */
 	if (o && !dev_status)
 		json_object_set_new(o, "dev_status", json_false());
+	if (o && allow_mass_delete)
+		json_object_set_new(o, "allow_mass_delete", json_true());
 	s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	json_decref(o);
 	return s;

@@ -114,6 +114,7 @@ static void group_totals(jetl_ctx *ctx, jl_tjob *head)
 				sum.dev_status += k->counts.dev_status;
 				for (int p = 0; p < JL_PART_N; p++)
 					sum.parts[p] += k->counts.parts[p];
+				sum.issue_errors += k->counts.issue_errors;
 			}
 		jl_job_totals_transform(ctx, j->job_id, &sum);
 	}

@@ -43,13 +43,16 @@ int jl_census_add(PGconn *pg, const char *ids_json_array, char *err, size_t errl
 }
 
 int jl_census_mark_deleted(PGconn *pg, int tenant, int integration, const char *project, int64_t job_id,
-	int64_t *marked, char *err, size_t errlen)
+	int allow_mass, int64_t *marked, int64_t *refused, int64_t *healed, char *err, size_t errlen)
 {
-	char t[16], i[16], job[24];
-	const char *p[4] = { t, i, project, job };
+	char t[16], i[16], job[24], share[8], floor_n[8];
+	const char *p[7] = { t, i, project, job, allow_mass ? "true" : "false", share, floor_n };
+	PGresult *r;
 
 	jl_store_ids(t, i, tenant, integration);
 	snprintf(job, sizeof(job), "%" PRId64, job_id);
+	snprintf(share, sizeof(share), "%d", JL_CENSUS_MAX_SHARE);
+	snprintf(floor_n, sizeof(floor_n), "%d", JL_CENSUS_FEW);
 	/* The census is listed before (Server) or apart from (Cloud, filtered)
 	 * the pages, so an issue created in between is read and may already be
 	 * stored, by this job's raw row, without being in it. Rows whose raw row
@@ -58,14 +61,32 @@ int jl_census_mark_deleted(PGconn *pg, int tenant, int integration, const char *
 	 * re-reads by id, the Cloud filtered listing), where adding the pages'
 	 * ids to the census would mean taking ids out of each batch's raw text.
 	 * Cheap on 100k issues: the census anti-join leaves only the few rows it
-	 * misses, and each of those is one primary-key probe of raw_extraction_data. */
-	return jl_store_int64(pg, "marking deleted issues",
-		"WITH u AS (UPDATE work_items w SET deleted_at = now() WHERE w.tenant_id = $1"
-		" AND w.integration_id = $2 AND w.project_key = $3 AND w.deleted_at IS NULL"
-		" AND NOT EXISTS (SELECT 1 FROM jetl_census c WHERE c.id = w.external_id)"
-		" AND NOT EXISTS (SELECT 1 FROM raw_extraction_data r WHERE r.id = w.raw_id AND r.job_id = $4)"
-		" RETURNING 1)"
-		" SELECT count(*) FROM u", 4, p, marked, err, errlen);
+	 * misses, and each of those is one primary-key probe of raw_extraction_data.
+	 * Missing more than $6 % of the live issues (and more than $7) looks
+	 * like an answer that lost them, not deletions: nothing is marked unless
+	 * $5 confirms. Rows marked before that the census shows are live again. */
+	r = jl_store_exec(pg, "marking deleted issues",
+		"WITH gone AS (SELECT w.external_id FROM work_items w WHERE w.tenant_id = $1"
+		"  AND w.integration_id = $2 AND w.project_key = $3 AND w.deleted_at IS NULL"
+		"  AND NOT EXISTS (SELECT 1 FROM jetl_census c WHERE c.id = w.external_id)"
+		"  AND NOT EXISTS (SELECT 1 FROM raw_extraction_data r WHERE r.id = w.raw_id AND r.job_id = $4)),"
+		" n AS (SELECT (SELECT count(*) FROM gone) AS gone, (SELECT count(*) FROM work_items w"
+		"  WHERE w.tenant_id = $1 AND w.integration_id = $2 AND w.project_key = $3 AND w.deleted_at IS NULL) AS live),"
+		" ok AS (SELECT $5::boolean OR gone <= $7::int OR gone * 100 <= live * $6::int AS yes FROM n),"
+		" u AS (UPDATE work_items w SET deleted_at = now() FROM gone g, ok WHERE ok.yes"
+		"  AND w.tenant_id = $1 AND w.integration_id = $2 AND w.external_id = g.external_id RETURNING 1),"
+		" h AS (UPDATE work_items w SET deleted_at = NULL FROM jetl_census c WHERE w.tenant_id = $1"
+		"  AND w.integration_id = $2 AND w.external_id = c.id AND w.deleted_at IS NOT NULL RETURNING 1)"
+		" SELECT (SELECT count(*) FROM u), CASE WHEN ok.yes THEN 0 ELSE n.gone END, (SELECT count(*) FROM h)"
+		" FROM n, ok",
+		7, p, err, errlen);
+	if (!r)
+		return -1;
+	*marked = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	*refused = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	*healed = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+	PQclear(r);
+	return 0;
 }
 
 int jl_catalog_list(PGconn *pg, int tenant, int integration, PGresult **out, char *err, size_t errlen)

@@ -18,13 +18,23 @@ int jl_catalog_fields(PGconn *pg, int tenant, int integration, const char *field
 /* Census of a project's issue ids, kept in a session temp table. */
 int jl_census_begin(PGconn *pg, char *err, size_t errlen);
 int jl_census_add(PGconn *pg, const char *ids_json_array, char *err, size_t errlen);
+/* A census missing more than this share (%) of a project's live stored
+ * issues, and more than JL_CENSUS_FEW of them, marks none deleted unless
+ * confirmed: an empty or short answer (a Jira hiccup, a permission blip)
+ * looks like that, and real mass deletions are rare. */
+#define JL_CENSUS_MAX_SHARE 50
+#define JL_CENSUS_FEW 10
+
 /* Mark live work_items of the project that the census did not see as
  * deleted (deleted_at = now()), except those written from a raw row of
  * job_id: the run saw them alive (created after its census was listed);
- * *marked gets how many. One statement on the caller's connection (the
- * census is its temp table); 0, or a negative status (jl_store_error) with err. */
+ * *marked gets how many. When that would be more than the share above and
+ * allow_mass is 0, none is marked and *refused gets how many would have
+ * been. Rows marked deleted that the census shows again are cleared
+ * (*healed). One statement on the caller's connection (the census is its
+ * temp table); 0, or a negative status (jl_store_error) with err. */
 int jl_census_mark_deleted(PGconn *pg, int tenant, int integration, const char *project, int64_t job_id,
-	int64_t *marked, char *err, size_t errlen);
+	int allow_mass, int64_t *marked, int64_t *refused, int64_t *healed, char *err, size_t errlen);
 
 /* The synced fields with their slot (0: none): columns field_id, name,
  * type, custom ('t'/'f'), slot; standard fields first. 0 with *out (caller

@@ -106,17 +106,25 @@ int jl_jobs_set_status(PGconn *pg, int64_t id, const char *status, const char *e
 		4, p, err, errlen);
 }
 
+/* The job's issues still missing: in issue_errors from its raw rows. */
+#define NOT_STORED_SQL(job) \
+	"SELECT count(*) FROM raw_extraction_data r JOIN issue_errors e ON e.tenant_id = r.tenant_id" \
+	" AND e.integration_id = r.integration_id AND e.raw_id = r.id WHERE r.job_id = " job
+
 /* Finish job $1 when its extraction is done and no raw row waits (see
  * jl_jobs_try_finish); returns the notify and the status after. */
 static const char try_finish_sql[] =
 "WITH c AS (SELECT count(*) FILTER (WHERE status IN ('pending', 'processing')) AS pending,"
-"  count(*) FILTER (WHERE status = 'failed') AS failed"
+"  count(*) FILTER (WHERE status = 'failed') AS failed, (" NOT_STORED_SQL("$1") ") AS not_stored"
 "  FROM raw_extraction_data WHERE job_id = $1 AND active),"
 " u AS (UPDATE etl_job_queue j SET"
 "  status = CASE WHEN c.failed > 0 THEN 'failed' ELSE 'finished' END,"
 "  error = CASE WHEN c.failed > 0 THEN c.failed || ' raw row(s) failed to transform; see raw_extraction_data.error' END,"
 "  step_name = 'done', finished_at = now(), updated_at = now(), items_done = j.items_total, lease_until = NULL,"
-"  message = CASE WHEN c.failed > 0 THEN 'done with failures' ELSE 'done: every raw row transformed' END"
+"  message = CASE WHEN c.failed > 0 THEN 'done with failures'"
+/* issues left out of their raw row (issue_errors) are not "done" either */
+"   WHEN c.not_stored > 0 THEN 'done: ' || c.not_stored || ' issue(s) not stored, see `jetl errors`'"
+"   ELSE 'done: every raw row transformed' END"
 "  FROM c WHERE j.id = $1 AND j.status = 'running' AND j.step >= j.total_steps AND c.pending = 0"
 "  RETURNING j.*)"
 " SELECT pg_notify('jetl_progress', json_build_object('job_id', u.id, 'tenant_id', u.tenant_id,"
@@ -340,9 +348,13 @@ static void totals_from_json(jetl_job *job, const char *text)
 		{ "work_items", &job->work_items }, { "raw_rows", &job->raw_rows },
 		{ "requests", &job->requests }, { "retries", &job->retries },
 		{ "rate_limited", &job->rate_limited }, { "deleted", &job->deleted },
+		{ "future_dated", &job->future_dated }, { "deleted_refused", &job->deleted_refused },
 	};
+	size_t n = sizeof(map) / sizeof(map[0]);
 
-	for (size_t k = 0; k < sizeof(map) / sizeof(map[0]); k++)
+	if (job->version < 4)
+		n -= 2;   /* the version-4 keys: not in an older caller's struct */
+	for (size_t k = 0; k < n; k++)
 		*map[k].field = (int64_t)json_number_value(json_object_get(t, map[k].key));
 	json_decref(t);
 }
@@ -361,7 +373,8 @@ int jl_jobs_get(PGconn *pg, int tenant, int integration, int64_t id, jetl_job *j
 		" extract(epoch FROM j.updated_at), extract(epoch FROM j.finished_at),"
 		" (SELECT count(*) FROM raw_extraction_data r WHERE r.job_id = j.id AND r.active AND r.status IN ('pending','processing')),"
 		" (SELECT count(*) FROM raw_extraction_data r WHERE r.job_id = j.id AND r.active AND r.status = 'failed'),"
-		" j.totals FROM etl_job_queue j WHERE j.tenant_id = $1 AND j.integration_id = $2 AND j.id = $3",
+		" j.totals, (" NOT_STORED_SQL("j.id") ")"
+		" FROM etl_job_queue j WHERE j.tenant_id = $1 AND j.integration_id = $2 AND j.id = $3",
 		3, p, err, errlen);
 	if (!r)
 		return -1;
@@ -389,6 +402,8 @@ int jl_jobs_get(PGconn *pg, int tenant, int integration, int64_t id, jetl_job *j
 		totals_from_json(job, PQgetvalue(r, 0, 16));
 	if (job->version >= 3 && (size_t)PQgetlength(r, 0, 16) < sizeof(job->totals))
 		copy_text(job->totals, sizeof(job->totals), r, 16);
+	if (job->version >= 4)
+		job->not_stored = strtoll(PQgetvalue(r, 0, 17), NULL, 10);
 	PQclear(r);
 	return 0;
 }

@@ -68,12 +68,21 @@ enum { NDDL = (int)(sizeof(temp_ddl) / sizeof(temp_ddl[0])) };
 	"custom_field_13, custom_field_14, custom_field_15, custom_field_16, custom_field_17, " \
 	"custom_field_18, custom_field_19, custom_field_20, custom_fields_overflow, raw_id"
 
+/* A newer stored `updated` wins, except against a full run (its job's
+ * params say "full"): it replaces what it reads, also a row dated in the
+ * future by a clock or data error (which would otherwise stay for ever),
+ * keeping newer-wins only among the rows of its own job. $4: the raw row. */
+#define FULL_JOB_WINS(raw_id, stored_raw_id) \
+	"EXISTS (SELECT 1 FROM raw_extraction_data n JOIN etl_job_queue j ON j.id = n.job_id" \
+	" WHERE n.id = " raw_id " AND j.params->>'full' = 'true' AND NOT EXISTS (SELECT 1 FROM" \
+	" raw_extraction_data o WHERE o.id = " stored_raw_id " AND o.job_id = n.job_id))"
+
 static const char drop_stale[] =
 "WITH stale AS ("
 "  DELETE FROM jl_t_work_items t USING work_items w"
 "  WHERE w.tenant_id = $1 AND w.integration_id = $2 AND w.external_id = ANY ($3::text[])"
 "    AND w.external_id = t.external_id"
-"    AND w.updated_at > t.updated_at RETURNING t.external_id),"
+"    AND w.updated_at > t.updated_at AND NOT " FULL_JOB_WINS("$4", "w.raw_id") " RETURNING t.external_id),"
 " cl AS (DELETE FROM jl_t_changelogs x USING stale s WHERE x.work_item_external_id = s.external_id),"
 " dv AS (DELETE FROM jl_t_dev_status x USING stale s WHERE x.work_item_external_id = s.external_id),"
 " hr AS (DELETE FROM jl_t_history_read x USING stale s WHERE x.external_id = s.external_id)"
@@ -110,7 +119,7 @@ static const char upsert_work_items[] =
  * of one issue at once both pass the earlier check; the row lock taken by
  * ON CONFLICT orders them, and this keeps the newer version. */
 "WHERE work_items.updated_at IS NULL OR EXCLUDED.updated_at IS NULL "
-"OR work_items.updated_at <= EXCLUDED.updated_at";
+"OR work_items.updated_at <= EXCLUDED.updated_at OR " FULL_JOB_WINS("EXCLUDED.raw_id", "work_items.raw_id");
 
 /* Column statistics of the final tables. Without them the planner takes
  * "tenant_id = 1 AND integration_id = 1" for a handful of rows and reads
@@ -391,10 +400,37 @@ static const char mark_completed[] =
 
 /* An issue stored (or skipped as stale: a newer version is stored) has
  * nothing missing any more, and a raw row transformed again replaces what it
- * recorded before. */
+ * recorded before; so does an issue that fails again ($5: the ids it is
+ * about to record), so that each issue has one record, the newest. */
 static const char clear_issue_errors[] =
 "DELETE FROM issue_errors WHERE tenant_id = $1 AND integration_id = $2 "
-"AND (raw_id = $3 OR external_id = ANY ($4::text[]))";
+"AND (raw_id = $3 OR external_id = ANY ($4::text[]) OR external_id = ANY ($5::text[]))";
+
+/* The ids of the issues left out, as a quoted text[] literal (NULL ids
+ * left out); NULL on OOM. */
+static char *error_ids_quoted(PGconn *pg, const jl_rowset *rs)
+{
+	jl_buf b = JL_BUF_INIT;
+	char *q = NULL;
+	int first = 1;
+
+	jl_buf_putc(&b, '{');
+	for (size_t r = 0; r < rs->nrows; r++) {
+		const jl_cell *c = jl_rowset_cget(rs, r, 0);
+
+		if (c->kind != JL_CELL_TEXT)
+			continue;
+		if (!first)
+			jl_buf_putc(&b, ',');
+		first = 0;
+		jl_array_elem_put(&b, c->v.s, c->n);
+	}
+	jl_buf_putc(&b, '}');
+	if (!b.oom)
+		q = PQescapeLiteral(pg, b.data, b.len);
+	jl_buf_free(&b);
+	return q;
+}
 
 /*
  * The statements that end a raw row, after its rows: clear issue_errors of
@@ -408,10 +444,14 @@ static int row_done_sql(PGconn *pg, jl_buf *sql, const char *const vals[4], cons
 	char *prefix, size_t prefix_len, jl_stmt *st)
 {
 	const char *mv[4] = { vals[0], vals[1], vals[2], "NULL" };
-	char *note = NULL;
+	char *note = NULL, *eq = NULL;
 	int n = 0;
 
-	jl_sql_put(sql, clear_issue_errors, (const char *const[]){ vals[0], vals[1], vals[2], vals[3] }, 4);
+	if (out->issue_errors.nrows > 0 && !(eq = error_ids_quoted(pg, &out->issue_errors)))
+		return -1;
+	jl_sql_put(sql, clear_issue_errors, (const char *const[]){ vals[0], vals[1], vals[2], vals[3],
+		eq ? eq : "'{}'" }, 5);
+	PQfreemem(eq);
 	st[n++] = (jl_stmt){ "clear issue_errors", NULL, 0, NULL, NULL };
 	if (out->issue_errors.nrows > 0) {
 		char head[64];
@@ -533,7 +573,7 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 	char t[16], i[16], id[24];
 	jl_buf wids = JL_BUF_INIT, hids = JL_BUF_INIT, sql = JL_BUF_INIT;
 	char *wq = NULL, *hq = NULL;
-	const char *vals[] = { t, i, NULL };
+	const char *vals[] = { t, i, NULL, NULL };
 	enum { S_CWI, S_CCL, S_CDS, S_CHR, S_ANALYZE_FINAL, S_STALE, S_UWI, S_DEL, S_UCL, S_UDS, S_COUNT, S_PARTS,
 		S_FINISH = S_PARTS + JL_PARTS_MAX_STMTS, S_N = S_FINISH + 4 };
 	jl_stmt all[NDDL + S_N];
@@ -597,7 +637,8 @@ int jl_load_commit(PGconn *pg, int tenant, int integration, int64_t raw_id, cons
 		jl_buf_puts(&sql, "SELECT 1;");   /* keeps the statement count */
 	}
 	vals[2] = wq;
-	jl_sql_put(&sql, drop_stale, vals, 3);
+	vals[3] = id;
+	jl_sql_put(&sql, drop_stale, vals, 4);
 	jl_sql_put(&sql, upsert_work_items, vals, 2);
 	vals[2] = hq;
 	jl_sql_put(&sql, delete_gone_changelogs, vals, 3);

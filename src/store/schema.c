@@ -280,6 +280,12 @@ static const char m11_webhooks[] =
 ");"
 "CREATE INDEX webhook_events_pending ON webhook_events (received_at) WHERE status = 'pending';"
 "CREATE INDEX webhook_events_issue ON webhook_events (tenant_id, integration_id, issue_id);";
+/* The JQL a project's watermark covers ('' = the whole project): a run
+ * narrowed by other JQL reads within it but must not move it, and a
+ * watermark made by a narrowed run does not bound a whole-project run
+ * (docs/design.md, "Incremental sync"). */
+static const char m12_sync_scope[] =
+"ALTER TABLE sync_state ADD COLUMN scope text NOT NULL DEFAULT '';";
 
 const struct jl_migration jl_migrations[] = {
 	{ 1, "core tables", m1_core },
@@ -293,6 +299,7 @@ const struct jl_migration jl_migrations[] = {
 	{ 9, "etl_project_claims", m9_project_claims },
 	{ 10, "comments, worklogs", jl_schema_issue_items },
 	{ 11, "webhooks", m11_webhooks },
+	{ 12, "sync_state.scope", m12_sync_scope },
 };
 
 const int jl_migration_count = (int)(sizeof(jl_migrations) / sizeof(jl_migrations[0]));

@@ -68,12 +68,14 @@ const char cli_extract_help[] =
 "                    [--wait] [--jira-url URL] [--jira-user USER] [--jira-auth basic|bearer]\n"
 "                    [--jira-flavor auto|cloud|server] [--jira-token-file FILE]\n"
 "                    [--concurrency N] [--no-dev-status] [--progress auto|bar|json|none]\n"
+"                    [--allow-mass-delete]\n"
 "  Extract issues, complete changelogs and dev status of the projects (every visible\n"
 "  project when none is given). Incremental unless --full. Without --queue the rows are\n"
 "  transformed in this process and the command returns when they are in the final tables;\n"
 "  with --queue, workers transform them (--wait waits for that). --distribute hands whole\n"
 "  projects to workers (`jetl worker --distribute`). Ends with what the job stored, per\n"
-"  project and in total.\n";
+"  project and in total. A census missing more than half of a project's stored issues\n"
+"  (and more than 10) marks none deleted unless --allow-mass-delete.\n";
 
 /* The job's totals, as the library keeps them in its row while it runs
  * (etl_job_queue.totals): the same for this process's run, another's, or
@@ -313,7 +315,7 @@ static void print_final_json(jetl_ctx *ctx, int64_t job_id)
 
 enum { OPT_PROJECT = 1, OPT_FULL, OPT_JQL, OPT_QUEUE, OPT_DISTRIBUTE, OPT_WAIT, OPT_NO_DEV_STATUS,
 	OPT_PROGRESS, OPT_UNTIL_IDLE, OPT_IDLE_MS, OPT_THREADS, OPT_RAW_ID, OPT_JOB, OPT_JSON,
-	OPT_SYNC, OPT_LIST, OPT_MAP, OPT_METRICS_LISTEN };
+	OPT_SYNC, OPT_LIST, OPT_MAP, OPT_METRICS_LISTEN, OPT_ALLOW_MASS_DELETE };
 
 int cmd_extract(struct cli *c, int argc, char **argv)
 {
@@ -326,6 +328,7 @@ int cmd_extract(struct cli *c, int argc, char **argv)
 		{ "wait", no_argument, NULL, OPT_WAIT },
 		{ "no-dev-status", no_argument, NULL, OPT_NO_DEV_STATUS },
 		{ "progress", required_argument, NULL, OPT_PROGRESS },
+		{ "allow-mass-delete", no_argument, NULL, OPT_ALLOW_MASS_DELETE },
 		CLI_JIRA_OPTIONS,
 		{ NULL, 0, NULL, 0 }
 	};
@@ -363,6 +366,8 @@ int cmd_extract(struct cli *c, int argc, char **argv)
 			eo.wait = 1;
 		else if (o == OPT_NO_DEV_STATUS)
 			eo.dev_status = 0;
+		else if (o == OPT_ALLOW_MASS_DELETE)
+			eo.allow_mass_delete = 1;
 		else if (o == OPT_PROGRESS && parse_progress(optarg, &mode) < 0)
 			rc = EXIT_USAGE;
 	}

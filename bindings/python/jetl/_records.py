@@ -118,6 +118,9 @@ class Job:
     retries: int = 0
     rate_limited: int = 0
     deleted: int = 0
+    not_stored: int = 0      #: issues that could not be stored, still missing (``jetl errors``)
+    future_dated: int = 0    #: issues whose ``updated`` was later than Jira's clock
+    deleted_refused: int = 0  #: deletions a census was refused (more than half a project)
 
     @property
     def ended(self) -> bool:
