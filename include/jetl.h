@@ -17,5 +17,6 @@
 #include "jetl/fields.h"
 #include "jetl/integration.h"
 #include "jetl/webhook.h"
+#include "jetl/issue_errors.h"
 
 #endif

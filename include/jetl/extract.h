@@ -25,8 +25,7 @@ typedef struct jetl_extract_options {
 	int dev_status;              /**< fetch dev status: 1 (default) or 0 */
 	jetl_progress_cb progress;   /**< NULL: none */
 	void *progress_userdata;
-	/* version 2 */
-	int allow_mass_delete;       /**< let a project's census mark more than half of
+	int allow_mass_delete;       /**< version 2: let a project's census mark more than half of
 	                                  its stored issues deleted (more than 10); by
 	                                  default such a census marks none and says so
 	                                  (job totals' deleted_refused, a warning) */

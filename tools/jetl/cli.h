@@ -118,6 +118,9 @@ int cmd_help(struct cli *c, int argc, char **argv);
 int cmd_integration(struct cli *c, int argc, char **argv);
 int cmd_projects(struct cli *c, int argc, char **argv);
 extern const char cli_integration_help[], cli_projects_help[];
+/* cmd_errors.c */
+int cmd_errors(struct cli *c, int argc, char **argv);
+extern const char cli_errors_help[];
 
 extern const char cli_migrate_help[], cli_extract_help[], cli_worker_help[], cli_transform_help[],
 	cli_status_help[], cli_cancel_help[], cli_fields_help[], cli_version_help[], cli_help_help[];

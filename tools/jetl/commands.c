@@ -255,6 +255,24 @@ static void print_totals(const struct totals *t, double seconds)
 		num(g, sizeof(g), t->retries), num(a, sizeof(a), t->rate_limited), seconds);
 }
 
+/* What a user must not miss: issues not stored, dated in the future,
+ * deletions refused. Lines under the totals, only when there is some. */
+static void print_misses(const jetl_job *j, const char *indent)
+{
+	char a[32], b[32];
+
+	if (j->not_stored)
+		printf("%s%s stored, %s not stored: see `jetl errors`\n", indent,
+			num(a, sizeof(a), j->issues > j->not_stored ? j->issues - j->not_stored : 0),
+			num(b, sizeof(b), j->not_stored));
+	if (j->future_dated)
+		printf("%s%s issue(s) dated after Jira's clock: stored, the watermark kept at the run's start\n",
+			indent, num(a, sizeof(a), j->future_dated));
+	if (j->deleted_refused)
+		printf("%s%s issue(s) missing from a census not marked deleted (more than half of the project): "
+			"--allow-mass-delete confirms\n", indent, num(a, sizeof(a), j->deleted_refused));
+}
+
 /* The end of a run: the job's totals on the first line ("job 7 finished:
  * 50 issues, …", which scripts read), then a line per project. */
 static void print_summary(jetl_ctx *ctx, int64_t job_id, const jetl_extract_result *r,
@@ -290,6 +308,7 @@ static void print_summary(jetl_ctx *ctx, int64_t job_id, const jetl_extract_resu
 	if (job.raw_failed)
 		printf("  %lld raw rows failed to transform: see `jetl status --job %lld`\n",
 			(long long)job.raw_failed, (long long)job_id);
+	print_misses(&job, "  ");
 }
 
 static json_t *job_json(const jetl_job *j, int tenant, int integration);
@@ -641,6 +660,9 @@ static json_t *job_json(const jetl_job *j, int tenant, int integration)
 	json_object_set_new(o, "rate_limited", json_integer(j->rate_limited));
 	json_object_set_new(o, "deleted", json_integer(j->deleted));
 	json_object_set_new(o, "totals", *j->totals ? json_loads(j->totals, 0, NULL) : json_object());
+	json_object_set_new(o, "not_stored", json_integer(j->not_stored));
+	json_object_set_new(o, "future_dated", json_integer(j->future_dated));
+	json_object_set_new(o, "deleted_refused", json_integer(j->deleted_refused));
 	return o;
 }
 
@@ -686,6 +708,7 @@ static void print_job(const jetl_job *j)
 	printf("    stored: ");
 	print_totals(&t, job_seconds(j));
 	print_more_totals(j);
+	print_misses(j, "    ");
 	if (*j->error)
 		printf("    error: %s\n", j->error);
 }

@@ -18,6 +18,7 @@ const struct cli_command cli_commands[] = {
 	{ "transform", "transform one raw row (--raw-id N)", cli_transform_help, cmd_transform },
 	{ "status", "show a job (--job N) or the recent jobs, with what they stored", cli_status_help, cmd_status },
 	{ "cancel", "cancel a queued or running job (JOB)", cli_cancel_help, cmd_cancel },
+	{ "errors", "list the issues that could not be stored, or read them again (--retry)", cli_errors_help, cmd_errors },
 	{ "fields", "sync, list and map Jira fields to the 20 custom-field slots", cli_fields_help, cmd_fields },
 	{ "integration", "add, list, show, test, set-secret, remove the tenant's Jira sites", cli_integration_help, cmd_integration },
 	{ "projects", "sync the integration's projects and select those an extraction takes", cli_projects_help, cmd_projects },
