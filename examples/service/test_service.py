@@ -297,6 +297,36 @@ class RouterTest(unittest.TestCase):
         s, _, _ = self.call("GET", "%s/jobs/%d?access_token=%s" % (PREFIX, job_id, TOKEN_A), None)
         self.assertEqual(s, 401)
 
+    def test_issue_errors(self):
+        """GET /issue-errors: the token's tenant's issues not stored; the job counts them."""
+        def job_with_error(tenant, integration, key):
+            (job,), = self.env.query(
+                "INSERT INTO etl_job_queue (tenant_id, integration_id, job_type, status, params)"
+                " VALUES (%s, %s, 'jira_issues_changelogs_dev_status', 'finished', '{}') RETURNING id",
+                (tenant, integration))
+            (raw,), = self.env.query(
+                "INSERT INTO raw_extraction_data (tenant_id, integration_id, job_id, type, project_key, raw_data,"
+                " item_count, status) VALUES (%s, %s, %s, 'jira_issues_changelogs_dev_status', 'ERRP',"
+                " '{\"issues\": []}', 1, 'completed') RETURNING id", (tenant, integration, job))
+            self.env.query("INSERT INTO issue_errors (tenant_id, integration_id, raw_id, external_id, key, position,"
+                           " error) VALUES (%s, %s, %s, '990001', %s, 0, 'field ''issuetype'': expected an object')"
+                           " RETURNING 1",
+                           (tenant, integration, raw, key))
+            return job
+        mine = job_with_error(1, self.env.i_quick, "ERRP-1")
+        job_with_error(2, self.env.i_other, "ERRP-2")
+        s, body, _ = self.call("GET", PREFIX + "/issue-errors?project_key=ERRP")
+        self.assertEqual(s, 200, body)
+        self.assertEqual(body["total"], 1)
+        self.assertEqual([(e["key"], e["job_id"], e["project_key"]) for e in body["issue_errors"]],
+                         [("ERRP-1", mine, "ERRP")])
+        s, body, _ = self.call("GET", PREFIX + "/issue-errors?project_key=ERRP", TOKEN_B)
+        self.assertEqual([e["key"] for e in body["issue_errors"]], ["ERRP-2"])
+        s, job, _ = self.call("GET", "%s/jobs/%d" % (PREFIX, mine))
+        self.assertEqual(job["not_stored"], 1)
+        self.assertEqual(self.call("GET", PREFIX + "/issue-errors?limit=0")[0], 400)
+        self.assertEqual(self.call("GET", PREFIX + "/issue-errors", None)[0], 401)
+
     def test_auth_and_tenants(self):
         s, body, r = self.call("GET", PREFIX + "/jobs", None)
         self.assertEqual((s, body), (401, {"detail": "missing or invalid bearer token"}))

@@ -19,6 +19,8 @@ the page, every error is ``{"detail": "…"}`` with its status):
     GET  /integrations/{id}/fields             Jira's fields and the 20 slots
     POST /integrations/{id}/fields/sync        read Jira's field list again
     PUT  /integrations/{id}/fields/{field_id}  {"slot": 1..20, or 0 to unmap}
+    GET  /issue-errors?integration_id=&project_key=&limit=
+                                               issues that could not be stored (issue_errors.py)
     GET  /healthz
     GET  /ui/                                  the page (static files, no build step)
 
@@ -56,6 +58,7 @@ import jetl
 
 from . import metrics as _metrics
 from . import webhook
+from . import issue_errors as _issue_errors
 
 __all__ = ["router", "Service", "MAX_BODY"]
 
@@ -113,7 +116,10 @@ JOB_SQL = ("SELECT j.id, j.tenant_id, j.integration_id, j.job_type, j.status, j.
            " (SELECT count(*) FROM raw_extraction_data r WHERE r.job_id = j.id AND r.active"
            "   AND r.status = 'failed') AS raw_failed,"
            " (SELECT count(*) FROM raw_extraction_data r WHERE r.job_id = j.id AND r.active"
-           "   AND r.status = 'completed') AS raw_done"
+           "   AND r.status = 'completed') AS raw_done,"
+           # issues of the job's raw rows that could not be stored, still missing
+           " (SELECT count(*) FROM raw_extraction_data r JOIN issue_errors e ON e.tenant_id = r.tenant_id"
+           "   AND e.integration_id = r.integration_id AND e.raw_id = r.id WHERE r.job_id = j.id) AS not_stored"
            " FROM etl_job_queue j WHERE j.id = %s AND j.tenant_id = %s")
 
 LIST_SQL = ("SELECT j.id, j.integration_id, j.status, j.params, j.step, j.total_steps, j.step_name,"
@@ -721,6 +727,7 @@ def router(db=None, *, queue=None, tokens=None, jira=None, tags=("etl",)):
     async def static(name: str):
         return _static(name)
 
+    _issue_errors.add_routes(r, svc, tenant_dep, blocking, _Json)
     r.add_event_handler("shutdown", svc.shutdown)
     _document_errors(r, (tenant_dep, tenant_sse))
     return r

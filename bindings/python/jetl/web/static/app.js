@@ -13,7 +13,8 @@ const TOTALS = [["issues", "issues"], ["histories", "change histories"],
                 ["changelog_items", "changelog items"], ["dev_status", "dev-status rows"],
                 ["work_items", "work items"], ["raw_rows", "raw rows"],
                 ["requests", "requests"], ["retries", "retries"],
-                ["rate_limited", "429 answers"], ["deleted", "deleted"]];
+                ["rate_limited", "429 answers"], ["deleted", "deleted"],
+                ["issue_errors", "not stored (jetl errors)"]];
 const ACTIVE_MS = 2500;       // a phase that moved this recently is drawn as running
 const $ = (id) => document.getElementById(id);
 
