@@ -85,8 +85,9 @@ class Database:
         # past its page, links, versions, components, accounts
         out["parts"] = self.scalar(
             "SELECT md5(concat_ws('|', (SELECT string_agg(work_item_external_id || ':' || comment_id || ':' ||"
-            " coalesce(body, ''), ',' ORDER BY 1) FROM comments), (SELECT string_agg(work_item_external_id"
-            " || ':' || worklog_id || ':' || coalesce(time_spent_seconds, 0), ',' ORDER BY 1) FROM worklogs),"
+            " coalesce(body, ''), ',' ORDER BY work_item_external_id, comment_id) FROM comments),"
+            " (SELECT string_agg(work_item_external_id || ':' || worklog_id || ':' ||"
+            " coalesce(time_spent_seconds, 0), ',' ORDER BY work_item_external_id, worklog_id) FROM worklogs),"
             " (SELECT count(*) FROM issue_links), (SELECT count(*) FROM issue_versions),"
             " (SELECT count(*) FROM issue_components), (SELECT count(*) FROM accounts)))")
         return out
