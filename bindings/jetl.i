@@ -515,7 +515,7 @@ static int jetl_py_field(const jetl_field_info *f, void *userdata)
 	Py_XDECREF(seq$argnum);
 }
 
-/* Extraction options: a dict (full, jql, distribute, wait, dev_status, progress). */
+/* Extraction options: a dict (full, jql, distribute, wait, wait_seconds, dev_status, progress). */
 %typemap(in) const jetl_extract_options *opts (jetl_extract_options o, jetl_pycb cb = JETL_PYCB_INIT) {
 	jetl_extract_options_init(&o, JETL_EXTRACT_OPTIONS_VERSION);
 	if (jetl_py_check_dict($input, "extract options") < 0)
@@ -525,6 +525,7 @@ static int jetl_py_field(const jetl_field_info *f, void *userdata)
 	     jetl_py_opt_str($input, "jql", &o.jql) < 0 ||
 	     jetl_py_opt_int($input, "distribute", &o.distribute) < 0 ||
 	     jetl_py_opt_int($input, "wait", &o.wait) < 0 ||
+	     jetl_py_opt_int($input, "wait_seconds", &o.wait_seconds) < 0 ||
 	     jetl_py_opt_int($input, "dev_status", &o.dev_status) < 0 ||
 	     jetl_py_opt_callback($input, &cb) < 0))
 		SWIG_fail;

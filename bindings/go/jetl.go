@@ -116,6 +116,7 @@ type ExtractOptions struct {
 	JQL         string // extra JQL, ANDed with the project
 	Distribute  bool   // Extract: publish one extract message per project for workers
 	Wait        bool   // with a queue: return when every raw row is transformed
+	WaitSeconds int    // with Wait: give up after this many seconds (0: no limit), the job failed
 	NoDevStatus bool   // skip dev status
 	// Progress, if set, is called on the calling goroutine; true cancels.
 	Progress func(Progress) bool
@@ -412,6 +413,7 @@ func (o *ExtractOptions) toC(h C.uintptr_t) (C.jetl_extract_options, *C.char) {
 	opts.full = cbool(o.Full)
 	opts.distribute = cbool(o.Distribute)
 	opts.wait = cbool(o.Wait)
+	opts.wait_seconds = C.int(o.WaitSeconds)
 	opts.dev_status = cbool(!o.NoDevStatus)
 	jql := cstr(o.JQL)
 	opts.jql = jql

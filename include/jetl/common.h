@@ -39,7 +39,7 @@ typedef enum jetl_status {
 	JETL_ESCHEMA = -8,        /**< schema missing or newer than this library */
 	JETL_EQUEUE = -9,         /**< message queue failure */
 	JETL_ENETWORK = -10,      /**< cannot reach Jira (DNS, connect, reset) */
-	JETL_ETIMEOUT = -11,      /**< a request timed out */
+	JETL_ETIMEOUT = -11,      /**< a request timed out, or a wait passed its deadline */
 	JETL_EAUTH = -12,         /**< Jira answered 401: bad credentials */
 	JETL_EFORBIDDEN = -13,    /**< Jira answered 403: missing permission */
 	JETL_ENOTFOUND = -14,     /**< Jira answered 404 */

@@ -8,7 +8,8 @@
 
 JETL_BEGIN_DECL
 
-#define JETL_EXTRACT_OPTIONS_VERSION 2
+/** Version 2 added allow_mass_delete, version 3 wait_seconds. */
+#define JETL_EXTRACT_OPTIONS_VERSION 3
 
 /** Options of one extraction. Strings are borrowed for the call. */
 typedef struct jetl_extract_options {
@@ -21,7 +22,9 @@ typedef struct jetl_extract_options {
 	int distribute;              /**< jetl_extract: publish one extract message per
 	                                  project for workers instead of extracting here */
 	int wait;                    /**< with a queue: return only when every raw row
-	                                  is transformed (by workers) */
+	                                  is transformed (by workers); pending rows that
+	                                  stop moving while the queue is empty are
+	                                  published again */
 	int dev_status;              /**< fetch dev status: 1 (default) or 0 */
 	jetl_progress_cb progress;   /**< NULL: none */
 	void *progress_userdata;
@@ -29,9 +32,13 @@ typedef struct jetl_extract_options {
 	                                  its stored issues deleted (more than 10); by
 	                                  default such a census marks none and says so
 	                                  (job totals' deleted_refused, a warning) */
+	int wait_seconds;            /**< version 3: with wait, give up after this many
+	                                  seconds (0: no limit): JETL_ETIMEOUT, the job
+	                                  marked failed saying how many raw rows are
+	                                  still pending (their messages stay queued) */
 } jetl_extract_options;
 
-#define JETL_EXTRACT_OPTIONS_INIT { JETL_EXTRACT_OPTIONS_VERSION, 0, NULL, 0, 0, 1, NULL, NULL, 0 }
+#define JETL_EXTRACT_OPTIONS_INIT { JETL_EXTRACT_OPTIONS_VERSION, 0, NULL, 0, 0, 1, NULL, NULL, 0, 0 }
 
 /** Fill defaults. JETL_EINVAL for NULL, JETL_EVERSION for an unknown version. */
 JETL_API int jetl_extract_options_init(jetl_extract_options *opts, unsigned int version);

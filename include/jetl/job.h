@@ -103,7 +103,7 @@ JETL_API int jetl_job_list(jetl_ctx *ctx, int64_t *ids, size_t max, size_t *coun
  * lost that process (killed, crashed, cut off from the database): it is
  * marked `failed` with an error that says so. The raw rows such a job left
  * `pending` are then transformed here (in-process context) or published to
- * jetl.transform (context with a queue), so none stays pending. Running the
+ * the database's jetl.transform.ID (context with a queue), so none stays pending. Running the
  * extraction again resumes it: issues already stored unchanged are not
  * downloaded again. jetl_extract*() and jetl_worker_run() sweep by
  * themselves; call this from a scheduler or a service's start-up.

@@ -15,7 +15,7 @@ typedef struct jetl_worker_options {
 	int threads;               /**< consumer threads, each with its own connections; default 1 */
 	int until_idle;            /**< return idle_ms after the last commit, the queues empty */
 	int idle_ms;               /**< default 2000 */
-	int distribute;            /**< also consume jetl.extract messages */
+	int distribute;            /**< also consume the database's jetl.extract.ID messages */
 	int prefetch;              /**< unacked messages per thread; default 4 */
 	int max_deliveries;        /**< then dead-letter; default 3 */
 	jetl_progress_cb progress; /**< called on the calling thread; NULL: none */
@@ -30,7 +30,13 @@ JETL_API int jetl_worker_options_init(jetl_worker_options *opts, unsigned int ve
 /**
  * Consume messages until jetl_worker_stop() (or idle, if asked). The message
  * being handled is finished first: a stop never leaves half-written rows.
- * Returns JETL_OK when stopped or idle. opts may be NULL.
+ * Consumes only the queues of ctx's database (jetl.transform.ID, with
+ * distribute jetl.extract.ID: ID from its deployment id); a message of
+ * another deployment is passed to that one's queue, never acted on. Its
+ * sweep (every 10 s) also publishes again the pending raw rows that stopped
+ * moving while the queue is empty. Returns JETL_OK when stopped or idle,
+ * JETL_ESCHEMA when the schema has no deployment id (run jetl_migrate).
+ * opts may be NULL.
  */
 JETL_API int jetl_worker_run(jetl_ctx *ctx, const jetl_worker_options *opts);
 

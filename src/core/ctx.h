@@ -24,6 +24,10 @@ struct jetl_ctx {
 	char *conn_settings;    /* that row's settings (JSON text), NULL when none */
 	int tables_analyzed;    /* work_items and changelogs have planner statistics (jl_load_lock) */
 	int loads_fresh;        /* the last raw row written was a first load (jl_tb_write, twriter.c) */
+	/* The database's deployment id and the queue names derived from it
+	 * (src/pipeline/deployment.c); "" until first needed. */
+	char deployment[37];
+	char q_transform[48], q_extract[48];
 	char err[512];          /* jetl_last_error() */
 };
 

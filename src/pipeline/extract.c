@@ -68,9 +68,11 @@ static int integration_first(struct job_run *jr)
 	rc = jl_integration_resolve(jr->ctx);
 	if (rc != JETL_OK)
 		return rc;
-	/* a version-1 caller's struct ends before allow_mass_delete */
+	/* an older caller's struct ends before allow_mass_delete (version 1)
+	 * or before wait_seconds (version 2) */
 	jetl_extract_options_init(&jr->row_opts, JETL_EXTRACT_OPTIONS_VERSION);
-	memcpy(&jr->row_opts, jr->opts, jr->opts->version >= 2 ? sizeof(jr->row_opts) :
+	memcpy(&jr->row_opts, jr->opts, jr->opts->version >= 3 ? sizeof(jr->row_opts) :
+		jr->opts->version == 2 ? offsetof(jetl_extract_options, wait_seconds) :
 		offsetof(jetl_extract_options, allow_mass_delete));
 	jr->row_opts.version = JETL_EXTRACT_OPTIONS_VERSION;
 	jl_integration_extract_defaults(jr->ctx, jr->row_jql, sizeof(jr->row_jql), &dev);
@@ -171,20 +173,24 @@ static int start_queue(struct job_run *jr)
 	int rc;
 
 	jr->inproc = ctx->queue_url == NULL;
+	if ((rc = jl_deployment_load(ctx)) != JETL_OK)
+		return rc;
 	if (jr->inproc)
 		/* A private in-process queue per job: two contexts of one process
 		 * (maybe on different databases) never see each other's rows. */
 		snprintf(jr->transform_queue, sizeof(jr->transform_queue), "jetl.transform.job%" PRId64 ".%p",
 			jr->job_id, (void *)jr);
 	else
-		snprintf(jr->transform_queue, sizeof(jr->transform_queue), "%s", JL_QUEUE_TRANSFORM);
+		snprintf(jr->transform_queue, sizeof(jr->transform_queue), "%s", ctx->q_transform);
 	rc = jl_queue_open(&jr->pub, ctx->queue_url, err, sizeof(err));
 	if (rc != JETL_OK)
 		return jl_fail(ctx, rc, "%s", err);
-	if (!jr->inproc)
-		return JETL_OK;
+	/* the deployment's queue, made by whoever comes first (publisher or
+	 * worker): a message never waits for a queue that does not exist */
 	if ((rc = jl_queue_declare(jr->pub, jr->transform_queue)) != JETL_OK)
 		return jl_fail(ctx, rc, "%s", jl_queue_error(jr->pub));
+	if (!jr->inproc)
+		return JETL_OK;
 	memset(&jr->w, 0, sizeof(jr->w));
 	jr->w.parent = ctx;
 	jr->w.queue_url = NULL;
@@ -194,11 +200,71 @@ static int start_queue(struct job_run *jr)
 	jr->w.max_deliveries = 1;
 	jr->w.idle_ms = 0;
 	jr->w.stop = &jr->w_stop;
+	jr->w.deployment = ctx->deployment;
 	jr->w.producer_done = &jr->w_done;
 	if (jl_wthread_start(&jr->w) < 0)
 		return jl_fail(ctx, JETL_ERROR, "extract: cannot start the transform thread");
 	jr->w_started = 1;
 	return JETL_OK;
+}
+
+/* The --wait deadline passed (opts->wait_seconds): say how things stand;
+ * end_job marks the job failed with it. */
+static int wait_deadline(struct job_run *jr, int64_t pending, int64_t total)
+{
+	return jl_fail(jr->ctx, JETL_ETIMEOUT, "extract: job %lld: waited %d s (the wait deadline): %lld of %lld "
+		"raw row(s) still pending, no worker transformed them; their messages stay on %s (is a `jetl "
+		"worker` of this database running?)", (long long)jr->job_id, jr->opts->wait_seconds,
+		(long long)pending, (long long)total, jr->ctx->q_transform);
+}
+
+/*
+ * With a queue: wait until the workers have transformed every raw row of
+ * the job. When nothing moves for jl_republish_seconds() (a message lost,
+ * or taken and dropped by a worker that was not this database's), the rows
+ * still pending are published again (duplicates are harmless: transforms
+ * are upserts); opts->wait_seconds bounds the whole wait.
+ */
+static int wait_workers(struct job_run *jr)
+{
+	jetl_ctx *ctx = jr->ctx;
+	double t0 = jl_now(), moved = t0;
+	int64_t seen = -1, requeued;
+	int requeue_s = jl_republish_seconds();
+	char err[512];
+
+	for (;;) {
+		int64_t pending, done, failed;
+		int stop;
+
+		if (jl_raw_counts(ctx->pg, jr->job_id, &pending, &done, &failed, err, sizeof(err)) < 0) {
+			if (jl_db_back(ctx))
+				continue;
+			return jl_fail(ctx, JETL_EDB, "extract: waiting for the transforms: %s", err);
+		}
+		jr->totals.transformed = done;
+		stop = jl_progress_emit(&jr->progress, JETL_PHASE_TRANSFORM, done + failed, done + failed + pending,
+			NULL, pending == 0);
+		/* Every row done: a cancel asked now comes too late. */
+		if (pending == 0)
+			return JETL_OK;
+		if (stop)
+			return JETL_ECANCELLED;
+		if (done + failed != seen) {
+			seen = done + failed;
+			moved = jl_now();
+		} else if (jl_now() - moved >= requeue_s) {
+			if (jl_republish_stale(ctx, &jr->pub, jr->job_id, requeue_s, &requeued) != JETL_OK) {
+				snprintf(err, sizeof(err), "%s", jetl_last_error(ctx));
+				jl_log(ctx, JETL_LOG_WARNING, "extract: %s", err);
+				jl_clear_error(ctx);
+			}
+			moved = jl_now();
+		}
+		if (jr->opts->wait_seconds > 0 && jl_now() - t0 >= jr->opts->wait_seconds)
+			return wait_deadline(jr, pending, done + failed + pending);
+		usleep(200000);
+	}
 }
 
 /* Wait for the job's raw rows to be transformed, reporting progress on the
@@ -208,7 +274,6 @@ static int wait_transforms(struct job_run *jr, int cancelled)
 {
 	jetl_ctx *ctx = jr->ctx;
 	int64_t total = jr->totals.raw_rows;
-	char err[512];
 
 	if (jr->inproc) {
 		if (!jr->w_started)
@@ -237,25 +302,7 @@ static int wait_transforms(struct job_run *jr, int cancelled)
 			jl_progress_emit(&jr->progress, JETL_PHASE_TRANSFORM, jr->totals.transformed, total, NULL, 1);
 		return cancelled ? JETL_ECANCELLED : JETL_OK;
 	}
-	for (;;) {
-		int64_t pending, done, failed;
-		int stop;
-
-		if (jl_raw_counts(ctx->pg, jr->job_id, &pending, &done, &failed, err, sizeof(err)) < 0) {
-			if (jl_db_back(ctx))
-				continue;
-			return jl_fail(ctx, JETL_EDB, "extract: waiting for the transforms: %s", err);
-		}
-		jr->totals.transformed = done;
-		stop = jl_progress_emit(&jr->progress, JETL_PHASE_TRANSFORM, done + failed, done + failed + pending,
-			NULL, pending == 0);
-		/* Every row done: a cancel asked now comes too late. */
-		if (pending == 0)
-			return JETL_OK;
-		if (stop)
-			return JETL_ECANCELLED;
-		usleep(200000);
-	}
+	return wait_workers(jr);
 }
 
 static void job_run_free(struct job_run *jr)
@@ -545,19 +592,23 @@ static int distribute(struct job_run *jr, const char *const *keys, size_t n)
 
 	if (!ctx->queue_url)
 		return jl_fail(ctx, JETL_ECONFIG, "extract: --distribute needs a queue (--queue or JETL_QUEUE)");
+	if ((rc = jl_deployment_load(ctx)) != JETL_OK)
+		return rc;
 	rc = jl_queue_open(&jr->pub, ctx->queue_url, err, sizeof(err));
 	if (rc != JETL_OK)
 		return jl_fail(ctx, rc, "%s", err);
+	if ((rc = jl_queue_declare(jr->pub, ctx->q_extract)) != JETL_OK)
+		return jl_fail(ctx, rc, "%s", jl_queue_error(jr->pub));
 	for (size_t i = 0; i < n; i++) {
 		char *msg;
 
 		if (is_repeat(keys, i))
 			continue;
-		msg = jl_msg_extract(ctx->opts.tenant_id, ctx->opts.integration_id, jr->job_id, keys[i],
+		msg = jl_msg_extract(ctx->deployment, ctx->opts.tenant_id, ctx->opts.integration_id, jr->job_id, keys[i],
 			jr->opts->full, jr->opts->jql, jr->opts->dev_status, jr->opts->allow_mass_delete);
 		if (!msg)
 			return jl_fail(ctx, JETL_ENOMEM, "extract: out of memory");
-		rc = jl_queue_publish(jr->pub, JL_QUEUE_EXTRACT, msg, strlen(msg));
+		rc = jl_queue_publish(jr->pub, ctx->q_extract, msg, strlen(msg));
 		free(msg);
 		if (rc != JETL_OK)
 			return jl_fail(ctx, rc, "%s", jl_queue_error(jr->pub));
@@ -571,6 +622,7 @@ static int wait_job(struct job_run *jr)
 {
 	jetl_ctx *ctx = jr->ctx;
 	char err[512];
+	double t0 = jl_now();
 
 	for (;;) {
 		jetl_job job = JETL_JOB_INIT;
@@ -588,6 +640,11 @@ static int wait_job(struct job_run *jr)
 		if (jl_progress_emit(&jr->progress, JETL_PHASE_TRANSFORM, job.items_done, job.items_total,
 				job.message, 0))
 			return JETL_ECANCELLED;
+		if (jr->opts->wait_seconds > 0 && jl_now() - t0 >= jr->opts->wait_seconds)
+			return jl_fail(ctx, JETL_ETIMEOUT, "extract: job %lld: waited %d s (the wait deadline): %lld of "
+				"%d project(s) extracted; the rest stay on %s for `jetl worker --distribute` of this "
+				"database", (long long)jr->job_id, jr->opts->wait_seconds, (long long)job.step,
+				job.total_steps, ctx->q_extract);
 		usleep(250000);
 	}
 }

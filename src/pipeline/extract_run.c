@@ -178,7 +178,7 @@ static int on_batch(void *ud, const jl_jira_batch *raw)
 	run->raw_rows++;
 	run->issues += (int64_t)n_issues;
 	run->histories += (int64_t)n_histories;
-	msg = jl_msg_transform(ctx->opts.tenant_id, ctx->opts.integration_id, run->job_id, raw_id);
+	msg = jl_msg_transform(ctx->deployment, ctx->opts.tenant_id, ctx->opts.integration_id, run->job_id, raw_id);
 	if (!msg) {
 		c->rc = jl_fail(ctx, JETL_ENOMEM, "queue: out of memory");
 		return 1;

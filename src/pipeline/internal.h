@@ -134,6 +134,8 @@ typedef struct jl_wthread {
 	const char *queue_url;          /* NULL: in-process */
 	const char *queues[2];
 	size_t nqueues;
+	const char *deployment;         /* this database's id: a message naming another is not ours */
+	jl_queue *fwd;                  /* the thread's publisher for such messages (opened when needed) */
 	int prefetch;
 	int max_deliveries;
 	int idle_ms;
@@ -146,6 +148,7 @@ typedef struct jl_wthread {
 	atomic_llong failed;            /* raw rows that failed */
 	atomic_llong dead;              /* messages dead-lettered */
 	atomic_llong extracted;         /* projects extracted (distribute) */
+	atomic_llong foreign;           /* messages of another deployment, forwarded to its queue */
 	atomic_int running;
 	sem_t *exited;                  /* optional: posted once the thread has ended */
 	double db_failing_since;        /* first transient database failure since the last answer (0: none) */
@@ -163,9 +166,31 @@ int jl_wthread_join(jl_wthread *w);
  * Any thread; never fails (a timeout or EINTR just returns). */
 void jl_wthread_wait_exit(sem_t *exited, int ms);
 
-/* Message bodies (docs/design.md, 'Queue messages'); malloc'd JSON text. */
-char *jl_msg_transform(int tenant, int integration, int64_t job_id, int64_t raw_id);
-char *jl_msg_extract(int tenant, int integration, int64_t job_id, const char *project, int full, const char *jql,
-	int dev_status, int allow_mass_delete);
+/* Message bodies (docs/design.md, 'Queue messages'); malloc'd JSON text.
+ * deployment: the database's id (jl_deployment_load), in every message. */
+char *jl_msg_transform(const char *deployment, int tenant, int integration, int64_t job_id, int64_t raw_id);
+char *jl_msg_extract(const char *deployment, int tenant, int integration, int64_t job_id, const char *project,
+	int full, const char *jql, int dev_status, int allow_mass_delete);
+
+/* deployment.c. Read the database's deployment id into ctx once (and the
+ * queue names derived from it: ctx->q_transform, ctx->q_extract). JETL_OK,
+ * or a status with the message on ctx (JETL_ESCHEMA: run jetl migrate). */
+int jl_deployment_load(jetl_ctx *ctx);
+/* "jetl.transform.<first 8 of the id>" and "jetl.extract.<…>". */
+void jl_queue_names(const char *deployment, char transform[48], char extract[48]);
+/* Whether a message body names its deployment (*id: borrowed, else NULL);
+ * a message of an older jetl names none. */
+int jl_deployment_of(const json_t *body, const char **id);
+/* Raw rows pending with no progress for this long are published again (a
+ * message lost, or taken by a worker that dropped it): seconds, from
+ * $JETL_REQUEUE_SECONDS, else the default. */
+#define JL_REQUEUE_SECONDS_DEFAULT 120
+int jl_republish_seconds(void);
+/* Publish again, on *pub (opened on ctx->queue_url when NULL and there is
+ * a row: the caller closes it), the pending raw rows of the quiet jobs
+ * (job_id > 0: that job only) that saw no progress for `seconds`
+ * (store/deployment.h, jl_stale_claim); *count gets how many. A status;
+ * the message on ctx. */
+int jl_republish_stale(jetl_ctx *ctx, jl_queue **pub, int64_t job_id, int seconds, int64_t *count);
 
 #endif

@@ -153,22 +153,35 @@ static int transform_here(jetl_ctx *ctx, const jl_orphan *o)
 	return rc == JETL_OK || rc == JETL_EDATA || rc == JETL_ENOENT ? JETL_OK : rc;
 }
 
+/* The sweep's publisher, on the deployment's transform queue. */
+static int sweep_publisher(jetl_ctx *ctx, const char *queue_url, jl_queue **pub)
+{
+	char err[512];
+	int rc = jl_deployment_load(ctx);
+
+	if (rc == JETL_OK && (rc = jl_queue_open(pub, queue_url, err, sizeof(err))) != JETL_OK)
+		return jl_fail(ctx, rc, "sweep: %s", err);
+	if (rc == JETL_OK && (rc = jl_queue_declare(*pub, ctx->q_transform)) != JETL_OK)
+		rc = jl_fail(ctx, rc, "sweep: %s", jl_queue_error(*pub));
+	return rc;
+}
+
 /* Publish one lost project again: its extract message (from the job's
  * params) and a transform message per raw row it had stored but not seen
  * transformed (its message may never have been sent). */
-static int republish(jl_queue *pub, const jl_claim_lost *c)
+static int republish(jetl_ctx *ctx, jl_queue *pub, const jl_claim_lost *c)
 {
 	json_t *p = json_loads(c->params, 0, NULL);
-	char *msg = jl_msg_extract(c->tenant, c->integration, c->job_id, c->project,
+	char *msg = jl_msg_extract(ctx->deployment, c->tenant, c->integration, c->job_id, c->project,
 		json_is_true(json_object_get(p, "full")), json_string_value(json_object_get(p, "jql")),
 		!json_is_false(json_object_get(p, "dev_status")), json_is_true(json_object_get(p, "allow_mass_delete")));
-	int rc = msg ? jl_queue_publish(pub, JL_QUEUE_EXTRACT, msg, strlen(msg)) : JETL_ENOMEM;
+	int rc = msg ? jl_queue_publish(pub, ctx->q_extract, msg, strlen(msg)) : JETL_ENOMEM;
 
 	free(msg);
 	json_decref(p);
 	for (size_t k = 0; rc == JETL_OK && k < c->nraw; k++) {
-		msg = jl_msg_transform(c->tenant, c->integration, c->job_id, c->raw_ids[k]);
-		rc = msg ? jl_queue_publish(pub, JL_QUEUE_TRANSFORM, msg, strlen(msg)) : JETL_ENOMEM;
+		msg = jl_msg_transform(ctx->deployment, c->tenant, c->integration, c->job_id, c->raw_ids[k]);
+		rc = msg ? jl_queue_publish(pub, ctx->q_transform, msg, strlen(msg)) : JETL_ENOMEM;
 		free(msg);
 	}
 	return rc;
@@ -191,10 +204,11 @@ static int sweep_lost_projects(jetl_ctx *ctx, int all, const char *queue_url)
 		&rows, &n, err, sizeof(err));
 	if (rc < 0)
 		return jl_fail(ctx, rc, "sweep: %s", err);
-	if (n && (rc = jl_queue_open(&pub, queue_url, err, sizeof(err))) != JETL_OK)
-		rc = jl_fail(ctx, rc, "sweep: %s", err);
+	if (n && (rc = sweep_publisher(ctx, queue_url, &pub)) == JETL_OK &&
+	    (rc = jl_queue_declare(pub, ctx->q_extract)) != JETL_OK)
+		rc = jl_fail(ctx, rc, "sweep: %s", jl_queue_error(pub));
 	for (size_t k = 0; rc == JETL_OK && k < n; k++) {
-		if ((rc = republish(pub, &rows[k])) != JETL_OK) {
+		if ((rc = republish(ctx, pub, &rows[k])) != JETL_OK) {
 			rc = jl_fail(ctx, rc, "sweep: %s", rc == JETL_ENOMEM ? "out of memory" : jl_queue_error(pub));
 			break;  /* the sweeper's claim runs out and a later sweep tries again */
 		}
@@ -241,14 +255,12 @@ int jl_sweep(jetl_ctx *ctx, int all, const char *queue_url, int64_t *ended, int6
 
 			if (!o->raw_id)
 				continue;
-			if (queue_url && !pub && (rc = jl_queue_open(&pub, queue_url, err, sizeof(err))) != JETL_OK) {
-				rc = jl_fail(ctx, rc, "sweep: %s", err);
+			if (queue_url && !pub && (rc = sweep_publisher(ctx, queue_url, &pub)) != JETL_OK)
 				break;
-			}
 			if (pub) {
-				char *msg = jl_msg_transform(o->tenant, o->integration, o->job_id, o->raw_id);
+				char *msg = jl_msg_transform(ctx->deployment, o->tenant, o->integration, o->job_id, o->raw_id);
 
-				rc = msg ? jl_queue_publish(pub, JL_QUEUE_TRANSFORM, msg, strlen(msg)) : JETL_ENOMEM;
+				rc = msg ? jl_queue_publish(pub, ctx->q_transform, msg, strlen(msg)) : JETL_ENOMEM;
 				free(msg);
 				if (rc != JETL_OK)
 					rc = jl_fail(ctx, rc, "sweep: %s", rc == JETL_ENOMEM ? "out of memory" : jl_queue_error(pub));

@@ -3,9 +3,9 @@
 
 #include "internal.h"
 
-char *jl_msg_transform(int tenant, int integration, int64_t job_id, int64_t raw_id)
+char *jl_msg_transform(const char *deployment, int tenant, int integration, int64_t job_id, int64_t raw_id)
 {
-	json_t *o = json_pack("{s:s, s:i, s:i, s:I, s:I}", "type", JL_RAW_TYPE,
+	json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:I, s:I}", "type", JL_RAW_TYPE, "deployment", deployment,
 		"tenant_id", tenant, "integration_id", integration,
 		"job_id", (json_int_t)job_id, "raw_id", (json_int_t)raw_id);
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
@@ -14,10 +14,10 @@ char *jl_msg_transform(int tenant, int integration, int64_t job_id, int64_t raw_
 	return s;
 }
 
-char *jl_msg_extract(int tenant, int integration, int64_t job_id, const char *project, int full, const char *jql,
-	int dev_status, int allow_mass_delete)
+char *jl_msg_extract(const char *deployment, int tenant, int integration, int64_t job_id, const char *project,
+	int full, const char *jql, int dev_status, int allow_mass_delete)
 {
-	json_t *o = json_pack("{s:s, s:i, s:i, s:I, s:s, s:b}", "type", JL_EXTRACT_TYPE,
+	json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:I, s:s, s:b}", "type", JL_EXTRACT_TYPE, "deployment", deployment,
 		"tenant_id", tenant, "integration_id", integration, "job_id", (json_int_t)job_id,
 		"project_key", project, "full", full);
 	char *s;

@@ -24,6 +24,20 @@ static void worker_sweep(jetl_ctx *ctx)
 		jl_log(ctx, JETL_LOG_WARNING, "worker: %s", msg);
 		jl_clear_error(ctx);
 	}
+	/* Jobs nobody holds whose pending rows stopped moving: their messages
+	 * were lost (or taken by a worker of an older jetl on a shared queue),
+	 * so they go out again. */
+	if (ctx->queue_url) {
+		jl_queue *pub = NULL;
+		int64_t n;
+
+		if (jl_republish_stale(ctx, &pub, 0, jl_republish_seconds(), &n) != JETL_OK) {
+			snprintf(msg, sizeof(msg), "%s", jetl_last_error(ctx));
+			jl_log(ctx, JETL_LOG_WARNING, "worker: %s", msg);
+			jl_clear_error(ctx);
+		}
+		jl_queue_close(pub);
+	}
 }
 
 int jetl_worker_options_init(jetl_worker_options *opts, unsigned int version)
@@ -52,10 +66,13 @@ static void thread_options(jl_wthread *w, jetl_ctx *ctx, const jetl_worker_optio
 	w->parent = ctx;
 	w->exited = exited;
 	w->queue_url = ctx->queue_url;
-	w->queues[0] = JL_QUEUE_TRANSFORM;
+	/* the deployment's own queues (jl_deployment_load): another
+	 * database's workers on the same broker never see these messages */
+	w->queues[0] = ctx->q_transform;
 	w->nqueues = 1;
 	if (opts->distribute)
-		w->queues[w->nqueues++] = JL_QUEUE_EXTRACT;
+		w->queues[w->nqueues++] = ctx->q_extract;
+	w->deployment = ctx->deployment;
 	w->prefetch = opts->prefetch > 0 ? opts->prefetch : 4;
 	w->max_deliveries = opts->max_deliveries > 0 ? opts->max_deliveries : 3;
 	w->idle_ms = opts->idle_ms > 0 ? opts->idle_ms : 2000;
@@ -82,6 +99,8 @@ int jetl_worker_run(jetl_ctx *ctx, const jetl_worker_options *opts)
 	n = opts->threads > 0 ? opts->threads : 1;
 	if (n > 64)
 		return jl_fail(ctx, JETL_EINVAL, "worker: %d threads is too many (at most 64)", n);
+	if ((rc = jl_deployment_load(ctx)) != JETL_OK)
+		return rc;
 	w = calloc((size_t)n, sizeof(*w));
 	if (!w)
 		return jl_fail(ctx, JETL_ENOMEM, "worker: out of memory");
@@ -100,17 +119,22 @@ int jetl_worker_run(jetl_ctx *ctx, const jetl_worker_options *opts)
 	}
 	jl_progress_init(&prog, ctx, 0, NULL, opts->progress, opts->progress_userdata, 0, 0);
 	do {
-		int64_t done = 0, failed = 0;
+		int64_t done = 0, failed = 0, foreign = 0;
 		alive = 0;
 		for (int i = 0; i < n; i++) {
 			alive += atomic_load(&w[i].running);
 			done += atomic_load(&w[i].transformed);
 			failed += atomic_load(&w[i].failed);
+			foreign += atomic_load(&w[i].foreign);
 		}
 		if (alive && opts->progress) {
-			char msg[128];
-			snprintf(msg, sizeof(msg), "worker: %lld raw rows transformed, %lld failed",
+			char msg[160];
+			int k = snprintf(msg, sizeof(msg), "worker: %lld raw rows transformed, %lld failed",
 				(long long)done, (long long)failed);
+
+			if (foreign && k > 0 && (size_t)k < sizeof(msg))
+				snprintf(msg + k, sizeof(msg) - (size_t)k, ", %lld message(s) of another deployment "
+					"passed to its queue", (long long)foreign);
 			if (jl_progress_emit(&prog, JETL_PHASE_TRANSFORM, done, 0, msg, 0))
 				atomic_store(&ctx->stop, 1);
 		}

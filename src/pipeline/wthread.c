@@ -86,6 +86,44 @@ static void handle_extract(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, jl_queue_m
 	atomic_fetch_add(&w->extracted, 1);
 }
 
+/*
+ * A message that names another deployment (another database sharing the
+ * broker: a restored copy of this one, a message moved by hand) is never
+ * acted on here: its raw row or job id means another row in this database.
+ * It goes to its owner's queue (declared if its workers never ran: it waits
+ * there for them), then is acked here; counted and logged. When that
+ * publish fails it is requeued, after a pause, and tried again.
+ */
+static int not_ours(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, jl_queue_msg *m, const json_t *body)
+{
+	const char *id, *type = json_string_value(json_object_get(body, "type"));
+	char t[48], e[48], err[512];
+	const char *to;
+	int rc = JETL_OK;
+
+	if (!w->deployment || !jl_deployment_of(body, &id) || strcmp(id, w->deployment) == 0)
+		return 0;
+	jl_queue_names(id, t, e);
+	to = type && strcmp(type, JL_EXTRACT_TYPE) == 0 ? e : t;
+	if (!w->fwd && (rc = jl_queue_open(&w->fwd, w->queue_url, err, sizeof(err))) != JETL_OK)
+		jl_log(ctx, JETL_LOG_WARNING, "worker: %s", err);
+	if (rc == JETL_OK && ((rc = jl_queue_declare(w->fwd, to)) != JETL_OK ||
+			      (rc = jl_queue_publish(w->fwd, to, m->body, m->len)) != JETL_OK))
+		jl_log(ctx, JETL_LOG_WARNING, "worker: %s", jl_queue_error(w->fwd));
+	if (rc != JETL_OK) {
+		jl_queue_reject(q, m, 1);
+		usleep(500000);
+		return 1;
+	}
+	jl_queue_ack(q, m);
+	atomic_fetch_add(&w->foreign, 1);
+	jl_log(ctx, JETL_LOG_WARNING, "worker: a message of deployment %.8s (job %lld, raw row %lld), not this "
+		"database's %.8s: not acted on, passed to its queue %s", id,
+		(long long)json_integer_value(json_object_get(body, "job_id")),
+		(long long)json_integer_value(json_object_get(body, "raw_id")), w->deployment, to);
+	return 1;
+}
+
 static void handle(jl_wthread *w, jetl_ctx **ctx, jl_queue *q, jl_queue_msg *m)
 {
 	json_error_t je;
@@ -93,6 +131,9 @@ static void handle(jl_wthread *w, jetl_ctx **ctx, jl_queue *q, jl_queue_msg *m)
 	const char *type = json_string_value(json_object_get(body, "type"));
 
 	if (atomic_load(&w->discard)) {
+		jl_queue_ack(q, m);
+	} else if (not_ours(w, *ctx, q, m, body)) {
+		/* passed on */
 		jl_queue_ack(q, m);
 	} else if (type && strcmp(type, JL_EXTRACT_TYPE) == 0 && json_object_get(body, "project_key")) {
 		handle_extract(w, *ctx, q, m, body);
@@ -263,11 +304,14 @@ typedef struct tpipe {
 static void take(jl_wthread *w, jetl_ctx **ctx, jl_queue *q, tpipe *p, jl_queue_msg *m)
 {
 	json_t *body = NULL;
+	int transform;
 
 	if (atomic_load(&w->discard)) {
 		jl_queue_ack(q, m);
 		jl_queue_msg_free(m);
-	} else if (is_transform(m, &body)) {
+	} else if ((transform = is_transform(m, &body)) != 0 && not_ours(w, *ctx, q, m, body)) {
+		jl_queue_msg_free(m);
+	} else if (transform) {
 		jl_tjob *job = job_new(m, body);
 
 		if (!job) {
@@ -361,6 +405,11 @@ static int thread_setup(jl_wthread *w, jetl_ctx **ctx, jl_queue **q, tpipe *p)
 		rc = jl_twriter_start(&p->wr, &w->parent->opts, w->max_deliveries, w->err, sizeof(w->err));
 	if (rc == JETL_OK)
 		rc = jl_queue_open(q, w->queue_url, w->err, sizeof(w->err));
+	/* The deployment's queues are made by whoever comes first, publisher
+	 * or consumer (re-declared by the handle after each reconnect). */
+	for (size_t i = 0; rc == JETL_OK && i < w->nqueues; i++)
+		if ((rc = jl_queue_declare(*q, w->queues[i])) != JETL_OK)
+			jl_one_line(w->err, sizeof(w->err), jl_queue_error(*q));
 	if (rc == JETL_OK && (rc = jl_queue_consume(*q, w->queues, w->nqueues, w->prefetch)) != JETL_OK)
 		jl_one_line(w->err, sizeof(w->err), jl_queue_error(*q));
 	return rc;
@@ -413,6 +462,8 @@ static void thread_teardown(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, tpipe *p)
 		jl_twriter_stop(p->wr);
 	}
 	jl_queue_close(q);
+	jl_queue_close(w->fwd);
+	w->fwd = NULL;
 	jetl_close(ctx);
 	atomic_store(&w->running, 0);
 	if (w->exited)

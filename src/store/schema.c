@@ -287,6 +287,23 @@ static const char m11_webhooks[] =
 static const char m12_sync_scope[] =
 "ALTER TABLE sync_state ADD COLUMN scope text NOT NULL DEFAULT '';";
 
+/* Which database this is, for the queue messages (docs/deploy.md,
+ * "Sharing a broker"): one row, made once with a random uuid. Messages carry
+ * it and the queue names derive from it, so two databases behind one
+ * RabbitMQ never take each other's messages. Not per tenant: a database is
+ * one deployment whatever it holds. A restored copy keeps it (give the copy
+ * its own: UPDATE jetl_deployment SET id = gen_random_uuid()). */
+static const char m13_deployment[] =
+"CREATE TABLE jetl_deployment ("
+"  one boolean PRIMARY KEY DEFAULT true CHECK (one),"
+"  id uuid NOT NULL DEFAULT gen_random_uuid(),"
+"  created_at timestamptz NOT NULL DEFAULT now()"
+");"
+"INSERT INTO jetl_deployment DEFAULT VALUES;"
+/* When a raw row's transform message was last published again because
+ * nothing progressed (src/store/deployment.c, jl_stale_claim). */
+"ALTER TABLE raw_extraction_data ADD COLUMN requeued_at timestamptz;";
+
 const struct jl_migration jl_migrations[] = {
 	{ 1, "core tables", m1_core },
 	{ 2, "work_items.deleted_at", m2_deleted },
@@ -300,6 +317,7 @@ const struct jl_migration jl_migrations[] = {
 	{ 10, "comments, worklogs", jl_schema_issue_items },
 	{ 11, "webhooks", m11_webhooks },
 	{ 12, "sync_state.scope", m12_sync_scope },
+	{ 13, "jetl_deployment, raw_extraction_data.requeued_at", m13_deployment },
 };
 
 const int jl_migration_count = (int)(sizeof(jl_migrations) / sizeof(jl_migrations[0]));

@@ -147,3 +147,11 @@ def jetl(env, *args, check=True, timeout=600):
 def start_worker(env, *args):
     return subprocess.Popen([JETL, "-q", "worker", "--progress", "none", *args], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def queue_names(db):
+    """The RabbitMQ queues of db's deployment: (transform, extract), named
+    after the id jetl migrate keeps in jetl_deployment (docs/deploy.md,
+    "Sharing a broker")."""
+    short = db.scalar("SELECT left(id::text, 8) FROM jetl_deployment")
+    return "jetl.transform." + short, "jetl.extract." + short

@@ -9,6 +9,7 @@ import subprocess
 import time
 import unittest
 
+import harness
 from harness import (Database, Simulator, Vhost, jetl, jetl_env, make_dataset, start_worker, JETL)
 from dataset import parse_ts  # sim/, on the path through harness
 
@@ -176,14 +177,14 @@ class Pipeline(unittest.TestCase):
         job_status, job_error = db.query("SELECT status, error FROM etl_job_queue")[0]
         self.assertEqual(job_status, "failed")
         self.assertIn("1 raw row", job_error)
-        self.assertEqual(dead_letters(url), 1)
+        self.assertEqual(dead_letters(url, harness.queue_names(db)[0] + ".dead"), 1)
 
 
-def dead_letters(url):
+def dead_letters(url, queue):
     import pika
     conn = pika.BlockingConnection(pika.URLParameters(url))
     try:
-        q = conn.channel().queue_declare("jetl.transform.dead", passive=True)
+        q = conn.channel().queue_declare(queue, passive=True)
         return q.method.message_count
     finally:
         conn.close()

@@ -11,6 +11,7 @@ import tempfile
 import time
 import unittest
 
+import harness
 from harness import (ROOT, Database, Simulator, Vhost, jetl, jetl_env, make_dataset, start_worker, JETL)
 
 # Short leases, so that a killed process is found out within seconds.
@@ -125,7 +126,7 @@ class KilledExtract(unittest.TestCase):
         self.assertGreater(pending, 0)
         # The messages are lost too (as when a process dies between storing
         # a row and publishing it): only the sweep can bring the rows back.
-        purge(url, "jetl.transform")
+        purge(url, harness.queue_names(db)[0])
         time.sleep(float(LEASE) + 1)
         w = start_worker(env, "--queue", url, "--until-idle", "--idle-ms", "3000")
         out, err = w.communicate(timeout=300)

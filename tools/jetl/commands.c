@@ -65,17 +65,19 @@ int cmd_migrate(struct cli *c, int argc, char **argv)
 
 const char cli_extract_help[] =
 "usage: jetl extract [--project KEY]... [KEY]... [--full] [--jql JQL] [--queue URL] [--distribute]\n"
-"                    [--wait] [--jira-url URL] [--jira-user USER] [--jira-auth basic|bearer]\n"
-"                    [--jira-flavor auto|cloud|server] [--jira-token-file FILE]\n"
+"                    [--wait] [--wait-timeout SECONDS] [--jira-url URL] [--jira-user USER]\n"
+"                    [--jira-auth basic|bearer] [--jira-flavor auto|cloud|server]\n"
+"                    [--jira-token-file FILE]\n"
 "                    [--concurrency N] [--no-dev-status] [--progress auto|bar|json|none]\n"
 "                    [--allow-mass-delete]\n"
 "  Extract issues, complete changelogs and dev status of the projects (every visible\n"
 "  project when none is given). Incremental unless --full. Without --queue the rows are\n"
 "  transformed in this process and the command returns when they are in the final tables;\n"
-"  with --queue, workers transform them (--wait waits for that). --distribute hands whole\n"
-"  projects to workers (`jetl worker --distribute`). Ends with what the job stored, per\n"
-"  project and in total. A census missing more than half of a project's stored issues\n"
-"  (and more than 10) marks none deleted unless --allow-mass-delete.\n";
+"  with --queue, workers transform them (--wait waits for that; --wait-timeout SECONDS gives\n"
+"  up then: the job failed, exit 1). --distribute hands whole projects to workers\n"
+"  (`jetl worker --distribute`). Ends with what the job stored, per project and in total.\n"
+"  A census missing more than half of a project's stored issues (and more than 10) marks\n"
+"  none deleted unless --allow-mass-delete.\n";
 
 /* The job's totals, as the library keeps them in its row while it runs
  * (etl_job_queue.totals): the same for this process's run, another's, or
@@ -334,7 +336,20 @@ static void print_final_json(jetl_ctx *ctx, int64_t job_id)
 
 enum { OPT_PROJECT = 1, OPT_FULL, OPT_JQL, OPT_QUEUE, OPT_DISTRIBUTE, OPT_WAIT, OPT_NO_DEV_STATUS,
 	OPT_PROGRESS, OPT_UNTIL_IDLE, OPT_IDLE_MS, OPT_THREADS, OPT_RAW_ID, OPT_JOB, OPT_JSON,
-	OPT_SYNC, OPT_LIST, OPT_MAP, OPT_METRICS_LISTEN, OPT_ALLOW_MASS_DELETE };
+	OPT_SYNC, OPT_LIST, OPT_MAP, OPT_METRICS_LISTEN, OPT_ALLOW_MASS_DELETE,
+	OPT_WAIT_TIMEOUT };
+
+/* --wait-timeout SECONDS: --wait with a deadline. */
+static int wait_timeout(const char *arg, jetl_extract_options *eo)
+{
+	long n;
+
+	if (cli_number("--wait-timeout", arg, 1, 604800L, "a number of seconds in 1..604800", &n) < 0)
+		return -1;
+	eo->wait = 1;
+	eo->wait_seconds = (int)n;
+	return 0;
+}
 
 int cmd_extract(struct cli *c, int argc, char **argv)
 {
@@ -345,6 +360,7 @@ int cmd_extract(struct cli *c, int argc, char **argv)
 		{ "queue", required_argument, NULL, OPT_QUEUE },
 		{ "distribute", no_argument, NULL, OPT_DISTRIBUTE },
 		{ "wait", no_argument, NULL, OPT_WAIT },
+		{ "wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT },
 		{ "no-dev-status", no_argument, NULL, OPT_NO_DEV_STATUS },
 		{ "progress", required_argument, NULL, OPT_PROGRESS },
 		{ "allow-mass-delete", no_argument, NULL, OPT_ALLOW_MASS_DELETE },
@@ -383,6 +399,8 @@ int cmd_extract(struct cli *c, int argc, char **argv)
 			eo.distribute = 1;
 		else if (o == OPT_WAIT)
 			eo.wait = 1;
+		else if (o == OPT_WAIT_TIMEOUT && wait_timeout(optarg, &eo) < 0)
+			rc = EXIT_USAGE;
 		else if (o == OPT_NO_DEV_STATUS)
 			eo.dev_status = 0;
 		else if (o == OPT_ALLOW_MASS_DELETE)

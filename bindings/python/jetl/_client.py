@@ -254,15 +254,21 @@ class Client:
     def extract(self, keys: Union[str, Iterable[str]] = (),
                 progress: Optional[ProgressCallback] = None, wait: bool = False,
                 distribute: bool = False, full: bool = False, jql: Optional[str] = None,
-                dev_status: bool = True) -> int:
+                dev_status: bool = True, wait_seconds: Optional[int] = None) -> int:
         """A job over several projects (every visible one when ``keys`` is
         empty); returns its id. ``wait`` returns once every raw row is
-        transformed; ``distribute`` publishes the projects to the workers."""
+        transformed; ``wait_seconds`` (implies ``wait``) gives up after that
+        many seconds: :class:`JiraTimeoutError`, the job failed, its rows
+        still queued. ``distribute`` publishes the projects to the workers."""
         keylist = _keys(keys)
+        seconds = _opt_int(wait_seconds, "wait_seconds")
         opts = {"full": _flag(full, "full"), "jql": _opt_str(jql, "jql"),
-                "dev_status": _flag(dev_status, "dev_status"), "wait": _flag(wait, "wait"),
+                "dev_status": _flag(dev_status, "dev_status"),
+                "wait": _flag(wait, "wait") or bool(seconds),
                 "distribute": _flag(distribute, "distribute"),
                 "progress": _callback(progress, "progress")}
+        if seconds:
+            opts["wait_seconds"] = seconds
         return int(self._call(_c.extract, keylist, opts))
 
     def transform_batch(self, raw_id: int) -> TransformResult:
@@ -440,13 +446,15 @@ class Client:
     async def aextract(self, keys: Union[str, Iterable[str]] = (),
                        progress: Optional[ProgressCallback] = None, wait: bool = False,
                        distribute: bool = False, full: bool = False,
-                       jql: Optional[str] = None, dev_status: bool = True) -> int:
+                       jql: Optional[str] = None, dev_status: bool = True,
+                       wait_seconds: Optional[int] = None) -> int:
         """:meth:`extract` without blocking the event loop; cancellation and
         ``progress`` as in :meth:`aextract_project`."""
         keylist = _keys(keys)
+        seconds = _opt_int(wait_seconds, "wait_seconds")
         return await self._run_cancellable(
             lambda cb: self.extract(keylist, progress=cb, wait=wait, distribute=distribute,
-                                    full=full, jql=jql, dev_status=dev_status),
+                                    full=full, jql=jql, dev_status=dev_status, wait_seconds=seconds),
             progress)
 
     async def aworker_run(self, until_idle: bool = False, threads: int = 1,

@@ -94,7 +94,8 @@ class NetworkError(Error):
 
 
 class JiraTimeoutError(Error):
-    """``ETIMEOUT``: a Jira request timed out (retriable)."""
+    """``ETIMEOUT``: a Jira request timed out (retriable), or
+    ``extract(wait_seconds=N)`` passed its deadline."""
 
 
 class AuthError(Error):
