@@ -117,7 +117,7 @@ void jl_lease_stop(jl_lease *l);
 
 /* The sweep: end the running jobs whose lease ran out (of ctx's
  * tenant/integration, or of all), then recover the raw rows such jobs left
- * pending: published to jetl.transform of queue_url (a publisher opened only
+ * pending: published to the deployment's jetl.transform.ID of queue_url (a publisher opened only
  * when there is a row), or transformed here on ctx when queue_url is NULL.
  * Counts go to *ended and *recovered (may be NULL). A jetl_status; the
  * message is on ctx. */
