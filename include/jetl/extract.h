@@ -8,8 +8,8 @@
 
 JETL_BEGIN_DECL
 
-/** Version 2 added allow_mass_delete, version 3 wait_seconds. */
-#define JETL_EXTRACT_OPTIONS_VERSION 3
+/** Version 2 added allow_mass_delete, version 3 wait_seconds, version 4 types. */
+#define JETL_EXTRACT_OPTIONS_VERSION 4
 
 /** Options of one extraction. Strings are borrowed for the call. */
 typedef struct jetl_extract_options {
@@ -36,9 +36,16 @@ typedef struct jetl_extract_options {
 	                                  seconds (0: no limit): JETL_ETIMEOUT, the job
 	                                  marked failed saying how many raw rows are
 	                                  still pending (their messages stay queued) */
+	const char *types;           /**< version 4: the data types that cost requests of their
+	                                  own to fetch, comma-separated: "comments", "worklogs";
+	                                  "issues" for none of them; NULL or "all" for every one
+	                                  (the default). Issues, changelogs, links, versions,
+	                                  components and accounts always come with the issues;
+	                                  dev status has `dev_status`. An unknown name is
+	                                  JETL_EINVAL */
 } jetl_extract_options;
 
-#define JETL_EXTRACT_OPTIONS_INIT { JETL_EXTRACT_OPTIONS_VERSION, 0, NULL, 0, 0, 1, NULL, NULL, 0, 0 }
+#define JETL_EXTRACT_OPTIONS_INIT { JETL_EXTRACT_OPTIONS_VERSION, 0, NULL, 0, 0, 1, NULL, NULL, 0, 0, NULL }
 
 /** Fill defaults. JETL_EINVAL for NULL, JETL_EVERSION for an unknown version. */
 JETL_API int jetl_extract_options_init(jetl_extract_options *opts, unsigned int version);

@@ -20,6 +20,7 @@
 #include "../core/jspan.h"
 #include "../core/utf8fix.h"
 #include "../core/util.h"
+#include "../model/issue_types.h"
 #include "extract.h"
 #include "tz.h"
 
@@ -85,7 +86,8 @@ static json_t *stub_of(jl_run *run, jl_batch *b, json_t *issue)
 		b->n_histories += json_array_size(hist);
 	/* comment / worklog pages cut by Jira: their whole lists are read */
 	for (int k = 0; k < 2; k++)
-		if (jl_items_cut(json_object_get(issue, "fields"), k)) {
+		if (!(run->req->skip_items & (1u << (k ? JL_PART_WORKLOGS : JL_PART_COMMENTS))) &&
+		    jl_items_cut(json_object_get(issue, "fields"), k)) {
 			json_t *cut = json_object_get(stub, "cut");
 
 			if (!cut)

@@ -93,6 +93,8 @@ typedef struct jl_jira_extract_req {
 	                               user's zone (see jl_tz_jql_date); NULL = all */
 	const char *dev_field_id;   /* the Development field's id; NULL if unknown */
 	int dev_status;             /* fetch dev status where the field says so */
+	unsigned skip_items;        /* bits 1 << JL_PART_COMMENTS / _WORKLOGS: their lists are not
+	                               read past the embedded page (0: every one is) */
 	int census_all;             /* report every issue id of the project (deletions) */
 	int batch_size;             /* issues per batch; ≤ 100 */
 	int resume;                 /* list `updated` with the ids and skip what

@@ -1,5 +1,8 @@
 /* issue_types.c - the descriptors of the types an issue carries. The
  * column lists are the final tables' (src/store/schema_issue_parts.c). */
+#include <stdio.h>
+#include <string.h>
+
 #include "issue_types.h"
 
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
@@ -27,3 +30,34 @@ const jl_part_desc jl_parts[JL_PART_N] = {
 	[JL_PART_COMMENTS] = { "comments", "comments", comments_cols, N(comments_cols), 2, JL_PART_OWNED },
 	[JL_PART_WORKLOGS] = { "worklogs", "worklogs", worklogs_cols, N(worklogs_cols), 2, JL_PART_OWNED },
 };
+
+int jl_parts_parse(const char *types, unsigned *fetch, char *err, size_t errlen)
+{
+	const char *p = types;
+
+	*fetch = JL_PARTS_FETCHED;
+	if (!types || strcmp(types, "all") == 0)
+		return 0;
+	*fetch = 0;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		int known = (n == 6 && strncmp(p, "issues", 6) == 0) || (n == 3 && strncmp(p, "all", 3) == 0);
+
+		if (n == 3 && strncmp(p, "all", 3) == 0)
+			*fetch = JL_PARTS_FETCHED;
+		for (int k = 0; k < JL_PART_N && !known; k++)
+			if (strlen(jl_parts[k].name) == n && strncmp(p, jl_parts[k].name, n) == 0) {
+				known = 1;
+				*fetch |= (1u << k) & JL_PARTS_FETCHED;
+			}
+		if (!known) {
+			snprintf(err, errlen, "unknown data type '%.*s' (known: issues, comments, worklogs, issue_links, "
+				"issue_versions, issue_components, accounts, all)", (int)(n > 40 ? 40 : n), p);
+			return -1;
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}

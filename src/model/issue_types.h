@@ -9,6 +9,8 @@
 #ifndef JL_MODEL_ISSUE_TYPES_H
 #define JL_MODEL_ISSUE_TYPES_H
 
+#include <stddef.h>
+
 /* How the stored rows of a type relate to the issues of a batch. */
 /* Columns of the rowset of issues whose part was read ("part" = the
  * descriptor's name, "external_id"): only theirs are replaced. */
@@ -43,5 +45,14 @@ enum jl_part {
 };
 
 extern const jl_part_desc jl_parts[JL_PART_N];
+
+/* The types fetched by requests of their own, as bits 1 << part. */
+#define JL_PARTS_FETCHED ((1u << JL_PART_COMMENTS) | (1u << JL_PART_WORKLOGS))
+
+/* A --types list ("comments,worklogs", "issues", "all"; NULL = all) → the
+ * bits of JL_PARTS_FETCHED to fetch. The other descriptors' names are
+ * accepted (they come with the issues). 0, or -1 with the unknown name in
+ * err. Pure. */
+int jl_parts_parse(const char *types, unsigned *fetch, char *err, size_t errlen);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "internal.h"
 #include "integration.h"
+#include "../model/issue_types.h"
 #include "../store/claims.h"
 #include "../store/db.h"
 #include "../store/jobs.h"
@@ -25,7 +26,10 @@ int jetl_extract_options_init(jetl_extract_options *opts, unsigned int version)
 		return JETL_EINVAL;
 	if (version == 0 || version > JETL_EXTRACT_OPTIONS_VERSION)
 		return JETL_EVERSION;
-	*opts = defaults;
+	/* an older caller's struct ends before the fields of later versions */
+	memcpy(opts, &defaults, version >= 4 ? sizeof(defaults) : version == 3 ?
+		offsetof(jetl_extract_options, types) : version == 2 ? offsetof(jetl_extract_options, wait_seconds) :
+		offsetof(jetl_extract_options, allow_mass_delete));
 	opts->version = version;
 	return JETL_OK;
 }
@@ -71,7 +75,8 @@ static int integration_first(struct job_run *jr)
 	/* an older caller's struct ends before allow_mass_delete (version 1)
 	 * or before wait_seconds (version 2) */
 	jetl_extract_options_init(&jr->row_opts, JETL_EXTRACT_OPTIONS_VERSION);
-	memcpy(&jr->row_opts, jr->opts, jr->opts->version >= 3 ? sizeof(jr->row_opts) :
+	memcpy(&jr->row_opts, jr->opts, jr->opts->version >= 4 ? sizeof(jr->row_opts) :
+		jr->opts->version == 3 ? offsetof(jetl_extract_options, types) :
 		jr->opts->version == 2 ? offsetof(jetl_extract_options, wait_seconds) :
 		offsetof(jetl_extract_options, allow_mass_delete));
 	jr->row_opts.version = JETL_EXTRACT_OPTIONS_VERSION;
@@ -94,6 +99,8 @@ static int check_common(jetl_ctx *ctx, const jetl_extract_options *opts)
 	/* before any job exists: a JQL that could widen the selection is a usage error */
 	if (opts && jl_jql_check_extra(opts->jql, err, sizeof(err)))
 		return jl_fail(ctx, JETL_EINVAL, "extract: %s", err);
+	if (opts && opts->version >= 4 && jl_parts_parse(opts->types, &(unsigned){ 0 }, err, sizeof(err)) < 0)
+		return jl_fail(ctx, JETL_EINVAL, "extract: --types: %s", err);
 	rc = jl_store_schema_check(ctx->pg, err, sizeof(err));
 	if (rc != JETL_OK)
 		return jl_fail(ctx, rc, "%s", err);
@@ -153,6 +160,8 @@ static char *job_params(const jetl_ctx *ctx, const char *const *keys, size_t n, 
 	/* what a worker re-publishing a lost project needs, and that the
 	 * job's projects are claimed (claims.h) */
 	json_object_set_new(p, "dev_status", json_boolean(o->dev_status));
+	if (o->types)
+		json_object_set_new(p, "types", json_string(o->types));
 	json_object_set_new(p, "claims", json_true());
 	/* Where the Jira came from: the caller's URL (option, configuration,
 	 * JETL_JIRA_URL), whatever integration row exists or not, or the row. */
@@ -334,6 +343,7 @@ static int run_project(struct job_run *jr, const char *project, int step)
 	run.allow_mass_delete = jr->opts->allow_mass_delete;
 	run.jql = jr->opts->jql;
 	run.dev_status = jr->opts->dev_status;
+	run.types = jr->opts->types;
 	run.tz = jr->tz;
 	run.dev_field = jr->dev_field;
 	run.pub = jr->pub;
@@ -605,7 +615,8 @@ static int distribute(struct job_run *jr, const char *const *keys, size_t n)
 		if (is_repeat(keys, i))
 			continue;
 		msg = jl_msg_extract(ctx->deployment, ctx->opts.tenant_id, ctx->opts.integration_id, jr->job_id, keys[i],
-			jr->opts->full, jr->opts->jql, jr->opts->dev_status, jr->opts->allow_mass_delete);
+			jr->opts->full, jr->opts->jql, jr->opts->dev_status, jr->opts->allow_mass_delete,
+			jr->opts->types);
 		if (!msg)
 			return jl_fail(ctx, JETL_ENOMEM, "extract: out of memory");
 		rc = jl_queue_publish(jr->pub, ctx->q_extract, msg, strlen(msg));
@@ -763,6 +774,7 @@ int jl_extract_from_message(jetl_ctx *ctx, json_t *body, int claimed)
 	/* the job's choice (the caller's option or its integration's default) */
 	o.dev_status = !json_is_false(json_object_get(body, "dev_status"));
 	o.allow_mass_delete = json_is_true(json_object_get(body, "allow_mass_delete"));
+	o.types = json_string_value(json_object_get(body, "types"));
 	jr.ctx = ctx;
 	jr.opts = &o;
 	jr.worker = claimed;

@@ -10,6 +10,7 @@
 #include "internal.h"
 #include "../core/buf.h"
 #include "../jira/tz.h"
+#include "../model/issue_types.h"
 #include "../store/catalog.h"
 #include "../store/db.h"
 #include "../store/raw_insert.h"
@@ -386,6 +387,7 @@ int jl_extract_one(jl_extract_run *run)
 	jl_jira_callbacks cb;
 	struct run_cb c = { run, JETL_OK, 0, 0 };
 	char since[32], err[512];
+	unsigned fetch = JL_PARTS_FETCHED;
 	int rc;
 
 	rc = jl_wm_plan(run, since);
@@ -397,6 +399,8 @@ int jl_extract_one(jl_extract_run *run)
 	req.updated_since = rc == 1 ? since : NULL;
 	req.dev_field_id = run->dev_field;
 	req.dev_status = run->dev_status;
+	if (jl_parts_parse(run->types, &fetch, err, sizeof(err)) == 0)   /* checked before the job */
+		req.skip_items = (~fetch) & JL_PARTS_FETCHED;
 	req.census_all = 1;
 	req.batch_size = run->ctx->opts.batch_size;
 	req.future_after_ms = jl_wm_future_after(run);

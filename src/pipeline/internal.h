@@ -42,6 +42,7 @@ typedef struct jl_extract_run {
 	int full;
 	const char *jql;
 	int dev_status;
+	const char *types;         /* jetl_extract_options.types (checked), NULL = all */
 	const char *tz;            /* user's zone, may be NULL */
 	const char *dev_field;     /* may be NULL */
 	jl_queue *pub;             /* where transform messages go */
@@ -170,7 +171,7 @@ void jl_wthread_wait_exit(sem_t *exited, int ms);
  * deployment: the database's id (jl_deployment_load), in every message. */
 char *jl_msg_transform(const char *deployment, int tenant, int integration, int64_t job_id, int64_t raw_id);
 char *jl_msg_extract(const char *deployment, int tenant, int integration, int64_t job_id, const char *project,
-	int full, const char *jql, int dev_status, int allow_mass_delete);
+	int full, const char *jql, int dev_status, int allow_mass_delete, const char *types);
 
 /* deployment.c. Read the database's deployment id into ctx once (and the
  * queue names derived from it: ctx->q_transform, ctx->q_extract). JETL_OK,

@@ -174,7 +174,8 @@ static int republish(jetl_ctx *ctx, jl_queue *pub, const jl_claim_lost *c)
 	json_t *p = json_loads(c->params, 0, NULL);
 	char *msg = jl_msg_extract(ctx->deployment, c->tenant, c->integration, c->job_id, c->project,
 		json_is_true(json_object_get(p, "full")), json_string_value(json_object_get(p, "jql")),
-		!json_is_false(json_object_get(p, "dev_status")), json_is_true(json_object_get(p, "allow_mass_delete")));
+		!json_is_false(json_object_get(p, "dev_status")), json_is_true(json_object_get(p, "allow_mass_delete")),
+		json_string_value(json_object_get(p, "types")));
 	int rc = msg ? jl_queue_publish(pub, ctx->q_extract, msg, strlen(msg)) : JETL_ENOMEM;
 
 	free(msg);

@@ -113,6 +113,37 @@ class IssueParts(unittest.TestCase):
             db.drop()
             shutil.rmtree(data, ignore_errors=True)
 
+    def test_types_choose_what_is_fetched(self):
+        data = make_dataset("TYP:50", seed=6)
+        sim = Simulator(data)
+        db = Database()
+        try:
+            env = jetl_env(db, sim)
+            jetl(env, "migrate")
+            bad = jetl(env, "extract", "--project", "TYP", "--types", "comments,sprints", check=False)
+            self.assertNotEqual(bad.returncode, 0)
+            self.assertIn("unknown data type 'sprints'", bad.stderr)
+            self.assertEqual(db.scalar("SELECT count(*) FROM etl_job_queue"), 0)
+            truth = parts.truth(records(data, ["TYP"]))
+            sim.control("reset-stats", {})
+            jetl(env, "extract", "--project", "TYP", "--types", "issues", "--progress", "none")
+            stats = json.dumps(sim.control("stats"))
+            self.assertNotIn("/comment", stats)
+            self.assertNotIn("/worklog", stats)
+            # the cut pages as embedded: fewer than all, links all the same
+            self.assertLess(db.scalar("SELECT count(*) FROM worklogs"), truth["worklogs"])
+            self.assertLess(db.scalar("SELECT count(*) FROM comments"), truth["comments"])
+            self.assertEqual(db.scalar("SELECT count(*) FROM issue_links"), truth["issue_links"])
+            jetl(env, "extract", "--project", "TYP", "--full", "--types", "worklogs", "--progress", "none")
+            self.assertEqual(db.scalar("SELECT count(*) FROM worklogs"), truth["worklogs"])
+            self.assertLess(db.scalar("SELECT count(*) FROM comments"), truth["comments"])
+            jetl(env, "extract", "--project", "TYP", "--full", "--progress", "none")
+            self.assertEqual(db.scalar("SELECT count(*) FROM comments"), truth["comments"])
+        finally:
+            sim.stop()
+            db.drop()
+            shutil.rmtree(data, ignore_errors=True)
+
 
 if __name__ == "__main__":
     unittest.main()

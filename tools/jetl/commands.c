@@ -68,14 +68,15 @@ const char cli_extract_help[] =
 "                    [--wait] [--wait-timeout SECONDS] [--jira-url URL] [--jira-user USER]\n"
 "                    [--jira-auth basic|bearer] [--jira-flavor auto|cloud|server]\n"
 "                    [--jira-token-file FILE]\n"
-"                    [--concurrency N] [--no-dev-status] [--progress auto|bar|json|none]\n"
+"                    [--concurrency N] [--no-dev-status] [--types LIST] [--progress auto|bar|json|none]\n"
 "                    [--allow-mass-delete]\n"
 "  Extract issues, complete changelogs and dev status of the projects (every visible\n"
 "  project when none is given). Incremental unless --full. Without --queue the rows are\n"
 "  transformed in this process and the command returns when they are in the final tables;\n"
 "  with --queue, workers transform them (--wait waits for that; --wait-timeout SECONDS gives\n"
 "  up then: the job failed, exit 1). --distribute hands whole projects to workers\n"
-"  (`jetl worker --distribute`). Ends with what the job stored, per project and in total.\n"
+"  (`jetl worker --distribute`). --types comments,worklogs (or issues, or all: the default)\n"
+"  chooses the types read by requests of their own. Ends with what the job stored, per project and in total.\n"
 "  A census missing more than half of a project's stored issues (and more than 10) marks\n"
 "  none deleted unless --allow-mass-delete.\n";
 
@@ -337,7 +338,7 @@ static void print_final_json(jetl_ctx *ctx, int64_t job_id)
 enum { OPT_PROJECT = 1, OPT_FULL, OPT_JQL, OPT_QUEUE, OPT_DISTRIBUTE, OPT_WAIT, OPT_NO_DEV_STATUS,
 	OPT_PROGRESS, OPT_UNTIL_IDLE, OPT_IDLE_MS, OPT_THREADS, OPT_RAW_ID, OPT_JOB, OPT_JSON,
 	OPT_SYNC, OPT_LIST, OPT_MAP, OPT_METRICS_LISTEN, OPT_ALLOW_MASS_DELETE,
-	OPT_WAIT_TIMEOUT };
+	OPT_WAIT_TIMEOUT, OPT_TYPES };
 
 /* --wait-timeout SECONDS: --wait with a deadline. */
 static int wait_timeout(const char *arg, jetl_extract_options *eo)
@@ -362,6 +363,7 @@ int cmd_extract(struct cli *c, int argc, char **argv)
 		{ "wait", no_argument, NULL, OPT_WAIT },
 		{ "wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT },
 		{ "no-dev-status", no_argument, NULL, OPT_NO_DEV_STATUS },
+		{ "types", required_argument, NULL, OPT_TYPES },
 		{ "progress", required_argument, NULL, OPT_PROGRESS },
 		{ "allow-mass-delete", no_argument, NULL, OPT_ALLOW_MASS_DELETE },
 		CLI_JIRA_OPTIONS,
@@ -405,6 +407,8 @@ int cmd_extract(struct cli *c, int argc, char **argv)
 			eo.dev_status = 0;
 		else if (o == OPT_ALLOW_MASS_DELETE)
 			eo.allow_mass_delete = 1;
+		else if (o == OPT_TYPES)
+			eo.types = optarg;
 		else if (o == OPT_PROGRESS && parse_progress(optarg, &mode) < 0)
 			rc = EXIT_USAGE;
 	}
