@@ -407,7 +407,10 @@ static void jetl_py_log(int level, const char *message, void *userdata)
 	    jetl_py_set_int(d, "deleted", $1->deleted) < 0 ||
 	    jetl_py_set_int(d, "not_stored", $1->not_stored) < 0 ||
 	    jetl_py_set_int(d, "future_dated", $1->future_dated) < 0 ||
-	    jetl_py_set_int(d, "deleted_refused", $1->deleted_refused) < 0) {
+	    jetl_py_set_int(d, "deleted_refused", $1->deleted_refused) < 0 ||
+	    jetl_py_set_int(d, "projects_done", $1->projects_done) < 0 ||
+	    jetl_py_set_int(d, "projects_total", $1->projects_total) < 0 ||
+	    jetl_py_set_str(d, "detail", $1->detail) < 0) {
 		Py_XDECREF(d);
 		SWIG_fail;
 	}

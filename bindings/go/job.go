@@ -39,6 +39,10 @@ type Job struct {
 	Retries        int64 // requests retried
 	RateLimited    int64 // 429 answers received
 	Deleted        int64 // issues found gone from Jira and marked
+
+	ProjectsDone  int    // projects whose extraction ended (Step/TotalSteps are the five steps)
+	ProjectsTotal int    // the job's projects; 0 until discovered
+	Detail        string // the phase's own text ("SVA: issues 50/100")
 }
 
 // Job reads a job's status, progress and totals; ErrNoEntry when the
@@ -60,7 +64,9 @@ func (c *Client) Job(id int64) (Job, error) {
 		Issues: int64(j.issues), Histories: int64(j.histories), ChangelogItems: int64(j.changelog_items),
 		DevStatus: int64(j.dev_status), WorkItems: int64(j.work_items), RawRows: int64(j.raw_rows),
 		Requests: int64(j.requests), Retries: int64(j.retries), RateLimited: int64(j.rate_limited),
-		Deleted: int64(j.deleted),
+		Deleted:      int64(j.deleted),
+		ProjectsDone: int(j.projects_done), ProjectsTotal: int(j.projects_total),
+		Detail: C.GoString(&j.detail[0]),
 	}, nil
 }
 

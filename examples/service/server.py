@@ -269,9 +269,14 @@ def main(argv=None):
         app = make_app(db=db, tokens=tokens, queue=queue)
     except ValueError as e:
         raise SystemExit("service: %s" % e)
+    # libjetl's lines ("Starting issues extraction for integration 1 …") on stderr
+    jlog = logging.StreamHandler(sys.stderr)
+    jlog.setFormatter(logging.Formatter("%(asctime)s jetl %(levelname)s: %(message)s", "%H:%M:%S"))
+    logging.getLogger("jetl").addHandler(jlog)
+    logging.getLogger("jetl").setLevel(logging.WARNING if args.quiet else logging.INFO)
     workers = []
     if args.workers > 0 and queue:
-        wctx = jetl.open(db=db, queue=queue)
+        wctx = jetl.open(db=db, queue=queue, log=jetl.web.log_to_logging)
         t = threading.Thread(target=wctx.worker_run, kwargs={"threads": args.workers}, daemon=True)
         t.start()
         workers.append((t, wctx))

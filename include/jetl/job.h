@@ -8,7 +8,7 @@
 
 JETL_BEGIN_DECL
 
-#define JETL_JOB_VERSION 4
+#define JETL_JOB_VERSION 5
 
 /**
  * A job's row. Text is copied in (truncated to fit), so the struct owns nothing.
@@ -23,18 +23,25 @@ JETL_BEGIN_DECL
  * JSON text, so a new counter needs no new field.
  * Version 4 added what a user must not miss: issues read but not stored,
  * issues dated in the future, deletions a census was refused.
+ * Version 5 made step/total_steps the job's five steps (1..5 of 5, each
+ * with its message: "Starting issues extraction...", "Fetching issues with
+ * custom fields...", "Processing changelogs and dev status...", "Storing raw
+ * data and queuing for processing...", "Issues extraction completed
+ * successfully"; a failure says "Error: <cause>") and added the finer
+ * account they counted before: the projects done of how many, and the
+ * phase's own text (step_name stays the phase).
  */
 typedef struct jetl_job {
 	unsigned int version;      /**< JETL_JOB_VERSION */
 	int64_t id;
 	char job_type[48];
 	char status[16];           /**< queued|running|finished|failed|cancelled */
-	int step;
-	int total_steps;
-	char step_name[48];
+	int step;                  /**< the job's step, 1..5 (version 5; before: projects done) */
+	int total_steps;           /**< 5 (version 5; before: projects) */
+	char step_name[48];        /**< the phase (jetl_phase_name) */
 	int64_t items_done;
 	int64_t items_total;
-	char message[256];
+	char message[256];         /**< the step's message (version 5) */
 	char error[256];
 	double created_at;         /**< Unix seconds; 0 when unset */
 	double started_at;
@@ -60,10 +67,13 @@ typedef struct jetl_job {
 	int64_t future_dated;      /**< issues whose `updated` was later than Jira's clock */
 	int64_t deleted_refused;   /**< issues a census would have marked deleted, refused
 	                                as too many (jetl_extract_options.allow_mass_delete) */
+	int projects_done;         /**< version 5: projects whose extraction ended */
+	int projects_total;        /**< projects of the job; 0 until discovered */
+	char detail[256];          /**< the phase's own text ("SVA: issues 50/100") */
 } jetl_job;
 
 #define JETL_JOB_INIT { JETL_JOB_VERSION, 0, "", "", 0, 0, "", 0, 0, "", "", 0, 0, 0, 0, 0, 0, \
-	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", 0, 0, 0 }
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "", 0, 0, 0, 0, 0, "" }
 
 /**
  * Read a job of the context's tenant/integration into *job (version set by

@@ -350,13 +350,14 @@ static int run_project(struct job_run *jr, const char *project, int step)
 	run.transform_queue = jr->transform_queue;
 	run.progress = &jr->progress;
 	run.stats_sent = &jr->stats_sent;
-	jr->progress.project_key = project;
-	jr->progress.step = step;
+	jl_progress_project(&jr->progress, project, step, 0);
 	rc = jl_extract_one(&run);
 	jr->totals.issues += run.issues;
 	jr->totals.histories += run.histories;
 	jr->totals.raw_rows += run.raw_rows;
 	jr->totals.deleted += run.deleted;
+	if (rc == JETL_OK)
+		jl_log(jr->ctx, JETL_LOG_INFO, "Processed %lld issues for project %s", (long long)run.issues, project);
 	/* The project's deletions and its last requests go to the job's
 	 * totals; the answer says whether the job was cancelled meanwhile, and
 	 * a cancelled job's watermark does not move. */
@@ -418,7 +419,7 @@ static int end_job(struct job_run *jr, int rc)
 
 /* The job row and its projects' claims, in one transaction: JETL_EBUSY,
  * naming the job, when another live job holds one of the projects. */
-static int create_job(struct job_run *jr, const char *params, int total_steps)
+static int create_job(struct job_run *jr, const char *params, int projects)
 {
 	jetl_ctx *ctx = jr->ctx;
 	jl_claim_busy busy;
@@ -426,10 +427,10 @@ static int create_job(struct job_run *jr, const char *params, int total_steps)
 	int rc;
 
 	rc = jl_claims_create_job(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, JL_RAW_TYPE, params,
-		total_steps, &jr->job_id, &busy, err, sizeof(err));
+		projects, &jr->job_id, &busy, err, sizeof(err));
 	if (rc < 0 && jl_db_back(ctx))
 		rc = jl_claims_create_job(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, JL_RAW_TYPE,
-			params, total_steps, &jr->job_id, &busy, err, sizeof(err));
+			params, projects, &jr->job_id, &busy, err, sizeof(err));
 	if (rc < 0)
 		return jl_fail(ctx, rc == JETL_EDBCONN || rc == JETL_EDBRETRY ? rc : JETL_EDB, "%s", err);
 	if (rc == 1) {
@@ -452,22 +453,25 @@ static int is_repeat(const char *const *keys, size_t i)
 	return 0;
 }
 
-static int begin_job(struct job_run *jr, const char *const *keys, size_t n, int total_steps)
+/* The job row first, so that a caller waiting for its id (a service's
+ * trigger) has it at once: projects < 0 when they are still to be
+ * discovered (jl_jobs_set_projects then). */
+static int begin_job(struct job_run *jr, const char *const *keys, size_t n, int projects)
 {
 	jetl_ctx *ctx = jr->ctx;
 	char err[512], *params = job_params(ctx, keys, n, jr->opts);
 	int rc;
 
 	for (size_t i = 0; jr->opts->distribute && i < n; i++)
-		total_steps -= is_repeat(keys, i);
+		projects -= is_repeat(keys, i);
 	if (!params)
 		return jl_fail(ctx, JETL_ENOMEM, "extract: out of memory");
-	rc = create_job(jr, params, total_steps);
+	rc = create_job(jr, params, projects);
 	free(params);
 	if (rc != JETL_OK)
 		return rc;
 	jl_progress_init(&jr->progress, ctx, jr->job_id, NULL, jr->opts->progress,
-		jr->opts->progress_userdata, 0, total_steps);
+		jr->opts->progress_userdata, 0, projects > 0 ? projects : 0);
 	/* Distributed jobs are held by the workers, project by project: no
 	 * single process leases them. */
 	if (!jr->opts->distribute && (rc = jl_lease_start(&jr->lease, ctx, jr->job_id)) != JETL_OK) {
@@ -475,6 +479,9 @@ static int begin_job(struct job_run *jr, const char *const *keys, size_t n, int 
 		jl_jobs_set_status(ctx->pg, jr->job_id, "failed", err, NULL, err, sizeof(err));
 		return rc;
 	}
+	/* the first event carries the job's id to the caller */
+	if (jl_progress_emit(&jr->progress, JETL_PHASE_DISCOVER, 0, 0, "starting", 1))
+		return end_job(jr, JETL_ECANCELLED);
 	return JETL_OK;
 }
 
@@ -563,7 +570,6 @@ int jetl_extract_project(jetl_ctx *ctx, const char *project_key,
 	if ((rc = integration_first(&jr)) != JETL_OK)
 		return rc;
 	jr.catalog = 1;
-	sweep_first(ctx);
 	rc = begin_job(&jr, &project_key, 1, 1);
 	if (rc == JETL_EBUSY && result)
 		result->job_id = jr.busy_job;
@@ -571,6 +577,7 @@ int jetl_extract_project(jetl_ctx *ctx, const char *project_key,
 		job_run_free(&jr);
 		return rc;
 	}
+	sweep_first(ctx);
 	rc = run_here(&jr, &project_key, 1);
 	fill_result(&jr, result);
 	job_run_free(&jr);
@@ -660,6 +667,76 @@ static int wait_job(struct job_run *jr)
 	}
 }
 
+/* No keys: discovery inside the job (projects, issue types, statuses), then
+ * the integration's selected projects, else every active one; the job row
+ * learns them (its params and count). *owned and *keys are the caller's. */
+static int discover_keys(struct job_run *jr, char ***owned, const char ***keys, size_t *n)
+{
+	jetl_ctx *ctx = jr->ctx;
+	char err[512], *params;
+	jl_claim_busy busy;
+	int rc;
+
+	if (jl_progress_emit(&jr->progress, JETL_PHASE_DISCOVER, 0, 0, "discovering projects", 1))
+		return JETL_ECANCELLED;
+	rc = jl_pipeline_jira(ctx, &jr->jira);
+	if (rc == JETL_OK)
+		rc = jl_integration_catalog(ctx, jr->jira, 1, NULL);
+	if (rc == JETL_OK)
+		rc = jl_integration_extract_keys(ctx, owned, n);
+	if (rc != JETL_OK)
+		return rc;
+	*keys = calloc(*n ? *n : 1, sizeof(**keys));
+	if (!*keys)
+		return jl_fail(ctx, JETL_ENOMEM, "extract: out of memory");
+	for (size_t i = 0; i < *n; i++)
+		(*keys)[i] = (*owned)[i];
+	if (*n == 0)
+		return jl_fail(ctx, JETL_ENOENT, "extract: Jira shows no project to this user");
+	params = job_params(ctx, *keys, *n, jr->opts);
+	if (!params)
+		return jl_fail(ctx, JETL_ENOMEM, "extract: out of memory");
+	rc = jl_claims_add(ctx->pg, ctx->opts.tenant_id, ctx->opts.integration_id, jr->job_id, params, (int)*n,
+		&busy, err, sizeof(err));
+	free(params);
+	if (rc < 0)
+		return jl_fail(ctx, rc == JETL_EDBCONN || rc == JETL_EDBRETRY ? rc : JETL_EDB, "%s", err);
+	if (rc == 1) {
+		jr->busy_job = busy.job_id;
+		return jl_fail(ctx, JETL_EBUSY, "extract: project %s is being extracted by job %lld (running since %s)"
+			": wait for that job or cancel it", busy.project, (long long)busy.job_id, busy.since);
+	}
+	jr->progress.total_steps = (int)*n;
+	return JETL_OK;
+}
+
+/* The job's projects: given, or discovered; then run here or handed to
+ * the workers (distribute). */
+static int extract_job(struct job_run *jr, const char *const *keys, size_t n, char ***owned, size_t *nowned,
+	const char ***found)
+{
+	int rc;
+
+	if (n == 0) {
+		rc = discover_keys(jr, owned, found, nowned);
+		if (rc != JETL_OK)
+			return end_job(jr, rc);
+		keys = *found;
+		n = *nowned;
+	}
+	if (jr->opts->distribute) {
+		if (jr->catalog)
+			catalog_here(jr);
+		rc = distribute(jr, keys, n);
+		if (rc == JETL_OK && jr->opts->wait)
+			rc = wait_job(jr);
+		return rc == JETL_OK ? rc : end_job(jr, rc);
+	}
+	jl_jira_free(jr->jira);  /* prepare() makes the one used for the run */
+	jr->jira = NULL;
+	return run_here(jr, keys, n);
+}
+
 int jetl_extract(jetl_ctx *ctx, const char *const *project_keys, size_t n,
 	const jetl_extract_options *opts, int64_t *job_id)
 {
@@ -667,6 +744,7 @@ int jetl_extract(jetl_ctx *ctx, const char *const *project_keys, size_t n,
 	struct job_run jr;
 	char **owned = NULL;
 	const char **keys = NULL;
+	size_t nowned = 0;
 	int rc;
 
 	if (!ctx)
@@ -688,54 +766,19 @@ int jetl_extract(jetl_ctx *ctx, const char *const *project_keys, size_t n,
 	if ((rc = integration_first(&jr)) != JETL_OK)
 		return rc;
 	jr.catalog = n > 0;
-	sweep_first(ctx);
-	if (n == 0) {
-		/* No keys: discovery first (projects, issue types, statuses), then
-		 * the integration's selected projects, else every active one, so
-		 * the job knows its steps. */
-		rc = jl_pipeline_jira(ctx, &jr.jira);
-		if (rc == JETL_OK)
-			rc = jl_integration_catalog(ctx, jr.jira, 1, NULL);
-		if (rc == JETL_OK)
-			rc = jl_integration_extract_keys(ctx, &owned, &n);
-		if (rc != JETL_OK) {
-			job_run_free(&jr);
-			return rc;
-		}
-		keys = calloc(n ? n : 1, sizeof(*keys));
-		for (size_t i = 0; keys && i < n; i++)
-			keys[i] = owned[i];
-		project_keys = keys;
-		if (n == 0 || !keys) {
-			rc = keys ? JETL_ENOENT : JETL_ENOMEM;
-			jl_keys_free(owned, n);
-			free(keys);
-			job_run_free(&jr);
-			return jl_fail(ctx, rc, rc == JETL_ENOENT ? "extract: Jira shows no project to this user" :
-				       "extract: out of memory");
-		}
-	}
-	rc = begin_job(&jr, project_keys, n, (int)n);
+	/* The job first, then the sweep and any discovery inside it: the
+	 * caller (a service answering its trigger) has the id at once. */
+	rc = begin_job(&jr, project_keys, n, n > 0 ? (int)n : -1);
 	if (rc == JETL_OK && job_id)
 		*job_id = jr.job_id;
 	else if (rc == JETL_EBUSY && job_id)
 		*job_id = jr.busy_job;
-	if (rc == JETL_OK && jr.opts->distribute) {
-		if (jr.catalog)
-			catalog_here(&jr);
-		rc = distribute(&jr, project_keys, n);
-		if (rc == JETL_OK && jr.opts->wait)
-			rc = wait_job(&jr);
-		if (rc != JETL_OK)
-			rc = end_job(&jr, rc);
-	} else if (rc == JETL_OK) {
-		jl_jira *pre = jr.jira;
-		jr.jira = NULL;
-		jl_jira_free(pre);  /* prepare() makes the one used for the run */
-		rc = run_here(&jr, project_keys, n);
+	if (rc == JETL_OK) {
+		sweep_first(ctx);
+		rc = extract_job(&jr, project_keys, n, &owned, &nowned, &keys);
 	}
 	job_run_free(&jr);
-	jl_keys_free(owned, owned ? n : 0);
+	jl_keys_free(owned, owned ? nowned : 0);
 	free(keys);
 	return rc;
 }

@@ -34,6 +34,8 @@ int jl_tb_fetch_recv(jetl_ctx *ctx, int64_t raw_id, jl_tb_row *row)
 
 	if (rc == 1)
 		return no_row(row, raw_id);
+	if (rc == 0 && !PQgetisnull(row->raw, 0, 2))
+		row->job_id = strtoll(PQgetvalue(row->raw, 0, 2), NULL, 10);
 	return rc < 0 ? rc : JETL_OK;
 }
 

@@ -33,6 +33,7 @@ typedef struct jl_tb_row {
 	jl_transform_out out;      /* the rows to write */
 	char err[512];             /* one line, when a step fails */
 	char project[64];          /* the raw row's project key, for the log ("" unknown) */
+	int64_t job_id;            /* the raw row's job (jl_tb_fetch_recv; 0 none) */
 } jl_tb_row;
 
 void jl_tb_row_init(jl_tb_row *row, int tenant, int integration);

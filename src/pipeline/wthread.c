@@ -145,14 +145,34 @@ static void handle(jl_wthread *w, jetl_ctx **ctx, jl_queue *q, jl_queue_msg *m)
 	json_decref(body);
 }
 
+/* The raw row a transform message names, or 0 when it is not one. Two
+ * shapes: jetl's ({"type": JL_RAW_TYPE, "raw_id": N, "job_id": J, ...})
+ * and the seed system's ({"tenant_id": T, "integration_id": I,
+ * "extraction_id": N}: the raw row's id, its job read from the row). Both
+ * ids given must agree. */
+static int64_t transform_raw_id(json_t *body)
+{
+	const char *type = json_string_value(json_object_get(body, "type"));
+	json_t *raw = json_object_get(body, "raw_id"), *ext = json_object_get(body, "extraction_id");
+
+	if (!json_is_object(body) || (type && strcmp(type, JL_RAW_TYPE) != 0) ||
+	    !json_is_integer(json_object_get(body, "tenant_id")) ||
+	    !json_is_integer(json_object_get(body, "integration_id")))
+		return 0;
+	if (!type && !ext)
+		return 0;   /* neither shape: an untyped message without extraction_id */
+	if (raw && ext && (!json_is_integer(raw) || !json_equal(raw, ext)))
+		return 0;
+	raw = raw ? raw : ext;
+	return json_is_integer(raw) && json_integer_value(raw) > 0 ? json_integer_value(raw) : 0;
+}
+
 static int is_transform(const jl_queue_msg *m, json_t **body)
 {
 	json_error_t je;
-	const char *type;
 
 	*body = json_loadb(m->body, m->len, 0, &je);
-	type = json_string_value(json_object_get(*body, "type"));
-	return type && strcmp(type, JL_RAW_TYPE) == 0 && json_integer_value(json_object_get(*body, "raw_id")) > 0;
+	return transform_raw_id(*body) > 0;
 }
 
 /* A transform message's job; takes the message over (m is zeroed). */
@@ -164,7 +184,7 @@ static jl_tjob *job_new(jl_queue_msg *m, json_t *body)
 		return NULL;
 	job->msg = *m;
 	memset(m, 0, sizeof(*m));
-	job->raw_id = json_integer_value(json_object_get(body, "raw_id"));
+	job->raw_id = transform_raw_id(body);
 	job->job_id = json_integer_value(json_object_get(body, "job_id"));
 	job->started = jl_now();
 	jl_tb_row_init(&job->row, (int)json_integer_value(json_object_get(body, "tenant_id")),
@@ -242,6 +262,7 @@ static void complete(jl_wthread *w, jetl_ctx *ctx, jl_queue *q, jl_tjob *job)
 			(long long)job->raw_id, (long long)job->counts.work_items,
 			(long long)job->counts.changelog_items, (long long)job->counts.dev_status,
 			jl_now() - job->started);
+		jl_log(ctx, JETL_LOG_DEBUG, "Successfully processed extraction %lld", (long long)job->raw_id);
 		atomic_fetch_add(&w->transformed, 1);
 		atomic_fetch_add(&w->items, job->counts.work_items);
 		break;
@@ -369,6 +390,10 @@ static void step(jl_wthread *w, jetl_ctx **ctx, jl_queue *q, tpipe *p)
 
 	p->ahead = NULL;
 	job->rc = jl_tb_fetch_recv(*ctx, job->raw_id, &job->row);
+	if (job->rc == JETL_OK && job->row.job_id > 0)
+		job->job_id = job->row.job_id;  /* a seed-shaped message names no job */
+	jl_log(*ctx, JETL_LOG_DEBUG, "Processing issues, changelogs, and dev status for extraction %lld",
+		(long long)job->raw_id);
 	if (job->rc != JETL_OK) {
 		int lost = jl_store_conn_lost((*ctx)->pg);
 

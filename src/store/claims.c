@@ -52,7 +52,7 @@ static int find_busy(PGconn *pg, const char *const *p, jl_claim_busy *busy, char
 }
 
 int jl_claims_create_job(PGconn *pg, int tenant, int integration, const char *job_type,
-	const char *params_json, int total_steps, int64_t *id, jl_claim_busy *busy, char *err, size_t errlen)
+	const char *params_json, int projects, int64_t *id, jl_claim_busy *busy, char *err, size_t errlen)
 {
 	char t[16], i[16], ids[24];
 	const char *p[4] = { t, i, params_json, ids };
@@ -68,7 +68,7 @@ int jl_claims_create_job(PGconn *pg, int tenant, int integration, const char *jo
 		"SELECT pg_advisory_xact_lock(" CLAIM_LOCK_CLASS ", hashtext($1 || '/' || $2))", 2, p, err, errlen);
 	if (rc == 0)
 		rc = find_busy(pg, p, busy, err, errlen);
-	if (rc == 0 && jl_jobs_create(pg, tenant, integration, job_type, params_json, total_steps, 0, id,
+	if (rc == 0 && jl_jobs_create(pg, tenant, integration, job_type, params_json, projects, 0, id,
 			err, errlen) < 0)
 		rc = JETL_EDB;
 	if (rc == 0) {
@@ -77,6 +77,34 @@ int jl_claims_create_job(PGconn *pg, int tenant, int integration, const char *jo
 	}
 	if (rc == 0)
 		rc = jl_store_commit(pg, "claiming the projects", err, errlen);
+	if (rc != 0)
+		jl_store_rollback(pg);
+	return rc;
+}
+
+int jl_claims_add(PGconn *pg, int tenant, int integration, int64_t id, const char *params_json, int projects,
+	jl_claim_busy *busy, char *err, size_t errlen)
+{
+	char t[16], i[16], ids[24];
+	const char *p[4] = { t, i, params_json, ids };
+	int rc;
+
+	jl_store_ids(t, i, tenant, integration);
+	snprintf(ids, sizeof(ids), "%" PRId64, id);
+	memset(busy, 0, sizeof(*busy));
+	if ((rc = jl_store_begin(pg, "claiming the discovered projects", err, errlen)) < 0)
+		return rc;
+	/* the same lock and check as a job created with its projects */
+	rc = jl_store_cmd(pg, "claiming the discovered projects",
+		"SELECT pg_advisory_xact_lock(" CLAIM_LOCK_CLASS ", hashtext($1 || '/' || $2))", 2, p, err, errlen);
+	if (rc == 0)
+		rc = find_busy(pg, p, busy, err, errlen);
+	if (rc == 0 && jl_jobs_set_projects(pg, id, params_json, projects, err, errlen) < 0)
+		rc = JETL_EDB;
+	if (rc == 0)
+		rc = jl_store_cmd(pg, "claiming the discovered projects", claim_sql, 4, p, err, errlen);
+	if (rc == 0)
+		rc = jl_store_commit(pg, "claiming the discovered projects", err, errlen);
 	if (rc != 0)
 		jl_store_rollback(pg);
 	return rc;

@@ -19,7 +19,8 @@ typedef struct jl_claim_busy {
 } jl_claim_busy;
 
 /*
- * Create a 'running' job (as jl_jobs_create) and claim every project of
+ * Create a 'running' job (as jl_jobs_create; projects < 0: not known yet)
+ * and claim every project of
  * params_json's "projects" array for it, in one transaction under a lock
  * of the tenant/integration, so that of two callers at once on any
  * machines one wins. Returns 0 with *id, 1 when a live claim of another job
@@ -27,7 +28,17 @@ typedef struct jl_claim_busy {
  * negative status with err.
  */
 int jl_claims_create_job(PGconn *pg, int tenant, int integration, const char *job_type,
-	const char *params_json, int total_steps, int64_t *id, jl_claim_busy *busy, char *err, size_t errlen);
+	const char *params_json, int projects, int64_t *id, jl_claim_busy *busy, char *err, size_t errlen);
+
+/*
+ * The projects of a job created without them (jetl_extract without keys:
+ * discovery runs inside the job): record them on the job (params_json, their
+ * number: jl_jobs_set_projects) and claim them, as jl_claims_create_job
+ * does. Returns 0, 1 when a live claim of another job holds one of them
+ * (nothing written; *busy says which), or a negative status with err.
+ */
+int jl_claims_add(PGconn *pg, int tenant, int integration, int64_t id, const char *params_json, int projects,
+	jl_claim_busy *busy, char *err, size_t errlen);
 
 /* What a worker may do with a distributed project's message. */
 enum { JL_CLAIM_TAKEN = 0, JL_CLAIM_SKIP = 1, JL_CLAIM_UNCLAIMED = 2 };

@@ -11,29 +11,52 @@
 #include "jobs.h"
 #include "stmts.h"
 
-#define NOTIFY_TAIL \
-	" RETURNING *) SELECT pg_notify('jetl_progress', json_build_object(" \
+/* The row as the notification's JSON: the five steps (step/total_steps,
+ * message) and the finer account beside them (step_name is the phase,
+ * detail its text, projects_done/projects_total the projects). */
+#define NOTIFY_JSON \
+	"pg_notify('jetl_progress', json_build_object(" \
 	"'job_id', u.id, 'tenant_id', u.tenant_id, 'integration_id', u.integration_id, " \
 	"'status', u.status, 'step', u.step, 'total_steps', u.total_steps, 'step_name', u.step_name, " \
 	"'items_done', u.items_done, 'items_total', u.items_total, 'message', u.message, " \
-	"'error', u.error, 'totals', u.totals)::text), u.status, u.id FROM u"
+	"'detail', u.detail, 'projects_done', u.projects_done, 'projects_total', u.projects_total, " \
+	"'error', u.error, 'totals', u.totals)::text)"
+
+#define NOTIFY_TAIL " RETURNING *) SELECT " NOTIFY_JSON ", u.status, u.id FROM u"
+
+/* The seed system's messages of its five steps, word for word (step 1..5). */
+static const char *const step_messages[JL_JOB_STEPS] = {
+	"Starting issues extraction...",
+	"Fetching issues with custom fields...",
+	"Processing changelogs and dev status...",
+	"Storing raw data and queuing for processing...",
+	"Issues extraction completed successfully",
+};
+
+const char *jl_jobs_step_message(int step)
+{
+	return step >= 1 && step <= JL_JOB_STEPS ? step_messages[step - 1] : NULL;
+}
 
 int jl_jobs_create(PGconn *pg, int tenant, int integration, const char *job_type,
-	const char *params_json, int total_steps, int queued, int64_t *id, char *err, size_t errlen)
+	const char *params_json, int projects, int queued, int64_t *id, char *err, size_t errlen)
 {
-	char t[16], i[16], s[16];
-	const char *p[6];
+	char t[16], i[16], s[16], n[16];
+	const char *p[8];
 	PGresult *r;
 
 	jl_store_ids(t, i, tenant, integration);
-	snprintf(s, sizeof(s), "%d", total_steps);
+	snprintf(s, sizeof(s), "%d", JL_JOB_STEPS);
+	snprintf(n, sizeof(n), "%d", projects);
 	p[0] = t; p[1] = i; p[2] = job_type; p[3] = params_json ? params_json : "{}"; p[4] = s;
 	p[5] = queued ? "queued" : "running";
+	p[6] = projects >= 0 ? n : NULL;
+	p[7] = step_messages[0];
 	r = jl_store_exec(pg, "creating the job",
 		"WITH u AS (INSERT INTO etl_job_queue (tenant_id, integration_id, job_type, params, total_steps,"
-		" status, started_at, step_name, message) VALUES ($1, $2, $3, $4::jsonb, $5, $6,"
-		" CASE WHEN $6 = 'running' THEN now() END, 'discover', 'starting')" NOTIFY_TAIL,
-		6, p, err, errlen);
+		" status, started_at, step_name, message, step, projects_total, detail) VALUES ($1, $2, $3, $4::jsonb,"
+		" $5, $6, CASE WHEN $6 = 'running' THEN now() END, 'discover', $8, 1, $7::int, 'starting')" NOTIFY_TAIL,
+		8, p, err, errlen);
 	if (!r)
 		return -1;
 	*id = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
@@ -41,11 +64,23 @@ int jl_jobs_create(PGconn *pg, int tenant, int integration, const char *job_type
 	return 0;
 }
 
+int jl_jobs_set_projects(PGconn *pg, int64_t id, const char *params_json, int projects, char *err, size_t errlen)
+{
+	char ids[24], n[16];
+	const char *p[3] = { ids, params_json, n };
+
+	snprintf(ids, sizeof(ids), "%" PRId64, id);
+	snprintf(n, sizeof(n), "%d", projects);
+	return jl_store_cmd(pg, "recording the job's projects",
+		"WITH u AS (UPDATE etl_job_queue SET params = coalesce($2::jsonb, params), projects_total = $3::int,"
+		" updated_at = now() WHERE id = $1" NOTIFY_TAIL, 3, p, err, errlen);
+}
+
 int jl_jobs_progress(PGconn *pg, int64_t id, int step, const char *step_name,
-	int64_t done, int64_t total, const char *message, char *err, size_t errlen)
+	int64_t done, int64_t total, const char *detail, char *err, size_t errlen)
 {
 	char ids[24], st[16], d[24], t[24];
-	const char *p[6];
+	const char *p[7];
 	PGresult *r;
 	int cancelled;
 
@@ -53,17 +88,19 @@ int jl_jobs_progress(PGconn *pg, int64_t id, int step, const char *step_name,
 	snprintf(st, sizeof(st), "%d", step);
 	snprintf(d, sizeof(d), "%" PRId64, done);
 	snprintf(t, sizeof(t), "%" PRId64, total);
-	p[0] = ids; p[1] = st; p[2] = step_name; p[3] = d; p[4] = t; p[5] = message;
-	/* No row updated: the second SELECT says why, so a job cancelled by
-	 * jetl_job_cancel() is seen by the process running it on its next
-	 * progress update, without a query of its own. */
+	p[0] = ids; p[1] = st; p[2] = step_name; p[3] = d; p[4] = t; p[5] = detail; p[6] = jl_jobs_step_message(step);
+	/* The step only moves forward (workers of one job report at once);
+	 * its message goes with it. No row updated: the second SELECT says
+	 * why, so a job cancelled by jetl_job_cancel() is seen by the process
+	 * running it on its next progress update, without a query of its own. */
 	r = jl_store_exec(pg, "updating job progress",
-		"WITH u AS (UPDATE etl_job_queue SET step = CASE WHEN $2::int < 0 THEN step ELSE $2::int END,"
+		"WITH u AS (UPDATE etl_job_queue SET step = greatest(step, $2::int),"
+		" message = CASE WHEN $2::int > step THEN coalesce($7, message) ELSE message END,"
 		" step_name = coalesce($3, step_name), items_done = $4, items_total = $5,"
-		" message = coalesce($6, message), updated_at = now()"
+		" detail = coalesce($6, detail), updated_at = now()"
 		" WHERE id = $1 AND status IN ('queued', 'running')" NOTIFY_TAIL
 		" UNION ALL SELECT NULL, status, id FROM etl_job_queue WHERE id = $1 AND status NOT IN ('queued', 'running')",
-		6, p, err, errlen);
+		7, p, err, errlen);
 	if (!r)
 		return -1;
 	cancelled = PQntuples(r) > 0 && strcmp(PQgetvalue(r, 0, 1), "cancelled") == 0;
@@ -81,7 +118,7 @@ int jl_jobs_step_done(PGconn *pg, int64_t id, const char *project, int only_clai
 	 * next job the moment it counts as done. */
 	return jl_store_cmd(pg, "counting a finished project",
 		"WITH c AS (DELETE FROM etl_project_claims WHERE job_id = $1 AND project_key = upper($2) RETURNING 1),"
-		" u AS (UPDATE etl_job_queue SET step = least(step + 1, total_steps), updated_at = now()"
+		" u AS (UPDATE etl_job_queue SET projects_done = projects_done + 1, updated_at = now()"
 		" WHERE id = $1 AND (NOT $3::boolean OR EXISTS (SELECT 1 FROM c))" NOTIFY_TAIL, 3, p, err, errlen);
 }
 
@@ -97,7 +134,8 @@ int jl_jobs_set_status(PGconn *pg, int64_t id, const char *status, const char *e
 	 * back into 'finished'. */
 	return jl_store_cmd(pg, "setting the job status",
 		"WITH u AS (UPDATE etl_job_queue SET status = $2, error = coalesce($3, error),"
-		" message = coalesce($4, message), updated_at = now(),"
+		" message = coalesce($4, CASE WHEN $2 = 'failed' AND $3 IS NOT NULL THEN 'Error: ' || $3 END, message),"
+		" step = CASE WHEN $2 = 'finished' THEN total_steps ELSE step END, updated_at = now(),"
 		" started_at = coalesce(started_at, now()),"
 		" finished_at = CASE WHEN $2 IN ('finished', 'failed', 'cancelled') THEN now() END,"
 		" lease_until = CASE WHEN $2 IN ('finished', 'failed', 'cancelled') THEN NULL ELSE lease_until END,"
@@ -121,17 +159,16 @@ static const char try_finish_sql[] =
 "  status = CASE WHEN c.failed > 0 THEN 'failed' ELSE 'finished' END,"
 "  error = CASE WHEN c.failed > 0 THEN c.failed || ' raw row(s) failed to transform; see raw_extraction_data.error' END,"
 "  step_name = 'done', finished_at = now(), updated_at = now(), items_done = j.items_total, lease_until = NULL,"
-"  message = CASE WHEN c.failed > 0 THEN 'done with failures'"
+"  step = CASE WHEN c.failed > 0 THEN j.step ELSE j.total_steps END,"
+"  message = CASE WHEN c.failed > 0 THEN 'Error: ' || c.failed || ' raw row(s) failed to transform'"
+"   ELSE 'Issues extraction completed successfully' END,"
+"  detail = CASE WHEN c.failed > 0 THEN 'done with failures'"
 /* issues left out of their raw row (issue_errors) are not "done" either */
 "   WHEN c.not_stored > 0 THEN 'done: ' || c.not_stored || ' issue(s) not stored, see `jetl errors`'"
 "   ELSE 'done: every raw row transformed' END"
-"  FROM c WHERE j.id = $1 AND j.status = 'running' AND j.step >= j.total_steps AND c.pending = 0"
+"  FROM c WHERE j.id = $1 AND j.status = 'running' AND j.projects_done >= j.projects_total AND c.pending = 0"
 "  RETURNING j.*)"
-" SELECT pg_notify('jetl_progress', json_build_object('job_id', u.id, 'tenant_id', u.tenant_id,"
-"  'integration_id', u.integration_id, 'status', u.status, 'step', u.step,"
-"  'total_steps', u.total_steps, 'step_name', u.step_name, 'items_done', u.items_done,"
-"  'items_total', u.items_total, 'message', u.message, 'error', u.error, 'totals', u.totals)::text),"
-"  u.status FROM u"
+" SELECT " NOTIFY_JSON ", u.status FROM u"
 " UNION ALL SELECT NULL, status FROM etl_job_queue WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM u)";
 
 int jl_jobs_try_finish(PGconn *pg, int64_t id, char *final_status, size_t fslen, char *err, size_t errlen)
@@ -193,7 +230,8 @@ int jl_jobs_sweep_expired(PGconn *pg, int tenant, int integration, int all, int6
 	 * out, which is what jl_jobs_claim_orphans looks for. */
 	r = jl_store_exec(pg, "ending jobs whose process stopped",
 		"WITH u AS (UPDATE etl_job_queue SET status = 'failed', finished_at = now(), updated_at = now(),"
-		" message = 'interrupted: the process running it stopped',"
+		" message = 'Error: the process running the job stopped',"
+		" detail = 'interrupted: the process running it stopped',"
 		" error = 'the process running the job stopped (no heartbeat since '"
 		"  || coalesce(to_char(heartbeat_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC', 'its start')"
 		"  || '; killed, crashed or cut off from the database): run the extraction again to resume'"
@@ -259,8 +297,8 @@ int jl_jobs_orphans_done(PGconn *pg, int64_t job_id, int64_t rows, const char *h
 	snprintf(n, sizeof(n), "%" PRId64, rows);
 	return jl_store_cmd(pg, "releasing a stopped job",
 		"WITH u AS (UPDATE etl_job_queue SET lease_until = NULL, updated_at = now(),"
-		" message = CASE WHEN $2::bigint > 0 THEN 'interrupted: ' || $2 || ' raw row(s) it had stored were ' || $3"
-		"  ELSE message END"
+		" detail = CASE WHEN $2::bigint > 0 THEN 'interrupted: ' || $2 || ' raw row(s) it had stored were ' || $3"
+		"  ELSE detail END"
 		" WHERE id = $1 AND status <> 'running'" NOTIFY_TAIL, 3, p, err, errlen);
 }
 
@@ -373,7 +411,7 @@ int jl_jobs_get(PGconn *pg, int tenant, int integration, int64_t id, jetl_job *j
 		" extract(epoch FROM j.updated_at), extract(epoch FROM j.finished_at),"
 		" (SELECT count(*) FROM raw_extraction_data r WHERE r.job_id = j.id AND r.active AND r.status IN ('pending','processing')),"
 		" (SELECT count(*) FROM raw_extraction_data r WHERE r.job_id = j.id AND r.active AND r.status = 'failed'),"
-		" j.totals, (" NOT_STORED_SQL("j.id") ")"
+		" j.totals, (" NOT_STORED_SQL("j.id") "), j.projects_done, coalesce(j.projects_total, 0), j.detail"
 		" FROM etl_job_queue j WHERE j.tenant_id = $1 AND j.integration_id = $2 AND j.id = $3",
 		3, p, err, errlen);
 	if (!r)
@@ -404,6 +442,11 @@ int jl_jobs_get(PGconn *pg, int tenant, int integration, int64_t id, jetl_job *j
 		copy_text(job->totals, sizeof(job->totals), r, 16);
 	if (job->version >= 4)
 		job->not_stored = strtoll(PQgetvalue(r, 0, 17), NULL, 10);
+	if (job->version >= 5) {
+		job->projects_done = atoi(PQgetvalue(r, 0, 18));
+		job->projects_total = atoi(PQgetvalue(r, 0, 19));
+		copy_text(job->detail, sizeof(job->detail), r, 20);
+	}
 	PQclear(r);
 	return 0;
 }

@@ -8,31 +8,49 @@
 
 #include "jetl/job.h"
 
-/* Insert a job ('running' unless queued) and return its id in *id.
- * params_json is a JSON object text. Returns 0 or -1 with err. */
+/* A job's steps, as the seed system reports them (step/total_steps of the
+ * row): 1 starting (sweep, discovery), 2 fetching issues, 3 the changelogs
+ * and dev status left once every issue is in, 4 storing and queuing (and
+ * the transforms), 5 completed. docs/design.md "A job's five steps". */
+#define JL_JOB_STEPS 5
+
+/* The message of step 1..JL_JOB_STEPS, word for word; NULL for another. */
+const char *jl_jobs_step_message(int step);
+
+/* Insert a job ('running' unless queued) at step 1 and return its id in
+ * *id. params_json is a JSON object text; projects < 0: not known yet
+ * (jl_jobs_set_projects once discovered; the job cannot finish before).
+ * Returns 0 or -1 with err. */
 int jl_jobs_create(PGconn *pg, int tenant, int integration, const char *job_type,
-	const char *params_json, int total_steps, int queued, int64_t *id, char *err, size_t errlen);
+	const char *params_json, int projects, int queued, int64_t *id, char *err, size_t errlen);
+
+/* The projects of a job created before they were known: params_json (may
+ * be NULL: unchanged) and their number. Notifies. */
+int jl_jobs_set_projects(PGconn *pg, int64_t id, const char *params_json, int projects, char *err, size_t errlen);
 
 /* Progress of a job: one UPDATE that also sends pg_notify('jetl_progress', row json).
- * step < 0 leaves step unchanged. Strings may be NULL (unchanged). Returns
- * 0, 1 when the job was cancelled (jetl_job_cancel: the caller stops), or
- * -1 with err. */
+ * step: 1..JL_JOB_STEPS moves the row's step forward (never back) with its
+ * message; anything else leaves both. step_name is the phase, detail its
+ * own text ("SVA: issues 50/100"); NULL leaves them. Returns 0, 1 when the
+ * job was cancelled (jetl_job_cancel: the caller stops), or -1 with err. */
 int jl_jobs_progress(PGconn *pg, int64_t id, int step, const char *step_name,
-	int64_t done, int64_t total, const char *message, char *err, size_t errlen);
+	int64_t done, int64_t total, const char *detail, char *err, size_t errlen);
 
-/* Mark one project's extraction done (step = step + 1, atomically, so that
+/* Mark one project's extraction done (projects_done + 1, atomically, so that
  * workers extracting projects of one job in parallel count right) and
  * release its claim (claims.h). only_claimed: count the step only when the
  * job still held the claim, so a distributed project redone after its
  * worker vanished counts once however many of its runs end. */
 int jl_jobs_step_done(PGconn *pg, int64_t id, const char *project, int only_claimed, char *err, size_t errlen);
 
-/* Set a terminal (or running) status; error may be NULL. Notifies. */
+/* Set a terminal (or running) status; error may be NULL. A failure
+ * without a message of its own says "Error: <error>" (the seed system's
+ * words); 'finished' is the last step. Notifies. */
 int jl_jobs_set_status(PGconn *pg, int64_t id, const char *status, const char *error,
 	const char *message, char *err, size_t errlen);
 
 /*
- * Finish the job if its extraction is complete (step >= total_steps) and no
+ * Finish the job if its extraction is complete (every project done) and no
  * raw row of it is pending or processing: 'finished', or 'failed' when some
  * raw rows failed. Safe to call from every worker after every commit: the
  * UPDATE is conditional and idempotent. *final_status (may be NULL) gets

@@ -248,7 +248,7 @@ int jl_load_fetch_send(PGconn *pg, int tenant, int integration, int64_t raw_id, 
 	 * whatever the database's default client encoding is. */
 	if (PQenterPipelineMode(pg) &&
 	    PQsendQueryParams(pg, "SET client_encoding = 'UTF8'", 0, NULL, NULL, NULL, NULL, 0) &&
-	    PQsendQueryParams(pg, "SELECT raw_data, project_key FROM raw_extraction_data "
+	    PQsendQueryParams(pg, "SELECT raw_data, project_key, job_id::text FROM raw_extraction_data "
 		"WHERE tenant_id = $1 AND integration_id = $2 AND id = $3", 3, NULL, vals, NULL, NULL, 1) &&
 	    PQsendQueryParams(pg, jl_catalog_sql_mappings, 2, NULL, vals, NULL, NULL, 0) &&
 	    PQsendQueryParams(pg, jl_catalog_sql_fields, 2, NULL, vals, NULL, NULL, 0) && PQpipelineSync(pg))

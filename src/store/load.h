@@ -28,7 +28,8 @@ int jl_load_fetch_send(PGconn *pg, int tenant, int integration, int64_t raw_id, 
 
 /*
  * Wait for what jl_load_fetch_send asked: *raw holds raw_data (column 0) and
- * project_key (column 1, may be NULL), both NUL-terminated text (PQgetvalue,
+ * project_key (column 1, may be NULL) and job_id (column 2, as text, may be
+ * NULL), all NUL-terminated text (PQgetvalue,
  * PQgetlength), the caller PQclears it; the catalog
  * (custom_field_mappings, then jira_fields) goes into cat. Returns 0, 1 when
  * there is no such row (*raw NULL), or a status. The connection is idle and

@@ -286,6 +286,18 @@ static const char m11_webhooks[] =
  * (docs/design.md, "Incremental sync"). */
 static const char m12_sync_scope[] =
 "ALTER TABLE sync_state ADD COLUMN scope text NOT NULL DEFAULT '';";
+/* The job's five steps (step/total_steps: 1..5 of 5, the message of each,
+ * docs/design.md "A job's five steps") beside the finer account they
+ * replace there: projects_done/projects_total count the projects (what
+ * step/total_steps counted before; NULL total: not yet discovered) and
+ * detail is the phase's own text ("SVA: issues 50/100"). Existing rows keep
+ * their counts in the new columns. */
+static const char m14_job_steps[] =
+"ALTER TABLE etl_job_queue ADD COLUMN projects_done integer NOT NULL DEFAULT 0,"
+"  ADD COLUMN projects_total integer, ADD COLUMN detail text,"
+"  ALTER COLUMN step SET DEFAULT 1, ALTER COLUMN total_steps SET DEFAULT 5;"
+"UPDATE etl_job_queue SET projects_done = step, projects_total = total_steps, detail = message,"
+"  step = CASE WHEN status = 'finished' THEN 5 ELSE least(greatest(step, 1), 4) END, total_steps = 5;";
 
 /* Which database this is, for the queue messages (docs/deploy.md,
  * "Sharing a broker"): one row, made once with a random uuid. Messages carry
@@ -318,6 +330,7 @@ const struct jl_migration jl_migrations[] = {
 	{ 11, "webhooks", m11_webhooks },
 	{ 12, "sync_state.scope", m12_sync_scope },
 	{ 13, "jetl_deployment, raw_extraction_data.requeued_at", m13_deployment },
+	{ 14, "etl_job_queue five steps", m14_job_steps },
 };
 
 const int jl_migration_count = (int)(sizeof(jl_migrations) / sizeof(jl_migrations[0]));

@@ -94,7 +94,9 @@ class Pipeline(unittest.TestCase):
             for w in workers:
                 stop_worker(w, self)
         self.assertEqual(db.fingerprint(), self.ref_fp)
-        self.assertEqual(db.query("SELECT status, step, total_steps FROM etl_job_queue")[0], ("finished", 3, 3))
+        self.assertEqual(db.query("SELECT status, step, total_steps, message, projects_done, projects_total"
+                                  " FROM etl_job_queue")[0],
+                         ("finished", 5, 5, "Issues extraction completed successfully", 3, 3))
 
     def test_distribute_without_dev_status_reaches_the_workers(self):
         # --no-dev-status is the job's choice: the workers that extract its

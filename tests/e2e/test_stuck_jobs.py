@@ -132,7 +132,7 @@ class KilledExtract(unittest.TestCase):
         out, err = w.communicate(timeout=300)
         self.assertEqual(w.returncode, 0, out + err)
         self.assert_swept(db, job1)
-        self.assertIn("%d raw row(s)" % pending, db.scalar("SELECT message FROM etl_job_queue WHERE id = %s", (job1,)))
+        self.assertIn("%d raw row(s)" % pending, db.scalar("SELECT detail FROM etl_job_queue WHERE id = %s", (job1,)))
         worker = start_worker(env, "--queue", url)
         try:
             jetl(env, "extract", "--project", "KIL", "--queue", url, "--wait", "--progress", "none")

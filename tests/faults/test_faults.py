@@ -394,8 +394,8 @@ class Faults(unittest.TestCase):
         # Raw rows are written before any worker runs, so the kills land while
         # there is work left: each worker is killed right after its first row.
         ext = self.popen_extract(env, "--queue", url, "--wait")
-        wait_for(lambda: poll("SELECT count(*) FROM etl_job_queue WHERE step = total_steps"
-                              " AND total_steps > 0") == 1, 120, "the extraction")
+        wait_for(lambda: poll("SELECT count(*) FROM etl_job_queue WHERE projects_done = projects_total"
+                              " AND projects_total > 0") == 1, 120, "the extraction")
         total = poll("SELECT count(*) FROM raw_extraction_data")
         kills = 0
         for _ in range(2):
@@ -457,8 +457,8 @@ class Faults(unittest.TestCase):
         db, env, url = self.fresh(queue=True)
         poll = self.poll(db)
         ext = self.popen_extract(env, "--queue", url, "--wait")
-        wait_for(lambda: poll("SELECT count(*) FROM etl_job_queue WHERE step = total_steps"
-                              " AND total_steps > 0") == 1, 120, "the extraction")
+        wait_for(lambda: poll("SELECT count(*) FROM etl_job_queue WHERE projects_done = projects_total"
+                              " AND projects_total > 0") == 1, 120, "the extraction")
         # extract now only waits for the workers: restart under it, then run one
         PAIR.restart("pg")
         w = self.worker(env, url, "--until-idle")

@@ -42,11 +42,11 @@ static long long job(int t, const char *st, const char *lease)
 
 	if (lease)
 		id = testdb_scalarf("INSERT INTO etl_job_queue (tenant_id, integration_id, job_type, status, started_at,"
-			" total_steps, lease_until, heartbeat_at) VALUES (%d, 1, 'jira_issues_changelogs_dev_status', '%s',"
+			" projects_total, lease_until, heartbeat_at) VALUES (%d, 1, 'jira_issues_changelogs_dev_status', '%s',"
 			" now(), 1, now() + interval '%s', now() - interval '1 minute') RETURNING id", t, st, lease);
 	else
 		id = testdb_scalarf("INSERT INTO etl_job_queue (tenant_id, integration_id, job_type, status, started_at,"
-			" total_steps) VALUES (%d, 1, 'jira_issues_changelogs_dev_status', '%s', now(), 1) RETURNING id",
+			" projects_total) VALUES (%d, 1, 'jira_issues_changelogs_dev_status', '%s', now(), 1) RETURNING id",
 			t, st);
 	v = atoll(id);
 	free(id);
@@ -84,7 +84,9 @@ Test(sweep, ends_expired_jobs_and_transforms_their_rows, .init = setup, .fini = 
 	SCALAR_IS("t", "SELECT error LIKE 'the process running the job stopped (no heartbeat since 20%%'"
 		" AND finished_at IS NOT NULL AND lease_until IS NULL FROM etl_job_queue WHERE id = %lld", dead);
 	SCALAR_IS("interrupted: 2 raw row(s) it had stored were transformed",
-		"SELECT message FROM etl_job_queue WHERE id = %lld", dead);
+		"SELECT detail FROM etl_job_queue WHERE id = %lld", dead);
+	/* the seed system's words for a failed step */
+	SCALAR_IS("Error: the process running the job stopped", "SELECT message FROM etl_job_queue WHERE id = %lld", dead);
 	SCALAR_IS("completed completed", "SELECT string_agg(status, ' ' ORDER BY id) FROM raw_extraction_data"
 		" WHERE id IN (%lld, %lld)", r1, r2);
 	SCALAR_IS("2", "SELECT count(*) FROM work_items WHERE external_id IN ('101', '102')");
@@ -126,7 +128,13 @@ Test(sweep, an_ended_job_holds_no_lease, .init = setup, .fini = teardown)
 
 	/* Whatever ends a job clears its lease, so that a sweep never takes an
 	 * ended job for one whose process died holding it. */
-	testdb_exec("UPDATE etl_job_queue SET step = 1");
+	/* not before its every project is extracted (nor before they are known) */
+	cr_assert_eq(jl_jobs_try_finish(ctx->pg, fin, st, sizeof(st), err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(st, "running");
+	testdb_exec("UPDATE etl_job_queue SET projects_total = NULL");
+	cr_assert_eq(jl_jobs_try_finish(ctx->pg, fin, st, sizeof(st), err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(st, "running");
+	testdb_exec("UPDATE etl_job_queue SET projects_done = 1, projects_total = 1");
 	cr_assert_eq(jl_jobs_try_finish(ctx->pg, fin, st, sizeof(st), err, sizeof(err)), 0, "%s", err);
 	cr_assert_str_eq(st, "finished");
 	cr_assert_eq(jl_jobs_set_status(ctx->pg, can, "cancelled", NULL, "stop", err, sizeof(err)), 0, "%s", err);
@@ -157,7 +165,7 @@ Test(sweep, the_last_rows_totals_finish_the_job, .init = setup, .fini = teardown
 	char err[512], sql[256];
 
 	cr_assert_eq(PQstatus(b), CONNECTION_OK, "%s", PQerrorMessage(b));
-	testdb_exec("UPDATE etl_job_queue SET step = 1");
+	testdb_exec("UPDATE etl_job_queue SET projects_done = 1");
 	snprintf(sql, sizeof(sql), "UPDATE raw_extraction_data SET status = 'completed' WHERE id = %lld", r1);
 	testdb_exec(sql);
 	snprintf(sql, sizeof(sql), "BEGIN; UPDATE raw_extraction_data SET status = 'completed' WHERE id = %lld", r2);
@@ -172,6 +180,8 @@ Test(sweep, the_last_rows_totals_finish_the_job, .init = setup, .fini = teardown
 	cr_assert_eq(jl_jobs_add_totals_finish(b, j, "{\"work_items\":1,\"changelog_items\":2}", err, sizeof(err)),
 		0, "%s", err);
 	SCALAR_IS("finished", "SELECT status FROM etl_job_queue WHERE id = %lld", j);
+	SCALAR_IS("5/5 Issues extraction completed successfully", "SELECT step || '/' || total_steps || ' ' || message"
+		" FROM etl_job_queue WHERE id = %lld", j);
 	SCALAR_IS("2 5", "SELECT concat(totals->>'work_items', ' ', totals->>'changelog_items') FROM etl_job_queue"
 		" WHERE id = %lld", j);
 	PQfinish(b);

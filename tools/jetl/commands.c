@@ -304,8 +304,8 @@ static void print_summary(jetl_ctx *ctx, int64_t job_id, const jetl_extract_resu
 				ps->key, num(a, sizeof(a), ps->issues), num(b, sizeof(b), ps->dev_status),
 				num(cc, sizeof(cc), ps->changelogs), num(d, sizeof(d), ps->raw_rows), ps->t1 - ps->t0);
 	}
-	if (job.total_steps > 1 || !single)
-		printf("  %d/%d projects extracted\n", job.step, job.total_steps);
+	if (job.projects_total > 1 || !single)
+		printf("  %d/%d projects extracted\n", job.projects_done, job.projects_total);
 	if (job.raw_pending)
 		printf("  %lld raw rows wait for workers (jetl worker)\n", (long long)job.raw_pending);
 	if (job.raw_failed)
@@ -666,6 +666,9 @@ static json_t *job_json(const jetl_job *j, int tenant, int integration)
 
 	if (!o)
 		return NULL;
+	json_object_set_new(o, "projects_done", json_integer(j->projects_done));
+	json_object_set_new(o, "projects_total", json_integer(j->projects_total));
+	json_object_set_new(o, "detail", json_string(j->detail));
 	json_object_set_new(o, "created_at", iso_time(j->created_at));
 	json_object_set_new(o, "started_at", iso_time(j->started_at));
 	json_object_set_new(o, "updated_at", iso_time(j->updated_at));
@@ -720,8 +723,9 @@ static void print_job(const jetl_job *j)
 	fmt_time(c, sizeof(c), j->created_at);
 	fmt_time(s, sizeof(s), j->started_at);
 	fmt_time(f, sizeof(f), j->finished_at);
-	printf("job %lld  %-9s  step %d/%d %-10s  %lld/%lld  %s\n", (long long)j->id, j->status, j->step,
-		j->total_steps, j->step_name, (long long)j->items_done, (long long)j->items_total, j->message);
+	printf("job %lld  %-9s  step %d/%d %s\n", (long long)j->id, j->status, j->step, j->total_steps, j->message);
+	printf("    projects %d/%d  %-10s  %lld/%lld  %s\n", j->projects_done, j->projects_total, j->step_name,
+		(long long)j->items_done, (long long)j->items_total, j->detail);
 	printf("    created %s  started %s  finished %s", c, s, f);
 	if (j->raw_pending || j->raw_failed)
 		printf("  raw rows: %lld pending, %lld failed", (long long)j->raw_pending, (long long)j->raw_failed);

@@ -121,6 +121,9 @@ class Job:
     not_stored: int = 0      #: issues that could not be stored, still missing (``jetl errors``)
     future_dated: int = 0    #: issues whose ``updated`` was later than Jira's clock
     deleted_refused: int = 0  #: deletions a census was refused (more than half a project)
+    projects_done: int = 0   #: projects whose extraction ended (step/total_steps are the five steps)
+    projects_total: int = 0  #: the job's projects; 0 until discovered
+    detail: str = ""         #: the phase's own text ("SVA: issues 50/100")
 
     @property
     def ended(self) -> bool:
@@ -133,7 +136,7 @@ def _job(values: Dict[str, Any]) -> Job:
     values["status"] = JobStatus(values.get("status") or "")
     for key in ("created_at", "started_at", "updated_at", "finished_at"):
         values[key] = _time(values.get(key))
-    for key in ("job_type", "step_name", "message", "error"):
+    for key in ("job_type", "step_name", "message", "error", "detail"):
         values[key] = values.get(key) or ""
     return _build(Job, values)
 

@@ -10,7 +10,10 @@ the page, every error is ``{"detail": "…"}`` with its status):
 
     POST /jira/extract/issues-changelogs-dev-status/{integration_id}
          ?tenant_id=N&project_keys=A&project_keys=B&incremental=true
-    GET  /jobs?integration_id=&limit=          the tenant's recent jobs
+    GET  /jobs?integration_id=&status=&limit=  the tenant's recent jobs
+    GET  /raw?job_id=&status=&type=&limit=     raw rows (no raw data), newest first
+    GET  /raw/{raw_id}                         one raw row, its issue errors
+    POST /raw/{raw_id}/retry                   transform a failed raw row again
     GET  /jobs/{job_id}                        one job: row, totals, raw rows pending/failed
     POST /jobs/{job_id}/cancel                 stop it at its next batch
     GET  /jobs/{job_id}/events                 text/event-stream, live progress
@@ -40,6 +43,7 @@ import datetime
 import decimal
 import hmac
 import json
+import logging
 import os
 import re
 import select
@@ -110,6 +114,7 @@ class _Json(JSONResponse):
 
 JOB_SQL = ("SELECT j.id, j.tenant_id, j.integration_id, j.job_type, j.status, j.params,"
            " j.step, j.total_steps, j.step_name, j.items_done, j.items_total, j.message,"
+           " j.detail, j.projects_done, j.projects_total,"
            " j.error, j.created_at, j.started_at, j.updated_at, j.finished_at, j.totals,"
            " (SELECT count(*) FROM raw_extraction_data r WHERE r.job_id = j.id AND r.active"
            "   AND r.status IN ('pending', 'processing')) AS raw_pending,"
@@ -123,9 +128,14 @@ JOB_SQL = ("SELECT j.id, j.tenant_id, j.integration_id, j.job_type, j.status, j.
            " FROM etl_job_queue j WHERE j.id = %s AND j.tenant_id = %s")
 
 LIST_SQL = ("SELECT j.id, j.integration_id, j.status, j.params, j.step, j.total_steps, j.step_name,"
-            " j.message, j.error, j.created_at, j.finished_at, j.totals"
+            " j.message, j.detail, j.projects_done, j.projects_total, j.error, j.created_at, j.started_at,"
+            " j.updated_at, j.finished_at, j.totals"
             " FROM etl_job_queue j WHERE j.tenant_id = %s AND (%s::int IS NULL OR j.integration_id = %s::int)"
+            " AND (%s::text IS NULL OR j.status = %s::text)"
             " ORDER BY j.id DESC LIMIT %s")
+JOB_STATUSES = ("queued", "running", "finished", "failed", "cancelled")
+# The seed system's answer to its trigger, word for word
+STARTED = "Issues, changelogs, and dev status extraction started"
 
 def _tok_map(tokens):
     out = {}
@@ -312,7 +322,7 @@ class Service:
 
     def ctx(self, tenant, integration):
         return jetl.open(db=self.db, tenant=tenant, integration=integration, queue=self.queue,
-                         **self.jira)
+                         log=log_to_logging, **self.jira)
 
     # -- extraction
     def start(self, tenant, integration, keys, incremental):
@@ -330,13 +340,19 @@ class Service:
             return self.stopping.is_set()   # True cancels: the service is shutting down
 
         def run():
+            # the seed system's log lines, word for word
+            LOG.info("Starting issues extraction for integration %d", integration)
             try:
                 with self.ctx(tenant, integration) as ctx:
                     job = ctx.extract(keys, full=not incremental, progress=progress)
                     if mine["job_id"] is None:
                         mine["job_id"] = job
+                LOG.info("Issues extraction for integration %d completed (job %s)", integration, mine["job_id"])
             except Exception as e:      # the job row (if any) has the error
                 mine["error"] = e
+                LOG.log(logging.INFO if isinstance(e, jetl.CancelledError) else logging.ERROR,
+                        "Issues extraction for integration %d failed: %s", integration,
+                        e.message if isinstance(e, jetl.Error) else e)
             finally:
                 mine["ready"].set()
                 with self.lock:
@@ -371,6 +387,16 @@ class Service:
         for t in threads:   # their progress callbacks now return True: the calls cancel
             t.join(max(0.1, deadline - time.monotonic()))
         self.pool.closeall()
+
+
+LOG = logging.getLogger("jetl")
+_LEVELS = {3: logging.ERROR, 4: logging.WARNING, 6: logging.INFO, 7: logging.DEBUG}
+
+
+def log_to_logging(level, message):
+    """libjetl's log lines ("Starting issues extraction for integration 1 …")
+    to the "jetl" logger of Python's logging (any thread)."""
+    LOG.log(_LEVELS.get(int(level), logging.INFO), "%s", message)
 
 
 def _record(obj):
@@ -549,7 +575,8 @@ def router(db=None, *, queue=None, tokens=None, jira=None, tags=("etl",)):
                                                                  else str(val)))
         return {
             "success": True,
-            "message": "%s extraction of %s started (job %d)%s" % (
+            "message": STARTED,
+            "detail": "%s extraction of %s started (job %d)%s" % (
                 "incremental" if incremental else "full", ", ".join(keys) or "every visible project", val,
                 "; transform through the queue" if svc.queue else ""),
             "integration_id": integration_id,
@@ -560,9 +587,11 @@ def router(db=None, *, queue=None, tokens=None, jira=None, tags=("etl",)):
 
     @r.get("/jobs", summary="The tenant's recent jobs, newest first")
     async def jobs(tenant: int = Depends(tenant_dep), integration_id: Optional[int] = Query(None),
-                   limit: int = Query(20, ge=1, le=200)):
+                   status: Optional[str] = Query(None), limit: int = Query(20, ge=1, le=200)):
         integration_id_ok(integration_id)
-        rows = await blocking(svc.query, LIST_SQL, (tenant, integration_id, integration_id, limit))
+        if status is not None and status not in JOB_STATUSES:
+            raise _err(400, "status must be one of %s" % ", ".join(JOB_STATUSES))
+        rows = await blocking(svc.query, LIST_SQL, (tenant, integration_id, integration_id, status, status, limit))
         return _Json({"jobs": rows})
 
     @r.get("/jobs/{job_id}", summary="One job: status, progress, totals")
@@ -728,6 +757,8 @@ def router(db=None, *, queue=None, tokens=None, jira=None, tags=("etl",)):
         return _static(name)
 
     _issue_errors.add_routes(r, svc, tenant_dep, blocking, _Json)
+    from . import raw
+    raw.install(r, svc, tenant_dep, blocking, _err)
     r.add_event_handler("shutdown", svc.shutdown)
     _document_errors(r, (tenant_dep, tenant_sse))
     return r
