@@ -15,6 +15,9 @@ const TOTALS = [["issues", "issues"], ["histories", "change histories"],
                 ["requests", "requests"], ["retries", "retries"],
                 ["rate_limited", "429 answers"], ["deleted", "deleted"],
                 ["issue_errors", "not stored (jetl errors)"]];
+const STEPS = ["Starting issues extraction...", "Fetching issues with custom fields...",
+               "Processing changelogs and dev status...", "Storing raw data and queuing for processing...",
+               "Issues extraction completed successfully"];   // the seed system's five, word for word
 const ACTIVE_MS = 2500;       // a phase that moved this recently is drawn as running
 const $ = (id) => document.getElementById(id);
 
@@ -79,10 +82,11 @@ async function start(ev) {
   keys.forEach((k) => q.append("project_keys", k));
   q.set("incremental", $("incremental").checked ? "true" : "false");
   $("go").disabled = true;
+  busy(true);
   try {
     const r = await api("POST", "jira/extract/issues-changelogs-dev-status/" +
                         encodeURIComponent($("integration").value) + "?" + q);
-    toast(r.message);
+    toast("Issues extraction started successfully (job " + r.job_id + ")");
     watch(r.job_id);
     Object.assign(watching, { keys: r.project_keys, integration: r.integration_id, status: "running" });
   } catch (e) {
@@ -90,12 +94,21 @@ async function start(ev) {
       toast(e.message + ": showing it", true);
       watch(e.body.job_id);
     } else {
-      toast("Not started: " + e.message, true);
+      toast("Failed to start issues extraction: " + e.message, true);
     }
   } finally {
+    busy(false);
     updateStart();
     loadJobs();
   }
+}
+
+// the Start button's spinner while the request runs
+function busy(on) {
+  const b = $("go");
+  b.classList.toggle("busy", on);
+  b.setAttribute("aria-busy", String(on));
+  b.textContent = on ? "Starting…" : "Start extraction";
 }
 
 // ------------------------------------------------------------------ job card
@@ -127,10 +140,12 @@ function drawPhases(final) {
   for (const p of PHASES) {
     const s = phases[p], row = $("phase-" + p);
     const active = !final && s.seen && now - s.at < ACTIVE_MS && !(s.total > 0 && s.done >= s.total);
-    // a job that stopped (cancelled, failed) leaves its unfinished phases grey
-    const done = final === "finished" ? true :
-      s.seen && !active && (s.total > 0 ? s.done >= s.total : !final);
-    let pct = final === "finished" ? 100 : s.total > 0 ? Math.min(100, 100 * s.done / s.total) : done ? 100 : 0;
+    // a job that stopped (cancelled, failed) leaves its unfinished phases grey;
+    // a phase the job is past (seen from its step after a reload) is drawn full
+    const done = final === "finished" ? true : (!s.seen && implied(p)) ||
+      (s.seen && !active && (s.total > 0 ? s.done >= s.total : !final));
+    let pct = final === "finished" || (done && !s.seen) ? 100 :
+      s.total > 0 ? Math.min(100, 100 * s.done / s.total) : done ? 100 : 0;
     row.className = "phase " + (active ? "active" : done ? "done" : "pending") +
                     (active && s.total <= 0 ? " unknown" : "");
     row.querySelector(".fill").style.width = pct + "%";
@@ -154,11 +169,21 @@ function drawPhases(final) {
   }
 }
 
+// Phases the job is past, from its five steps and its phase (the row after a
+// reload says where the job is, not what each phase did)
+let where = { step: 0, phase: "" };
+function implied(p) {
+  const i = PHASES.indexOf(p), cur = PHASES.indexOf(where.phase);
+  if (where.step >= 4 && i <= PHASES.indexOf("store")) return true;
+  if (where.step >= 2 && p === "discover") return true;
+  return (p === "discover" || p === "census") && cur > i;
+}
+
 function onPhase(ev) {
   const p = ev.step_name;
   if (!phases[p]) return;
   const s = phases[p], now = Date.now();
-  const project = (/^([A-Za-z][A-Za-z0-9_]*): /.exec(ev.message || "") || [])[1] || "";
+  const project = (/^([A-Za-z][A-Za-z0-9_]*): /.exec(ev.detail || ev.message || "") || [])[1] || "";
   const done = Number(ev.items_done) || 0, total = Number(ev.items_total) || 0;
   if (project !== s.project || done < s.done || !s.seen) { s.t0 = now; s.d0 = done; }
   else if (now - s.t0 > 300) s.rate = (done - s.d0) / ((now - s.t0) / 1000);
@@ -195,12 +220,20 @@ function show(ev) {
   }
   if (ev.integration_id) watching.integration = ev.integration_id;
   // a failed job shows its error, not the last progress message beside it
-  $("job-message").textContent = st === "failed" ? "" : (ev.message || "");
+  $("job-message").textContent = st === "failed" ? "" :
+    (ev.message || "") + (ev.detail && st !== "finished" ? " · " + ev.detail : "");
   $("job-error").textContent = ev.error || "";
   $("job-error").hidden = !ev.error || st !== "failed";
+  // the job's five steps: a step is full once the job is past it
   const total = Number(ev.total_steps) || 0, step = Number(ev.step) || 0;
-  $("overall-fill").style.width = (total > 0 ? Math.min(100, 100 * step / total) : 0) + "%";
-  $("overall-text").textContent = total > 0 ? step + " / " + total : "";
+  const past = st === "finished" ? total : Math.max(0, step - 1);
+  $("overall-fill").style.width = (total > 0 ? Math.min(100, 100 * past / total) : 0) + "%";
+  $("overall-text").textContent = total > 0 ? "step " + step + "/" + total : "";
+  $("overall").setAttribute("aria-valuenow", String(step));
+  if (ev.projects_total) {
+    $("job-projects-done").textContent = ev.projects_done + " of " + ev.projects_total + " projects extracted";
+  }
+  if (step) where = { step, phase: ev.step_name || where.phase };
   if (ev.totals) showTotals(ev.totals);
   if (st !== "finished" && ev.step_name !== "done") onPhase(ev);
   drawPhases(TERMINAL.includes(st) ? st : null);
@@ -210,8 +243,9 @@ function show(ev) {
 function logLine(kind, data) {
   const pre = $("log");
   const t = new Date().toISOString().slice(11, 23);
-  pre.textContent += t + " " + kind + " " + (data.status || "") + " " + (data.step_name || "") + " " +
-                     (data.message || "") + "\n";
+  pre.textContent += t + " " + kind + " " + (data.status || "") + " " + (data.step ? data.step + "/" +
+                     data.total_steps + " " : "") + (data.step_name || "") + " " + (data.message || "") +
+                     (data.detail ? " · " + data.detail : "") + "\n";
   const lines = pre.textContent.split("\n");
   if (lines.length > 300) pre.textContent = lines.slice(-300).join("\n");
   pre.scrollTop = pre.scrollHeight;
@@ -251,6 +285,7 @@ async function follow(w) {
           window.jetlLastEvent = { at: performance.timeOrigin + performance.now(), event, data: ev };
           logLine(event, ev);
           show(ev);
+          if (ev.source === "row" && event !== "end") loadRaw();
           if (event === "end") { ended(w, ev); return; }
         }
       }
@@ -270,6 +305,7 @@ function ended(w, row) {
   loadJobs();
   loadFields();
   loadProjects();
+  loadRaw();
 }
 
 function watch(id) {
@@ -291,6 +327,9 @@ function watch(id) {
   lastTotals = null;
   $("overall-fill").style.width = "0%";
   $("overall-text").textContent = "";
+  $("job-projects-done").textContent = "";
+  where = { step: 0, phase: "" };
+  $("raw").hidden = true;
   $("cancel").hidden = true;
   $("job-status").className = "status";
   $("log").textContent = "";
@@ -301,6 +340,7 @@ function watch(id) {
 
 async function cancelJob() {
   if (!watching) return;
+  if (!confirm("Cancel job " + watching.id + "? It stops at its next batch; what it stored stays.")) return;
   $("cancel").disabled = true;
   try {
     const r = await api("POST", "jobs/" + watching.id + "/cancel");
@@ -309,6 +349,64 @@ async function cancelJob() {
     toast("Cancel: " + e.message, true);
   } finally {
     $("cancel").disabled = false;
+  }
+}
+
+// ------------------------------------------------------------------ raw rows
+// The watched job's raw rows (what the extraction stored), a failed one retried
+async function loadRaw() {
+  if (!watching || !token()) return;
+  const id = watching.id, f = $("raw-filter").value;
+  try {
+    const r = await api("GET", "raw?limit=50&job_id=" + id + (f ? "&status=" + encodeURIComponent(f) : ""));
+    if (!watching || watching.id !== id) return;
+    const body = $("raw-body"), c = r.counts || {};
+    body.textContent = "";
+    $("raw").hidden = false;
+    $("raw-counts").textContent = ["completed", "pending", "processing", "failed"]
+      .filter((k) => c[k]).map((k) => c[k] + " " + k).join(" · ") || "no raw row yet";
+    if (!r.raw.length) emptyRow(body, 5, f ? "No " + f + " raw row in this job." : "The job stored no raw row yet.");
+    for (const row of r.raw) {
+      const tr = document.createElement("tr");
+      tr.id = "raw-" + row.id;
+      cell(tr, "#" + row.id);
+      cell(tr, row.project_key || "");
+      cell(tr, String(row.item_count));
+      const st = cell(tr, row.status);
+      st.className = "status " + row.status;
+      if (row.error) st.title = row.error;
+      const td = document.createElement("td");
+      if (row.status === "failed") {
+        const b = document.createElement("button");
+        b.type = "button";
+        b.textContent = "Retry";
+        b.setAttribute("aria-label", "Retry raw row " + row.id);
+        b.addEventListener("click", () => retryRaw(row.id, b));
+        td.appendChild(b);
+        const e = document.createElement("div");
+        e.className = "raw-error";
+        e.textContent = row.error || "";
+        td.appendChild(e);
+      }
+      tr.appendChild(td);
+      body.appendChild(tr);
+    }
+  } catch (e) {
+    if (e.status !== 401) toast("Raw rows: " + e.message, true);
+  }
+}
+
+async function retryRaw(id, b) {
+  b.disabled = true;
+  b.classList.add("busy");
+  try {
+    const r = await api("POST", "raw/" + id + "/retry");
+    toast("Raw row " + id + " transformed: " + r.result.work_items + " work items");
+  } catch (e) {
+    toast("Raw row " + id + ": " + e.message, true);
+  } finally {
+    loadRaw();
+    if (watching) api("GET", "jobs/" + watching.id).then(show).catch(() => {});
   }
 }
 
@@ -325,12 +423,38 @@ function markCurrent() {
     tr.classList.toggle("current", watching && tr.dataset.id === String(watching.id));
 }
 
+// a time with its zone ("2026-12-08 01:30:04 UTC" in the browser's zone)
+const TIME = new Intl.DateTimeFormat("sv-SE", { year: "numeric", month: "2-digit", day: "2-digit",
+  hour: "2-digit", minute: "2-digit", second: "2-digit", timeZoneName: "short" });
+function fmtTime(iso) { return iso ? TIME.format(new Date(iso)) : ""; }
+
+function fmtDuration(j) {
+  const a = Date.parse(j.started_at || j.created_at || ""), b = Date.parse(j.finished_at || j.updated_at || "");
+  if (!isFinite(a) || !isFinite(b) || b < a) return "";
+  const s = Math.round((b - a) / 1000);
+  if (s < 60) return s + " s";
+  if (s < 3600) return Math.floor(s / 60) + " min " + String(s % 60).padStart(2, "0") + " s";
+  return Math.floor(s / 3600) + " h " + String(Math.floor(s % 3600 / 60)).padStart(2, "0") + " min";
+}
+
+function emptyRow(body, cols, text) {
+  const tr = document.createElement("tr");
+  tr.className = "empty";
+  const td = cell(tr, text);
+  td.colSpan = cols;
+  body.appendChild(tr);
+}
+
 async function loadJobs() {
   if (!token()) return;
   try {
-    const r = await api("GET", "jobs?limit=15");
+    const f = $("jobs-filter").value;
+    const r = await api("GET", "jobs?limit=15" + (f ? "&status=" + encodeURIComponent(f) : ""));
     const body = $("jobs-body");
     body.textContent = "";
+    if (!r.jobs.length)
+      emptyRow(body, 6, f ? "No " + f + " job. Show every status to see the others."
+                          : "No job yet: enter the project keys above and start an extraction.");
     for (const j of r.jobs) {
       const tr = document.createElement("tr");
       tr.dataset.id = String(j.id);
@@ -344,7 +468,8 @@ async function loadJobs() {
       cell(tr, j.status);
       cell(tr, ((j.params && j.params.projects) || []).join(", "));
       cell(tr, ((j.totals && j.totals.issues) || 0).toLocaleString("en-US"));
-      cell(tr, (j.created_at || "").replace("T", " ").slice(0, 19));
+      cell(tr, fmtTime(j.started_at || j.created_at)).className = "time";
+      cell(tr, fmtDuration(j)).className = "duration";
       body.appendChild(tr);
     }
     markCurrent();
@@ -427,7 +552,10 @@ async function loadFields() {
     if (keep) pick.value = keep;
     const body = $("slots-body");
     body.textContent = "";
-    for (const s of r.slots) {
+    // the empty slots only on request: 20 rows of dashes fill a phone's screen many times
+    const all = $("slots-all").checked, shown = r.slots.filter((s) => all || s.field);
+    if (!shown.length) emptyRow(body, 4, "No custom field in a slot yet: pick a field and a slot above.");
+    for (const s of shown) {
       const tr = document.createElement("tr");
       tr.id = "slot-" + s.slot;
       cell(tr, "custom_field_" + String(s.slot).padStart(2, "0"));
@@ -493,6 +621,10 @@ function init() {
   $("start").addEventListener("submit", start);
   $("cancel").addEventListener("click", cancelJob);
   $("refresh").addEventListener("click", loadJobs);
+  $("jobs-filter").addEventListener("change", loadJobs);
+  $("raw-filter").addEventListener("change", loadRaw);
+  $("raw-refresh").addEventListener("click", loadRaw);
+  $("slots-all").addEventListener("change", loadFields);
   $("fields-sync").addEventListener("click", syncFields);
   $("map").addEventListener("click", () => {
     if ($("field-pick").value) mapField($("field-pick").value, Number($("slot-pick").value));
