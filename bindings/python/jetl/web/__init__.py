@@ -137,6 +137,7 @@ JOB_STATUSES = ("queued", "running", "finished", "failed", "cancelled")
 # The seed system's answer to its trigger, word for word
 STARTED = "Issues, changelogs, and dev status extraction started"
 
+
 def _tok_map(tokens):
     out = {}
     for tok, tenant in (tokens or {}).items():
