@@ -133,6 +133,17 @@ LIST_SQL = ("SELECT j.id, j.integration_id, j.status, j.params, j.step, j.total_
             " FROM etl_job_queue j WHERE j.tenant_id = %s AND (%s::int IS NULL OR j.integration_id = %s::int)"
             " AND (%s::text IS NULL OR j.status = %s::text)"
             " ORDER BY j.id DESC LIMIT %s")
+# A live claim (src/store/claims.c) on a project a trigger without keys
+# would extract: the integration's selected projects, else its active ones
+KNOWN_BUSY_SQL = ("SELECT c.job_id, c.project_key, coalesce(to_char(j.started_at AT TIME ZONE 'UTC',"
+                  " 'YYYY-MM-DD HH24:MI:SS') || ' UTC', 'its creation') AS since"
+                  " FROM etl_project_claims c JOIN etl_job_queue j ON j.id = c.job_id"
+                  " WHERE c.tenant_id = %s AND c.integration_id = %s AND j.status IN ('queued', 'running')"
+                  " AND (j.lease_until IS NULL OR j.lease_until > now())"
+                  " AND c.project_key IN (SELECT upper(p.key) FROM projects p WHERE p.tenant_id = %s"
+                  "  AND p.integration_id = %s AND p.active AND (p.selected OR NOT EXISTS (SELECT 1 FROM projects q"
+                  "  WHERE q.tenant_id = %s AND q.integration_id = %s AND q.active AND q.selected)))"
+                  " ORDER BY c.job_id, c.project_key LIMIT 1")
 JOB_STATUSES = ("queued", "running", "finished", "failed", "cancelled")
 # The seed system's answer to its trigger, word for word
 STARTED = "Issues, changelogs, and dev status extraction started"
@@ -332,6 +343,15 @@ class Service:
         another running job extracts one of the projects (the library
         decides, for any overlap, in any process: jetl.BusyError), or
         ("error", exception)."""
+        if not keys:
+            # Every project: the library learns them inside the job (the
+            # answer does not wait for Jira), so a job already extracting
+            # one the integration is known to have answers 409 now, as with
+            # keys; one found only by this discovery fails the new job.
+            row = self.query(KNOWN_BUSY_SQL, (tenant, integration) * 3, one=True)
+            if row:
+                return "running", (row["job_id"], "extract: project %s is being extracted by job %d (running since"
+                                   " %s)" % (row["project_key"], row["job_id"], row["since"]))
         mine = {"job_id": None, "error": None, "ready": threading.Event()}
 
         def progress(p):
