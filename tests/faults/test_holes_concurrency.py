@@ -231,7 +231,9 @@ class DistributedKill(Base):
         self.assertEqual(issues, 360)
         self.assertEqual(pending, 0)
         self.assertEqual(status, "finished")
-        self.assertEqual(self.scalar("SELECT step::text || '/' || total_steps FROM etl_job_queue"), "2/2")
+        # each project counted once; the job's five steps at their end
+        self.assertEqual(self.scalar("SELECT projects_done::text || '/' || projects_total || ' ' || step || '/' ||"
+                                     " total_steps FROM etl_job_queue"), "2/2 5/5")
 
 
 
