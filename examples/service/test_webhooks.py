@@ -18,6 +18,9 @@ test measures and checks:
 - the service killed (SIGKILL) with events accepted but not processed, and
   edits made while it is down (the simulator retries): once it is back,
   every event is done and the rows are the simulator's;
+- every connection to RabbitMQ cut (what a broker restart does to clients)
+  twice while ten edits' refreshes are pending or in flight: every event
+  ends done and the rows equal a full run;
 - Secondary-flow deliveries go as one refresh; a delete marks the issue.
 
 Environment: as test_tenants.py (JETL_DB, JETL_QUEUE, JETL_BUILD_ROOT).
@@ -241,6 +244,7 @@ class Webhooks(unittest.TestCase):
         refreshes = self.check_burst(keys)
         t3 = time.monotonic()
         self.check_restart(keys)
+        self.check_broker_cut(keys)
         t4 = time.monotonic()
         self.check_secondary_and_delete(keys)
         if os.environ.get("JETL_TEST_DEBUG"):
@@ -250,8 +254,9 @@ class Webhooks(unittest.TestCase):
         self.assertNotIn(self.path_token, self.log("service"), "the path token is in the service's log")
         self.assertNotIn(self.secret, self.log("service"))
         print("\nwebhooks: p95 edit->row %.0f ms; burst of 1000 events on 100 issues: %d refreshes; "
-              "%d events pending at the kill, all done after the restart" % (p95 * 1000, refreshes,
-                                                                             self.killed_pending))
+              "%d events pending at the kill, all done after the restart; %d of 10 pending at the broker cut"
+              " (%d retried), all done" % (p95 * 1000, refreshes, self.killed_pending, self.broker_cut_pending,
+                                       self.broker_cut_retried))
 
     def check_cli(self):
         out = self.jetl("--integration", str(IID), "integration", "webhook", "list").stdout
@@ -379,6 +384,41 @@ class Webhooks(unittest.TestCase):
                            " WHERE issue_key = ANY(%s) AND received_at >= %s", (keys[30:50], since))[0]
         self.assertEqual(total, (20, 20), "every edit's event stored and done across the restart")
         # the rows: compared with a full run after the next step (one full run less)
+
+    def cut_broker(self):
+        """What a RabbitMQ restart does to the service and the worker: every
+        connection of the test's vhost closed (the shared node stays up)."""
+        subprocess.run([os.path.join(ROOT, "scripts", "services"), "vhost", "-k", self.vhost],
+                       check=True, capture_output=True, timeout=60)
+
+    def check_broker_cut(self, keys):
+        # edits whose refreshes are pending or being published/transformed when
+        # the broker drops every connection, twice: no event may be lost
+        since = self.query("SELECT clock_timestamp()")[0][0]
+        mine = keys[50:60]
+        self.sim.control("touch", {"keys": mine})
+        deadline = time.monotonic() + 10
+        while self.query("SELECT count(*) FROM webhook_events WHERE issue_key = ANY(%s) AND received_at >= %s",
+                         (mine, since))[0][0] < len(mine):
+            self.assertLess(time.monotonic(), deadline, "the events were not accepted")
+            time.sleep(0.005)
+        in_flight = self.query("SELECT count(*) FROM webhook_events WHERE status = 'pending'"
+                               " AND issue_key = ANY(%s) AND received_at >= %s", (mine, since))[0][0]
+        t_cut = time.monotonic()
+        self.cut_broker()
+        time.sleep(0.4)
+        self.cut_broker()
+        if os.environ.get("JETL_TEST_DEBUG"):
+            print("two cuts in %.2f s" % (time.monotonic() - t_cut))
+        s = self.settle(60)
+        self.assertEqual(s["failed"], 0, s)
+        got = self.query("SELECT count(*), count(*) FILTER (WHERE status = 'done') FROM webhook_events"
+                         " WHERE issue_key = ANY(%s) AND received_at >= %s", (mine, since))[0]
+        self.assertEqual(got, (len(mine), len(mine)), "every event done across the broker cut")
+        self.broker_cut_pending = in_flight
+        self.broker_cut_retried = self.query("SELECT count(*) FROM webhook_events WHERE issue_key = ANY(%s)"
+                                             " AND received_at >= %s AND attempts > 0", (mine, since))[0][0]
+        self.assert_as_full_run("after the broker cut")
 
     def check_secondary_and_delete(self, keys):
         jobs0 = self.query("SELECT count(*) FROM etl_job_queue")[0][0]
