@@ -8,6 +8,7 @@ raw rows or `ps` during the run; a key rotation keeps both usable; and
 `jetl integration test` tells 401, 403, DNS, refused and TLS apart."""
 import glob
 import json
+import re
 import os
 import signal
 import ssl
@@ -193,6 +194,16 @@ class Integrations(unittest.TestCase):
         after = [self.count("SELECT count(*) FROM %s" % t) for t in ("etl_job_queue", "raw_extraction_data")]
         self.assertEqual(before, after)
         self.assertEqual(self.count("SELECT count(*) FROM work_items WHERE tenant_id = 3 OR integration_id = 77"), 0)
+
+    def test_2b_integration_json_times_are_rfc3339_utc(self):
+        # one time format in every JSON output (status --json, --progress json, the log)
+        rfc3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+        shown = json.loads(jetl(self.env, "--tenant", "1", "integration", "show", str(IID), "--json").stdout)
+        listed = [json.loads(line) for line in
+                  jetl(self.env, "--tenant", "1", "integration", "list", "--json").stdout.splitlines() if line]
+        for rec in [shown] + listed:
+            for k in ("created_at", "updated_at"):
+                self.assertRegex(rec[k], rfc3339, (k, rec))
 
     def test_3_key_rotation_keeps_every_integration_usable(self):
         old = os.path.join(self.tmp, "old.key")

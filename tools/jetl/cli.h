@@ -4,6 +4,7 @@
 
 #include <getopt.h>
 #include <signal.h>
+#include <jansson.h>
 #include <jetl.h>
 
 /* Exit codes (docs/cli.md, 'Exit codes'). */
@@ -81,6 +82,10 @@ int cli_open(struct cli *c, jetl_ctx **ctx);
 int cli_fail(jetl_ctx *ctx, int rc, const char *what);
 /* `jetl integration webhook ...` (cmd_webhook.c): argv[0] is "webhook". */
 int cli_integration_webhook(struct cli *c, int argc, char **argv);
+/* Unix seconds as RFC 3339 UTC with milliseconds and "Z" (the one time
+ * format of every JSON output), or JSON null for 0 (unset). New reference,
+ * the caller's (json_pack "o" takes it); NULL only when out of memory. */
+json_t *cli_iso_time(double t);
 /* Informational output on stdout is for people: not under -q. */
 #define CLI_SAYS(c) ((c)->verbosity >= 0)
 

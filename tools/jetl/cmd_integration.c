@@ -116,13 +116,14 @@ static int put(char *dst, size_t n, const char *opt, const char *v)
 
 static json_t *integration_json(const jetl_integration *in)
 {
-	return json_pack("{s:i, s:i, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:i, s:b, s:s, s:s, s:s, s:f, s:f}",
+	return json_pack("{s:i, s:i, s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:i, s:b, s:s, s:s, s:s, s:o, s:o}",
 		"tenant_id", in->tenant_id, "id", in->id, "name", in->name, "base_url", in->base_url,
 		"flavor", flavors[in->flavor >= 0 && in->flavor < 3 ? in->flavor : 0],
 		"auth", auths[in->auth == 1], "user", in->user, "active", in->active,
 		"projects", in->projects, "jql", in->jql, "concurrency", in->concurrency,
 		"dev_status", in->dev_status, "secret_kind", in->secret_kind, "secret_key_id", in->secret_key_id,
-		"secret_ref", in->secret_ref, "created_at", in->created_at, "updated_at", in->updated_at);
+		"secret_ref", in->secret_ref, "created_at", cli_iso_time(in->created_at),
+		"updated_at", cli_iso_time(in->updated_at));
 }
 
 static void print_json(json_t *j)

@@ -632,8 +632,8 @@ static void fmt_time(char *out, size_t n, double t)
 	strftime(out, n, "%Y-%m-%d %H:%M:%SZ", &tm);
 }
 
-/* ISO 8601 in UTC with milliseconds, or JSON null for an unset time. */
-static json_t *iso_time(double t)
+/* RFC 3339 in UTC with milliseconds, or JSON null for an unset time (cli.h). */
+json_t *cli_iso_time(double t)
 {
 	char s[32], out[48];
 	time_t sec = (time_t)t;
@@ -669,10 +669,10 @@ static json_t *job_json(const jetl_job *j, int tenant, int integration)
 	json_object_set_new(o, "projects_done", json_integer(j->projects_done));
 	json_object_set_new(o, "projects_total", json_integer(j->projects_total));
 	json_object_set_new(o, "detail", json_string(j->detail));
-	json_object_set_new(o, "created_at", iso_time(j->created_at));
-	json_object_set_new(o, "started_at", iso_time(j->started_at));
-	json_object_set_new(o, "updated_at", iso_time(j->updated_at));
-	json_object_set_new(o, "finished_at", iso_time(j->finished_at));
+	json_object_set_new(o, "created_at", cli_iso_time(j->created_at));
+	json_object_set_new(o, "started_at", cli_iso_time(j->started_at));
+	json_object_set_new(o, "updated_at", cli_iso_time(j->updated_at));
+	json_object_set_new(o, "finished_at", cli_iso_time(j->finished_at));
 	json_object_set_new(o, "seconds", json_real(job_seconds(j)));
 	json_object_set_new(o, "issues", json_integer(j->issues));
 	json_object_set_new(o, "histories", json_integer(j->histories));
