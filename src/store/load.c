@@ -691,13 +691,15 @@ static const char group_lock[] =
 
 /* The group's statements after the lock: one COPY per final table of all
  * the rows, then each raw row's row_done_sql, then COMMIT. Returns how many
- * stmts went to st (from st[0]), or -1 on OOM. */
+ * stmts went to st (from st[0]), or -1 on OOM. The statements point into
+ * sets and psets until they run, so both are the caller's (a psets local to
+ * this function was read after its scope ended: ASan's stack-use-after-scope). */
 static int group_sql(PGconn *pg, jl_buf *sql, const char *t, const char *i, int n, const int64_t *raw_ids,
-	const jl_transform_out *const *outs, const jl_rowset *(*sets)[JL_LOAD_GROUP_MAX], char *prefix,
-	char (*eprefix)[64], jl_stmt *st, int first, jl_parts_plan *plan)
+	const jl_transform_out *const *outs, const jl_rowset *(*sets)[JL_LOAD_GROUP_MAX],
+	const jl_rowset *(*psets)[JL_PARTS_GROUP_MAX], char *prefix, char (*eprefix)[64], jl_stmt *st, int first,
+	jl_parts_plan *plan)
 {
 	static const char *const what[3] = { "COPY work_items", "COPY changelogs", "COPY dev_status" };
-	const jl_rowset *psets[JL_PART_N][JL_PARTS_GROUP_MAX];
 	int ns = 0, np;
 
 	for (int k = 0; k < n; k++) {
@@ -745,7 +747,7 @@ int jl_load_fresh_group(PGconn *pg, int tenant, int integration, int n, const in
 	const jl_transform_out *const *outs, jl_load_counts *counts, char *err, size_t errlen)
 {
 	char t[16], i[16], nn[16], prefix[40], eprefix[JL_LOAD_GROUP_MAX][64];
-	const jl_rowset *sets[3][JL_LOAD_GROUP_MAX];
+	const jl_rowset *sets[3][JL_LOAD_GROUP_MAX], *psets[JL_PART_N][JL_PARTS_GROUP_MAX];
 	jl_stmt st[6 + 3 * JL_LOAD_GROUP_MAX + 1 + JL_PARTS_MAX_STMTS];
 	jl_parts_plan plan;
 	jl_buf sql = JL_BUF_INIT, ids = JL_BUF_INIT;
@@ -770,7 +772,8 @@ int jl_load_fresh_group(PGconn *pg, int tenant, int integration, int n, const in
 	st[2] = (jl_stmt){ "lock raw rows", NULL, 0, NULL, NULL };
 	jl_buf_puts(&sql, "BEGIN; SET LOCAL client_encoding = 'UTF8';");
 	jl_sql_put(&sql, group_lock, (const char *const[]){ t, i, iq ? iq : "NULL", nn }, 4);
-	m = iq ? group_sql(pg, &sql, t, i, n, raw_ids, outs, sets, prefix, eprefix, st + ns, ns, &plan) : -1;
+	m = iq ? group_sql(pg, &sql, t, i, n, raw_ids, outs, sets, psets, prefix, eprefix, st + ns, ns,
+		&plan) : -1;
 	if (m < 0 || sql.oom) {
 		snprintf(err, errlen, "load: out of memory");
 		rc = JETL_ENOMEM;
