@@ -571,8 +571,12 @@ int jetl_extract_project(jetl_ctx *ctx, const char *project_key,
 		return rc;
 	jr.catalog = 1;
 	rc = begin_job(&jr, &project_key, 1, 1);
+	/* A job cancelled or failed at its first event exists and has ended:
+	 * its id goes out like any job's (a caller shows how it ended). */
 	if (rc == JETL_EBUSY && result)
 		result->job_id = jr.busy_job;
+	else if (rc != JETL_OK && result && jr.job_id > 0)
+		result->job_id = jr.job_id;
 	if (rc != JETL_OK) {
 		job_run_free(&jr);
 		return rc;
@@ -769,10 +773,10 @@ int jetl_extract(jetl_ctx *ctx, const char *const *project_keys, size_t n,
 	/* The job first, then the sweep and any discovery inside it: the
 	 * caller (a service answering its trigger) has the id at once. */
 	rc = begin_job(&jr, project_keys, n, n > 0 ? (int)n : -1);
-	if (rc == JETL_OK && job_id)
-		*job_id = jr.job_id;
-	else if (rc == JETL_EBUSY && job_id)
+	if (rc == JETL_EBUSY && job_id)
 		*job_id = jr.busy_job;
+	else if (job_id && jr.job_id > 0)
+		*job_id = jr.job_id;   /* also one cancelled at its first event */
 	if (rc == JETL_OK) {
 		sweep_first(ctx);
 		rc = extract_job(&jr, project_keys, n, &owned, &nowned, &keys);
